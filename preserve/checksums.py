@@ -1,0 +1,125 @@
+"""Digest algorithms and single-pass hashing (RFC 8493 section 2.1.3, 2.2.1).
+
+Algorithms are named the BagIt/hashlib way (`sha256`, `sha512`, `md5`, `sha3_256`, ...);
+the PREMIS spelling (`SHA-256`) exists only in the metadata writer. Every byte is read once:
+`copy_and_hash` computes every digest while writing the copy, and `hash_file` while reading.
+hashlib releases the GIL on large buffers, so threads hash files in parallel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+#: Block size for streaming reads: large enough for hashlib to release the GIL and for the
+#: kernel to read ahead, small enough to keep memory flat with many worker threads.
+BLOCK_SIZE = 1 << 20
+
+#: The digests every stored file gets, whatever the deposit declared (DESIGN.md, "Data flow").
+REQUIRED_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
+
+# SHAKE digests have no fixed length, so a manifest value cannot be checked against them.
+_VARIABLE_LENGTH = {"shake_128", "shake_256"}
+
+
+def supported_algorithms() -> frozenset[str]:
+    """Every fixed-length algorithm this Python's hashlib offers, by its lowercase name."""
+    names = {name.lower() for name in hashlib.algorithms_available}
+    return frozenset(n for n in names if n not in _VARIABLE_LENGTH and _constructible(n))
+
+
+def _constructible(name: str) -> bool:
+    try:
+        hashlib.new(name)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def is_hex_digest(value: str, algorithm: str) -> bool:
+    """True if `value` is a lowercase-or-uppercase hex digest of the right length."""
+    try:
+        expected = hashlib.new(algorithm).digest_size * 2
+    except ValueError:
+        return False
+    if len(value) != expected:
+        return False
+    try:
+        int(value, 16)
+    except ValueError:
+        return False
+    return True
+
+
+class MultiHasher:
+    """Feeds the same bytes to several hash objects."""
+
+    __slots__ = ("_hashers", "size")
+
+    def __init__(self, algorithms: Iterable[str]) -> None:
+        self._hashers = {name: hashlib.new(name) for name in sorted(set(algorithms))}
+        self.size = 0
+
+    def update(self, block: bytes | memoryview) -> None:
+        self.size += len(block)
+        for h in self._hashers.values():
+            h.update(block)
+
+    def hexdigests(self) -> dict[str, str]:
+        return {name: h.hexdigest() for name, h in self._hashers.items()}
+
+
+ProgressCallback = Callable[[int], None]
+"""Called with the number of bytes just processed."""
+
+
+def hash_file(
+    path: Path | str,
+    algorithms: Iterable[str],
+    progress: ProgressCallback | None = None,
+) -> tuple[int, dict[str, str]]:
+    """Read `path` once and return (size, {algorithm: hexdigest})."""
+    hasher = MultiHasher(algorithms)
+    buffer = bytearray(BLOCK_SIZE)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as source:
+        while n := source.readinto(buffer):
+            hasher.update(view[:n])
+            if progress:
+                progress(n)
+    return hasher.size, hasher.hexdigests()
+
+
+def copy_and_hash(
+    source: Path | str,
+    target: Path | str,
+    algorithms: Iterable[str],
+    progress: ProgressCallback | None = None,
+    fsync: bool = True,
+) -> tuple[int, dict[str, str]]:
+    """Copy `source` to the new file `target`, hashing the bytes as they pass.
+
+    The target must not exist (opened with O_EXCL: a deposit can never overwrite anything).
+    With `fsync` the copy is on disk before this returns. Returns (size, digests).
+    """
+    hasher = MultiHasher(algorithms)
+    buffer = bytearray(BLOCK_SIZE)
+    view = memoryview(buffer)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags, 0o644)
+    try:
+        with open(source, "rb", buffering=0) as src, open(fd, "wb", buffering=0, closefd=False) as dst:
+            while n := src.readinto(buffer):
+                chunk = view[:n]
+                hasher.update(chunk)
+                while chunk:  # unbuffered writes may be partial
+                    chunk = chunk[dst.write(chunk) :]
+                if progress:
+                    progress(n)
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return hasher.size, hasher.hexdigests()

@@ -1,0 +1,102 @@
+"""The error families of preserve and the exit codes they map to (DESIGN.md, "Exit codes").
+
+Every error a user can cause or meet is a `PreserveError`. The class docstring is the message
+template (formatted with the keyword arguments given to the constructor) and the class carries
+its exit code, so the one handler in `preserve.cli.main` needs no table of its own.
+Messages say what to do next.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, fixed by DESIGN.md."""
+
+    OK = 0
+    WARNINGS = 1
+    USAGE = 2
+    INTERNAL = 3
+    CONFIGURATION = 10
+    DEPOSIT_REJECTED = 11
+    FIXITY_FAILURE = 12
+    STORAGE = 13
+    CATALOG = 14
+    INTERRUPTED = 130
+
+
+class PreserveError(Exception):
+    """{detail}"""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, **fields: object) -> None:
+        self.fields = fields
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        template = (type(self).__doc__ or "{detail}").strip()
+        try:
+            return template.format(**self.fields)
+        except (KeyError, IndexError):  # a template/field mismatch must never hide the error
+            return f"{template} {self.fields!r}"
+
+
+class ConfigurationError(PreserveError):
+    """Configuration problem: {detail}"""
+
+    exit_code = ExitCode.CONFIGURATION
+
+
+class RepositoryNotFound(ConfigurationError):
+    """No preserve repository at {path}: run `preserve --repo {path} init` first, or point
+    --repo / PRESERVE_REPO at an existing repository."""
+
+
+class RepositoryExists(ConfigurationError):
+    """{path} already holds a preserve repository; nothing was changed."""
+
+
+class DepositError(PreserveError):
+    """Deposit problem: {detail}"""
+
+    exit_code = ExitCode.DEPOSIT_REJECTED
+
+
+class DepositRejected(DepositError):
+    """Deposit {path} rejected with {count} error finding(s); nothing was stored. Fix the
+    deposit (see the findings above) and try again."""
+
+    def __init__(self, *, path: str, findings: tuple) -> None:  # tuple[Finding, ...]
+        self.findings = findings
+        errors = sum(1 for f in findings if f.severity.value == "error")
+        super().__init__(path=path, count=errors)
+
+
+class FixityError(PreserveError):
+    """Fixity failure: {detail}"""
+
+    exit_code = ExitCode.FIXITY_FAILURE
+
+
+class StorageError(PreserveError):
+    """Storage error: {detail}"""
+
+    exit_code = ExitCode.STORAGE
+
+
+class CatalogError(PreserveError):
+    """Catalog error: {detail}"""
+
+    exit_code = ExitCode.CATALOG
+
+
+class MigrationNeeded(CatalogError):
+    """The catalog at {url} is at revision {current} but this preserve needs {head}: run
+    `preserve db upgrade` (back up the catalog first)."""
+
+
+class PackageNotFound(CatalogError):
+    """No package with id {package_id} in the catalog: `preserve list` shows what is held."""

@@ -1,0 +1,111 @@
+"""Domain values shared by every layer: findings, payload files, events.
+
+Standard library only (DESIGN.md, "Layers"). Values are frozen dataclasses; closed sets are
+enums. Paths inside a package are POSIX strings exactly as deposited (file names that are not
+UTF-8 never get this far: they are a finding).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    """How bad a finding is: an error rejects the deposit, a warning does not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found by validation or audit (DESIGN.md, "finding")."""
+
+    code: str
+    severity: Severity
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadFile:
+    """One payload file after it has been read: its path under `data/`, size and digests.
+
+    `path` is relative to the payload directory (no `data/` prefix), exactly as deposited.
+    `digests` maps BagIt/hashlib algorithm names (`sha256`, `sha512`, ...) to lowercase hex.
+    """
+
+    path: str
+    size: int
+    digests: Mapping[str, str]
+
+
+class EventType(str, Enum):
+    """PREMIS event types, spelled as in the LoC vocabulary (id.loc.gov eventType)."""
+
+    VALIDATION = "validation"
+    MESSAGE_DIGEST_CALCULATION = "message digest calculation"
+    INGESTION = "ingestion"
+    FIXITY_CHECK = "fixity check"
+    FORMAT_IDENTIFICATION = "format identification"
+    REPLICATION = "replication"
+    TRANSFER = "transfer"
+    DEACCESSION = "deaccession"
+    METADATA_MODIFICATION = "metadata modification"
+
+
+class EventOutcome(str, Enum):
+    """PREMIS event outcomes (LoC eventOutcome vocabulary)."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    WARNING = "warning"
+
+
+class AgentType(str, Enum):
+    """PREMIS agent types (LoC agentType vocabulary)."""
+
+    SOFTWARE = "software"
+    ORGANIZATION = "organization"
+    PERSON = "person"
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """A PREMIS agent: who or what performed an event."""
+
+    identifier: str  # e.g. "preserve/0.1.0", an organisation name, a person
+    name: str
+    type: AgentType
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A PREMIS event to be appended to the log (the catalog assigns id and hash chain)."""
+
+    type: EventType
+    outcome: EventOutcome
+    time: dt.datetime  # timezone-aware UTC
+    agent: Agent
+    detail: str = ""
+    outcome_detail: str = ""
+    package_id: str | None = None
+    version: int | None = None
+    deposit_id: int | None = None
+    object_paths: tuple[str, ...] = field(default_factory=tuple)
+
+
+def utc_now() -> dt.datetime:
+    """The one clock: timezone-aware UTC, to the microsecond."""
+    return dt.datetime.now(dt.timezone.utc)
