@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 #: Block size for streaming reads: large enough for hashlib to release the GIL and for the
@@ -123,3 +125,55 @@ def copy_and_hash(
     finally:
         os.close(fd)
     return hasher.size, hasher.hexdigests()
+
+
+@dataclass(frozen=True, slots=True)
+class HashJob:
+    """One file to read once: hash it, and copy it to `target` if given."""
+
+    key: str
+    source: Path
+    target: Path | None = None
+    expected_size: int | None = None  # size seen when the deposit was listed
+
+
+@dataclass(frozen=True, slots=True)
+class HashResult:
+    key: str
+    size: int
+    digests: dict[str, str]
+    expected_size: int | None
+
+    @property
+    def changed(self) -> bool:
+        """True if the file had another size when listed: it changed while being read."""
+        return self.expected_size is not None and self.expected_size != self.size
+
+
+def hash_many(
+    jobs: Iterable[HashJob],
+    algorithms: Iterable[str],
+    workers: int,
+    progress: ProgressCallback | None = None,
+    fsync: bool = True,
+) -> list[HashResult]:
+    """Read every job's file once in a pool of threads, in input order.
+
+    hashlib and file I/O release the GIL, so `workers` threads keep that many disks/cores busy.
+    The progress callback is called from worker threads with byte counts; it must be thread-safe
+    (a rich Progress is).
+    """
+    algorithms = tuple(sorted(set(algorithms)))
+
+    def run(job: HashJob) -> HashResult:
+        if job.target is None:
+            size, digests = hash_file(job.source, algorithms, progress)
+        else:
+            size, digests = copy_and_hash(job.source, job.target, algorithms, progress, fsync=fsync)
+        return HashResult(job.key, size, digests, job.expected_size)
+
+    job_list = list(jobs)
+    if workers <= 1 or len(job_list) <= 1:
+        return [run(job) for job in job_list]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hash") as pool:
+        return list(pool.map(run, job_list))

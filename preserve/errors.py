@@ -75,6 +75,11 @@ class DepositRejected(DepositError):
         super().__init__(path=path, count=errors)
 
 
+class InvalidMetadata(PreserveError):
+    """Internal error: the METS built for this version is not valid against the official
+    schema, so nothing was stored. Please report this with the deposit: {problems}"""
+
+
 class FixityError(PreserveError):
     """Fixity failure: {detail}"""
 

@@ -61,6 +61,138 @@ def register(*codes: FindingCode) -> None:
 register(*_CATALOGUE)
 
 
+# --- deposits: bag structure, manifests, payload, serialization, names (preserve.deposit) ---
+_DEPOSIT_CODES: list[FindingCode] = [
+    FindingCode("BAG-E001", E, "no bagit.txt at the top of the bag; add the bag declaration "
+                "(BagIt-Version and Tag-File-Character-Encoding)", "RFC 8493 section 2.1.1"),
+    FindingCode("BAG-E002", E, "bagit.txt is malformed: {detail}; it must hold exactly the lines "
+                "'BagIt-Version: M.N' and 'Tag-File-Character-Encoding: ENCODING'",
+                "RFC 8493 section 2.1.1"),
+    FindingCode("BAG-E003", E, "BagIt-Version {version!r} is not supported; re-bag the deposit as "
+                "BagIt 1.0 (or 0.97)", "RFC 8493 section 2.1.1"),
+    FindingCode("BAG-E004", E, "Tag-File-Character-Encoding {encoding!r} is not a known text "
+                "encoding; declare UTF-8 and re-encode the tag files", "RFC 8493 section 2.1.1"),
+    FindingCode("BAG-E005", E, "bagit.txt starts with a byte-order mark; remove the BOM",
+                "RFC 8493 section 2.1.1: the bag declaration MUST NOT contain a BOM"),
+    FindingCode("BAG-E006", E, "tag file {path} cannot be decoded as {encoding} ({detail}); "
+                "re-encode it or correct Tag-File-Character-Encoding", "RFC 8493 section 2.1.1"),
+    FindingCode("BAG-E007", E, "tag file {path} contains a NUL byte (line {line}); tag files "
+                "are text: remove it", "RFC 8493 section 2.1, 2.2.2"),
+    FindingCode("BAG-E008", E, "{path} line {line} is not a 'Label: value' metadata element: "
+                "{text}; fix the line or indent it as a continuation", "RFC 8493 section 2.2.2"),
+    FindingCode("BAG-E009", E, "Payload-Oxum {value!r} is malformed; it must be "
+                "'OCTETCOUNT.STREAMCOUNT' (two decimal numbers) and appear once",
+                "RFC 8493 section 2.2.2"),
+    FindingCode("BAG-E010", E, "Payload-Oxum says {declared_octets} octets in {declared_streams} "
+                "files but the payload has {octets} octets in {streams} files; the bag is "
+                "incomplete or changed: re-bag it", "RFC 8493 section 2.2.2, 3"),
+    FindingCode("BAG-E011", E, "no payload directory data/ in the bag; put the payload files "
+                "under data/", "RFC 8493 section 2.1.2"),
+    FindingCode("BAG-E012", E, "{path} cannot be read as a deposit: {detail}; name an existing "
+                "bag directory, folder, .zip, .tar or .tar.gz", "DESIGN.md: deposits"),
+    FindingCode("BAG-E013", E, "fetch.txt line {line} is malformed: {text}; each line must be "
+                "'URL LENGTH FILENAME'", "RFC 8493 section 2.2.3"),
+    FindingCode("BAG-E014", E, "the bag is incomplete: {path} is listed in fetch.txt but not "
+                "present; preserve never fetches: fetch the files and complete the bag first",
+                "RFC 8493 section 2.2.3, 3"),
+    FindingCode("BAG-E015", E, "tag file {path} cannot be read ({detail}); check permissions "
+                "and size", "RFC 8493 section 2.1"),
+    FindingCode("BAG-W001", W, "tag file {path} starts with a UTF-8 byte-order mark; it was "
+                "ignored, but remove it for other tools", "RFC 8493 section 2.1.1"),
+    FindingCode("BAG-W002", W, "{path} line {line} is empty; metadata files should not contain "
+                "empty lines", "RFC 8493 section 2.2.2"),
+    FindingCode("BAG-W003", W, "{path} line {line}: the label is not followed by ': '; write "
+                "'Label: value'", "RFC 8493 section 2.2.2"),
+    FindingCode("BAG-W004", W, "Tag-File-Character-Encoding is {encoding!r}; UTF-8 is "
+                "recommended", "RFC 8493 section 2.1.1"),
+    FindingCode("MAN-E001", E, "the bag has no payload manifest; add manifest-sha512.txt (or "
+                "manifest-sha256.txt) listing every payload file", "RFC 8493 section 2.1.3, 3"),
+    FindingCode("MAN-E002", E, "{path} line {line} is not '<digest> <path>': {text}; fix or "
+                "regenerate the manifest", "RFC 8493 section 2.1.3"),
+    FindingCode("MAN-E003", E, "{path}: algorithm {algorithm!r} is not supported; use sha512 "
+                "or sha256", "RFC 8493 section 2.4"),
+    FindingCode("MAN-E004", E, "{path} line {line}: {digest!r} is not a {algorithm} digest "
+                "(wrong length or not hexadecimal); regenerate the manifest",
+                "RFC 8493 section 2.1.3"),
+    FindingCode("MAN-E005", E, "{path} lists {entry} more than once; keep one line per file",
+                "RFC 8493 section 2.1.3"),
+    FindingCode("MAN-E006", E, "{path} line {line} names an unsafe path {entry} (absolute, "
+                "'..', '~', backslash or empty segment); it was not opened. Fix the manifest",
+                "RFC 8493 section 2.1.3, 7.2"),
+    FindingCode("MAN-E007", E, "{path} lists {entry}, which is outside the area it may cover "
+                "(payload manifests: data/ only; tag manifests: tag files only); fix the manifest",
+                "RFC 8493 section 2.1.3, 2.2.1"),
+    FindingCode("MAN-E008", E, "payload file {entry} is not listed in {manifest}; every payload "
+                "file must be in every payload manifest: regenerate the manifests",
+                "RFC 8493 section 3"),
+    FindingCode("MAN-E009", E, "{manifest} lists {entry} but there is no such regular file; "
+                "add the file or remove the line", "RFC 8493 section 3"),
+    FindingCode("MAN-E010", E, "{algorithm} digest of {entry} is {actual}, {manifest} says "
+                "{expected}; the file is damaged or the manifest is wrong: obtain a good copy",
+                "RFC 8493 section 3"),
+    FindingCode("MAN-E011", E, "{entry} was not read or lacks a {algorithm} digest; ingest it "
+                "again", "DESIGN.md Data flow: every byte read once"),
+    FindingCode("MAN-E012", E, "{entry} is {actual} bytes when read but {listed} bytes when "
+                "listed: it changed while being read; ingest again when nothing writes to it",
+                "DESIGN.md Data flow: read once, verify"),
+    FindingCode("MAN-W001", W, "the payload manifests use only {algorithms}; add a sha512 or "
+                "sha256 manifest", "RFC 8493 section 2.4"),
+    FindingCode("MAN-W002", W, "tag file {entry} is not listed in {manifest}; tag manifests "
+                "should cover every tag file", "RFC 8493 section 2.2.1"),
+    FindingCode("PAY-E001", E, "{path} is a {kind}, not a regular file or directory; it was not "
+                "followed or opened. Replace it with the file it stands for, or remove it",
+                "RFC 8493 section 2.1.2, 7.2"),
+    FindingCode("PAY-E002", E, "{path} is nested {depth} levels deep, more than the limit of "
+                "{limit}; flatten the folder structure", "preserve Limits.max_depth"),
+    FindingCode("PAY-E003", E, "{path} cannot be listed ({detail}); check its permissions",
+                "DESIGN.md: deposits are read completely"),
+    FindingCode("PAY-E004", E, "the deposit holds more than {limit} entries; split it",
+                "preserve Limits.max_members"),
+    FindingCode("PAY-W001", W, "the payload is empty: {path} holds no files",
+                "RFC 8493 section 2.1.2"),
+    FindingCode("SER-E001", E, "{path} is not a readable {kind} archive ({detail}); re-create "
+                "it", "RFC 8493 section 4.2: serialization"),
+    FindingCode("SER-E002", E, "archive member {path} has an unsafe name (absolute, '..', "
+                "backslash or drive letter); nothing was extracted. Re-create the archive with "
+                "relative names", "RFC 8493 section 4.2, 7.2"),
+    FindingCode("SER-E003", E, "archive member {path} is a {kind}; only regular files and "
+                "directories are accepted and nothing was extracted", "RFC 8493 section 7.2"),
+    FindingCode("SER-E004", E, "archive member {path} appears more than once (or clashes with "
+                "{other}); nothing was extracted. Re-create the archive", "RFC 8493 section 4.2"),
+    FindingCode("SER-E005", E, "archive member {path} has a NUL or control character in its "
+                "name; nothing was extracted. Rename the file and re-create the archive",
+                "RFC 8493 section 7.2"),
+    FindingCode("SER-E006", E, "archive member {path} is encrypted; deposit an unencrypted "
+                "archive", "RFC 8493 section 4.2"),
+    FindingCode("SER-E007", E, "the archive exceeds the limit on {what} ({value} > {limit}); "
+                "nothing was kept. Split the deposit or raise the limit",
+                "preserve Limits: decompression bombs"),
+    FindingCode("SER-E008", E, "no bag found in the archive: bagit.txt must be at the archive "
+                "root or inside one single top-level directory", "RFC 8493 section 4.2"),
+    FindingCode("SER-E009", E, "extracting {path} failed ({detail}); nothing was kept. Check "
+                "the archive and free space", "RFC 8493 section 4.2"),
+    FindingCode("SER-E010", E, "archive member {path} uses an unsupported compression method "
+                "({method}); re-create the archive with deflate or store",
+                "RFC 8493 section 4.2"),
+    FindingCode("SER-W001", W, "archive member {path} has a UTF-8 name without the zip UTF-8 "
+                "flag; it was read as UTF-8", "APPNOTE.TXT 4.4.4 bit 11"),
+    FindingCode("NAME-E001", E, "the name {path} is not valid UTF-8; rename it so it can be "
+                "stored and exchanged", "RFC 8493 section 2.1.3; DESIGN.md names"),
+    FindingCode("NAME-E002", E, "{path} and {other} differ only in Unicode normalization "
+                "({kind}); they cannot both survive on other filesystems: rename one",
+                "DESIGN.md names; Unicode UAX #15"),
+    FindingCode("NAME-E003", E, "a segment of {path} is {size} bytes in UTF-8, over the limit "
+                "of {limit}; shorten the name", "preserve Limits.max_name_bytes"),
+    FindingCode("NAME-W001", W, "{path} and {other} differ only in letter case; they collide on "
+                "case-insensitive filesystems: consider renaming one", "DESIGN.md names"),
+    FindingCode("NAME-W002", W, "the name {path} contains control or bidirectional formatting "
+                "characters (shown escaped); it is kept as is, but consider renaming it",
+                "DESIGN.md names; Unicode UAX #9"),
+]
+
+register(*_DEPOSIT_CODES)
+
+
 def finding(code: str, path: str = "", **fields: object) -> Finding:
     """Build a Finding for `code`, formatting its template with `fields`."""
     entry = CATALOGUE[code]

@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine with Python 3.11+:
+#   make demo   virtualenv, install, build a multilingual sample deposit, validate, ingest, list, show
+#   make test   virtualenv, install, run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The official XSDs (METS, PREMIS, ...): ../shared/schemas on the development and CI machines.
+SCHEMAS ?= $(wildcard ../shared/schemas)
+DEMO := demo
+
+.PHONY: demo test clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed
+	rm -rf $(DEMO)
+	$(BIN)/python scripts/sample_deposit.py $(DEMO)/deposit
+	$(BIN)/preserve --repo $(DEMO)/repo init $(if $(SCHEMAS),--schemas-dir $(abspath $(SCHEMAS)))
+	$(BIN)/preserve --repo $(DEMO)/repo validate $(DEMO)/deposit
+	$(BIN)/preserve --repo $(DEMO)/repo ingest $(DEMO)/deposit --id demo-manuscripts-0001
+	$(BIN)/preserve --repo $(DEMO)/repo list
+	$(BIN)/preserve --repo $(DEMO)/repo show demo-manuscripts-0001
+
+test: $(BIN)/.installed
+	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) $(DEMO) build *.egg-info

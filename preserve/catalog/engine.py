@@ -1,0 +1,206 @@
+"""Engines, connection settings and the Alembic history of the catalog (DESIGN.md, "Catalog",
+"Repository home").
+
+SQLite is the embedded default: WAL mode, a busy timeout, foreign keys on, and every
+transaction begins IMMEDIATE so that writers queue at BEGIN instead of failing half-way (and
+so that the event chain is appended by one writer at a time). PostgreSQL replaces it when
+settings name a PostgreSQL URL; the same Alembic history serves both.
+
+Alembic is configured here, in code, with no alembic.ini: the history lives in the top-level
+`alembic/` directory next to the `preserve` package, and the connection is handed to `env.py`
+through `Config.attributes`. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from preserve.errors import CatalogError
+
+log = logging.getLogger(__name__)
+
+#: The revision this preserve's models match; `Catalog` refuses any other.
+HEAD_REVISION = "0001_initial"
+
+#: Milliseconds a SQLite writer waits for another before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+#: Seconds to wait for a PostgreSQL server before reporting it unreachable.
+POSTGRES_CONNECT_TIMEOUT_S = 10
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of the SQLite catalog file at `path` (any characters allowed)."""
+    url = URL.create("sqlite+pysqlite", database=str(Path(path).absolute()))
+    return url.render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """`url` with any password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a file-backed SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url` with the catalog's connection settings; connects lazily."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise CatalogError(detail=f"{url!r} is not a database URL ({exc})") from None
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            _configure_sqlite(engine)
+        elif backend == "postgresql":
+            engine = sa.create_engine(
+                parsed,
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
+            )
+        else:
+            raise CatalogError(
+                detail=f"unsupported database {backend!r} in {display_url(url)}; "
+                "use SQLite or PostgreSQL"
+            )
+    except (NoSuchModuleError, ImportError) as exc:
+        raise CatalogError(
+            detail=f"no driver for {display_url(url)} ({exc}); for PostgreSQL install "
+            "`preserve[postgres]` and use a postgresql+psycopg:// URL"
+        ) from None
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Take the write lock up front: a deferred transaction that reads and then writes
+        # could otherwise fail with SQLITE_BUSY mid-way, or fork the event chain.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def unreachable(url: str, exc: BaseException) -> CatalogError:
+    """The CatalogError for a database that cannot be opened or queried."""
+    cause = getattr(exc, "orig", None) or exc
+    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return CatalogError(
+        detail=f"cannot use the catalog at {display_url(url)}: {first_line}. Check the URL and "
+        "that the database exists and is reachable."
+    )
+
+
+@contextmanager
+def connection_for(url: str) -> Iterator[Connection]:
+    """A connection inside one transaction, committed at the end; errors become CatalogError."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    except SQLAlchemyError as exc:
+        raise unreachable(url, exc) from None
+    finally:
+        engine.dispose()
+
+
+def script_location() -> Path:
+    """The top-level `alembic/` directory, next to the `preserve` package."""
+    import preserve
+
+    return Path(preserve.__file__).resolve().parent.parent / "alembic"
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """An Alembic Config with no ini file: script location and connection set in code."""
+    config = Config()
+    # ConfigParser interpolation would read a '%' in the path as a placeholder.
+    config.set_main_option("script_location", str(script_location()).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    if url is not None:
+        config.attributes["url"] = url
+    return config
+
+
+def script_head() -> str | None:
+    """The head revision of the Alembic history on disk (equals HEAD_REVISION)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the catalog at `url` up to `revision`, creating a SQLite file if needed."""
+    path = sqlite_path(url)
+    if path is not None and not path.parent.is_dir():
+        raise CatalogError(detail=f"directory {path.parent} for the catalog does not exist")
+    log.info("upgrading catalog %s to %s", display_url(url), revision)
+    with connection_for(url) as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the catalog at `url` down to `revision` (`base` drops every table)."""
+    log.info("downgrading catalog %s to %s", display_url(url), revision)
+    with connection_for(url) as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the catalog at `url` is at; None for an empty (never migrated) database."""
+    _require_sqlite_file(url)
+    with connection_for(url) as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_differences(url: str) -> list[str]:
+    """How the database at `url` differs from the models (empty when they agree)."""
+    from preserve.catalog.records import Base
+
+    with connection_for(url) as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return [repr(diff) for diff in compare_metadata(context, Base.metadata)]
+
+
+def _require_sqlite_file(url: str) -> None:
+    # Opening a missing SQLite file would silently create an empty one.
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise CatalogError(
+            detail=f"no catalog database at {path}; run `preserve init` or `preserve db upgrade`"
+        )

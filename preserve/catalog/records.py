@@ -1,0 +1,233 @@
+"""ORM models of the catalog tables (DESIGN.md, "Catalog").
+
+These classes never leave `preserve.catalog`: the repository turns them into the frozen
+dataclasses of `views.py`. The schema itself is created only by the Alembic history in the
+top-level `alembic/` directory; a test checks that these models and that history agree, so a
+change here needs a migration.
+
+Digests are lowercase hex of fixed length and sizes are never negative: CHECK constraints say
+so in the database as well, because rows can be written by other tools (psql, restores).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from preserve.catalog.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Identifier type of the identifiers a deposit declares in bag-info.txt.
+EXTERNAL_IDENTIFIER = "External-Identifier"
+
+#: Deposit states; `in_progress` rows left behind show interrupted attempts.
+DEPOSIT_STATUSES = ("in_progress", "accepted", "rejected")
+
+
+def hex_check(column: str, length: int) -> CheckConstraint:
+    """CHECK that `column` is lowercase hex of exactly `length` characters (SQLite and PostgreSQL)."""
+    # No regex operator is common to both databases; ltrim() stripping every hex digit
+    # leaves the empty string exactly when the value is all lowercase hex.
+    return CheckConstraint(
+        f"length({column}) = {length} AND ltrim({column}, '0123456789abcdef') = ''",
+        name=f"{column}_hex",
+    )
+
+
+def non_negative(column: str) -> CheckConstraint:
+    return CheckConstraint(f"{column} >= 0", name=f"{column}_non_negative")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class LocationRecord(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    uri: Mapped[str] = mapped_column(Text)
+
+
+class PackageRecord(Base):
+    __tablename__ = "packages"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[dt.datetime]
+    # The head version's payload fingerprint; every version's is in package_versions.
+    payload_fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class PackageIdentifierRecord(Base):
+    __tablename__ = "package_identifiers"
+
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100), primary_key=True)
+    identifier: Mapped[str] = mapped_column(Text, primary_key=True, index=True)
+
+
+class PackageVersionRecord(Base):
+    __tablename__ = "package_versions"
+    __table_args__ = (
+        UniqueConstraint("package_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        non_negative("file_count"),
+        non_negative("byte_count"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id"))
+    number: Mapped[int]
+    created: Mapped[dt.datetime]
+    message: Mapped[str] = mapped_column(Text)
+    deposit_id: Mapped[int | None] = mapped_column(ForeignKey("deposits.id"))
+    file_count: Mapped[int] = mapped_column(Integer)
+    byte_count: Mapped[int] = mapped_column(BigInteger)
+    payload_fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class FileRecord(Base):
+    """One logical file of one version (payload and tag files alike)."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        UniqueConstraint("package_id", "version", "path"),
+        ForeignKeyConstraint(
+            ["package_id", "version"], ["package_versions.package_id", "package_versions.number"]
+        ),
+        non_negative("size"),
+        hex_check("sha256", 64),
+        hex_check("sha512", 128),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[str] = mapped_column(Text)
+    version: Mapped[int]
+    # Logical path exactly as deposited: Text, never normalised or transliterated.
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    sha512: Mapped[str] = mapped_column(String(128))
+    format: Mapped[str | None] = mapped_column(String(200))
+    content_path: Mapped[str] = mapped_column(Text)
+
+
+class CopyRecord(Base):
+    """One file held at one location; audits pick the least recently checked copies."""
+
+    __tablename__ = "copies"
+
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    content_path: Mapped[str] = mapped_column(Text)
+    last_fixity_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_fixity_outcome: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="ok", server_default="ok")
+
+
+class AgentRecord(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(400), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(50))
+
+
+class EventRecord(Base):
+    """A PREMIS event. Append-only (database triggers) and hash-chained (`chain.py`).
+
+    `package_id` and `deposit_id` carry no foreign keys on purpose: the log must accept every
+    event, including those about rejected deposits whose package never came to exist.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (hex_check("prev_hash", 64), hex_check("hash", 64))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    time: Mapped[dt.datetime]
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text)
+    outcome_detail: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    package_id: Mapped[str | None] = mapped_column(Text, index=True)
+    version: Mapped[int | None]
+    deposit_id: Mapped[int | None]
+    object_paths: Mapped[list[Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditRunRecord(Base):
+    __tablename__ = "audit_runs"
+    __table_args__ = tuple(
+        non_negative(c) for c in ("checked", "bytes", "passed", "failed")
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started: Mapped[dt.datetime]
+    finished: Mapped[dt.datetime | None]
+    checked: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    passed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class DepositRecord(Base):
+    """Every deposit attempt, accepted or rejected, with its findings."""
+
+    __tablename__ = "deposits"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('in_progress', 'accepted', 'rejected')", name="status_known"
+        ),
+        non_negative("error_count"),
+        non_negative("warning_count"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20))
+    started: Mapped[dt.datetime]
+    finished: Mapped[dt.datetime | None]
+    package_id: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None]
+    findings: Mapped[list[Any]]
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    warning_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+__all__ = [
+    "AgentRecord", "AuditRunRecord", "Base", "CopyRecord", "DepositRecord", "EventRecord",
+    "FileRecord", "LocationRecord", "PackageIdentifierRecord", "PackageRecord",
+    "PackageVersionRecord", "hex_check", "non_negative",
+]

@@ -1,0 +1,124 @@
+"""The `preserve` command line (DESIGN.md, "Command line").
+
+`preserve [--repo DIR] [--json] [-v|-q] COMMAND`: global options come before the command.
+The CLI is thin: it parses, calls one library function, renders. `main()` is the one place
+errors become exit codes: a PreserveError exits with its own code and message; a usage error
+with 2; Ctrl-C with 130; anything else is a bug and exits 3.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+import typer
+
+from preserve import __version__
+from preserve.cli import render
+from preserve.cli.context import AppState, configure_logging, repo_from
+from preserve.cli.db_cmd import db_app
+from preserve.cli.ingest_cmd import ingest
+from preserve.cli.init_cmd import init
+from preserve.cli.list_cmd import list_packages
+from preserve.cli.log_cmd import log as log_command
+from preserve.cli.show_cmd import show
+from preserve.cli.validate_cmd import validate
+from preserve.errors import ExitCode, PreserveError
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="preserve",
+    help="A preservation repository: validate and ingest deposits into OCFL storage with "
+         "METS/PREMIS metadata and an SQL audit log.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        render.line(f"preserve {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    repo: Path = typer.Option(None, "--repo", metavar="DIR",
+                              help="Repository home (env PRESERVE_REPO, default ./storage)."),
+    as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON document on stdout."),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors; no progress bars."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    verbosity = -1 if quiet else verbose
+    configure_logging(verbosity)
+    ctx.obj = AppState(repo=repo_from(repo), json=as_json, verbosity=verbosity)
+
+
+app.command("init")(init)
+app.command("validate")(validate)
+app.command("ingest")(ingest)
+app.command("list")(list_packages)
+app.command("show")(show)
+app.command("log")(log_command)
+app.add_typer(db_app, name="db")
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Whether --json was given among the global options (before the command)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--json":
+            return True
+        elif arg == "--repo":
+            skip = True
+        elif not arg.startswith("-"):
+            return False
+    return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `preserve` console script."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    code = run(args)
+    sys.exit(code)
+
+
+def run(args: list[str]) -> int:
+    """Run the CLI with `args`; return the exit code (never raises for user errors)."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="preserve", standalone_mode=False)
+        return int(result) if isinstance(result, int) else ExitCode.OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        render.stderr.print("interrupted", markup=False)
+        return ExitCode.INTERRUPTED
+    except PreserveError as exc:
+        _report_error(args, exc.message, exc.exit_code)
+        return exc.exit_code
+    except Exception as exc:  # a bug in preserve, not the user's mistake
+        log.debug("internal error", exc_info=True)
+        _report_error(args, f"internal error: {type(exc).__name__}: {exc}. This is a bug in preserve "
+                      "(run with -vv for details); nothing was committed.", ExitCode.INTERNAL)
+        return ExitCode.INTERNAL
+
+
+def _report_error(args: list[str], message: str, code: int) -> None:
+    if _wants_json(args):
+        sys.stdout.write(json.dumps({"error": message, "exit_code": int(code)}, ensure_ascii=False) + "\n")
+    render.stderr.print(f"error: {message}", markup=False)

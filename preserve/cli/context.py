@@ -1,0 +1,86 @@
+"""What every command needs from the global options: repository, settings, output mode.
+
+Only the CLI reads settings and the environment (DESIGN.md, "Command line"); this module
+turns them into the explicit arguments library functions take.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from preserve.cli import settings as settings_mod
+from preserve.deposit import Limits
+from preserve.home import Home, open_home
+from preserve.metadata import SchemaSet, find_schemas
+
+DEFAULT_REPO = Path("storage")
+
+
+@dataclass
+class AppState:
+    """Global options, parsed before the command."""
+
+    repo: Path
+    json: bool = False
+    verbosity: int = 0  # -1 quiet, 0 normal, 1 info, 2 debug
+    _settings: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
+
+    def settings(self) -> dict[str, Any]:
+        if self._settings is None:
+            self._settings = settings_mod.load(self.repo)
+        return self._settings
+
+    def home(self) -> Home:
+        return open_home(self.repo)
+
+    def catalog_url(self) -> str:
+        return Home(self.repo.absolute()).catalog_url(self.settings()["catalog.url"])
+
+    def workers(self) -> int:
+        return self.settings()["ingest.workers"] or os.cpu_count() or 1
+
+    def limits(self) -> Limits:
+        s = self.settings()
+        return Limits(max_members=s["limits.max_members"], max_total_size=s["limits.max_total_size"],
+                      max_ratio=s["limits.max_ratio"])
+
+    def schemas(self) -> SchemaSet | None:
+        configured = self.settings()["schemas.dir"]
+        return find_schemas(Path(configured) if configured else None)
+
+
+def state(ctx: typer.Context) -> AppState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState), "the root callback sets the state"
+    return obj
+
+
+def repo_from(option: Path | None) -> Path:
+    if option is not None:
+        return option
+    env = os.environ.get("PRESERVE_REPO")
+    return Path(env) if env else DEFAULT_REPO
+
+
+def configure_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logger = logging.getLogger("preserve")
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    else:
+        for handler in logger.handlers:
+            handler.setLevel(level)

@@ -1,0 +1,54 @@
+"""`preserve ingest PATH`: validate a deposit and store it as a package (or a new version)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from preserve.catalog import Catalog
+from preserve.cli import render
+from preserve.cli.context import state
+from preserve.errors import DepositRejected, ExitCode
+from preserve.ingest import IngestOptions, ingest_deposit
+
+
+def ingest(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
+    package_id: str = typer.Option(None, "--id", help="Identifier for the new package "
+                                   "(default: a new urn:uuid)."),
+    as_version_of: str = typer.Option(None, "--as-version-of", metavar="ID",
+                                      help="Store the deposit as the next version of package ID."),
+) -> None:
+    """Ingest a deposit into the repository."""
+    app = state(ctx)
+    home = app.home()
+    options = IngestOptions(package_id=package_id, as_version_of=as_version_of,
+                            workers=app.workers(), limits=app.limits(),
+                            fsync=app.settings()["ingest.fsync"], schemas=app.schemas())
+    with Catalog(app.catalog_url()) as catalog:
+        try:
+            with render.progress_bar("ingesting", not app.quiet) as progress:
+                result = ingest_deposit(home, catalog, path, options, progress)
+        except DepositRejected as rejected:
+            document = {"package_id": None, "version": None, "files": 0, "bytes": 0,
+                        "rejected": True, "findings": [f.as_dict() for f in rejected.findings]}
+
+            def rejected_text(d: dict) -> None:
+                render.findings_text(d["findings"])
+                render.stderr.print(rejected.message, markup=False)
+
+            render.emit(document, app.json, rejected_text)
+            raise typer.Exit(ExitCode.DEPOSIT_REJECTED) from None
+    document = {**result.as_dict(), "rejected": False,
+                "findings": [f.as_dict() for f in result.findings]}
+
+    def text(d: dict) -> None:
+        render.findings_text(d["findings"])
+        render.line(f"ingested {path} as {d['package_id']} v{d['version']}: "
+                    f"{d['files']} files, {d['bytes']} bytes")
+
+    render.emit(document, app.json, text)
+    if result.findings:
+        raise typer.Exit(ExitCode.WARNINGS)

@@ -1,0 +1,29 @@
+"""`preserve list`: every package held, one line each."""
+
+from __future__ import annotations
+
+import typer
+
+from preserve.catalog import Catalog
+from preserve.cli import render
+from preserve.cli.context import state
+from preserve.names import escape_name
+
+
+def list_packages(ctx: typer.Context) -> None:
+    """List packages: id, external identifiers, title, versions, files, bytes."""
+    app = state(ctx)
+    app.home()
+    with Catalog(app.catalog_url()) as catalog:
+        packages = catalog.list_packages()
+    document = {"packages": [render.jsonable(p) for p in packages]}
+
+    def text(d: dict) -> None:
+        if not d["packages"]:
+            render.line("no packages")
+        for p in d["packages"]:
+            ids = ", ".join(p["external_identifiers"]) or "-"
+            render.line(f"{p['package_id']}  v{p['versions']}  {p['files']} files  {p['bytes']} bytes  "
+                        f"[{escape_name(ids)}]  {escape_name(p['title'] or '')}")
+
+    render.emit(document, app.json, text)

@@ -1,0 +1,78 @@
+"""Output: one JSON document on stdout with --json, text otherwise; logs and progress on stderr.
+
+The text view and the JSON document are built from the same dict (STYLE.md, "Output").
+File names are always printed escaped (control and bidi characters made visible).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn,
+)
+
+from preserve.model import Finding
+from preserve.names import escape_name
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def emit(document: dict[str, Any], as_json: bool, text: Callable[[dict[str, Any]], None]) -> None:
+    """Print `document` as JSON, or hand it to the text renderer."""
+    if as_json:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+    else:
+        text(document)
+
+
+def line(text: str = "") -> None:
+    """One line of plain text on stdout (no markup interpretation)."""
+    stdout.print(text, markup=False)
+
+
+def findings_text(findings: Iterable[Finding | dict[str, str]]) -> None:
+    for f in findings:
+        d = f.as_dict() if isinstance(f, Finding) else f
+        path = f" {escape_name(d['path'])}" if d["path"] else ""
+        stderr.print(f"{d['severity'].upper():7} {d['code']}{path}: {d['message']}", markup=False)
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool,
+                 total: int | None = None) -> Iterator[Callable[[int], None] | None]:
+    """A byte-progress bar on stderr when it is a terminal and not quiet; else no callback."""
+    if not enabled or not stderr.is_terminal:
+        yield None
+        return
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), TimeRemainingColumn(), console=stderr,
+                  transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, enums, datetimes and tuples as plain JSON values."""
+    import dataclasses
+    import datetime as dt
+    from enum import Enum
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value

@@ -1,0 +1,157 @@
+"""Settings: one table of every setting with its default and help line.
+
+Layering (DESIGN.md, "Repository home"; STYLE.md, "Output and logging"): defaults <
+`preserve.toml` in the repository home < `PRESERVE_*` environment variables < command-line flags.
+Only the CLI reads settings and the environment; library functions take explicit arguments.
+`docs/settings.md` lists every setting, and a test checks that it does.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from preserve.errors import ConfigurationError
+
+SETTINGS_FILE = "preserve.toml"
+
+
+def _positive_int(value: Any) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return number
+
+
+def _positive_float(value: Any) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError("must be a number above 0")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _optional_path(value: Any) -> str:
+    return _text(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: its dotted name (as in preserve.toml), environment variable, default, help."""
+
+    name: str
+    env: str
+    default: Any
+    parse: Callable[[Any], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("catalog.url", "PRESERVE_CATALOG_URL", "",
+            _text, "SQLAlchemy URL of the catalog. Empty: `catalog.sqlite` in the repository home. "
+            "For PostgreSQL: `postgresql+psycopg://user@host/db`."),
+    Setting("schemas.dir", "PRESERVE_SCHEMAS", "",
+            _optional_path, "Directory holding the official METS/PREMIS XSDs and an OASIS "
+            "`catalog.xml`; every METS written is validated against them. Empty: not validated "
+            "(a warning is logged)."),
+    Setting("ingest.workers", "PRESERVE_WORKERS", 0,
+            lambda v: 0 if int(v) == 0 else _positive_int(v),
+            "Threads that read and hash files in parallel. 0: the number of CPUs."),
+    Setting("ingest.fsync", "PRESERVE_FSYNC", True,
+            _boolean, "fsync every stored file and directory before the version is committed. "
+            "Turn off only for throw-away test repositories."),
+    Setting("repository.name", "PRESERVE_REPOSITORY_NAME", "preserve repository",
+            _text, "Name of this repository (the organisation), recorded as an agent."),
+    Setting("limits.max_members", "PRESERVE_MAX_MEMBERS", 1_000_000,
+            _positive_int, "Most members a zip/tar deposit may hold."),
+    Setting("limits.max_total_size", "PRESERVE_MAX_TOTAL_SIZE", 4 * 2**40,
+            _positive_int, "Most bytes a zip/tar deposit may unpack to."),
+    Setting("limits.max_ratio", "PRESERVE_MAX_RATIO", 1000.0,
+            _positive_float, "Highest compression ratio (unpacked/packed) a zip/tar member may have."),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def load(repo: Path, environ: Mapping[str, str] | None = None,
+         overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Resolve every setting: defaults < preserve.toml < environment < overrides (flags)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    sources: list[tuple[str, Mapping[str, Any]]] = [(str(repo / SETTINGS_FILE), _read_toml(repo))]
+    sources.append(("environment", {s.name: environ[s.env] for s in SETTINGS if s.env in environ}))
+    sources.append(("command line", {k: v for k, v in (overrides or {}).items() if v is not None}))
+    for origin, given in sources:
+        for name, raw in given.items():
+            setting = BY_NAME.get(name)
+            if setting is None:
+                raise ConfigurationError(detail=f"unknown setting {name!r} in {origin}; known settings: "
+                                         + ", ".join(BY_NAME))
+            try:
+                values[name] = setting.parse(raw)
+            except (ValueError, TypeError) as exc:
+                where = setting.env if origin == "environment" else origin
+                raise ConfigurationError(detail=f"setting {name} from {where}: {raw!r} {exc}") from None
+    return values
+
+
+def _read_toml(repo: Path) -> dict[str, Any]:
+    path = repo / SETTINGS_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(detail=f"{path} is not valid TOML ({exc}); fix or remove it") from None
+    flat: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigurationError(detail=f"{path}: top-level key {section!r} must be a [section]")
+        for key, value in table.items():
+            flat[f"{section}.{key}"] = value
+    return flat
+
+
+def render_toml(values: Mapping[str, Any]) -> str:
+    """The preserve.toml that `init` writes: every setting, commented with its help line."""
+    lines = ["# preserve repository settings. Environment variables PRESERVE_* and flags override these.", ""]
+    section = None
+    for setting in SETTINGS:
+        head, key = setting.name.split(".", 1)
+        if head != section:
+            if section is not None:
+                lines.append("")
+            lines.append(f"[{head}]")
+            section = head
+        lines.append(f"# {setting.help} (env {setting.env})")
+        lines.append(f"{key} = {_toml_value(values.get(setting.name, setting.default))}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -1,0 +1,94 @@
+"""The repository home: one directory holding settings, catalog and storage (DESIGN.md,
+"Repository home").
+
+```
+preserve.toml      settings
+catalog.sqlite     the default catalog (unless catalog.url names another database)
+ocfl/              the default location: an OCFL 1.1 storage root
+staging/           work directories of ingests in progress (same filesystem as ocfl/)
+quarantine/        damaged copies moved aside by audits, never deleted
+```
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from preserve import catalog
+from preserve.errors import RepositoryExists, RepositoryNotFound
+from preserve.storage import StorageRoot
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "preserve.toml"
+DEFAULT_LOCATION = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """Paths of one repository home."""
+
+    path: Path
+
+    @property
+    def settings_file(self) -> Path:
+        return self.path / SETTINGS_FILE
+
+    @property
+    def ocfl(self) -> Path:
+        return self.path / "ocfl"
+
+    @property
+    def staging(self) -> Path:
+        return self.path / "staging"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.path / "quarantine"
+
+    def catalog_url(self, configured: str = "") -> str:
+        """The configured catalog URL, or the default SQLite file in the home."""
+        return configured or catalog.sqlite_url(self.path / "catalog.sqlite")
+
+    def exists(self) -> bool:
+        return self.settings_file.is_file() and self.ocfl.is_dir()
+
+
+def open_home(path: Path) -> Home:
+    """The home at `path`; RepositoryNotFound if `preserve init` never ran there."""
+    home = Home(path.absolute())
+    if not home.exists():
+        raise RepositoryNotFound(path=str(path))
+    for directory in (home.staging, home.quarantine):
+        directory.mkdir(exist_ok=True)
+    return home
+
+
+def init_home(path: Path, settings_toml: str, catalog_url: str = "") -> Home:
+    """Create a repository home: directories, settings, OCFL storage root, migrated catalog.
+
+    Refuses a directory that already holds a repository, or that holds anything but an
+    (ignored) README: an archivist's files are never mixed into a repository by accident.
+    """
+    home = Home(path.absolute())
+    if home.settings_file.exists():
+        raise RepositoryExists(path=str(path))
+    if path.exists() and not path.is_dir():
+        raise RepositoryNotFound(path=str(path))
+    path.mkdir(parents=True, exist_ok=True)
+    StorageRoot.create(home.ocfl)
+    for directory in (home.staging, home.quarantine):
+        directory.mkdir(exist_ok=True)
+    url = home.catalog_url(catalog_url)
+    catalog.upgrade(url)
+    with catalog.Catalog(url) as cat:
+        cat.ensure_location(DEFAULT_LOCATION, home.ocfl.as_uri())
+    # The settings file is written last: its presence marks a finished init.
+    tmp = home.settings_file.with_suffix(".toml.tmp")
+    tmp.write_text(settings_toml, encoding="utf-8")
+    os.replace(tmp, home.settings_file)
+    log.info("initialised repository at %s", home.path)
+    return home

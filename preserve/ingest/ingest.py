@@ -1,0 +1,330 @@
+"""`preserve ingest`: a deposit becomes a package version (DESIGN.md, "Data flow").
+
+```
+open deposit ─▶ structural findings ─▶ one read of every payload byte: digests + copy into the
+staged OCFL version ─▶ compare with manifests ─▶ duplicate checks ─▶ tag files, METS (schema-
+checked) ─▶ inventory ─▶ atomic rename into the storage root ─▶ one catalog transaction
+(package, version, files, copies, events, deposit row)
+```
+
+A rejected deposit leaves nothing in the storage root or staging and one `rejected` row in
+`deposits` with its findings and a failed `validation` event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from preserve import SOFTWARE_NAME, __version__
+from preserve.catalog import Catalog, IngestRecord, StoredFile
+from preserve.checksums import ProgressCallback, REQUIRED_ALGORITHMS, MultiHasher
+from preserve.deposit import Deposit, Limits, open_deposit
+from preserve.errors import DepositRejected, InvalidMetadata, PackageNotFound, PreserveError
+from preserve.findings import finding, has_errors
+from preserve.home import DEFAULT_LOCATION, Home
+from preserve.ingest import bagging
+from preserve.ingest.reading import read_payload
+from preserve.metadata import MetsFile, SchemaSet, build_mets
+from preserve.model import (
+    Agent, AgentType, Event, EventOutcome, EventType, Finding, PayloadFile, Severity, utc_now,
+)
+from preserve.storage import StorageRoot, VersionBuilder
+
+log = logging.getLogger(__name__)
+
+SOFTWARE_AGENT = Agent(f"{SOFTWARE_NAME}/{__version__}", f"{SOFTWARE_NAME} {__version__}",
+                       AgentType.SOFTWARE)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    package_id: str
+    version: int
+    files: int
+    bytes: int
+    findings: tuple[Finding, ...]  # warnings only: errors reject
+
+    def as_dict(self) -> dict:
+        return {"package_id": self.package_id, "version": self.version,
+                "files": self.files, "bytes": self.bytes}
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    package_id: str | None = None
+    as_version_of: str | None = None
+    workers: int = 0
+    limits: Limits = Limits()
+    fsync: bool = True
+    schemas: SchemaSet | None = None
+    clock: Callable[[], dt.datetime] = utc_now
+
+
+def payload_fingerprint(files: Sequence[PayloadFile]) -> str:
+    """sha256 over the sorted (sha512, path) pairs: equal iff the payloads are identical."""
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.path):
+        h.update(f"{f.digests['sha512']} {f.path}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def deposit_kind_of(source: Path) -> str:
+    """A first guess of the deposit's kind, for the attempt row written before it is opened."""
+    if source.is_dir():
+        return "bag" if (source / "bagit.txt").exists() else "folder"
+    name = source.name.lower()
+    if name.endswith(".zip"):
+        return "zip"
+    if name.endswith((".tar", ".tar.gz", ".tgz")):
+        return "tar"
+    return "unknown"
+
+
+def ingest_deposit(
+    home: Home,
+    catalog: Catalog,
+    source: Path,
+    options: IngestOptions = IngestOptions(),
+    progress: ProgressCallback | None = None,
+) -> IngestResult:
+    """Validate `source` and store it as a new package (or a new version of one)."""
+    started = options.clock()
+    deposit_id = catalog.begin_deposit(source=str(source), kind=deposit_kind_of(source),
+                                       started=started)
+    work = home.staging / f"ingest-{uuid.uuid4().hex}"
+    work.mkdir(parents=True)
+    try:
+        return _Ingest(home, catalog, source, options, progress, deposit_id, work).run()
+    except DepositRejected as rejected:
+        _record_rejection(catalog, deposit_id, rejected.findings, options.clock())
+        raise
+    except BaseException as exc:  # record the failed attempt, then let the error through
+        detail = exc.message if isinstance(exc, PreserveError) else f"{type(exc).__name__}: {exc}"
+        try:
+            catalog.finish_deposit(deposit_id, status="failed", findings=(),
+                                   finished=options.clock(),
+                                   events=[_event(EventType.INGESTION, EventOutcome.FAILURE,
+                                                  options.clock(), detail="ingest did not complete",
+                                                  outcome_detail=detail, deposit_id=deposit_id)])
+        except Exception:  # the catalog itself may be what failed; the original error matters
+            log.exception("could not record the failed ingest attempt %s", deposit_id)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _record_rejection(catalog: Catalog, deposit_id: int, findings: Sequence[Finding],
+                      when: dt.datetime) -> None:
+    errors = [f.code for f in findings if f.severity is Severity.ERROR]
+    event = _event(EventType.VALIDATION, EventOutcome.FAILURE, when,
+                   detail="RFC 8493 validation of the deposit",
+                   outcome_detail=f"rejected: {len(errors)} error(s): {', '.join(sorted(set(errors)))}",
+                   deposit_id=deposit_id)
+    catalog.finish_deposit(deposit_id, status="rejected", findings=findings, finished=when,
+                           events=[event])
+
+
+def _event(type_: EventType, outcome: EventOutcome, when: dt.datetime, **fields) -> Event:
+    return Event(type=type_, outcome=outcome, time=when, agent=SOFTWARE_AGENT, **fields)
+
+
+class _Ingest:
+    """One ingest attempt; state kept on the instance so the steps read top to bottom."""
+
+    def __init__(self, home: Home, catalog: Catalog, source: Path, options: IngestOptions,
+                 progress: ProgressCallback | None, deposit_id: int, work: Path) -> None:
+        self.home, self.catalog, self.source, self.options = home, catalog, source, options
+        self.progress, self.deposit_id, self.work = progress, deposit_id, work
+        self.findings: list[Finding] = []
+
+    def run(self) -> IngestResult:
+        opts = self.options
+        deposit = open_deposit(self.source, self.work / "deposit", opts.limits)
+        self.findings.extend(deposit.findings)
+        package_id, version_of = self._choose_package_id(deposit)
+        if has_errors(self.findings):
+            # Read (without storing) to report every finding at once.
+            self.findings.extend(read_payload(deposit, workers=opts.workers,
+                                              progress=self.progress).findings)
+            self._reject()
+
+        storage = StorageRoot.open(self.home.ocfl)
+        builder = storage.begin_version(package_id, self.work / "object")
+        try:
+            return self._store(deposit, package_id, version_of, builder)
+        except BaseException:
+            builder.abort()
+            raise
+
+    # -- decisions --------------------------------------------------------------------------
+    def _choose_package_id(self, deposit: Deposit) -> tuple[str, str | None]:
+        opts = self.options
+        identifiers = deposit.bag_info_values("External-Identifier")
+        held = self.catalog.packages_with_identifiers(identifiers) if identifiers else {}
+        if opts.as_version_of:
+            if not self.catalog.package_exists(opts.as_version_of):
+                raise PackageNotFound(package_id=opts.as_version_of)
+            for identifier, other in held.items():
+                if other != opts.as_version_of:
+                    self.findings.append(finding("ING-E001", "bag-info.txt",
+                                                 identifier=identifier, package_id=other))
+            return opts.as_version_of, opts.as_version_of
+        for identifier, other in held.items():
+            self.findings.append(finding("ING-E001", "bag-info.txt", identifier=identifier,
+                                         package_id=other))
+        package_id = opts.package_id or f"urn:uuid:{uuid.uuid4()}"
+        problem = _id_problem(package_id)
+        if problem:
+            self.findings.append(finding("ING-E004", "", package_id=package_id, reason=problem))
+        elif opts.package_id and self.catalog.package_exists(package_id):
+            self.findings.append(finding("ING-E003", "", package_id=package_id))
+        return package_id, None
+
+    def _reject(self) -> None:
+        raise DepositRejected(path=str(self.source), findings=tuple(self.findings))
+
+    # -- storing ----------------------------------------------------------------------------
+    def _store(self, deposit: Deposit, package_id: str, version_of: str | None,
+               builder: VersionBuilder) -> IngestResult:
+        opts = self.options
+        read = read_payload(
+            deposit, workers=opts.workers, progress=self.progress, fsync=opts.fsync,
+            target_for=lambda path: builder.content_target("data/" + path),
+        )
+        self.findings.extend(read.findings)
+        fingerprint = payload_fingerprint(read.files)
+        if not has_errors(self.findings):
+            other = self.catalog.package_with_fingerprint(fingerprint)
+            if other is not None and other != version_of:
+                self.findings.append(finding("ING-E002", "data/", package_id=other))
+        if has_errors(self.findings):
+            self._reject()
+
+        created = opts.clock()
+        entries: dict[str, dict[str, str]] = {}
+        sizes: dict[str, int] = {}
+        for f in read.files:
+            entries["data/" + f.path] = dict(f.digests)
+            sizes["data/" + f.path] = f.size
+        for tag in deposit.tag_files:
+            logical = "metadata/submission/" + tag.path
+            data = tag.source.read_bytes()
+            entries[logical], sizes[logical] = self._write(builder, logical, data), len(data)
+        software = f"{SOFTWARE_NAME} {__version__}"
+        title = _title(deposit)
+        mets = build_mets(
+            package_id=package_id, version=builder.version, created=created,
+            files=[MetsFile("data/" + f.path, f.size, f.digests["sha256"], f.digests["sha512"])
+                   for f in read.files],
+            bag_info=deposit.bag_info, software=software, label=title,
+        )
+        self._check_mets(mets)
+        entries["metadata/mets.xml"], sizes["metadata/mets.xml"] = (
+            self._write(builder, "metadata/mets.xml", mets), len(mets))
+        tag_bytes = {
+            "bagit.txt": bagging.BAGIT_TXT,
+            "bag-info.txt": bagging.bag_info(deposit.bag_info, read.files, created=created,
+                                             software=software, package_id=package_id,
+                                             version=builder.version),
+        }
+        for algorithm in bagging.MANIFEST_ALGORITHMS:
+            payload = [(p, d) for p, d in entries.items() if p.startswith("data/")]
+            tag_bytes[f"manifest-{algorithm}.txt"] = bagging.manifest(payload, algorithm)
+        for name, data in tag_bytes.items():
+            entries[name], sizes[name] = self._write(builder, name, data), len(data)
+        tags_so_far = [(p, d) for p, d in entries.items() if not p.startswith("data/")]
+        for algorithm in bagging.MANIFEST_ALGORITHMS:
+            name = f"tagmanifest-{algorithm}.txt"
+            data = bagging.manifest(tags_so_far, algorithm)
+            entries[name], sizes[name] = self._write(builder, name, data), len(data)
+
+        for logical, digests in entries.items():
+            builder.add(logical, digests)
+        object_path = builder.commit(created=created, message=f"ingest of {self.source.name}",
+                                     user_name=software)
+        log.info("stored %s v%d at %s", package_id, builder.version, object_path)
+
+        stored = tuple(
+            StoredFile(path=p, size=sizes[p], sha256=d["sha256"], sha512=d["sha512"],
+                       content_path=builder.content_path(p))
+            for p, d in sorted(entries.items())
+        )
+        record = IngestRecord(
+            package_id=package_id, version=builder.version, created=created, title=title,
+            external_identifiers=tuple(deposit.bag_info_values("External-Identifier")),
+            payload_fingerprint=fingerprint, location=DEFAULT_LOCATION,
+            deposit_id=self.deposit_id, message=f"ingest of {self.source}", files=stored,
+        )
+        self.catalog.record_ingest(record, self._events(package_id, builder.version, read.files,
+                                                        deposit, created))
+        return IngestResult(package_id, builder.version, len(read.files), read.bytes,
+                            tuple(self.findings))
+
+    def _write(self, builder: VersionBuilder, logical: str, data: bytes) -> dict[str, str]:
+        """Write a small generated or tag file into the staged version; return its digests."""
+        target = builder.content_target(logical)
+        hasher = MultiHasher(REQUIRED_ALGORITHMS)
+        hasher.update(data)
+        with open(target, "xb") as out:
+            out.write(data)
+            out.flush()
+            if self.options.fsync:
+                os.fsync(out.fileno())
+        return hasher.hexdigests()
+
+    def _check_mets(self, mets: bytes) -> None:
+        schemas = self.options.schemas
+        if schemas is None:
+            log.warning("METS not schema-validated: no schema directory configured (schemas.dir)")
+            return
+        problems = schemas.validate_mets(mets)
+        if problems:
+            raise InvalidMetadata(problems="; ".join(problems[:5]))
+
+    def _events(self, package_id: str, version: int, files: Sequence[PayloadFile],
+                deposit: Deposit, created: dt.datetime) -> list[Event]:
+        warnings = sorted({f.code for f in self.findings if f.severity is Severity.WARNING})
+        total = sum(f.size for f in files)
+        algorithms = sorted({a for f in files for a in f.digests} or set(REQUIRED_ALGORITHMS))
+        common = dict(package_id=package_id, version=version, deposit_id=self.deposit_id)
+        return [
+            _event(EventType.VALIDATION,
+                   EventOutcome.WARNING if warnings else EventOutcome.SUCCESS, created,
+                   detail=f"RFC 8493 validation of the {deposit.kind.value} deposit {self.source}",
+                   outcome_detail=("warnings: " + ", ".join(warnings)) if warnings else "valid",
+                   **common),
+            _event(EventType.MESSAGE_DIGEST_CALCULATION, EventOutcome.SUCCESS, created,
+                   detail=f"{', '.join(algorithms)} of {len(files)} payload files ({total} bytes), "
+                          "computed while copying; deposit manifests matched",
+                   **common),
+            _event(EventType.INGESTION, EventOutcome.SUCCESS, created,
+                   detail=f"stored as OCFL object {package_id} version v{version} in location "
+                          f"{DEFAULT_LOCATION}",
+                   **common),
+        ]
+
+
+def _title(deposit: Deposit) -> str | None:
+    for label in ("Title", "External-Description", "External-Identifier"):
+        values = deposit.bag_info_values(label)
+        if values:
+            return values[0]
+    return deposit.source.name or None
+
+
+def _id_problem(package_id: str) -> str | None:
+    if not package_id.strip():
+        return "it is empty"
+    if len(package_id.encode("utf-8")) > 1024:
+        return "it is longer than 1024 bytes"
+    if any(ord(c) < 32 or ord(c) == 127 for c in package_id):
+        return "it contains control characters"
+    return None

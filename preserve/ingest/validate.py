@@ -1,0 +1,59 @@
+"""`preserve validate`: everything an ingest checks, with nothing stored.
+
+The deposit is opened (for zip/tar: inspected, then unpacked into a temporary work directory
+that is removed afterwards), every payload file is read once and checked against the manifests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from preserve.checksums import ProgressCallback
+from preserve.deposit import Limits, open_deposit
+from preserve.findings import has_errors
+from preserve.ingest.reading import read_payload
+from preserve.model import Finding, PayloadFile, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    source: Path
+    kind: str
+    findings: tuple[Finding, ...]
+    files: tuple[PayloadFile, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not has_errors(self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    def as_dict(self) -> dict:
+        return {"valid": self.valid, "findings": [f.as_dict() for f in self.findings]}
+
+
+def validate_deposit(
+    source: Path,
+    *,
+    limits: Limits = Limits(),
+    workers: int = 0,
+    work_parent: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> ValidationReport:
+    """Validate the deposit at `source`; payload bytes are read but never written anywhere."""
+    work_dir = Path(tempfile.mkdtemp(prefix="preserve-validate-", dir=work_parent))
+    try:
+        deposit = open_deposit(source, work_dir, limits)
+        # Payload entries are regular files only, so reading them is safe even when the
+        # structure has errors; doing it reports every finding at once.
+        read = read_payload(deposit, workers=workers, progress=progress)
+        findings = [*deposit.findings, *read.findings]
+        files = read.files
+        return ValidationReport(source, deposit.kind.value, tuple(findings), files)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)

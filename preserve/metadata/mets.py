@@ -1,0 +1,264 @@
+"""The METS document of one package version (METS 1.12.1; DESIGN.md, "Metadata").
+
+`build_mets` is a pure function of its arguments: no clock, no random identifiers, no I/O, so
+the same inputs give the same bytes (STYLE.md, "XML builders are pure functions"). It writes
+the minimal document every version gets:
+
+* `metsHdr` (METS 1.12.1 schema, `metsHdr`): CREATEDATE in UTC, the software agent
+  (ROLE=CREATOR, TYPE=OTHER, OTHERTYPE=SOFTWARE) and the OCFL version as `altRecordID`;
+* one `dmdSec` holding simple Dublin Core (`mdWrap MDTYPE="DC"`), built from bag-info.txt
+  (RFC 8493 section 2.2.2 reserved labels); values keep their text exactly;
+* `fileSec` with one `fileGrp USE="payload"`: one `file` per payload file with SIZE, the
+  SHA-512 CHECKSUM and one `FLocat` whose `xlink:href` is the logical path percent-encoded as
+  a relative URI reference (RFC 3986 section 4.2);
+* a physical `structMap` mirroring the folders: a `div TYPE="Directory"` per folder and a
+  `div TYPE="Item"` per file holding its one `fptr`, LABELs in the names' original script.
+
+Characters XML 1.0 cannot carry (section 2.2 `Char`: C0 controls other than tab, LF, CR; lone
+surrogates; U+FFFE/U+FFFF) can occur in deposited file names. They never reach the XML raw:
+the `xlink:href` percent-encodes them (so it stays the lossless form of the name), and in
+LABELs and other text they are written as `\\uXXXX` (four upper-case hex digits), readable but
+not reversible; a literal backslash is left alone. Tab, LF and CR are legal XML and are kept
+(lxml writes them as character references inside attributes, so they survive parsing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from lxml import etree
+
+from preserve.checksums import is_hex_digest
+from preserve.metadata import namespaces as ns
+
+#: File group and structMap vocabulary of preserve's METS profile.
+PAYLOAD_USE = "payload"
+DMD_ID = "dmd-dc"
+_FILE_ID_PREFIX = "file-"
+_FILE_ID_HEX = 16
+
+# Everything outside XML 1.0's Char production (tab, LF, CR and the rest are allowed).
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+# bag-info.txt labels (RFC 8493 section 2.2.2) -> simple DC element, in output order.
+_DC_FROM_BAG_INFO: tuple[tuple[str, str], ...] = (
+    ("external-identifier", "identifier"),
+    ("title", "title"),
+    ("external-description", "description"),
+    ("source-organization", "publisher"),
+    ("bagging-date", "date"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MetsFile:
+    """One file of a version as METS lists it.
+
+    `path` is the logical path in the version (e.g. `data/Qoʻlyozma/варақ 1.tif`), POSIX
+    separators, exactly as deposited; `sha256`/`sha512` are hex digests of its content.
+    """
+
+    path: str
+    size: int
+    sha256: str
+    sha512: str
+
+
+def xml_safe(text: str) -> str:
+    """`text` with every character XML 1.0 cannot carry written as `\\uXXXX` (see module doc)."""
+    return _NOT_XML_CHAR.sub(lambda m: f"\\u{ord(m.group()):04X}", text)
+
+
+def href_for(path: str) -> str:
+    """The relative URI reference of a logical path: UTF-8, percent-encoded, `/` kept.
+
+    Lone surrogates (names that were not UTF-8, smuggled in by `surrogateescape`) are encoded
+    back to the original bytes so the href still names the file.
+    """
+    return quote(_path_bytes(path), safe="/")
+
+
+def file_ids(paths: Sequence[str]) -> dict[str, str]:
+    """Deterministic METS IDs: `file-` + 16 hex digits of sha256(path), `-2`, `-3`... on clash.
+
+    Clashes are resolved in sorted path order, so the ID of a path depends only on the set of
+    paths, never on the order they were given in.
+    """
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for path in sorted(paths):
+        base = _FILE_ID_PREFIX + hashlib.sha256(_path_bytes(path)).hexdigest()[:_FILE_ID_HEX]
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate)
+        ids[path] = candidate
+    return ids
+
+
+def build_mets(
+    *,
+    package_id: str,
+    version: int,
+    created: dt.datetime,
+    files: Sequence[MetsFile],
+    bag_info: Sequence[tuple[str, str]],
+    software: str,
+    label: str | None = None,
+) -> bytes:
+    """The METS document (UTF-8, XML declaration, pretty-printed) of one package version.
+
+    Raises ValueError for inputs no caller should produce: a naive `created`, a version < 1,
+    duplicate or malformed paths, a path that is both a file and a folder, a bad digest.
+    """
+    if created.tzinfo is None or created.utcoffset() is None:
+        raise ValueError("created must be timezone-aware (UTC)")
+    if version < 1:
+        raise ValueError(f"version must be >= 1, not {version}")
+    ordered = sorted(files, key=lambda f: f.path)
+    for mets_file in ordered:
+        _check_file(mets_file)
+    tree = _Tree.build(f.path for f in ordered)
+    ids = file_ids([f.path for f in ordered])
+
+    titles = _values(bag_info, "title")
+    mets_label = label if label is not None else (titles[0] if titles else None)
+    root = etree.Element(_m("mets"), nsmap=ns.NSMAP)
+    root.set(ns.qname(ns.XSI, "schemaLocation"), ns.METS_SCHEMA_LOCATION)
+    root.set("OBJID", xml_safe(package_id))
+    if mets_label is not None:
+        root.set("LABEL", xml_safe(mets_label))
+
+    _add_header(root, created, software, version)
+    _add_dublin_core(root, package_id, bag_info, label)
+    _add_file_sec(root, ordered, ids)
+    struct_map = etree.SubElement(root, _m("structMap"), TYPE="physical")
+    top = etree.SubElement(struct_map, _m("div"), TYPE="Version", DMDID=DMD_ID)
+    top.set("LABEL", xml_safe(mets_label if mets_label is not None else package_id))
+    _add_divs(top, tree, ids)
+
+    return etree.tostring(
+        etree.ElementTree(root), xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
+
+
+# --- sections -----------------------------------------------------------------------------
+
+
+def _add_header(root: etree._Element, created: dt.datetime, software: str, version: int) -> None:
+    header = etree.SubElement(root, _m("metsHdr"), CREATEDATE=_xsd_datetime(created))
+    agent = etree.SubElement(header, _m("agent"), ROLE="CREATOR", TYPE="OTHER")
+    agent.set("OTHERTYPE", "SOFTWARE")
+    etree.SubElement(agent, _m("name")).text = xml_safe(software)
+    # METS has no version attribute; altRecordID names this document's version of the object.
+    etree.SubElement(header, _m("altRecordID"), TYPE="version").text = f"v{version}"
+
+
+def _add_dublin_core(
+    root: etree._Element,
+    package_id: str,
+    bag_info: Sequence[tuple[str, str]],
+    label: str | None,
+) -> None:
+    dmd = etree.SubElement(root, _m("dmdSec"), ID=DMD_ID)
+    wrap = etree.SubElement(dmd, _m("mdWrap"), MDTYPE="DC")
+    data = etree.SubElement(wrap, _m("xmlData"))
+    elements: list[tuple[str, str]] = [("identifier", package_id)]
+    for bag_label, dc_name in _DC_FROM_BAG_INFO:
+        values = _values(bag_info, bag_label)
+        if dc_name == "title" and not values and label is not None:
+            values = [label]
+        elements.extend((dc_name, value) for value in values)
+    for dc_name, value in elements:
+        etree.SubElement(data, ns.qname(ns.DC, dc_name)).text = xml_safe(value)
+
+
+def _add_file_sec(root: etree._Element, files: Sequence[MetsFile], ids: dict[str, str]) -> None:
+    file_sec = etree.SubElement(root, _m("fileSec"))
+    group = etree.SubElement(file_sec, _m("fileGrp"), USE=PAYLOAD_USE)
+    for mets_file in files:
+        element = etree.SubElement(group, _m("file"), ID=ids[mets_file.path])
+        element.set("SIZE", str(mets_file.size))
+        element.set("CHECKSUM", mets_file.sha512)
+        element.set("CHECKSUMTYPE", "SHA-512")
+        locat = etree.SubElement(element, _m("FLocat"), LOCTYPE="URL")
+        locat.set(ns.qname(ns.XLINK, "type"), "simple")
+        locat.set(ns.qname(ns.XLINK, "href"), href_for(mets_file.path))
+
+
+def _add_divs(parent: etree._Element, tree: _Tree, ids: dict[str, str]) -> None:
+    # One sorted listing per folder (files and folders interleaved by name), like `ls`.
+    for name in sorted({*tree.files, *tree.folders}):
+        if name in tree.files:
+            item = etree.SubElement(parent, _m("div"), TYPE="Item", LABEL=xml_safe(name))
+            etree.SubElement(item, _m("fptr"), FILEID=ids[tree.files[name]])
+        else:
+            folder = etree.SubElement(parent, _m("div"), TYPE="Directory", LABEL=xml_safe(name))
+            _add_divs(folder, tree.folders[name], ids)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Tree:
+    """The folder structure of a set of logical paths: names -> full path / sub-tree."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    folders: dict[str, _Tree] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, paths: object) -> _Tree:
+        top = cls()
+        for path in paths:  # type: ignore[attr-defined]
+            *folders, name = path.split("/")
+            node = top
+            for folder in folders:
+                if folder in node.files:
+                    raise ValueError(f"{path!r}: {folder!r} is both a file and a folder")
+                node = node.folders.setdefault(folder, cls())
+            if name in node.files:
+                raise ValueError(f"duplicate path {path!r}")
+            if name in node.folders:
+                raise ValueError(f"{path!r} is both a file and a folder")
+            node.files[name] = path
+        return top
+
+
+def _check_file(mets_file: MetsFile) -> None:
+    path = mets_file.path
+    parts = path.split("/")
+    if not path or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"not a relative POSIX path without empty, '.' or '..' parts: {path!r}")
+    if mets_file.size < 0:
+        raise ValueError(f"{path!r}: negative size {mets_file.size}")
+    if not is_hex_digest(mets_file.sha512, "sha512"):
+        raise ValueError(f"{path!r}: not a sha512 hex digest: {mets_file.sha512!r}")
+    if not is_hex_digest(mets_file.sha256, "sha256"):
+        raise ValueError(f"{path!r}: not a sha256 hex digest: {mets_file.sha256!r}")
+
+
+def _values(bag_info: Sequence[tuple[str, str]], label: str) -> list[str]:
+    # bag-info labels are matched case-insensitively: deposits spell them variously.
+    return [value for key, value in bag_info if key.strip().lower() == label]
+
+
+def _path_bytes(path: str) -> bytes:
+    try:
+        return path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates outside U+DC80..U+DCFF: keep them visible
+        return path.encode("utf-8", "surrogatepass")
+
+
+def _xsd_datetime(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _m(local: str) -> str:
+    return ns.qname(ns.METS, local)
