@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from preserve.cli import run
+
+SHARED_SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
+
+
+def schemas_dir() -> Path | None:
+    configured = os.environ.get("PRESERVE_SCHEMAS")
+    if configured:
+        return Path(configured)
+    return SHARED_SCHEMAS if SHARED_SCHEMAS.is_dir() else None
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run `preserve ARGS` in-process; return exit code, stdout, stderr."""
+    monkeypatch.delenv("PRESERVE_REPO", raising=False)
+
+    def invoke(*args: str | Path) -> Result:
+        capsys.readouterr()
+        code = run([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def repo(tmp_path, cli) -> Path:
+    """An initialised repository home (schema-validating when the XSDs are available)."""
+    home = tmp_path / "repo"
+    args = ["--repo", home, "init"]
+    schemas = schemas_dir()
+    if schemas:
+        args += ["--schemas-dir", schemas]
+    result = cli(*args)
+    assert result.code == 0, result.err
+    return home

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from preserve.checksums import (
+    HashJob, copy_and_hash, hash_file, hash_many, is_hex_digest, supported_algorithms,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(content=st.binary(max_size=3 * 1024 * 1024 // 64))
+def test_copy_and_hash_matches_hashlib(tmp_path_factory, content):
+    tmp = tmp_path_factory.mktemp("c")
+    (tmp / "src").write_bytes(content)
+    size, digests = copy_and_hash(tmp / "src", tmp / "dst", ["sha256", "sha512", "md5"])
+    assert size == len(content)
+    assert (tmp / "dst").read_bytes() == content
+    for name in ("sha256", "sha512", "md5"):
+        assert digests[name] == hashlib.new(name, content).hexdigest()
+
+
+def test_copy_never_overwrites(tmp_path):
+    (tmp_path / "src").write_bytes(b"new")
+    (tmp_path / "dst").write_bytes(b"precious")
+    with pytest.raises(FileExistsError):
+        copy_and_hash(tmp_path / "src", tmp_path / "dst", ["sha256"])
+    assert (tmp_path / "dst").read_bytes() == b"precious"
+
+
+def test_hash_many_in_parallel_keeps_order_and_reports_changes(tmp_path):
+    jobs = []
+    for i in range(20):
+        path = tmp_path / f"f{i}"
+        path.write_bytes(bytes([i]) * (i * 70_000))
+        jobs.append(HashJob(key=str(i), source=path, expected_size=i * 70_000 + (i == 5)))
+    seen = []
+    results = hash_many(jobs, ["sha256"], workers=4, progress=seen.append)
+    assert [r.key for r in results] == [str(i) for i in range(20)]
+    assert [r.changed for r in results] == [i == 5 for i in range(20)]
+    assert sum(seen) == sum(i * 70_000 for i in range(20))
+    assert results[3].digests["sha256"] == hashlib.sha256(bytes([3]) * 210_000).hexdigest()
+    assert hash_file(jobs[3].source, ["sha256"]) == (210_000, results[3].digests)
+
+
+def test_algorithms():
+    algorithms = supported_algorithms()
+    assert {"md5", "sha1", "sha256", "sha512", "sha3_256", "blake2b"} <= algorithms
+    assert "shake_128" not in algorithms
+    assert is_hex_digest("a" * 64, "sha256")
+    assert not is_hex_digest("a" * 63, "sha256")
+    assert not is_hex_digest("g" * 64, "sha256")
+    assert not is_hex_digest("a" * 64, "nonsense")

@@ -1,0 +1,62 @@
+"""The import rules of DESIGN.md "Layers", checked on the source.
+
+core (model, checksums, errors, findings, names): standard library only;
+adapters (deposit, metadata, storage, catalog): core only, never each other;
+workflows (ingest, home): adapters and core, never the CLI;
+lxml/xmlschema only in metadata/, SQLAlchemy/alembic only in catalog/, typer/rich/click only in cli/,
+bagit nowhere in the package (it is a test oracle).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "preserve"
+CORE = {"model", "checksums", "errors", "findings", "names"}
+ADAPTERS = {"deposit", "metadata", "storage", "catalog"}
+THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "catalog",
+                    "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli"}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def unit_of(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 or rel.name != "__init__.py" else ""
+
+
+def test_import_rules():
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        unit = unit_of(path)
+        for name in imports(path):
+            top = name.split(".")[0]
+            if top == "preserve":
+                parts = name.split(".")
+                target = parts[1] if len(parts) > 1 else ""
+                if unit in CORE and target not in CORE | {""}:
+                    problems.append(f"{path}: core imports {name}")
+                if unit in ADAPTERS and target in ADAPTERS and target != unit:
+                    problems.append(f"{path}: adapter {unit} imports adapter {target}")
+                if unit in ADAPTERS | CORE and target in {"ingest", "home", "cli"}:
+                    problems.append(f"{path}: {unit} imports the upper layer {name}")
+                if unit not in {"cli", "__main__"} and target == "cli":
+                    problems.append(f"{path}: imports the CLI")
+            elif top in THIRD_PARTY_HOME and THIRD_PARTY_HOME[top] != unit:
+                problems.append(f"{path}: {top} belongs in {THIRD_PARTY_HOME[top]}/")
+            elif top == "bagit":
+                problems.append(f"{path}: bagit is a test oracle, not a dependency")
+            elif unit in CORE and top not in sys.stdlib_module_names and top != "__future__":
+                problems.append(f"{path}: core imports third-party {name}")
+    assert problems == []
