@@ -1,0 +1,37 @@
+"""The SQL catalog (DESIGN.md, "Catalog"): packages, versions, files, copies, the hash-chained
+event log, agents, audit runs and deposit attempts, in SQLite or PostgreSQL.
+
+SQLAlchemy and Alembic are used only inside this package and the top-level `alembic/`
+history; everything here returns frozen dataclasses. Importing this package does no work:
+engines are made when a `Catalog` is opened or a migration function is called.
+"""
+
+from __future__ import annotations
+
+from preserve.catalog.chain import ChainReport
+from preserve.catalog.engine import (
+    HEAD_REVISION,
+    current_revision,
+    downgrade,
+    schema_differences,
+    sqlite_url,
+    upgrade,
+)
+from preserve.catalog.repository import Catalog
+from preserve.catalog.views import (
+    CopyView,
+    DepositView,
+    EventView,
+    FileView,
+    IngestRecord,
+    PackageDetail,
+    PackageSummary,
+    StoredFile,
+    VersionView,
+)
+
+__all__ = [
+    "HEAD_REVISION", "Catalog", "ChainReport", "CopyView", "DepositView", "EventView",
+    "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
+    "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade",
+]

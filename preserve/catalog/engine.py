@@ -59,7 +59,10 @@ def display_url(url: str) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a file-backed SQLite URL; None for other databases and in-memory SQLite."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # make_engine reports it
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     if parsed.database.startswith("file:"):
@@ -183,7 +186,7 @@ def downgrade(url: str, revision: str) -> None:
 
 def current_revision(url: str) -> str | None:
     """The revision the catalog at `url` is at; None for an empty (never migrated) database."""
-    _require_sqlite_file(url)
+    require_sqlite_file(url)
     with connection_for(url) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -197,7 +200,7 @@ def schema_differences(url: str) -> list[str]:
         return [repr(diff) for diff in compare_metadata(context, Base.metadata)]
 
 
-def _require_sqlite_file(url: str) -> None:
+def require_sqlite_file(url: str) -> None:
     # Opening a missing SQLite file would silently create an empty one.
     path = sqlite_path(url)
     if path is not None and not path.is_file():

@@ -1,0 +1,535 @@
+"""The catalog: the one class the rest of preserve talks to (DESIGN.md, "Catalog").
+
+Every public method is one transaction and returns frozen dataclasses (`views.py`); ORM
+records never leave this module. Events are appended to the hash chain (`chain.py`) one
+writer at a time: on PostgreSQL a transaction-scoped advisory lock is taken before the last
+hash is read; on SQLite every transaction begins IMMEDIATE (`engine.py`), which already
+serialises writers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from preserve.catalog import chain
+from preserve.catalog.engine import (
+    HEAD_REVISION,
+    require_sqlite_file,
+    display_url,
+    make_engine,
+    unreachable,
+)
+from preserve.catalog.records import (
+    EXTERNAL_IDENTIFIER,
+    AgentRecord,
+    CopyRecord,
+    DepositRecord,
+    EventRecord,
+    FileRecord,
+    LocationRecord,
+    PackageIdentifierRecord,
+    PackageRecord,
+    PackageVersionRecord,
+)
+from preserve.catalog.views import (
+    ChainReport,
+    CopyView,
+    DepositView,
+    EventView,
+    FileView,
+    IngestRecord,
+    PackageDetail,
+    PackageSummary,
+    VersionView,
+)
+from preserve.errors import CatalogError, MigrationNeeded, PackageNotFound
+from preserve.model import Agent, AgentType, Event, EventOutcome, EventType, Finding, Severity
+
+log = logging.getLogger(__name__)
+
+#: Key of the PostgreSQL advisory lock that serialises appends to the event chain
+#: (ASCII "presevnt"; any constant works as long as every writer uses the same one).
+CHAIN_LOCK_KEY = 0x7072657365766E74
+
+#: Statuses a deposit can finish with.
+FINISHED_STATUSES = ("accepted", "rejected")
+
+
+class Catalog:
+    """The SQL catalog at `url` (SQLite or PostgreSQL), which must be at HEAD_REVISION."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        require_sqlite_file(url)
+        self._engine = make_engine(url)
+        try:
+            self._check_revision()
+        except BaseException:
+            self._engine.dispose()
+            raise
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    def _check_revision(self) -> None:
+        try:
+            with self._engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except SQLAlchemyError as exc:
+            raise unreachable(self._url, exc) from None
+        if current != HEAD_REVISION:
+            raise MigrationNeeded(
+                url=display_url(self._url), current=current or "none (empty)", head=HEAD_REVISION
+            )
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Catalog({display_url(self._url)!r})"
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """One session in one transaction; database failures become CatalogError."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except IntegrityError as exc:
+            raise CatalogError(
+                detail=f"the catalog refused the change: {_first_line(exc)}"
+            ) from None
+        except SQLAlchemyError as exc:
+            raise unreachable(self._url, exc) from None
+
+    # --- deposits -------------------------------------------------------------------------
+
+    def begin_deposit(self, *, source: str, kind: str, started: dt.datetime) -> int:
+        """Record the start of a deposit attempt; returns its id."""
+        with self._transaction() as session:
+            record = DepositRecord(
+                source=source, kind=kind, status="in_progress", started=started, findings=[],
+                error_count=0, warning_count=0,
+            )
+            session.add(record)
+            session.flush()
+            return record.id
+
+    def finish_deposit(
+        self,
+        deposit_id: int,
+        *,
+        status: str,
+        findings: Sequence[Finding],
+        finished: dt.datetime,
+        package_id: str | None = None,
+        version: int | None = None,
+        events: Sequence[Event] = (),
+    ) -> None:
+        """Close a deposit attempt and append its events, in one transaction."""
+        if status not in FINISHED_STATUSES:
+            raise ValueError(f"a deposit finishes as one of {FINISHED_STATUSES}, not {status!r}")
+        with self._transaction() as session:
+            if events:
+                self._lock_chain(session)
+            record = _deposit(session, deposit_id)
+            _finish(record, status, findings, finished, package_id, version)
+            self._append(session, events)
+
+    def deposits(self) -> list[DepositView]:
+        with self._transaction() as session:
+            records = session.scalars(select(DepositRecord).order_by(DepositRecord.id))
+            return [_deposit_view(r) for r in records]
+
+    # --- locations and look-ups -----------------------------------------------------------
+
+    def ensure_location(self, name: str, uri: str) -> None:
+        """Make sure location `name` exists and points at `uri`."""
+        with self._transaction() as session:
+            record = session.scalar(select(LocationRecord).where(LocationRecord.name == name))
+            if record is None:
+                session.add(LocationRecord(name=name, uri=uri))
+            elif record.uri != uri:
+                log.warning("location %s moved from %s to %s", name, record.uri, uri)
+                record.uri = uri
+
+    def package_exists(self, package_id: str) -> bool:
+        with self._transaction() as session:
+            return session.get(PackageRecord, package_id) is not None
+
+    def packages_with_identifiers(self, identifiers: Sequence[str]) -> dict[str, str]:
+        """Which of `identifiers` (External-Identifier) are held already: identifier -> package."""
+        if not identifiers:
+            return {}
+        with self._transaction() as session:
+            rows = session.execute(
+                select(PackageIdentifierRecord.identifier, PackageIdentifierRecord.package_id)
+                .where(PackageIdentifierRecord.type == EXTERNAL_IDENTIFIER)
+                .where(PackageIdentifierRecord.identifier.in_(list(identifiers)))
+                .order_by(PackageIdentifierRecord.package_id)
+            )
+            found: dict[str, str] = {}
+            for identifier, package_id in rows:
+                found.setdefault(identifier, package_id)
+            return found
+
+    def package_with_fingerprint(self, fingerprint: str) -> str | None:
+        """The package any of whose versions has exactly this payload fingerprint, if any."""
+        with self._transaction() as session:
+            return session.scalar(
+                select(PackageVersionRecord.package_id)
+                .where(PackageVersionRecord.payload_fingerprint == fingerprint)
+                .order_by(PackageVersionRecord.id)
+                .limit(1)
+            )
+
+    # --- ingest ---------------------------------------------------------------------------
+
+    def record_ingest(self, ingest: IngestRecord, events: Sequence[Event]) -> None:
+        """Record a stored version, its files, copies and events, and accept its deposit."""
+        with self._transaction() as session:
+            self._lock_chain(session)  # first, so no row lock is held while waiting for it
+            deposit = _deposit(session, ingest.deposit_id)
+            location = session.scalar(
+                select(LocationRecord).where(LocationRecord.name == ingest.location)
+            )
+            if location is None:
+                raise CatalogError(
+                    detail=f"unknown location {ingest.location!r}; call ensure_location first"
+                )
+            _upsert_package(session, ingest)
+            session.add(
+                PackageVersionRecord(
+                    package_id=ingest.package_id,
+                    number=ingest.version,
+                    created=ingest.created,
+                    message=ingest.message,
+                    deposit_id=ingest.deposit_id,
+                    file_count=len(ingest.files),
+                    byte_count=sum(f.size for f in ingest.files),
+                    payload_fingerprint=ingest.payload_fingerprint,
+                )
+            )
+            session.flush()
+            files = [
+                FileRecord(
+                    package_id=ingest.package_id, version=ingest.version, path=f.path,
+                    size=f.size, sha256=f.sha256, sha512=f.sha512, format=f.format,
+                    content_path=f.content_path,
+                )
+                for f in ingest.files
+            ]
+            session.add_all(files)
+            session.flush()
+            session.add_all(
+                CopyRecord(file_id=record.id, location_id=location.id,
+                           content_path=record.content_path, status="ok")
+                for record in files
+            )
+            self._append(session, events)
+            _finish(deposit, "accepted", ingest.findings, ingest.created,
+                    ingest.package_id, ingest.version)
+
+    # --- packages -------------------------------------------------------------------------
+
+    def list_packages(self) -> list[PackageSummary]:
+        with self._transaction() as session:
+            packages = session.scalars(
+                select(PackageRecord).order_by(PackageRecord.created, PackageRecord.id)
+            ).all()
+            identifiers = _identifiers(session, None)
+            heads = {}
+            counts: dict[str, int] = defaultdict(int)
+            for version in session.scalars(select(PackageVersionRecord)):
+                counts[version.package_id] += 1
+                head = heads.get(version.package_id)
+                if head is None or version.number > head.number:
+                    heads[version.package_id] = version
+            summaries = []
+            for p in packages:
+                head = heads.get(p.id)
+                summaries.append(
+                    PackageSummary(
+                        package_id=p.id, title=p.title,
+                        external_identifiers=tuple(identifiers.get(p.id, ())),
+                        versions=counts[p.id],
+                        files=head.file_count if head else 0,
+                        bytes=head.byte_count if head else 0,
+                        created=p.created,
+                    )
+                )
+            return summaries
+
+    def get_package(self, package_id: str) -> PackageDetail:
+        with self._transaction() as session:
+            package = session.get(PackageRecord, package_id)
+            if package is None:
+                raise PackageNotFound(package_id=package_id)
+            versions = session.scalars(
+                select(PackageVersionRecord)
+                .where(PackageVersionRecord.package_id == package_id)
+                .order_by(PackageVersionRecord.number)
+            )
+            copies: dict[int, list[CopyView]] = defaultdict(list)
+            copy_rows = session.execute(
+                select(CopyRecord, LocationRecord.name)
+                .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
+                .join(FileRecord, CopyRecord.file_id == FileRecord.id)
+                .where(FileRecord.package_id == package_id)
+                .order_by(LocationRecord.name)
+            )
+            for copy, location in copy_rows:
+                copies[copy.file_id].append(
+                    CopyView(location=location, content_path=copy.content_path,
+                             status=copy.status, last_fixity_at=copy.last_fixity_at,
+                             last_fixity_outcome=copy.last_fixity_outcome)
+                )
+            files = session.scalars(
+                select(FileRecord)
+                .where(FileRecord.package_id == package_id)
+                .order_by(FileRecord.version, FileRecord.path)
+            )
+            return PackageDetail(
+                package_id=package.id,
+                title=package.title,
+                external_identifiers=tuple(_identifiers(session, package_id).get(package_id, ())),
+                payload_fingerprint=package.payload_fingerprint,
+                created=package.created,
+                versions=tuple(
+                    VersionView(number=v.number, created=v.created, message=v.message,
+                                deposit_id=v.deposit_id, file_count=v.file_count,
+                                byte_count=v.byte_count, payload_fingerprint=v.payload_fingerprint)
+                    for v in versions
+                ),
+                files=tuple(
+                    FileView(version=f.version, path=f.path, size=f.size, sha256=f.sha256,
+                             sha512=f.sha512, format=f.format, content_path=f.content_path,
+                             copies=tuple(copies.get(f.id, ())))
+                    for f in files
+                ),
+                events=tuple(_event_views(session, package_id)),
+            )
+
+    # --- events ---------------------------------------------------------------------------
+
+    def events(self, package_id: str | None = None) -> list[EventView]:
+        """Events in log order, all or those of one package."""
+        with self._transaction() as session:
+            return list(_event_views(session, package_id))
+
+    def append_events(self, events: Sequence[Event]) -> list[EventView]:
+        """Append events to the log (hash-chained, in order); returns them as stored."""
+        if not events:
+            return []
+        with self._transaction() as session:
+            self._lock_chain(session)
+            return self._append(session, events)
+
+    def verify_chain(self) -> ChainReport:
+        """Recompute every event's hash and link; report the first bad row."""
+        with self._transaction() as session:
+            rows = session.execute(
+                select(EventRecord, AgentRecord.identifier)
+                .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
+                .order_by(EventRecord.id)
+                .execution_options(yield_per=1000)
+            )
+            return chain.verify(
+                (record.id, _link(record, agent, record.prev_hash), record.hash)
+                for record, agent in rows
+            )
+
+    def _lock_chain(self, session: Session) -> None:
+        if self._engine.dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        # SQLite: the transaction began IMMEDIATE, so this writer already holds the lock.
+
+    def _append(self, session: Session, events: Sequence[Event]) -> list[EventView]:
+        if not events:
+            return []
+        prev_hash = session.scalar(
+            select(EventRecord.hash).order_by(EventRecord.id.desc()).limit(1)
+        ) or chain.GENESIS_HASH
+        agents: dict[str, AgentRecord] = {}
+        views = []
+        for event in events:
+            agent = agents.get(event.agent.identifier) or _agent(session, event.agent)
+            agents[agent.identifier] = agent
+            record = EventRecord(
+                identifier=str(uuid.uuid4()),
+                type=EventType(event.type).value,
+                time=event.time,
+                outcome=EventOutcome(event.outcome).value,
+                detail=event.detail,
+                outcome_detail=event.outcome_detail,
+                agent_id=agent.id,
+                package_id=event.package_id,
+                version=event.version,
+                deposit_id=event.deposit_id,
+                object_paths=list(event.object_paths),
+                prev_hash=prev_hash,
+            )
+            record.hash = chain.link_hash(_link(record, agent.identifier, prev_hash))
+            session.add(record)
+            session.flush()  # one at a time, so ids follow chain order
+            views.append(_event_view(record, agent))
+            prev_hash = record.hash
+        return views
+
+
+# --- helpers (module level: they only need a session) ----------------------------------------
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
+def _deposit(session: Session, deposit_id: int) -> DepositRecord:
+    record = session.get(DepositRecord, deposit_id)
+    if record is None:
+        raise CatalogError(detail=f"no deposit with id {deposit_id}; call begin_deposit first")
+    return record
+
+
+def _finish(
+    record: DepositRecord,
+    status: str,
+    findings: Sequence[Finding],
+    finished: dt.datetime,
+    package_id: str | None,
+    version: int | None,
+) -> None:
+    record.status = status
+    record.finished = finished
+    record.package_id = package_id
+    record.version = version
+    record.findings = [f.as_dict() for f in findings]
+    record.error_count = sum(1 for f in findings if f.severity is Severity.ERROR)
+    record.warning_count = sum(1 for f in findings if f.severity is Severity.WARNING)
+
+
+def _upsert_package(session: Session, ingest: IngestRecord) -> None:
+    package = session.get(PackageRecord, ingest.package_id)
+    if ingest.version == 1:
+        if package is not None:
+            raise CatalogError(detail=f"package {ingest.package_id} already exists")
+        session.add(
+            PackageRecord(id=ingest.package_id, title=ingest.title, created=ingest.created,
+                          payload_fingerprint=ingest.payload_fingerprint)
+        )
+        session.flush()
+    else:
+        if package is None:
+            raise PackageNotFound(package_id=ingest.package_id)
+        head = session.scalar(
+            select(func.max(PackageVersionRecord.number))
+            .where(PackageVersionRecord.package_id == ingest.package_id)
+        )
+        if head != ingest.version - 1:
+            raise CatalogError(
+                detail=f"package {ingest.package_id} is at version {head}; "
+                f"cannot record version {ingest.version}"
+            )
+        if ingest.title is not None:
+            package.title = ingest.title
+        package.payload_fingerprint = ingest.payload_fingerprint
+    held = set(
+        session.scalars(
+            select(PackageIdentifierRecord.identifier)
+            .where(PackageIdentifierRecord.package_id == ingest.package_id)
+            .where(PackageIdentifierRecord.type == EXTERNAL_IDENTIFIER)
+        )
+    )
+    for identifier in dict.fromkeys(ingest.external_identifiers):
+        if identifier not in held:
+            session.add(PackageIdentifierRecord(
+                package_id=ingest.package_id, type=EXTERNAL_IDENTIFIER, identifier=identifier))
+
+
+def _identifiers(session: Session, package_id: str | None) -> dict[str, list[str]]:
+    query = select(PackageIdentifierRecord).where(
+        PackageIdentifierRecord.type == EXTERNAL_IDENTIFIER
+    )
+    if package_id is not None:
+        query = query.where(PackageIdentifierRecord.package_id == package_id)
+    found: dict[str, list[str]] = defaultdict(list)
+    for record in session.scalars(query.order_by(PackageIdentifierRecord.identifier)):
+        found[record.package_id].append(record.identifier)
+    return found
+
+
+def _agent(session: Session, agent: Agent) -> AgentRecord:
+    """The agents row for `agent`, created on first use (identified by its identifier)."""
+    record = session.scalar(select(AgentRecord).where(AgentRecord.identifier == agent.identifier))
+    if record is None:
+        record = AgentRecord(identifier=agent.identifier, name=agent.name,
+                             type=AgentType(agent.type).value)
+        session.add(record)
+        session.flush()
+    return record
+
+
+def _link(record: EventRecord, agent_identifier: str, prev_hash: str) -> chain.ChainLink:
+    return chain.ChainLink(
+        identifier=record.identifier, type=record.type, time=record.time,
+        outcome=record.outcome, detail=record.detail, outcome_detail=record.outcome_detail,
+        agent=agent_identifier, package_id=record.package_id, version=record.version,
+        deposit_id=record.deposit_id, object_paths=tuple(record.object_paths),
+        prev_hash=prev_hash,
+    )
+
+
+def _event_views(session: Session, package_id: str | None) -> Iterator[EventView]:
+    query = select(EventRecord, AgentRecord).join(
+        AgentRecord, EventRecord.agent_id == AgentRecord.id
+    )
+    if package_id is not None:
+        query = query.where(EventRecord.package_id == package_id)
+    for record, agent in session.execute(query.order_by(EventRecord.id)):
+        yield _event_view(record, agent)
+
+
+def _event_view(record: EventRecord, agent: AgentRecord) -> EventView:
+    return EventView(
+        id=record.id, identifier=record.identifier, type=EventType(record.type),
+        outcome=EventOutcome(record.outcome), time=record.time,
+        agent=Agent(identifier=agent.identifier, name=agent.name, type=AgentType(agent.type)),
+        detail=record.detail, outcome_detail=record.outcome_detail,
+        package_id=record.package_id, version=record.version, deposit_id=record.deposit_id,
+        object_paths=tuple(record.object_paths), prev_hash=record.prev_hash, hash=record.hash,
+    )
+
+
+def _deposit_view(record: DepositRecord) -> DepositView:
+    return DepositView(
+        id=record.id, source=record.source, kind=record.kind, status=record.status,
+        started=record.started, finished=record.finished, package_id=record.package_id,
+        version=record.version,
+        findings=tuple(
+            Finding(code=f["code"], severity=Severity(f["severity"]), path=f["path"],
+                    message=f["message"])
+            for f in record.findings
+        ),
+        error_count=record.error_count, warning_count=record.warning_count,
+    )
