@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -214,9 +214,9 @@ class _Tree:
     folders: dict[str, _Tree] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, paths: object) -> _Tree:
+    def build(cls, paths: Iterable[str]) -> _Tree:
         top = cls()
-        for path in paths:  # type: ignore[attr-defined]
+        for path in paths:
             *folders, name = path.split("/")
             node = top
             for folder in folders:
