@@ -1,0 +1,173 @@
+"""Reading a BagIt bag directory and its structural findings (RFC 8493 sections 2, 3).
+
+The bag is listed with lstat only (`tree.walk`); tag files are read, payload files are not.
+Everything RFC 8493 section 3 ("Valid" and "Complete") asks that can be decided without
+reading payload bytes is decided here: every payload file in every payload manifest, every
+manifest entry present, Payload-Oxum against the listed sizes, tag manifest entries present.
+Digests are compared later by `payload_check.check_payload`. Paths from manifests and
+fetch.txt are only ever looked up in the listing, never opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from preserve.checksums import supported_algorithms
+from preserve.deposit import tagfiles
+from preserve.deposit.report import make
+from preserve.deposit.tree import FileEntry, read_regular, walk
+from preserve.deposit.values import Deposit, DepositKind, Limits, PayloadEntry, TagEntry
+from preserve.model import Finding
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_DIR = "data"
+_MANIFEST_NAME = re.compile(r"(tag)?manifest-(.+)\.txt")
+#: Algorithms too weak to be the only fixity (RFC 8493 section 2.4 recommends SHA-2).
+WEAK_ALGORITHMS = frozenset({"md5", "sha1"})
+
+
+def read_bag(root: Path, source: Path, kind: DepositKind, limits: Limits,
+             findings: list[Finding] | None = None) -> Deposit:
+    """Read the bag directory `root` (its structure only) into a `Deposit`."""
+    found: list[Finding] = list(findings or [])
+    tree = walk(root, limits)
+    found.extend(tree.findings)
+    tags = {f.path: f for f in tree.files if not f.path.startswith(PAYLOAD_DIR + "/")}
+    payload = [f for f in tree.files if f.path.startswith(PAYLOAD_DIR + "/")]
+    if PAYLOAD_DIR not in tree.directories:
+        found.append(make("BAG-E011", PAYLOAD_DIR))
+    elif not payload:
+        found.append(make("PAY-W001", PAYLOAD_DIR + "/"))
+
+    version, encoding = None, "utf-8"
+    if "bagit.txt" in tags:
+        data = _read(tags["bagit.txt"], limits, found)
+        if data is not None:
+            declaration, problems = tagfiles.parse_bagit_txt(data)
+            found.extend(problems)
+            if declaration is not None:
+                version, encoding = declaration.version, declaration.encoding
+    elif not any(f.path == "bagit.txt" for f in found):  # a special file is reported already
+        found.append(make("BAG-E001", "bagit.txt"))
+
+    def text_of(name: str) -> str | None:
+        entry = tags.get(name)
+        data = _read(entry, limits, found) if entry else None
+        if data is None:
+            return None
+        text, problems = tagfiles.decode_tag_file(data, encoding, name)
+        found.extend(problems)
+        return text
+
+    bag_info: list[tuple[str, str]] = []
+    if (text := text_of("bag-info.txt")) is not None:
+        bag_info, problems = tagfiles.parse_tag_file(text, "bag-info.txt")
+        found.extend(problems)
+    fetch: list[tuple[str, int | None, str]] = []
+    if (text := text_of("fetch.txt")) is not None:
+        fetch, problems = tagfiles.parse_fetch(text)
+        found.extend(problems)
+
+    manifests: dict[str, dict[str, str]] = {}
+    tag_manifests: dict[str, dict[str, str]] = {}
+    unreadable: set[str] = set()
+    supported = supported_algorithms()
+    for name in sorted(tags):
+        match = _MANIFEST_NAME.fullmatch(name)
+        if match is None:
+            continue
+        is_tag, algorithm = bool(match.group(1)), match.group(2)
+        if algorithm not in supported:
+            found.append(make("MAN-E003", name, algorithm=algorithm))
+            continue
+        target = tag_manifests if is_tag else manifests
+        target[algorithm] = {}
+        text = text_of(name)
+        if text is None:
+            unreadable.add(name)
+            continue
+        entries, problems = tagfiles.parse_manifest(text, name, algorithm, payload=not is_tag)
+        found.extend(problems)
+        target[algorithm] = entries
+
+    if not manifests:
+        found.append(make("MAN-E001", "manifest-sha512.txt"))
+    elif set(manifests) <= WEAK_ALGORITHMS:
+        found.append(make("MAN-W001", "", algorithms=", ".join(sorted(manifests))))
+
+    payload_paths = {f.path for f in payload}
+    fetched = {path for _, _, path in fetch}
+    incomplete: set[str] = set()
+    for algorithm, entries in manifests.items():
+        manifest = f"manifest-{algorithm}.txt"
+        if manifest in unreadable:
+            continue
+        for path in sorted(payload_paths - entries.keys()):
+            found.append(make("MAN-E008", path, entry=path, manifest=manifest))
+        for path in sorted(entries.keys() - payload_paths):
+            if path in fetched:
+                incomplete.add(path)
+            else:
+                found.append(make("MAN-E009", path, entry=path, manifest=manifest))
+    found.extend(make("BAG-E014", path) for path in sorted(incomplete))
+
+    for algorithm, entries in tag_manifests.items():
+        manifest = f"tagmanifest-{algorithm}.txt"
+        if manifest in unreadable:
+            continue
+        for path in sorted(entries.keys() - tags.keys()):
+            found.append(make("MAN-E009", path, entry=path, manifest=manifest))
+        for path in sorted(tags.keys() - entries.keys()):
+            if not path.startswith("tagmanifest-"):
+                found.append(make("MAN-W002", path, entry=path, manifest=manifest))
+
+    found.extend(_check_oxum(bag_info, payload))
+    prefix = len(PAYLOAD_DIR) + 1
+    return Deposit(
+        kind=kind,
+        source=source,
+        root=root,
+        bagit_version=version,
+        encoding=encoding,
+        bag_info=tuple(bag_info),
+        manifests=_freeze({a: {p[prefix:]: d for p, d in e.items()} for a, e in manifests.items()}),
+        tag_manifests=_freeze(tag_manifests),
+        fetch=tuple(fetch),
+        payload=tuple(PayloadEntry(f.path[prefix:], f.source, f.size) for f in payload),
+        tag_files=tuple(TagEntry(f.path, f.source, f.size) for f in sorted(tags.values(),
+                                                                          key=lambda t: t.path)),
+        findings=tuple(found),
+    )
+
+
+def _read(entry: FileEntry, limits: Limits, found: list[Finding]) -> bytes | None:
+    try:
+        return read_regular(entry.source, limits.max_tag_file_size)
+    except OSError as exc:
+        found.append(make("BAG-E015", entry.path, detail=exc.strerror or str(exc)))
+        return None
+
+
+def _check_oxum(bag_info: list[tuple[str, str]], payload: list[FileEntry]) -> list[Finding]:
+    """Payload-Oxum (section 2.2.2) against the sizes listed: no byte needs to be read."""
+    values = [value for label, value in bag_info if label.casefold() == "payload-oxum"]
+    if not values:
+        return []
+    parsed = [tagfiles.parse_oxum(value) for value in values]
+    if any(p is None for p in parsed) or len(set(parsed)) > 1:
+        return [make("BAG-E009", "bag-info.txt", value=" / ".join(values))]
+    octets, streams = parsed[0]  # type: ignore[misc]
+    actual_octets = sum(f.size for f in payload)
+    if (octets, streams) != (actual_octets, len(payload)):
+        return [make("BAG-E010", "bag-info.txt", declared_octets=octets, declared_streams=streams,
+                     octets=actual_octets, streams=len(payload))]
+    return []
+
+
+def _freeze(mapping: dict[str, dict[str, str]]) -> Mapping[str, Mapping[str, str]]:
+    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in sorted(mapping.items())})

@@ -1,0 +1,83 @@
+"""`open_deposit`: what kind of deposit a path is, and reading it (DESIGN.md, "Data flow").
+
+A directory with bagit.txt is a bag (RFC 8493 section 2), a directory without one a plain
+folder; a regular file is a zip or tar bag, told by its content, not only its suffix
+(RFC 8493 section 4.2). A path that is none of these gives a `Deposit` carrying an error
+finding, never an exception: the caller reports findings the same way for every deposit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+from types import MappingProxyType
+
+from preserve.deposit.archive import detect, extract
+from preserve.deposit.bag import read_bag
+from preserve.deposit.folder import read_folder
+from preserve.deposit.report import make
+from preserve.deposit.values import Deposit, DepositKind, Limits
+from preserve.errors import DepositError
+from preserve.model import Finding
+
+log = logging.getLogger(__name__)
+
+
+class WorkDirNotEmpty(DepositError):
+    """The work directory {path} for extracting a deposit must be empty; use a fresh one."""
+
+
+def open_deposit(path: Path, work_dir: Path, limits: Limits = Limits()) -> Deposit:
+    """Read the deposit at `path` (structure only; no payload byte is read).
+
+    Zip and tar deposits are extracted below `work_dir` (created if missing, else it must be
+    empty); on any error nothing is left there. Raises `WorkDirNotEmpty` only for a caller
+    mistake; every problem of the deposit itself is a finding.
+    """
+    source = Path(path)
+    where = Path(os.path.abspath(source))
+    try:
+        info = os.stat(where)  # the path the user named may itself be a symlink
+    except OSError as exc:
+        return _failed(source, where, DepositKind.FOLDER,
+                       make("BAG-E012", str(source), detail=exc.strerror or str(exc)))
+    if stat.S_ISDIR(info.st_mode):
+        if os.path.lexists(where / "bagit.txt"):
+            log.info("reading bag directory %s", where)
+            return read_bag(where, source, DepositKind.BAG, limits)
+        log.info("reading plain folder %s", where)
+        return read_folder(where, source, limits)
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device: never opened
+        return _failed(source, where, DepositKind.FOLDER,
+                       make("BAG-E012", str(source), detail="not a regular file or directory"))
+    try:
+        kind = detect(where)
+    except OSError as exc:
+        return _failed(source, where, DepositKind.FOLDER,
+                       make("BAG-E012", str(source), detail=exc.strerror or str(exc)))
+    if kind is None:
+        return _failed(source, where, DepositKind.FOLDER,
+                       make("BAG-E012", str(source), detail="not a zip or tar archive"))
+    _prepare(Path(work_dir))
+    log.info("inspecting %s archive %s", kind.value, where)
+    root, findings = extract(where, kind, Path(work_dir), limits)
+    if root is None:
+        return _failed(source, Path(work_dir), kind, *findings)
+    return read_bag(root, source, kind, limits, findings)
+
+
+def _prepare(work_dir: Path) -> None:
+    try:
+        os.mkdir(work_dir, 0o700)
+    except FileExistsError:
+        if not work_dir.is_dir() or work_dir.is_symlink() or any(work_dir.iterdir()):
+            raise WorkDirNotEmpty(path=str(work_dir)) from None
+
+
+def _failed(source: Path, root: Path, kind: DepositKind, *findings: Finding) -> Deposit:
+    return Deposit(kind=kind, source=source, root=root, bagit_version=None, encoding="utf-8",
+                   bag_info=(), manifests=MappingProxyType({}),
+                   tag_manifests=MappingProxyType({}), fetch=(), payload=(), tag_files=(),
+                   findings=tuple(findings))

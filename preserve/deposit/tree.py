@@ -1,0 +1,153 @@
+"""Listing a deposit directory safely: `lstat` only, nothing followed, nothing opened.
+
+Shared by bag directories and plain folders. Symlinks, FIFOs, sockets and devices anywhere
+are findings (RFC 8493 section 7.2: a bag is regular files and directories); bagit-python
+follows symlinks and hangs on a FIFO, this never does. Names are checked here too: not UTF-8,
+too long, control or bidi characters, and siblings that collide after Unicode normalization
+or case folding (DESIGN.md, "Metadata"). The only file this module opens is a tag file, with
+O_NOFOLLOW and O_NONBLOCK, after checking it is a regular file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from preserve.deposit.report import make
+from preserve.deposit.values import Limits
+from preserve.model import Finding
+from preserve.names import CASEFOLD, collisions, has_unsafe_characters, is_utf8
+
+log = logging.getLogger(__name__)
+
+_KINDS = (
+    (stat.S_ISLNK, "symbolic link"),
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+)
+
+
+def special_kind(mode: int) -> str:
+    """What a non-regular, non-directory file is, in words."""
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "special file"
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    path: str  # relative to the walked root, POSIX
+    source: Path
+    size: int
+
+
+@dataclass(slots=True)
+class Tree:
+    """What `walk` found: regular files (sorted), directories, and findings."""
+
+    files: list[FileEntry] = field(default_factory=list)
+    directories: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def walk(root: Path, limits: Limits) -> Tree:
+    """List every entry under `root` with lstat; see the module docstring."""
+    tree = Tree()
+    count = 0
+    pending: list[tuple[str, int]] = [("", 0)]  # (relative directory, depth)
+    while pending:
+        directory, depth = pending.pop()
+        where = root / directory if directory else root
+        try:
+            with os.scandir(where) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            tree.findings.append(make("PAY-E003", directory or ".", detail=exc.strerror or str(exc)))
+            continue
+        good_names = []
+        for entry in entries:
+            count += 1
+            if count > limits.max_members:
+                tree.findings.append(make("PAY-E004", directory or ".", limit=limits.max_members))
+                tree.files.sort(key=lambda f: f.path)
+                return tree
+            rel = f"{directory}/{entry.name}" if directory else entry.name
+            if not _check_name(entry.name, rel, depth + 1, limits, tree.findings):
+                continue
+            good_names.append(entry.name)
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                tree.findings.append(make("PAY-E003", rel, detail=exc.strerror or str(exc)))
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                tree.directories.append(rel)
+                pending.append((rel, depth + 1))
+            elif stat.S_ISREG(info.st_mode):
+                log.debug("file %r (%d bytes)", rel, info.st_size)
+                tree.files.append(FileEntry(rel, Path(entry.path), info.st_size))
+            else:
+                tree.findings.append(make("PAY-E001", rel, kind=special_kind(info.st_mode)))
+        tree.findings.extend(_collision_findings(directory, good_names))
+    tree.files.sort(key=lambda f: f.path)
+    tree.directories.sort()
+    return tree
+
+
+def _check_name(name: str, rel: str, depth: int, limits: Limits, out: list[Finding]) -> bool:
+    """Record name findings; False if the entry must be left out (and not descended into)."""
+    if not is_utf8(name):
+        out.append(make("NAME-E001", rel))
+        return False
+    size = len(name.encode("utf-8"))
+    if size > limits.max_name_bytes:
+        out.append(make("NAME-E003", rel, size=size, limit=limits.max_name_bytes))
+        return False
+    if depth > limits.max_depth:
+        out.append(make("PAY-E002", rel, depth=depth, limit=limits.max_depth))
+        return False
+    if has_unsafe_characters(name):
+        out.append(make("NAME-W002", rel))
+    return True
+
+
+def _collision_findings(directory: str, names: list[str]) -> list[Finding]:
+    prefix = f"{directory}/" if directory else ""
+    found = []
+    for first, other, kind in collisions(names):
+        code = "NAME-W001" if kind == CASEFOLD else "NAME-E002"
+        found.append(make(code, prefix + first, other=prefix + other, kind=kind))
+    return found
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """Read a small regular file without following a symlink or blocking on a FIFO.
+
+    Raises OSError (ELOOP for a symlink, EINVAL for anything not regular, EFBIG if larger
+    than `limit`).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(22, "not a regular file")
+        if info.st_size > limit:
+            raise OSError(27, f"larger than {limit} bytes")
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 20))):
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        if len(data) > limit:
+            raise OSError(27, f"larger than {limit} bytes")
+        return data
+    finally:
+        os.close(fd)
