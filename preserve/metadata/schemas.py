@@ -164,8 +164,8 @@ class SchemaSet:
                 + _WHAT_TO_DO)
         catalog.exact.setdefault(ns.METS_SCHEMA_URL, mets_path)
 
-        loaded = {ref.namespace: path for ref in ns.VALIDATION_SCHEMAS
-                  if (path := catalog.lookup(ref.url)) is not None and path.is_file()}
+        loaded = {ref.namespace: found for ref in ns.VALIDATION_SCHEMAS
+                  if (found := catalog.lookup(ref.url)) is not None and found.is_file()}
         schema = _compile(directory, catalog, loaded)
         log.info("compiled METS validation schema from %s (%s)", directory,
                  ", ".join(sorted(loaded)))
