@@ -19,7 +19,7 @@ from types import TracebackType
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from preserve.catalog import chain
@@ -118,6 +118,10 @@ class Catalog:
             raise CatalogError(
                 detail=f"the catalog refused the change: {_first_line(exc)}"
             ) from None
+        except StatementError as exc:
+            if isinstance(exc.orig, (ValueError, TypeError)):  # a bad value, e.g. a naive time
+                raise exc.orig from None
+            raise unreachable(self._url, exc) from None
         except SQLAlchemyError as exc:
             raise unreachable(self._url, exc) from None
 
@@ -377,7 +381,7 @@ class Catalog:
             record = EventRecord(
                 identifier=str(uuid.uuid4()),
                 type=EventType(event.type).value,
-                time=event.time,
+                time=_utc(event.time),
                 outcome=EventOutcome(event.outcome).value,
                 detail=event.detail,
                 outcome_detail=event.outcome_detail,
@@ -403,6 +407,12 @@ def _first_line(exc: SQLAlchemyError) -> str:
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(cause).__name__
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given; events need UTC times")
+    return value.astimezone(dt.timezone.utc)
 
 
 def _deposit(session: Session, deposit_id: int) -> DepositRecord:
