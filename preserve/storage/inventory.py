@@ -1,0 +1,187 @@
+"""OCFL 1.1 inventories: names, logical path rules, serialization, sidecar, reading back.
+
+OCFL 1.1 section 3.5 (inventory), 3.5.1 (digests: `sha512` for content addressing, the
+fixity block keyed by the registered algorithm names), 3.5.3.1 (logical paths), 3.5.6
+(sidecar `inventory.json.sha512`: `<digest> inventory.json`). Inventories are plain dicts in
+the exact JSON shape of the spec; `serialize` gives them deterministic bytes (digest keys and
+path lists sorted, versions in numeric order) so the same state always yields the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from preserve.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+SPEC_VERSION = "1.1"
+INVENTORY_TYPE = "https://ocfl.io/1.1/spec/#inventory"
+OBJECT_NAMASTE = "0=ocfl_object_1.1"
+OBJECT_NAMASTE_CONTENT = "ocfl_object_1.1\n"
+INVENTORY = "inventory.json"
+DIGEST_ALGORITHM = "sha512"
+SIDECAR = f"{INVENTORY}.{DIGEST_ALGORITHM}"
+DEFAULT_CONTENT_DIRECTORY = "content"
+
+#: hashlib names -> OCFL 1.1 fixity names (section 3.5.1 table; blake2b is blake2b-512).
+#: Other algorithms (sha224, sha384, sha3_*) have no registered OCFL name, and an unregistered
+#: fixity key makes the object invalid, so they stay in the catalog and METS only.
+FIXITY_NAMES: dict[str, str] = {
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha256": "sha256",
+    "blake2b": "blake2b-512",
+}
+
+_VERSION = re.compile(r"^v([1-9][0-9]*)$")
+
+
+def version_name(number: int) -> str:
+    """`v1`, `v2`, ...: no zero padding (OCFL 1.1 section 3.3 recommends it)."""
+    return f"v{number}"
+
+
+def version_number(name: object) -> int:
+    """The number of a version name `vN`; StorageError for anything else."""
+    match = _VERSION.match(name) if isinstance(name, str) else None
+    if not match:
+        raise StorageError(detail=f"{name!r} is not an OCFL version name (v1, v2, ...)")
+    return int(match.group(1))
+
+
+def check_logical_path(logical_path: object) -> str:
+    """Return `logical_path` if OCFL 1.1 section 3.5.3.1 allows it, else raise StorageError.
+
+    Path elements joined by `/`; no leading or trailing `/`, no empty, `.` or `..` element.
+    A NUL cannot be part of any file name on the filesystems we write to.
+    """
+    if not isinstance(logical_path, str) or logical_path == "":
+        raise StorageError(detail="a logical path must be a non-empty string")
+    problem = None
+    if logical_path.startswith("/"):
+        problem = "it is absolute (starts with '/')"
+    elif "\x00" in logical_path:
+        problem = "it contains a NUL character"
+    else:
+        for element in logical_path.split("/"):
+            if element in ("", ".", ".."):
+                problem = f"it has an {element!r} path element" if element else "it has an empty path element"
+                break
+    if problem:
+        raise StorageError(
+            detail=f"logical path {logical_path!r} is not allowed by OCFL 1.1 section 3.5.3.1: "
+            f"{problem}; nothing was stored for it"
+        )
+    try:
+        logical_path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StorageError(detail=f"logical path {logical_path!r} is not valid UTF-8 text") from None
+    return logical_path
+
+
+def _sorted_map(block: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key: sorted(block[key]) for key in sorted(block)}
+
+
+def canonical(inventory: dict[str, Any]) -> dict[str, Any]:
+    """`inventory` with a fixed key order, digest keys and path lists sorted."""
+    out: dict[str, Any] = {
+        "id": inventory["id"],
+        "type": inventory["type"],
+        "digestAlgorithm": inventory["digestAlgorithm"],
+        "head": inventory["head"],
+    }
+    if "contentDirectory" in inventory:
+        out["contentDirectory"] = inventory["contentDirectory"]
+    if inventory.get("fixity"):
+        out["fixity"] = {alg: _sorted_map(inventory["fixity"][alg]) for alg in sorted(inventory["fixity"])}
+    out["manifest"] = _sorted_map(inventory["manifest"])
+    versions = {}
+    for name in sorted(inventory["versions"], key=version_number):
+        version = dict(inventory["versions"][name])
+        version["state"] = _sorted_map(version["state"])
+        versions[name] = {key: version[key] for key in ("created", "message", "user", "state") if key in version}
+    out["versions"] = versions
+    return out
+
+
+def serialize(inventory: dict[str, Any]) -> bytes:
+    """UTF-8 JSON, indented, non-ASCII kept as is (JSON escapes control characters)."""
+    return (json.dumps(canonical(inventory), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def sidecar(data: bytes) -> bytes:
+    """The sidecar for inventory bytes `data` (OCFL 1.1 section 3.5.6)."""
+    return f"{hashlib.sha512(data).hexdigest()} {INVENTORY}\n".encode("ascii")
+
+
+def load(directory: Path) -> tuple[dict[str, Any], str]:
+    """Read `inventory.json` in `directory`, verified against its sidecar.
+
+    Returns (inventory, sha512 hex of its bytes). StorageError if either file is missing,
+    the digests differ, or the JSON is not an inventory.
+    """
+    inventory_file = directory / INVENTORY
+    sidecar_file = directory / SIDECAR
+    try:
+        data = inventory_file.read_bytes()
+    except FileNotFoundError:
+        raise StorageError(detail=f"{inventory_file} is missing: this is not a complete OCFL object; "
+                           "check the copy against another location") from None
+    except OSError as exc:
+        raise StorageError(detail=f"cannot read {inventory_file}: {exc}") from None
+    try:
+        declared_text = sidecar_file.read_text("utf-8")
+    except FileNotFoundError:
+        raise StorageError(detail=f"{sidecar_file} is missing, so {inventory_file} cannot be "
+                           "verified; check the copy against another location") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StorageError(detail=f"cannot read {sidecar_file}: {exc}") from None
+    fields = declared_text.split()
+    actual = hashlib.sha512(data).hexdigest()
+    if len(fields) != 2 or fields[1] != INVENTORY:
+        raise StorageError(detail=f"{sidecar_file} is not an OCFL sidecar "
+                           "('<sha512> inventory.json'); the object needs repair from a good copy")
+    if fields[0].lower() != actual:
+        raise StorageError(detail=f"{inventory_file} does not match its sidecar {sidecar_file} "
+                           f"(sha512 {actual}, sidecar says {fields[0]}): the inventory or the "
+                           "sidecar is damaged or a commit was interrupted; do not write to this "
+                           "object until it is repaired from a good copy or its head version's "
+                           "inventory")
+    try:
+        inventory = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StorageError(detail=f"{inventory_file} is not UTF-8 JSON ({exc})") from None
+    check_shape(inventory, inventory_file)
+    return inventory, actual
+
+
+def check_shape(inventory: object, where: Path | str) -> None:
+    """The few structural facts this adapter relies on (not a full validation)."""
+
+    def bad(why: str) -> StorageError:
+        return StorageError(detail=f"{where} is not a usable OCFL inventory: {why}")
+
+    if not isinstance(inventory, dict):
+        raise bad("not a JSON object")
+    for key, kind in (("id", str), ("head", str), ("manifest", dict), ("versions", dict),
+                      ("digestAlgorithm", str)):
+        if not isinstance(inventory.get(key), kind):
+            raise bad(f"'{key}' is missing or not a {kind.__name__}")
+    head = version_number(inventory["head"])
+    if version_name(head) not in inventory["versions"]:
+        raise bad(f"head {inventory['head']} has no entry in 'versions'")
+    for name, version in inventory["versions"].items():
+        version_number(name)
+        if not isinstance(version, dict) or not isinstance(version.get("state"), dict):
+            raise bad(f"version {name} has no 'state' object")
+
+
+def head_number(inventory: dict[str, Any]) -> int:
+    return version_number(inventory["head"])

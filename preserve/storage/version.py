@@ -1,0 +1,308 @@
+"""Building one new OCFL version in staging and moving it into the storage root.
+
+OCFL 1.1 section 3.3 (version directories), 3.5.2 (manifest), 3.5.3 (versions and state),
+3.5.4 (fixity), section 7 / implementation notes (a version is prepared elsewhere and moved in;
+the root inventory is the commit point). The caller lists the complete logical state of the
+new version: nothing is carried forward implicitly.
+
+Staging layout (all under the caller's `staging_dir`, same filesystem as the root):
+
+    staging_dir/object/vN/content/<logical path>      new content, as the caller writes it
+    staging_dir/object/vN/inventory.json(.sha512)     written by commit
+    staging_dir/object/inventory.json(.sha512)        the new root inventory
+    staging_dir/object/0=ocfl_object_1.1              new objects only
+
+A new object is one `os.rename` of `staging_dir/object`. For an existing object `vN` is renamed
+in, then the root inventory and its sidecar replace the old ones (os.replace from staging, so
+an interrupted commit leaves no stray file in the object).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from preserve.checksums import REQUIRED_ALGORITHMS, is_hex_digest
+from preserve.errors import StorageError
+from preserve.storage import inventory as inv
+from preserve.storage.fsync import fsync_dir, fsync_tree, write_atomic, write_new
+
+log = logging.getLogger(__name__)
+
+
+class VersionBuilder:
+    """One version of one object being staged. Made by `StorageRoot.begin_version`."""
+
+    def __init__(
+        self,
+        *,
+        object_id: str,
+        object_path: Path,
+        staging_dir: Path,
+        previous: dict[str, Any] | None,
+        previous_digest: str | None,
+    ) -> None:
+        self.object_id = object_id
+        self.version = 1 if previous is None else inv.head_number(previous) + 1
+        self._object_path = object_path
+        self._staging_dir = staging_dir
+        self._previous = previous
+        self._previous_digest = previous_digest
+        self._content_dir = (previous or {}).get("contentDirectory", inv.DEFAULT_CONTENT_DIRECTORY)
+        self._manifest: dict[str, list[str]] = copy.deepcopy(previous["manifest"]) if previous else {}
+        self._fixity: dict[str, dict[str, list[str]]] = (
+            copy.deepcopy(previous.get("fixity") or {}) if previous else {}
+        )
+        self._state: dict[str, str] = {}  # logical path -> sha512
+        self._content_of: dict[str, str] = {}  # logical path -> content path
+        self._dirs: set[str] = set()  # every directory prefix of a logical path in the state
+        self._new: set[str] = set()  # content paths stored by this version
+        self._done = False
+        self._staged_object = staging_dir / "object"
+        self._staged_version = self._staged_object / inv.version_name(self.version)
+        self._staged_version.mkdir(parents=True)
+
+    # --- declaring the state ---------------------------------------------------------------
+
+    @property
+    def _prefix(self) -> str:
+        return f"{inv.version_name(self.version)}/{self._content_dir}/"
+
+    def _check_open(self) -> None:
+        if self._done:
+            raise StorageError(detail="this version was already committed or aborted")
+
+    def _check_new_logical_path(self, logical_path: str) -> None:
+        inv.check_logical_path(logical_path)
+        if logical_path in self._state:
+            raise StorageError(detail=f"logical path {logical_path!r} is declared twice in this version")
+        # OCFL 1.1 E095: no logical path may also be a directory of another one.
+        if logical_path in self._dirs:
+            raise StorageError(detail=f"logical path {logical_path!r} is also a directory of "
+                               "another file in this version")
+        parts = logical_path.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in self._state:
+                raise StorageError(detail=f"logical path {logical_path!r} lies under the file "
+                                   f"{'/'.join(parts[:i])!r} of this version")
+
+    def content_target(self, logical_path: str) -> Path:
+        """Where the caller writes the new file for `logical_path` (parent directories made)."""
+        self._check_open()
+        self._check_new_logical_path(logical_path)
+        target = self._staged_version / self._content_dir / logical_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def known_digest(self, sha512: str) -> bool:
+        """True if the object (earlier versions or this one so far) already holds this content."""
+        return sha512.lower() in self._manifest
+
+    def add(self, logical_path: str, digests: Mapping[str, str], *, written: bool = True) -> bool:
+        """Declare `logical_path` with its digests; True if its content is new to the object."""
+        self._check_open()
+        self._check_new_logical_path(logical_path)
+        clean = self._check_digests(logical_path, digests)
+        sha512 = clean["sha512"]
+        target = self._staged_version / self._content_dir / logical_path
+        stored = False
+        if sha512 in self._manifest:
+            content_path = sorted(self._manifest[sha512])[0]
+            if written:
+                try:
+                    target.unlink()
+                except FileNotFoundError:
+                    raise StorageError(detail=f"add({logical_path!r}) says the file was written, "
+                                       f"but {target} does not exist") from None
+                log.debug("%s: content already held as %s", logical_path, content_path)
+        elif not written:
+            raise StorageError(detail=f"logical path {logical_path!r} was declared as already "
+                               f"stored, but object {self.object_id!r} holds no content with "
+                               f"sha512 {sha512}; write the file with content_target() first")
+        else:
+            if not target.is_file() or target.is_symlink():
+                raise StorageError(detail=f"add({logical_path!r}) says the file was written, "
+                                   f"but {target} is not a regular file")
+            content_path = self._prefix + logical_path
+            self._manifest[sha512] = [content_path]
+            self._new.add(content_path)
+            stored = True
+        self._record_fixity(content_path, clean)
+        self._state[logical_path] = sha512
+        self._content_of[logical_path] = content_path
+        parts = logical_path.split("/")
+        self._dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        return stored
+
+    def content_path(self, logical_path: str) -> str:
+        """The OCFL content path (relative to the object root) `logical_path` resolves to."""
+        try:
+            return self._content_of[logical_path]
+        except KeyError:
+            raise StorageError(detail=f"logical path {logical_path!r} was not added to this version") from None
+
+    def _check_digests(self, logical_path: str, digests: Mapping[str, str]) -> dict[str, str]:
+        clean = {alg.lower(): value.lower() for alg, value in digests.items()}
+        for alg in REQUIRED_ALGORITHMS:
+            if alg not in clean:
+                raise StorageError(detail=f"no {alg} digest given for {logical_path!r}")
+        for alg, value in clean.items():
+            if not is_hex_digest(value, alg):
+                raise StorageError(detail=f"{value!r} is not a {alg} digest (for {logical_path!r})")
+        return clean
+
+    def _record_fixity(self, content_path: str, digests: Mapping[str, str]) -> None:
+        for alg, value in sorted(digests.items()):
+            name = inv.FIXITY_NAMES.get(alg)
+            if name is None:
+                if alg != inv.DIGEST_ALGORITHM:
+                    log.debug("no OCFL fixity name for %s; not recorded in the inventory", alg)
+                continue
+            block = self._fixity.setdefault(name, {})
+            for other, paths in block.items():
+                if content_path in paths and other != value:
+                    raise StorageError(detail=f"{name} digest {value} given for {content_path!r} "
+                                       f"differs from the {other} already recorded for the same "
+                                       "content; the digests given are wrong")
+            paths = block.setdefault(value, [])
+            if content_path not in paths:
+                paths.append(content_path)
+
+    # --- committing ------------------------------------------------------------------------
+
+    def _check_staged_content(self) -> None:
+        """Every file under the staged content directory is declared; empty dirs go (E024)."""
+        content_root = self._staged_version / self._content_dir
+        if not content_root.exists():
+            return
+        for dirpath, dirnames, filenames in os.walk(content_root, topdown=False):
+            for name in filenames:
+                relative = Path(dirpath, name).relative_to(self._staged_version).as_posix()
+                path = f"{inv.version_name(self.version)}/{relative}"
+                if path not in self._new:
+                    raise StorageError(detail=f"{Path(dirpath, name)} was written into the staged "
+                                       "version but never declared with add(); nothing was committed")
+            for name in dirnames:
+                try:
+                    Path(dirpath, name).rmdir()
+                except OSError:
+                    pass  # not empty: it holds declared content
+        if not any(content_root.iterdir()):
+            content_root.rmdir()  # OCFL 1.1 W003: no empty content directory
+
+    def _inventory(self, created: dt.datetime, message: str, user_name: str,
+                   user_address: str | None) -> dict[str, Any]:
+        if created.tzinfo is None or created.utcoffset() is None:
+            raise StorageError(detail="the version's created time must carry a timezone (RFC 3339)")
+        if not user_name:
+            raise StorageError(detail="the version's user name must not be empty")
+        user: dict[str, str] = {"name": user_name}
+        if user_address:
+            user["address"] = user_address
+        state: dict[str, list[str]] = {}
+        for logical_path, sha512 in self._state.items():
+            state.setdefault(sha512, []).append(logical_path)
+        versions = copy.deepcopy(self._previous["versions"]) if self._previous else {}
+        versions[inv.version_name(self.version)] = {
+            "created": created.isoformat(),
+            "message": message,
+            "user": user,
+            "state": state,
+        }
+        result: dict[str, Any] = {
+            "id": self.object_id,
+            "type": inv.INVENTORY_TYPE,
+            "digestAlgorithm": inv.DIGEST_ALGORITHM,
+            "head": inv.version_name(self.version),
+            "contentDirectory": self._content_dir,
+            "manifest": self._manifest,
+            "versions": versions,
+        }
+        if self._fixity:
+            result["fixity"] = self._fixity
+        return result
+
+    def commit(self, *, created: dt.datetime, message: str, user_name: str,
+               user_address: str | None = None) -> Path:
+        """Write the inventories and move the version into the storage root (see module doc)."""
+        self._check_open()
+        self._check_staged_content()
+        data = inv.serialize(self._inventory(created, message, user_name, user_address))
+        side = inv.sidecar(data)
+        for directory in (self._staged_version, self._staged_object):
+            write_new(directory / inv.INVENTORY, data)
+            write_new(directory / inv.SIDECAR, side)
+        if self._previous is None:
+            write_new(self._staged_object / inv.OBJECT_NAMASTE, inv.OBJECT_NAMASTE_CONTENT.encode("ascii"))
+        fsync_tree(self._staged_object)
+        if self._previous is None:
+            self._move_new_object()
+        else:
+            self._move_new_version(data)
+        self._done = True
+        log.info("committed %s of object %r at %s", inv.version_name(self.version),
+                 self.object_id, self._object_path)
+        return self._object_path
+
+    def _move_new_object(self) -> None:
+        target = self._object_path
+        created_dirs = []
+        for parent in reversed(target.parents):
+            if not parent.exists():
+                created_dirs.append(parent)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for directory in created_dirs:
+            fsync_dir(directory.parent)
+        # A rename onto an existing empty directory would succeed silently, so look first.
+        if os.path.lexists(target):
+            raise StorageError(detail=f"object {self.object_id!r} appeared at {target} while this "
+                               "version was staged; nothing was changed. Ingest again as a new "
+                               "version of that object if that is what is meant")
+        try:
+            os.rename(self._staged_object, target)
+        except OSError as exc:
+            raise StorageError(detail=f"cannot move the staged object into {target}: {exc}; "
+                               "nothing was changed") from None
+        fsync_dir(target.parent)
+        fsync_dir(self._staged_dir)
+
+    def _move_new_version(self, data: bytes) -> None:
+        target = self._object_path
+        try:
+            _current, digest = inv.load(target)
+        except StorageError as exc:
+            raise StorageError(detail=f"object {self.object_id!r} cannot be updated: {exc.message}") from None
+        if digest != self._previous_digest:
+            raise StorageError(detail=f"object {self.object_id!r} changed while this version was "
+                               "staged (another writer?); nothing was changed. Start the new "
+                               "version again")
+        version_dir = target / inv.version_name(self.version)
+        if os.path.lexists(version_dir):
+            raise StorageError(detail=f"{version_dir} already exists but the root inventory does "
+                               "not list it (an interrupted commit?); nothing was changed. Move it "
+                               "aside after checking it, then try again")
+        try:
+            os.rename(self._staged_version, version_dir)
+        except OSError as exc:
+            raise StorageError(detail=f"cannot move the staged version into {version_dir}: {exc}; "
+                               "nothing was changed") from None
+        fsync_dir(target)
+        # The commit point: the root inventory names the new head. Its sidecar follows; the
+        # head version's own inventory + sidecar (just moved in) are complete either way.
+        write_atomic(target / inv.INVENTORY, data, temp_dir=self._staged_dir)
+        write_atomic(target / inv.SIDECAR, inv.sidecar(data), temp_dir=self._staged_dir)
+        fsync_dir(target)
+
+    def abort(self) -> None:
+        """Forget this version: remove what was staged. The storage root is never touched."""
+        if self._done:
+            return
+        self._done = True
+        shutil.rmtree(self._staged_object, ignore_errors=True)
+        log.info("aborted %s of object %r", inv.version_name(self.version), self.object_id)
