@@ -27,6 +27,7 @@ _PERCENT = re.compile(r"%(0A|0D|25)", re.IGNORECASE)
 _PERCENT_VALUES = {"0A": "\n", "0D": "\r", "25": "%"}
 _MANIFEST_LINE = re.compile(r"([^ \t]+)[ \t]+(.*)", re.DOTALL)
 _FETCH_LINE = re.compile(r"([^ \t]+)[ \t]+([0-9]+|-)[ \t]+(.*)", re.DOTALL)
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 _OXUM = re.compile(r"([0-9]+)\.([0-9]+)")
 _DRIVE = re.compile(r"[A-Za-z]:")
 
@@ -222,7 +223,7 @@ def parse_manifest(
         if not line.strip():
             continue
         match = _MANIFEST_LINE.fullmatch(line)
-        if match is None or not match.group(2):
+        if match is None or not match.group(2) or not _HEX.fullmatch(match.group(1)):
             findings.append(make("MAN-E002", path, line=number, text=excerpt(line)))
             continue
         digest, entry = match.group(1), decode_path(match.group(2))
