@@ -209,7 +209,13 @@ class Catalog:
     # --- ingest ---------------------------------------------------------------------------
 
     def record_ingest(self, ingest: IngestRecord, events: Sequence[Event]) -> None:
-        """Record a stored version, its files, copies and events, and accept its deposit."""
+        """Record a stored version, its files, copies and events, and accept its deposit.
+
+        One transaction: the packages row (created for version 1; title, identifiers and
+        fingerprint updated for later versions), the package_versions row, a files row and a
+        copies row per logical file, the events (hash-chained), and the deposits row, which
+        becomes `accepted` with `finished = ingest.created`.
+        """
         with self._transaction() as session:
             self._lock_chain(session)  # first, so no row lock is held while waiting for it
             deposit = _deposit(session, ingest.deposit_id)
@@ -416,9 +422,12 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def _deposit(session: Session, deposit_id: int) -> DepositRecord:
+    """The deposit row, which must still be in progress: an attempt is finished only once."""
     record = session.get(DepositRecord, deposit_id)
     if record is None:
         raise CatalogError(detail=f"no deposit with id {deposit_id}; call begin_deposit first")
+    if record.status != "in_progress":
+        raise CatalogError(detail=f"deposit {deposit_id} is already {record.status}")
     return record
 
 

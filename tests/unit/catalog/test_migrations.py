@@ -112,3 +112,15 @@ def test_postgres_version_table_lives_in_the_test_schema(postgres_url: str):
             "'alembic_version'"
         ).fetchall()
     assert (schema,) in rows
+
+
+def test_sqlite_catalog_runs_in_wal_mode(tmp_path: Path):
+    import sqlite3
+
+    path = tmp_path / "catalog.sqlite"
+    upgrade(sqlite_url(path))
+    connection = sqlite3.connect(path)
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        connection.close()

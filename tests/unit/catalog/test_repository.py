@@ -93,6 +93,9 @@ def test_finish_deposit_rejects_unknown_status_and_deposit(catalog: Catalog):
         catalog.finish_deposit(deposit_id, status="in_progress", findings=(), finished=T0)
     with pytest.raises(CatalogError):
         catalog.finish_deposit(deposit_id + 99, status="accepted", findings=(), finished=T0)
+    catalog.finish_deposit(deposit_id, status="rejected", findings=(), finished=T0)
+    with pytest.raises(CatalogError, match="already rejected"):
+        catalog.finish_deposit(deposit_id, status="accepted", findings=(), finished=T0)
 
 
 def test_ensure_location_is_idempotent(catalog: Catalog):
