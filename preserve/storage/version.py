@@ -270,7 +270,7 @@ class VersionBuilder:
             raise StorageError(detail=f"cannot move the staged object into {target}: {exc}; "
                                "nothing was changed") from None
         fsync_dir(target.parent)
-        fsync_dir(self._staged_dir)
+        fsync_dir(self._staging_dir)
 
     def _move_new_version(self, data: bytes) -> None:
         target = self._object_path
@@ -295,8 +295,8 @@ class VersionBuilder:
         fsync_dir(target)
         # The commit point: the root inventory names the new head. Its sidecar follows; the
         # head version's own inventory + sidecar (just moved in) are complete either way.
-        write_atomic(target / inv.INVENTORY, data, temp_dir=self._staged_dir)
-        write_atomic(target / inv.SIDECAR, inv.sidecar(data), temp_dir=self._staged_dir)
+        write_atomic(target / inv.INVENTORY, data, temp_dir=self._staging_dir)
+        write_atomic(target / inv.SIDECAR, inv.sidecar(data), temp_dir=self._staging_dir)
         fsync_dir(target)
 
     def abort(self) -> None:

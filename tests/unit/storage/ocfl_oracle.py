@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ocfl
+from ocfl.validator import Validator
 from ocfl.layout import Layout
 from ocfl.layout_registry import add_layout, layout_is_supported
 
@@ -70,7 +71,7 @@ def validate_root(path: Path) -> Report:
     for _dirpath, messages in store.errors:
         report.messages.append(messages)
     for dirpath in sorted(store.object_paths()):
-        validator = ocfl.Validator(log_warnings=True, check_digests=True)
+        validator = Validator(log_warnings=True, check_digests=True)
         ok = validator.validate_object(str(Path(path, dirpath)))
         report.valid = report.valid and ok
         report.object_codes[dirpath] = dict(validator.log.codes)
