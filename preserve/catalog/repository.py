@@ -1,28 +1,25 @@
 """The catalog: the one class the rest of preserve talks to (DESIGN.md, "Catalog").
 
 Every public method is one transaction and returns frozen dataclasses (`views.py`); ORM
-records never leave this module. Events are appended to the hash chain (`chain.py`) one
-writer at a time: on PostgreSQL a transaction-scoped advisory lock is taken before the last
-hash is read; on SQLite every transaction begins IMMEDIATE (`engine.py`), which already
-serialises writers.
+records never leave this module. Events are appended to the hash chain by `eventlog.py`,
+one writer at a time; transactions that append take the chain lock before any other write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from preserve.catalog import chain
+from preserve.catalog import eventlog
 from preserve.catalog.engine import (
     HEAD_REVISION,
     require_sqlite_file,
@@ -32,10 +29,8 @@ from preserve.catalog.engine import (
 )
 from preserve.catalog.records import (
     EXTERNAL_IDENTIFIER,
-    AgentRecord,
     CopyRecord,
     DepositRecord,
-    EventRecord,
     FileRecord,
     LocationRecord,
     PackageIdentifierRecord,
@@ -54,13 +49,9 @@ from preserve.catalog.views import (
     VersionView,
 )
 from preserve.errors import CatalogError, MigrationNeeded, PackageNotFound
-from preserve.model import Agent, AgentType, Event, EventOutcome, EventType, Finding, Severity
+from preserve.model import Event, Finding, Severity
 
 log = logging.getLogger(__name__)
-
-#: Key of the PostgreSQL advisory lock that serialises appends to the event chain
-#: (ASCII "presevnt"; any constant works as long as every writer uses the same one).
-CHAIN_LOCK_KEY = 0x7072657365766E74
 
 #: Statuses a deposit can finish with.
 FINISHED_STATUSES = ("accepted", "rejected")
@@ -154,10 +145,10 @@ class Catalog:
             raise ValueError(f"a deposit finishes as one of {FINISHED_STATUSES}, not {status!r}")
         with self._transaction() as session:
             if events:
-                self._lock_chain(session)
+                eventlog.lock_chain(session)
             record = _deposit(session, deposit_id)
             _finish(record, status, findings, finished, package_id, version)
-            self._append(session, events)
+            eventlog.append(session, events)
 
     def deposits(self) -> list[DepositView]:
         with self._transaction() as session:
@@ -217,7 +208,7 @@ class Catalog:
         becomes `accepted` with `finished = ingest.created`.
         """
         with self._transaction() as session:
-            self._lock_chain(session)  # first, so no row lock is held while waiting for it
+            eventlog.lock_chain(session)  # first, so no row lock is held while waiting for it
             deposit = _deposit(session, ingest.deposit_id)
             location = session.scalar(
                 select(LocationRecord).where(LocationRecord.name == ingest.location)
@@ -255,7 +246,7 @@ class Catalog:
                            content_path=record.content_path, status="ok")
                 for record in files
             )
-            self._append(session, events)
+            eventlog.append(session, events)
             _finish(deposit, "accepted", ingest.findings, ingest.created,
                     ingest.package_id, ingest.version)
 
@@ -336,7 +327,7 @@ class Catalog:
                              copies=tuple(copies.get(f.id, ())))
                     for f in files
                 ),
-                events=tuple(_event_views(session, package_id)),
+                events=tuple(eventlog.event_views(session, package_id)),
             )
 
     # --- events ---------------------------------------------------------------------------
@@ -344,66 +335,20 @@ class Catalog:
     def events(self, package_id: str | None = None) -> list[EventView]:
         """Events in log order, all or those of one package."""
         with self._transaction() as session:
-            return list(_event_views(session, package_id))
+            return list(eventlog.event_views(session, package_id))
 
     def append_events(self, events: Sequence[Event]) -> list[EventView]:
         """Append events to the log (hash-chained, in order); returns them as stored."""
         if not events:
             return []
         with self._transaction() as session:
-            self._lock_chain(session)
-            return self._append(session, events)
+            eventlog.lock_chain(session)
+            return eventlog.append(session, events)
 
     def verify_chain(self) -> ChainReport:
         """Recompute every event's hash and link; report the first bad row."""
         with self._transaction() as session:
-            rows = session.execute(
-                select(EventRecord, AgentRecord.identifier)
-                .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
-                .order_by(EventRecord.id)
-                .execution_options(yield_per=1000)
-            )
-            return chain.verify(
-                (record.id, _link(record, agent, record.prev_hash), record.hash)
-                for record, agent in rows
-            )
-
-    def _lock_chain(self, session: Session) -> None:
-        if self._engine.dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-        # SQLite: the transaction began IMMEDIATE, so this writer already holds the lock.
-
-    def _append(self, session: Session, events: Sequence[Event]) -> list[EventView]:
-        if not events:
-            return []
-        prev_hash = session.scalar(
-            select(EventRecord.hash).order_by(EventRecord.id.desc()).limit(1)
-        ) or chain.GENESIS_HASH
-        agents: dict[str, AgentRecord] = {}
-        views = []
-        for event in events:
-            agent = agents.get(event.agent.identifier) or _agent(session, event.agent)
-            agents[agent.identifier] = agent
-            record = EventRecord(
-                identifier=str(uuid.uuid4()),
-                type=EventType(event.type).value,
-                time=_utc(event.time),
-                outcome=EventOutcome(event.outcome).value,
-                detail=event.detail,
-                outcome_detail=event.outcome_detail,
-                agent_id=agent.id,
-                package_id=event.package_id,
-                version=event.version,
-                deposit_id=event.deposit_id,
-                object_paths=list(event.object_paths),
-                prev_hash=prev_hash,
-            )
-            record.hash = chain.link_hash(_link(record, agent.identifier, prev_hash))
-            session.add(record)
-            session.flush()  # one at a time, so ids follow chain order
-            views.append(_event_view(record, agent))
-            prev_hash = record.hash
-        return views
+            return eventlog.verify(session)
 
 
 # --- helpers (module level: they only need a session) ----------------------------------------
@@ -413,12 +358,6 @@ def _first_line(exc: SQLAlchemyError) -> str:
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(cause).__name__
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value.isoformat()} given; events need UTC times")
-    return value.astimezone(dt.timezone.utc)
 
 
 def _deposit(session: Session, deposit_id: int) -> DepositRecord:
@@ -496,48 +435,6 @@ def _identifiers(session: Session, package_id: str | None) -> dict[str, list[str
     for record in session.scalars(query.order_by(PackageIdentifierRecord.identifier)):
         found[record.package_id].append(record.identifier)
     return found
-
-
-def _agent(session: Session, agent: Agent) -> AgentRecord:
-    """The agents row for `agent`, created on first use (identified by its identifier)."""
-    record = session.scalar(select(AgentRecord).where(AgentRecord.identifier == agent.identifier))
-    if record is None:
-        record = AgentRecord(identifier=agent.identifier, name=agent.name,
-                             type=AgentType(agent.type).value)
-        session.add(record)
-        session.flush()
-    return record
-
-
-def _link(record: EventRecord, agent_identifier: str, prev_hash: str) -> chain.ChainLink:
-    return chain.ChainLink(
-        identifier=record.identifier, type=record.type, time=record.time,
-        outcome=record.outcome, detail=record.detail, outcome_detail=record.outcome_detail,
-        agent=agent_identifier, package_id=record.package_id, version=record.version,
-        deposit_id=record.deposit_id, object_paths=tuple(record.object_paths),
-        prev_hash=prev_hash,
-    )
-
-
-def _event_views(session: Session, package_id: str | None) -> Iterator[EventView]:
-    query = select(EventRecord, AgentRecord).join(
-        AgentRecord, EventRecord.agent_id == AgentRecord.id
-    )
-    if package_id is not None:
-        query = query.where(EventRecord.package_id == package_id)
-    for record, agent in session.execute(query.order_by(EventRecord.id)):
-        yield _event_view(record, agent)
-
-
-def _event_view(record: EventRecord, agent: AgentRecord) -> EventView:
-    return EventView(
-        id=record.id, identifier=record.identifier, type=EventType(record.type),
-        outcome=EventOutcome(record.outcome), time=record.time,
-        agent=Agent(identifier=agent.identifier, name=agent.name, type=AgentType(agent.type)),
-        detail=record.detail, outcome_detail=record.outcome_detail,
-        package_id=record.package_id, version=record.version, deposit_id=record.deposit_id,
-        object_paths=tuple(record.object_paths), prev_hash=record.prev_hash, hash=record.hash,
-    )
 
 
 def _deposit_view(record: DepositRecord) -> DepositView:

@@ -1,0 +1,128 @@
+"""Appending to, reading and verifying the event log (DESIGN.md, "Catalog": events).
+
+Functions of an open session, used by `repository.Catalog` inside its transactions. Appends
+are serialised so that two writers can never fork the chain: `lock_chain` takes a
+transaction-scoped PostgreSQL advisory lock before the last hash is read; on SQLite every
+transaction already began IMMEDIATE (`engine.py`), which holds the database write lock.
+Agents are found by their identifier and created on first use; their names are not updated,
+because the chain hashes the identifier and a log must keep saying who acted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from preserve.catalog import chain
+from preserve.catalog.records import AgentRecord, EventRecord
+from preserve.catalog.views import ChainReport, EventView
+from preserve.model import Agent, AgentType, Event, EventOutcome, EventType
+
+#: Key of the PostgreSQL advisory lock that serialises appends to the event chain
+#: (ASCII "presevnt"; any constant works as long as every writer uses the same one).
+CHAIN_LOCK_KEY = 0x7072657365766E74
+
+
+def lock_chain(session: Session) -> None:
+    """Make this transaction the only appender until it ends (call before any other write)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    # SQLite: the transaction began IMMEDIATE, so this writer already holds the lock.
+
+
+def append(session: Session, events: Sequence[Event]) -> list[EventView]:
+    """Append `events` in order after the last row; `lock_chain` must have been called."""
+    if not events:
+        return []
+    prev_hash = session.scalar(
+        select(EventRecord.hash).order_by(EventRecord.id.desc()).limit(1)
+    ) or chain.GENESIS_HASH
+    agents: dict[str, AgentRecord] = {}
+    views = []
+    for event in events:
+        agent = agents.get(event.agent.identifier) or _agent(session, event.agent)
+        agents[agent.identifier] = agent
+        record = EventRecord(
+            identifier=str(uuid.uuid4()),
+            type=EventType(event.type).value,
+            time=_utc(event.time),
+            outcome=EventOutcome(event.outcome).value,
+            detail=event.detail,
+            outcome_detail=event.outcome_detail,
+            agent_id=agent.id,
+            package_id=event.package_id,
+            version=event.version,
+            deposit_id=event.deposit_id,
+            object_paths=list(event.object_paths),
+            prev_hash=prev_hash,
+        )
+        record.hash = chain.link_hash(_link(record, agent.identifier))
+        session.add(record)
+        session.flush()  # one at a time, so ids follow chain order
+        views.append(_view(record, agent))
+        prev_hash = record.hash
+    return views
+
+
+def event_views(session: Session, package_id: str | None = None) -> Iterator[EventView]:
+    """Events in log (id) order, all or those of one package."""
+    query = select(EventRecord, AgentRecord).join(
+        AgentRecord, EventRecord.agent_id == AgentRecord.id
+    )
+    if package_id is not None:
+        query = query.where(EventRecord.package_id == package_id)
+    for record, agent in session.execute(query.order_by(EventRecord.id)):
+        yield _view(record, agent)
+
+
+def verify(session: Session) -> ChainReport:
+    """Recompute every row's hash and link, streaming in id order."""
+    rows = session.execute(
+        select(EventRecord, AgentRecord.identifier)
+        .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
+        .order_by(EventRecord.id)
+        .execution_options(yield_per=1000)
+    )
+    return chain.verify((record.id, _link(record, agent), record.hash) for record, agent in rows)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given; events need UTC times")
+    return value.astimezone(dt.timezone.utc)
+
+
+def _agent(session: Session, agent: Agent) -> AgentRecord:
+    """The agents row for `agent`, created on first use (identified by its identifier)."""
+    record = session.scalar(select(AgentRecord).where(AgentRecord.identifier == agent.identifier))
+    if record is None:
+        record = AgentRecord(identifier=agent.identifier, name=agent.name,
+                             type=AgentType(agent.type).value)
+        session.add(record)
+        session.flush()
+    return record
+
+
+def _link(record: EventRecord, agent_identifier: str) -> chain.ChainLink:
+    return chain.ChainLink(
+        identifier=record.identifier, type=record.type, time=record.time,
+        outcome=record.outcome, detail=record.detail, outcome_detail=record.outcome_detail,
+        agent=agent_identifier, package_id=record.package_id, version=record.version,
+        deposit_id=record.deposit_id, object_paths=tuple(record.object_paths),
+        prev_hash=record.prev_hash,
+    )
+
+
+def _view(record: EventRecord, agent: AgentRecord) -> EventView:
+    return EventView(
+        id=record.id, identifier=record.identifier, type=EventType(record.type),
+        outcome=EventOutcome(record.outcome), time=record.time,
+        agent=Agent(identifier=agent.identifier, name=agent.name, type=AgentType(agent.type)),
+        detail=record.detail, outcome_detail=record.outcome_detail,
+        package_id=record.package_id, version=record.version, deposit_id=record.deposit_id,
+        object_paths=tuple(record.object_paths), prev_hash=record.prev_hash, hash=record.hash,
+    )
