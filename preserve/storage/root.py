@@ -168,6 +168,10 @@ class StorageRoot:
             if previous["id"] != object_id:
                 raise StorageError(detail=f"{object_path} holds object {previous['id']!r}, not "
                                    f"{object_id!r}; the object is misplaced")
+            if previous.get("type") != inv.INVENTORY_TYPE:
+                raise StorageError(detail=f"object {object_id!r} is not an OCFL {inv.SPEC_VERSION} "
+                                   f"object (inventory type {previous.get('type')!r}); preserve "
+                                   "adds versions only to OCFL 1.1 objects")
             if previous["digestAlgorithm"] != inv.DIGEST_ALGORITHM:
                 raise StorageError(detail=f"object {object_id!r} uses {previous['digestAlgorithm']} "
                                    "as its digest algorithm; preserve only adds versions to "

@@ -59,7 +59,9 @@ class VersionBuilder:
         self._fixity: dict[str, dict[str, list[str]]] = (
             copy.deepcopy(previous.get("fixity") or {}) if previous else {}
         )
-        self._state: dict[str, str] = {}  # logical path -> sha512
+        # Other writers may use uppercase hex; look digests up case-blind (OCFL 1.1 E096).
+        self._by_lower = {digest.lower(): digest for digest in self._manifest}
+        self._state: dict[str, str] = {}  # logical path -> manifest digest
         self._content_of: dict[str, str] = {}  # logical path -> content path
         self._dirs: set[str] = set()  # every directory prefix of a logical path in the state
         self._new: set[str] = set()  # content paths stored by this version
@@ -102,14 +104,14 @@ class VersionBuilder:
 
     def known_digest(self, sha512: str) -> bool:
         """True if the object (earlier versions or this one so far) already holds this content."""
-        return sha512.lower() in self._manifest
+        return sha512.lower() in self._by_lower
 
     def add(self, logical_path: str, digests: Mapping[str, str], *, written: bool = True) -> bool:
         """Declare `logical_path` with its digests; True if its content is new to the object."""
         self._check_open()
         self._check_new_logical_path(logical_path)
         clean = self._check_digests(logical_path, digests)
-        sha512 = clean["sha512"]
+        sha512 = self._by_lower.get(clean["sha512"], clean["sha512"])
         target = self._staged_version / self._content_dir / logical_path
         stored = False
         if sha512 in self._manifest:
@@ -131,6 +133,7 @@ class VersionBuilder:
                                    f"but {target} is not a regular file")
             content_path = self._prefix + logical_path
             self._manifest[sha512] = [content_path]
+            self._by_lower[sha512] = sha512
             self._new.add(content_path)
             stored = True
         self._record_fixity(content_path, clean)

@@ -271,3 +271,41 @@ def test_inventory_is_deterministic(tmp_path: Path) -> None:
         outputs.append(commit(b).joinpath("inventory.json").read_bytes())
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[0])["id"] == OBJECT_ID
+
+
+def _rewrite_inventory(obj: Path, change) -> None:
+    inventory = json.loads((obj / "inventory.json").read_text("utf-8"))
+    change(inventory)
+    data = json.dumps(inventory).encode("utf-8")
+    (obj / "inventory.json").write_bytes(data)
+    (obj / SIDECAR).write_text(hashlib.sha512(data).hexdigest() + " inventory.json\n")
+
+
+def test_foreign_objects_are_not_extended(root: StorageRoot, staging: Stager) -> None:
+    b = root.begin_version(OBJECT_ID, staging())
+    put(b, "a", b"a")
+    obj = commit(b)
+    _rewrite_inventory(obj, lambda inv: inv.update(type="https://ocfl.io/1.0/spec/#inventory"))
+    with pytest.raises(StorageError):
+        root.begin_version(OBJECT_ID, staging())
+    _rewrite_inventory(obj, lambda inv: inv.update(type="https://ocfl.io/1.1/spec/#inventory",
+                                                    digestAlgorithm="sha256"))
+    with pytest.raises(StorageError):
+        root.begin_version(OBJECT_ID, staging())
+
+
+def test_uppercase_digests_of_other_writers_still_deduplicate(root: StorageRoot, staging: Stager) -> None:
+    b = root.begin_version(OBJECT_ID, staging())
+    put(b, "a", b"a")
+    obj = commit(b)
+    digest = digests_of(b"a")["sha512"]
+
+    def upper(inventory: dict) -> None:
+        inventory["manifest"] = {digest.upper(): inventory["manifest"][digest]}
+        inventory["versions"]["v1"]["state"] = {digest.upper(): ["a"]}
+
+    _rewrite_inventory(obj, upper)
+    b = root.begin_version(OBJECT_ID, staging())
+    assert b.known_digest(digest)
+    assert put(b, "b", b"a") is False
+    assert b.content_path("b") == "v1/content/a"
