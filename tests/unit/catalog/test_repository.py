@@ -138,8 +138,12 @@ def test_record_ingest_and_read_back(catalog: Catalog):
 def test_second_version(catalog: Catalog):
     ingest(catalog)
     extra = stored("data/new.txt", b"new")
+    warning = Finding("PAY-W001", Severity.WARNING, "data/new.txt", "odd name")
     ingest(catalog, version=2, title="New title", external_identifiers=("MS-001", "MS-002"),
-           files=FILES + (extra,))
+           files=FILES + (extra,), findings=(warning,))
+    deposit = catalog.deposits()[-1]
+    assert (deposit.status, deposit.version, deposit.findings) == ("accepted", 2, (warning,))
+    assert (deposit.error_count, deposit.warning_count) == (0, 1)
     detail = catalog.get_package("pkg-1")
     assert detail.title == "New title"
     assert detail.external_identifiers == ("MS-001", "MS-002", "urn:x:1")
