@@ -25,7 +25,7 @@ import tarfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from preserve.deposit.report import make
 from preserve.deposit.tree import special_kind
@@ -40,8 +40,11 @@ RATIO_FLOOR = 1 << 20
 _CHUNK = 1 << 20
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _DRIVE = re.compile(r"[A-Za-z]:")
-_COMPRESSED = ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File),
-               (b"\xfd7zXZ\x00", lzma.LZMAFile))
+_COMPRESSED: tuple[tuple[bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
+    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),  # type: ignore[arg-type]
+    (b"BZh", lambda raw: bz2.BZ2File(raw)),  # type: ignore[arg-type]
+    (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw)),  # type: ignore[arg-type]
+)
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
                NotImplementedError, struct.error, UnicodeDecodeError)
 _TAR_ERRORS = (tarfile.TarError, OSError, ValueError, EOFError, lzma.LZMAError,
@@ -306,11 +309,12 @@ class _Budgeted:
     """A read-only stream that fails once more than `limit` bytes came through."""
 
     def __init__(self, raw: BinaryIO, limit: int) -> None:
-        self.raw, self.left = raw, limit
+        self.raw, self.left, self.total = raw, limit, 0
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size if size >= 0 else _CHUNK)
         self.left -= len(data)
+        self.total += len(data)
         if self.left < 0:
             raise _Exceeded("decompressed stream")
         return data
@@ -339,12 +343,25 @@ class _TarReader:
         self.decompressor = next((cls for magic, cls in _COMPRESSED if head.startswith(magic)),
                                  None)
 
+    def _check_end(self, archive: tarfile.TarFile, found: Inspection) -> None:
+        """tarfile ends quietly at a truncated header: demand the end-of-archive marker."""
+        if any(f.severity.value == "error" for f in found.findings):
+            return
+        budgeted = getattr(archive.fileobj, "fileobj", None)  # tarfile._Stream -> _Budgeted
+        if not isinstance(budgeted, _Budgeted):
+            return
+        while budgeted.read(_CHUNK):
+            pass
+        if budgeted.total < archive.offset + 2 * tarfile.BLOCKSIZE:
+            found.findings.append(make("SER-E001", self.path.name, kind="tar",
+                                       detail="it ends before its end-of-archive marker"))
+
     def _open(self, handle: BinaryIO) -> tarfile.TarFile:
         limits = self.limits
         budget = limits.max_total_size + 2048 * (limits.max_members + 1) + 20480
         stream: BinaryIO = handle
         if self.decompressor is not None:
-            stream = self.decompressor(fileobj=handle, mode="rb")  # type: ignore[call-arg]
+            stream = self.decompressor(handle)
             budget = min(budget, max(int(limits.max_ratio * self.packed), 4 * RATIO_FLOOR))
         return tarfile.open(fileobj=_Budgeted(stream, budget), mode="r|",  # type: ignore[arg-type]
                             encoding="utf-8", errors="surrogateescape")
@@ -352,8 +369,11 @@ class _TarReader:
     def inspect(self) -> Inspection:
         found = Inspection()
         try:
-            with open(self.path, "rb") as handle, self._open(handle) as archive:
-                self._inspect(archive, found)
+            with open(self.path, "rb") as handle:
+                stream = self._open(handle)
+                with stream as archive:
+                    self._inspect(archive, found)
+                    self._check_end(archive, found)
         except _Exceeded as exc:
             found.findings.append(make("SER-E007", self.path.name, what="size",
                                        value=str(exc), limit=self.limits.max_total_size))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -19,7 +20,14 @@ FILES = {"a.txt": b"hello\n", "sub dir/b.bin": b"\x00\x01\x02", "empty.txt": b""
 
 
 def read(root: Path, tmp_path: Path, limits: Limits = Limits()):
-    return open_deposit(root, tmp_path / "work", limits)
+    """open_deposit with a guard: a hang (bagit-python opens FIFOs) fails the test."""
+    result = []
+    worker = threading.Thread(target=lambda: result.append(
+        open_deposit(root, tmp_path / "work", limits)), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "open_deposit hung"
+    return result[0]
 
 
 def oracle_accepts(root: Path) -> None:
@@ -196,7 +204,7 @@ def test_special_files_are_errors_and_never_opened(tmp_path):
     sock = socket.socket(socket.AF_UNIX)
     sock.bind(str(root / "data" / "sock"))
     try:
-        deposit = read(root, tmp_path)  # a hang here would be the bug (pytest timeout guard below)
+        deposit = read(root, tmp_path)  # read() fails the test if this hangs
     finally:
         sock.close()
     paths = {f.path for f in deposit.findings if f.code == "PAY-E001"}
