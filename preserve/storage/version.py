@@ -237,17 +237,27 @@ class VersionBuilder:
         self._check_open()
         self._check_staged_content()
         data = inv.serialize(self._inventory(created, message, user_name, user_address))
-        side = inv.sidecar(data)
-        for directory in (self._staged_version, self._staged_object):
-            write_new(directory / inv.INVENTORY, data)
-            write_new(directory / inv.SIDECAR, side)
+        files = {
+            self._staged_version / inv.INVENTORY: data,
+            self._staged_version / inv.SIDECAR: inv.sidecar(data),
+            self._staged_object / inv.INVENTORY: data,
+            self._staged_object / inv.SIDECAR: inv.sidecar(data),
+        }
         if self._previous is None:
-            write_new(self._staged_object / inv.OBJECT_NAMASTE, inv.OBJECT_NAMASTE_CONTENT.encode("ascii"))
-        fsync_tree(self._staged_object)
-        if self._previous is None:
-            self._move_new_object()
-        else:
-            self._move_new_version(data)
+            files[self._staged_object / inv.OBJECT_NAMASTE] = inv.OBJECT_NAMASTE_CONTENT.encode("ascii")
+        try:
+            for path, content in files.items():
+                path.unlink(missing_ok=True)  # left by an earlier, failed commit attempt
+                write_new(path, content)
+            fsync_tree(self._staged_object)
+            if self._previous is None:
+                self._move_new_object()
+            else:
+                self._move_new_version(data)
+        except OSError as exc:
+            raise StorageError(detail=f"committing {inv.version_name(self.version)} of object "
+                               f"{self.object_id!r} failed: {exc}. Check the storage root with "
+                               "an audit before writing to this object again") from None
         self._done = True
         log.info("committed %s of object %r at %s", inv.version_name(self.version),
                  self.object_id, self._object_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -309,3 +310,14 @@ def test_uppercase_digests_of_other_writers_still_deduplicate(root: StorageRoot,
     assert b.known_digest(digest)
     assert put(b, "b", b"a") is False
     assert b.content_path("b") == "v1/content/a"
+
+
+def test_version_metadata_is_checked(root: StorageRoot, staging: Stager) -> None:
+    b = root.begin_version(OBJECT_ID, staging())
+    put(b, "a", b"a")
+    with pytest.raises(StorageError):
+        b.commit(created=dt.datetime(2026, 1, 1), message="naive time", user_name="x")
+    with pytest.raises(StorageError):
+        b.commit(created=CREATED, message="no user", user_name="")
+    commit(b)  # the builder is still usable after refused commits
+    assert root.head_version(OBJECT_ID) == 1
