@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("warning_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_deposits"),
         sa.CheckConstraint(
-            "status IN ('in_progress', 'accepted', 'rejected')", name="ck_deposits_status_known"
+            "status IN ('in_progress', 'accepted', 'rejected', 'failed')", name="ck_deposits_status_known"
         ),
         _non_negative("deposits", "error_count"),
         _non_negative("deposits", "warning_count"),

@@ -42,7 +42,7 @@ NAMING_CONVENTION = {
 EXTERNAL_IDENTIFIER = "External-Identifier"
 
 #: Deposit states; `in_progress` rows left behind show interrupted attempts.
-DEPOSIT_STATUSES = ("in_progress", "accepted", "rejected")
+DEPOSIT_STATUSES = ("in_progress", "accepted", "rejected", "failed")
 
 
 def hex_check(column: str, length: int) -> CheckConstraint:
@@ -206,7 +206,7 @@ class DepositRecord(Base):
     __tablename__ = "deposits"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('in_progress', 'accepted', 'rejected')", name="status_known"
+            "status IN ('in_progress', 'accepted', 'rejected', 'failed')", name="status_known"
         ),
         non_negative("error_count"),
         non_negative("warning_count"),

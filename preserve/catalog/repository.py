@@ -54,7 +54,7 @@ from preserve.model import Event, Finding, Severity
 log = logging.getLogger(__name__)
 
 #: Statuses a deposit can finish with.
-FINISHED_STATUSES = ("accepted", "rejected")
+FINISHED_STATUSES = ("accepted", "rejected", "failed")
 
 
 class Catalog:

@@ -262,6 +262,7 @@ class _Ingest:
             external_identifiers=tuple(deposit.bag_info_values("External-Identifier")),
             payload_fingerprint=fingerprint, location=DEFAULT_LOCATION,
             deposit_id=self.deposit_id, message=f"ingest of {self.source}", files=stored,
+            findings=tuple(self.findings),
         )
         self.catalog.record_ingest(record, self._events(package_id, builder.version, read.files,
                                                         deposit, created))
