@@ -116,6 +116,7 @@ class VersionBuilder:
         stored = False
         if sha512 in self._manifest:
             content_path = sorted(self._manifest[sha512])[0]
+            self._check_fixity(content_path, clean)  # before anything is changed
             if written:
                 try:
                     target.unlink()
@@ -160,6 +161,16 @@ class VersionBuilder:
                 raise StorageError(detail=f"{value!r} is not a {alg} digest (for {logical_path!r})")
         return clean
 
+    def _check_fixity(self, content_path: str, digests: Mapping[str, str]) -> None:
+        """Digests given for content already held must agree with those recorded for it."""
+        for alg, value in digests.items():
+            name = inv.FIXITY_NAMES.get(alg)
+            for other, paths in self._fixity.get(name, {}).items() if name else ():
+                if content_path in paths and other.lower() != value:
+                    raise StorageError(detail=f"{name} digest {value} given for {content_path!r} "
+                                       f"differs from the {other} already recorded for the same "
+                                       "content; the digests given are wrong")
+
     def _record_fixity(self, content_path: str, digests: Mapping[str, str]) -> None:
         for alg, value in sorted(digests.items()):
             name = inv.FIXITY_NAMES.get(alg)
@@ -168,11 +179,8 @@ class VersionBuilder:
                     log.debug("no OCFL fixity name for %s; not recorded in the inventory", alg)
                 continue
             block = self._fixity.setdefault(name, {})
-            for other, paths in block.items():
-                if content_path in paths and other != value:
-                    raise StorageError(detail=f"{name} digest {value} given for {content_path!r} "
-                                       f"differs from the {other} already recorded for the same "
-                                       "content; the digests given are wrong")
+            if any(content_path in paths for paths in block.values()):
+                continue  # already recorded (checked to agree by _check_fixity)
             paths = block.setdefault(value, [])
             if content_path not in paths:
                 paths.append(content_path)

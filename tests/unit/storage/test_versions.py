@@ -321,3 +321,16 @@ def test_version_metadata_is_checked(root: StorageRoot, staging: Stager) -> None
         b.commit(created=CREATED, message="no user", user_name="")
     commit(b)  # the builder is still usable after refused commits
     assert root.head_version(OBJECT_ID) == 1
+
+
+def test_disagreeing_fixity_for_held_content_is_refused(root: StorageRoot, staging: Stager) -> None:
+    b = root.begin_version(OBJECT_ID, staging())
+    put(b, "a", b"a", "md5")
+    commit(b)
+    b = root.begin_version(OBJECT_ID, staging())
+    wrong = {**digests_of(b"a"), "md5": "0" * 32}
+    with pytest.raises(StorageError):
+        b.add("a", wrong, written=False)
+    assert put(b, "a", b"a", "md5", write=False) is False  # the right md5 is accepted
+    commit(b)
+    assert validate_root(root.path).valid
