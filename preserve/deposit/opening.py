@@ -2,7 +2,8 @@
 
 A directory with bagit.txt is a bag (RFC 8493 section 2), a directory without one a plain
 folder; a regular file is a zip or tar bag, told by its content, not only its suffix
-(RFC 8493 section 4.2). A path that is none of these gives a `Deposit` carrying an error
+(RFC 8493 section 4.2). A directory without bagit.txt but with
+BagIt manifests is read as a bag (and gets BAG-E001). A path that is none of these gives a `Deposit` carrying an error
 finding, never an exception: the caller reports findings the same way for every deposit.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from pathlib import Path
 from types import MappingProxyType
@@ -23,6 +25,8 @@ from preserve.errors import DepositError
 from preserve.model import Finding
 
 log = logging.getLogger(__name__)
+
+_MANIFEST = re.compile(r"(tag)?manifest-[^/]+\.txt")
 
 
 class WorkDirNotEmpty(DepositError):
@@ -44,7 +48,7 @@ def open_deposit(path: Path, work_dir: Path, limits: Limits = Limits()) -> Depos
         return _failed(source, where, DepositKind.FOLDER,
                        make("BAG-E012", str(source), detail=exc.strerror or str(exc)))
     if stat.S_ISDIR(info.st_mode):
-        if os.path.lexists(where / "bagit.txt"):
+        if os.path.lexists(where / "bagit.txt") or _has_manifests(where):
             log.info("reading bag directory %s", where)
             return read_bag(where, source, DepositKind.BAG, limits)
         log.info("reading plain folder %s", where)
@@ -66,6 +70,15 @@ def open_deposit(path: Path, work_dir: Path, limits: Limits = Limits()) -> Depos
     if root is None:
         return _failed(source, Path(work_dir), kind, *findings)
     return read_bag(root, source, kind, limits, findings)
+
+
+def _has_manifests(directory: Path) -> bool:
+    """A folder with BagIt manifests is a bag missing its declaration, not a plain folder."""
+    try:
+        with os.scandir(directory) as listing:
+            return any(_MANIFEST.fullmatch(entry.name) for entry in listing)
+    except OSError:
+        return False
 
 
 def _prepare(work_dir: Path) -> None:

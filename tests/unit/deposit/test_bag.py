@@ -55,11 +55,15 @@ def test_valid_bag_round_trip(tmp_path, version):
     oracle_accepts(root)
 
 
-def test_missing_bagit_txt_is_a_folder(tmp_path):
+def test_missing_bagit_txt(tmp_path):
     root = make_bag(tmp_path / "bag", FILES)
     (root / "bagit.txt").unlink()
     deposit = read(root, tmp_path)
-    assert deposit.kind is DepositKind.FOLDER
+    assert deposit.kind is DepositKind.BAG  # it has manifests: a broken bag, not a folder
+    assert "BAG-E001" in codes(deposit.findings)
+    for manifest in root.glob("*manifest-*.txt"):
+        manifest.unlink()
+    assert read(root, tmp_path).kind is DepositKind.FOLDER
 
 
 def test_bagit_txt_problems_in_a_bag(tmp_path):
