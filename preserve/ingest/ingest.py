@@ -157,7 +157,9 @@ class _Ingest:
             self._reject()
 
         storage = StorageRoot.open(self.home.ocfl)
-        builder = storage.begin_version(package_id, self.work / "object")
+        version_staging = self.work / "version"
+        version_staging.mkdir()
+        builder = storage.begin_version(package_id, version_staging)
         try:
             return self._store(deposit, package_id, version_of, builder)
         except BaseException:
