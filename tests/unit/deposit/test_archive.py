@@ -255,3 +255,18 @@ def test_tar_truncated(tmp_path):
     data = archive.read_bytes()
     archive.write_bytes(data[: len(data) // 2 + 100])
     assert_rejected(tmp_path, archive, "SER-E001")
+
+
+def test_archive_depth_and_name_limits(tmp_path):
+    archive = write_zip(tmp_path / "d.zip", bag_members(tmp_path, "bag/"))
+    assert_rejected(tmp_path, archive, "PAY-E002", Limits(max_depth=3))
+    assert_rejected(tmp_path, archive, "NAME-E003", Limits(max_name_bytes=20))
+
+
+def test_failure_while_extracting_leaves_work_dir_empty(tmp_path):
+    """The central directory passes inspection; a local header lies: found while writing."""
+    archive = write_zip(tmp_path / "d.zip", bag_members(tmp_path))
+    data = archive.read_bytes()
+    at = data.index(b"data/dir/b.txt")  # local headers come before the central directory
+    archive.write_bytes(data[:at] + b"data/dir/X.txt" + data[at + 14:])
+    assert_rejected(tmp_path, archive, "SER-E009")
