@@ -7,6 +7,7 @@ each payload file. bagit-python is not used here: it is unsafe on hostile input.
 
 from preserve.deposit.opening import WorkDirNotEmpty, open_deposit
 from preserve.deposit.payload_check import check_payload, required_algorithms
+from preserve.deposit.tree import open_regular
 from preserve.deposit.tagfiles import format_manifest_line, format_tag_file
 from preserve.deposit.values import Deposit, DepositKind, Limits, PayloadEntry, TagEntry
 
@@ -21,5 +22,6 @@ __all__ = [
     "format_manifest_line",
     "format_tag_file",
     "open_deposit",
+    "open_regular",
     "required_algorithms",
 ]

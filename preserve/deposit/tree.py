@@ -126,18 +126,34 @@ def _collision_findings(directory: str, names: list[str]) -> list[Finding]:
     return found
 
 
+def open_regular(path: Path) -> int:
+    """Open a file for reading only if it is (still) a regular file; returns an fd.
+
+    O_NOFOLLOW refuses a symlink, O_NONBLOCK makes opening a FIFO return at once (instead
+    of hanging) so fstat can refuse it; blocking mode is restored for the read. Raises
+    OSError. For payload files that may have been swapped since the listing.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(22, "not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def read_regular(path: Path, limit: int) -> bytes:
     """Read a small regular file without following a symlink or blocking on a FIFO.
 
     Raises OSError (ELOOP for a symlink, EINVAL for anything not regular, EFBIG if larger
     than `limit`).
     """
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    fd = open_regular(path)
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(22, "not a regular file")
         if info.st_size > limit:
             raise OSError(27, f"larger than {limit} bytes")
         chunks = []

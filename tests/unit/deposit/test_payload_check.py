@@ -75,3 +75,18 @@ def test_valid_bag_has_no_payload_findings(tmp_path):
                                                                                        "md5"))
     deposit = open_deposit(root, tmp_path / "work")
     assert check_payload(deposit, compute(deposit)) == []
+
+
+def test_open_regular_refuses_fifo_and_symlink(tmp_path):
+    import pytest
+
+    from preserve.deposit import open_regular
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "file").write_bytes(b"abc")
+    (tmp_path / "link").symlink_to(tmp_path / "file")
+    for name in ("fifo", "link"):
+        with pytest.raises(OSError):
+            open_regular(tmp_path / name)
+    fd = open_regular(tmp_path / "file")
+    with open(fd, "rb") as handle:
+        assert handle.read() == b"abc"
