@@ -218,6 +218,7 @@ class Catalog:
                     detail=f"unknown location {ingest.location!r}; call ensure_location first"
                 )
             _upsert_package(session, ingest)
+            payload = [f for f in ingest.files if f.path.startswith("data/")]
             session.add(
                 PackageVersionRecord(
                     package_id=ingest.package_id,
@@ -225,8 +226,10 @@ class Catalog:
                     created=ingest.created,
                     message=ingest.message,
                     deposit_id=ingest.deposit_id,
-                    file_count=len(ingest.files),
-                    byte_count=sum(f.size for f in ingest.files),
+                    # Counts are of the payload (data/), what the depositor handed in; tag
+                    # and metadata files are listed in `files` too but not counted here.
+                    file_count=len(payload),
+                    byte_count=sum(f.size for f in payload),
                     payload_fingerprint=ingest.payload_fingerprint,
                 )
             )

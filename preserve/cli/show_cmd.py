@@ -25,13 +25,14 @@ def show(ctx: typer.Context, package_id: str = typer.Argument(..., metavar="ID")
         for identifier in d.get("external_identifiers", []):
             render.line(f"  external identifier: {escape_name(identifier)}")
         for v in d.get("versions", []):
-            render.line(f"  v{v['number']}  {v['created']}  {v['files']} files  {v['bytes']} bytes")
+            render.line(f"  v{v['number']}  {v['created']}  {v['file_count']} payload files  "
+                        f"{v['byte_count']} bytes  {escape_name(v['message'])}")
         render.line("  files:")
         for f in d.get("files", []):
             render.line(f"    v{f['version']} {escape_name(f['path'])}  {f['size']} bytes  "
                         f"sha256:{f['sha256']}")
         render.line("  events:")
         for e in d.get("events", []):
-            render.line(f"    {e['time']}  {e['type']}  {e['outcome']}  {e['detail']}")
+            render.line(f"    {e['time']}  {e['type']}  {e['outcome']}  {escape_name(e['detail'])}")
 
     render.emit(document, app.json, text)
