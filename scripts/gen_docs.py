@@ -1,0 +1,46 @@
+"""Regenerate docs/settings.md and docs/findings.md from the code's tables.
+
+Usage: python scripts/gen_docs.py   (tests/unit/test_docs.py fails when a setting or code is missing)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from preserve.cli.settings import SETTINGS
+from preserve.findings import CATALOGUE
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def settings_md() -> str:
+    rows = [f"| `{s.name}` | `{s.env}` | `{s.default!r}` | {s.help} |" for s in SETTINGS]
+    return "\n".join([
+        "# Settings", "",
+        "Every setting has a default, a line in `preserve.toml` (written by `preserve init`) and an",
+        "environment variable. Layering: defaults < `preserve.toml` < `PRESERVE_*` environment < flags.",
+        "The repository home itself is chosen with `--repo DIR` or `PRESERVE_REPO` (default `./storage`).",
+        "", "| setting | environment | default | meaning |", "| --- | --- | --- | --- |", *rows, ""])
+
+
+def findings_md() -> str:
+    rows = []
+    for code in sorted(CATALOGUE):
+        entry = CATALOGUE[code]
+        template = entry.template.replace("|", "\\|")
+        rows.append(f"| `{code}` | {entry.severity.value} | {template} | {entry.rule} |")
+    return "\n".join([
+        "# Finding codes", "",
+        "Every problem validation finds has a stable code: scripts and tests key on the code, never on",
+        "the message. An `error` rejects the deposit (exit 11, nothing stored); a `warning` is",
+        "reported and recorded but the deposit is accepted (exit 1). `{...}` in a message is filled",
+        "in with the details of the case. Prefixes: `BAG` bag structure and tag files, `MAN`",
+        "manifests and fixity, `PAY` payload files, `SER` zip/tar deposits, `NAME` file names, `ING`",
+        "ingest decisions.", "",
+        "| code | severity | message | rule |", "| --- | --- | --- | --- |", *rows, ""])
+
+
+if __name__ == "__main__":
+    (DOCS / "settings.md").write_text(settings_md(), encoding="utf-8")
+    (DOCS / "findings.md").write_text(findings_md(), encoding="utf-8")
+    print(f"wrote {DOCS / 'settings.md'} and {DOCS / 'findings.md'}")
