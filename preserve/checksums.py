@@ -15,6 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from preserve.errors import StorageError
+from preserve.safeio import open_regular
+
 #: Block size for streaming reads: large enough for hashlib to release the GIL and for the
 #: kernel to read ahead, small enough to keep memory flat with many worker threads.
 BLOCK_SIZE = 1 << 20
@@ -86,7 +89,7 @@ def hash_file(
     hasher = MultiHasher(algorithms)
     buffer = bytearray(BLOCK_SIZE)
     view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as source:
+    with open(open_regular(path), "rb", buffering=0) as source:
         while n := source.readinto(buffer):
             hasher.update(view[:n])
             if progress:
@@ -105,26 +108,38 @@ def copy_and_hash(
 
     The target must not exist (opened with O_EXCL: a deposit can never overwrite anything).
     With `fsync` the copy is on disk before this returns. Returns (size, digests).
+    Reading `source` fails with OSError (the deposit's problem); writing `target` fails with
+    StorageError (ours: full disk, I/O error), so callers can tell the two apart.
     """
     hasher = MultiHasher(algorithms)
     buffer = bytearray(BLOCK_SIZE)
     view = memoryview(buffer)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(target, flags, 0o644)
-    try:
-        with open(source, "rb", buffering=0) as src, open(fd, "wb", buffering=0, closefd=False) as dst:
+    with open(open_regular(source), "rb", buffering=0) as src:
+        fd = _storage_call(os.open, target, target, _CREATE_FLAGS, 0o644)
+        try:
             while n := src.readinto(buffer):
                 chunk = view[:n]
                 hasher.update(chunk)
-                while chunk:  # unbuffered writes may be partial
-                    chunk = chunk[dst.write(chunk) :]
+                while chunk:  # writes may be partial
+                    chunk = chunk[_storage_call(os.write, target, fd, chunk):]
                 if progress:
                     progress(n)
-        if fsync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+            if fsync:
+                _storage_call(os.fsync, target, fd)
+        finally:
+            os.close(fd)
     return hasher.size, hasher.hexdigests()
+
+
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _storage_call(function, target, *args):
+    try:
+        return function(*args)
+    except OSError as exc:
+        raise StorageError(detail=f"cannot write {target}: {exc.strerror or exc}; nothing was "
+                           "committed (check free space and the disk)") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +158,7 @@ class HashResult:
     size: int
     digests: dict[str, str]
     expected_size: int | None
+    error: str | None = None  # why the file could not be read (vanished, not regular, EIO)
 
     @property
     def changed(self) -> bool:
@@ -166,10 +182,14 @@ def hash_many(
     algorithms = tuple(sorted(set(algorithms)))
 
     def run(job: HashJob) -> HashResult:
-        if job.target is None:
-            size, digests = hash_file(job.source, algorithms, progress)
-        else:
-            size, digests = copy_and_hash(job.source, job.target, algorithms, progress, fsync=fsync)
+        try:
+            if job.target is None:
+                size, digests = hash_file(job.source, algorithms, progress)
+            else:
+                size, digests = copy_and_hash(job.source, job.target, algorithms, progress,
+                                              fsync=fsync)
+        except OSError as exc:  # reading the deposit failed; writing raises StorageError
+            return HashResult(job.key, 0, {}, job.expected_size, exc.strerror or str(exc))
         return HashResult(job.key, size, digests, job.expected_size)
 
     job_list = list(jobs)

@@ -41,6 +41,9 @@ _CATALOGUE: list[FindingCode] = [
                 "OCFL 1.1 section 3.1: object identifiers"),
     FindingCode("ING-E005", E, "the deposit changed while it was read: {detail}; ingest it again "
                 "once nothing is writing to it", "DESIGN.md Data flow: read once, verify"),
+    FindingCode("ING-E006", E, "the payload file could not be read ({detail}); it vanished, was "
+                "replaced by something that is not a regular file, or the disk failed: check the "
+                "deposit and ingest it again", "RFC 8493 section 7.2; DESIGN.md Data flow"),
 ]
 
 CATALOGUE: dict[str, FindingCode] = {}

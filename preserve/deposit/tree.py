@@ -19,6 +19,7 @@ from pathlib import Path
 from preserve.deposit.report import make
 from preserve.deposit.values import Limits
 from preserve.model import Finding
+from preserve.safeio import open_regular, read_regular  # noqa: F401  (re-exported)
 from preserve.names import CASEFOLD, collisions, has_unsafe_characters, is_utf8
 
 log = logging.getLogger(__name__)
@@ -124,46 +125,3 @@ def _collision_findings(directory: str, names: list[str]) -> list[Finding]:
         code = "NAME-W001" if kind == CASEFOLD else "NAME-E002"
         found.append(make(code, prefix + first, other=prefix + other, kind=kind))
     return found
-
-
-def open_regular(path: Path) -> int:
-    """Open a file for reading only if it is (still) a regular file; returns an fd.
-
-    O_NOFOLLOW refuses a symlink, O_NONBLOCK makes opening a FIFO return at once (instead
-    of hanging) so fstat can refuse it; blocking mode is restored for the read. Raises
-    OSError. For payload files that may have been swapped since the listing.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(22, "not a regular file")
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def read_regular(path: Path, limit: int) -> bytes:
-    """Read a small regular file without following a symlink or blocking on a FIFO.
-
-    Raises OSError (ELOOP for a symlink, EINVAL for anything not regular, EFBIG if larger
-    than `limit`).
-    """
-    fd = open_regular(path)
-    try:
-        info = os.fstat(fd)
-        if info.st_size > limit:
-            raise OSError(27, f"larger than {limit} bytes")
-        chunks = []
-        remaining = limit + 1
-        while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 20))):
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        if len(data) > limit:
-            raise OSError(27, f"larger than {limit} bytes")
-        return data
-    finally:
-        os.close(fd)

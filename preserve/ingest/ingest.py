@@ -33,6 +33,7 @@ from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging
 from preserve.ingest.reading import read_payload
 from preserve.metadata import MetsFile, SchemaSet, build_mets
+from preserve.safeio import read_regular
 from preserve.model import (
     Agent, AgentType, Event, EventOutcome, EventType, Finding, PayloadFile, Severity, utc_now,
 )
@@ -218,7 +219,7 @@ class _Ingest:
             sizes["data/" + f.path] = f.size
         for tag in deposit.tag_files:
             logical = "metadata/submission/" + tag.path
-            data = tag.source.read_bytes()
+            data = read_regular(tag.source, opts.limits.max_tag_file_size)
             entries[logical], sizes[logical] = self._write(builder, logical, data), len(data)
         software = f"{SOFTWARE_NAME} {__version__}"
         title = _title(deposit)

@@ -59,6 +59,9 @@ def read_payload(
     findings: list[Finding] = []
     files: dict[str, PayloadFile] = {}
     for result in results:
+        if result.error is not None:
+            findings.append(finding("ING-E006", "data/" + result.key, detail=result.error))
+            continue
         if result.changed:
             findings.append(finding(
                 "ING-E005", "data/" + result.key,

@@ -3,6 +3,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+
+from preserve.errors import StorageError
 from hypothesis import given, settings, strategies as st
 
 from preserve.checksums import (
@@ -25,9 +27,21 @@ def test_copy_and_hash_matches_hashlib(tmp_path_factory, content):
 def test_copy_never_overwrites(tmp_path):
     (tmp_path / "src").write_bytes(b"new")
     (tmp_path / "dst").write_bytes(b"precious")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(StorageError):
         copy_and_hash(tmp_path / "src", tmp_path / "dst", ["sha256"])
     assert (tmp_path / "dst").read_bytes() == b"precious"
+
+
+def test_unreadable_source_is_a_result_not_a_crash(tmp_path):
+    import os
+    os.mkfifo(tmp_path / "fifo")  # must never block
+    (tmp_path / "real").write_bytes(b"x")
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    jobs = [HashJob("fifo", tmp_path / "fifo"), HashJob("link", tmp_path / "link"),
+            HashJob("gone", tmp_path / "gone"), HashJob("real", tmp_path / "real", tmp_path / "copy")]
+    results = hash_many(jobs, ["sha256"], workers=2)
+    assert [r.error is not None for r in results] == [True, True, True, False]
+    assert not (tmp_path / "copy-of-fifo").exists()
 
 
 def test_hash_many_in_parallel_keeps_order_and_reports_changes(tmp_path):
