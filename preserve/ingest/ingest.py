@@ -97,6 +97,7 @@ def ingest_deposit(
     progress: ProgressCallback | None = None,
 ) -> IngestResult:
     """Validate `source` and store it as a new package (or a new version of one)."""
+    source = source.absolute()
     started = options.clock()
     deposit_id = catalog.begin_deposit(source=str(source), kind=deposit_kind_of(source),
                                        started=started)
