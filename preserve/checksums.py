@@ -131,6 +131,14 @@ def copy_and_hash(
     return hasher.size, hasher.hexdigests()
 
 
+def _fsync_path(path: Path | str) -> None:
+    fd = _storage_call(os.open, path, path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        _storage_call(os.fsync, path, fd)
+    finally:
+        os.close(fd)
+
+
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -150,6 +158,7 @@ class HashJob:
     source: Path
     target: Path | None = None
     expected_size: int | None = None  # size seen when the deposit was listed
+    move: bool = False  # source is our own unpacked copy: hash it, then rename it to target
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +192,12 @@ def hash_many(
 
     def run(job: HashJob) -> HashResult:
         try:
-            if job.target is None:
+            if job.target is None or job.move:
                 size, digests = hash_file(job.source, algorithms, progress)
+                if job.target is not None:
+                    _storage_call(os.rename, job.target, job.source, job.target)
+                    if fsync:
+                        _fsync_path(job.target)
             else:
                 size, digests = copy_and_hash(job.source, job.target, algorithms, progress,
                                               fsync=fsync)

@@ -26,7 +26,7 @@ from pathlib import Path
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog, IngestRecord, StoredFile
 from preserve.checksums import ProgressCallback, REQUIRED_ALGORITHMS, MultiHasher
-from preserve.deposit import Deposit, Limits, open_deposit
+from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import DepositRejected, InvalidMetadata, PackageNotFound, PreserveError
 from preserve.findings import finding, has_errors
 from preserve.home import DEFAULT_LOCATION, Home
@@ -199,9 +199,12 @@ class _Ingest:
     def _store(self, deposit: Deposit, package_id: str, version_of: str | None,
                builder: VersionBuilder) -> IngestResult:
         opts = self.options
+        # A zip/tar was unpacked into our staging: its files are renamed into the version
+        # instead of copied a second time.
+        unpacked = deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
         read = read_payload(
             deposit, workers=opts.workers, progress=self.progress, fsync=opts.fsync,
-            target_for=lambda path: builder.content_target("data/" + path),
+            target_for=lambda path: builder.content_target("data/" + path), move=unpacked,
         )
         self.findings.extend(read.findings)
         fingerprint = payload_fingerprint(read.files)

@@ -43,14 +43,20 @@ def read_payload(
     target_for: TargetFor | None = None,
     progress: ProgressCallback | None = None,
     fsync: bool = True,
+    move: bool = False,
 ) -> PayloadRead:
-    """Read (and optionally copy) every payload file once, then check it against the deposit."""
+    """Read (and optionally copy) every payload file once, then check it against the deposit.
+
+    With `move`, files are renamed to their target after hashing instead of copied: for
+    deposits we unpacked ourselves into staging, whose files are already ours (and fsynced).
+    """
     jobs = [
         HashJob(
             key=entry.path,
             source=entry.source,
             target=target_for(entry.path) if target_for else None,
             expected_size=entry.size,
+            move=move,
         )
         for entry in deposit.payload
     ]
