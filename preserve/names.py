@@ -107,3 +107,16 @@ def collisions(paths: Iterable[str]) -> list[tuple[str, str, str]]:
     for group in by_case.values():
         result.extend((group[0], other, CASEFOLD) for other in group[1:])
     return result
+
+
+def json_visible(document: str) -> str:
+    """A JSON text with bidi controls, C1 controls and line separators written as `\\uXXXX`.
+
+    JSON already escapes C0 controls; these others would still reorder or break a terminal
+    line. A `\\uXXXX` escape decodes to the same character, so the data stays byte-exact for
+    programs while people see the escape.
+    """
+    if not any(_needs_escape(ch) for ch in document if ch != "\n"):
+        return document
+    return "".join(f"\\u{ord(ch):04x}" if ch != "\n" and _needs_escape(ch) else ch
+                   for ch in document)

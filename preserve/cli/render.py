@@ -18,7 +18,7 @@ from rich.progress import (
 )
 
 from preserve.model import Finding
-from preserve.names import escape_name
+from preserve.names import escape_name, json_visible
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -27,7 +27,8 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 def emit(document: dict[str, Any], as_json: bool, text: Callable[[dict[str, Any]], None]) -> None:
     """Print `document` as JSON, or hand it to the text renderer."""
     if as_json:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+        sys.stdout.write(json_visible(text) + "\n")
         sys.stdout.flush()
     else:
         text(document)

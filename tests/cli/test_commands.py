@@ -140,3 +140,17 @@ def test_console_script_runs(tmp_path):
                             capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "r" / "preserve.toml").is_file()
+
+
+def test_bidi_names_are_escaped_in_output_but_exact_in_data(cli, repo, tmp_path):
+    name = "evil\u202etxt.exe"
+    bag = write_bag(tmp_path / "bag", {name: b"x"})
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "bidi")
+    assert result.code == 1  # accepted with a warning
+    assert "\u202e" not in result.out and "\\u202e" in result.out
+    assert [f["path"] for f in result.json()["findings"]] == ["data/" + name]  # decodes exact
+    assert "\u202e" not in result.err
+    text = cli("--repo", repo, "show", "bidi")
+    assert "\u202e" not in text.out and "evil\\u202etxt.exe" in text.out
+    shown = cli("--repo", repo, "--json", "show", "bidi").json()
+    assert "data/" + name in {f["path"] for f in shown["files"]}
