@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from preserve.errors import StorageError
 from preserve.safeio import open_regular
@@ -78,6 +79,17 @@ class MultiHasher:
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of bytes just processed."""
+
+
+class Progress(Protocol):
+    """Where workflows report progress: the total once it is known, then bytes as they pass.
+
+    `advance` is called from worker threads and must be thread-safe.
+    """
+
+    def start(self, total_bytes: int) -> None: ...
+
+    def advance(self, n: int) -> None: ...
 
 
 def hash_file(

@@ -46,18 +46,30 @@ def findings_text(findings: Iterable[Finding | dict[str, str]]) -> None:
         stderr.print(f"{d['severity'].upper():7} {d['code']}{path}: {d['message']}", markup=False)
 
 
+class _Bar:
+    """A rich byte-progress bar as a `preserve.checksums.Progress`."""
+
+    def __init__(self, progress: Progress, description: str) -> None:
+        self._progress = progress
+        self._task = progress.add_task(description, total=None)
+
+    def start(self, total_bytes: int) -> None:
+        self._progress.update(self._task, total=total_bytes)
+
+    def advance(self, n: int) -> None:
+        self._progress.advance(self._task, n)
+
+
 @contextmanager
-def progress_bar(description: str, enabled: bool,
-                 total: int | None = None) -> Iterator[Callable[[int], None] | None]:
-    """A byte-progress bar on stderr when it is a terminal and not quiet; else no callback."""
+def progress_bar(description: str, enabled: bool) -> Iterator[_Bar | None]:
+    """A byte-progress bar on stderr when it is a terminal and not quiet; else None."""
     if not enabled or not stderr.is_terminal:
         yield None
         return
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), console=stderr,
                   transient=True) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda n: progress.advance(task, n)
+        yield _Bar(progress, description)
 
 
 def jsonable(value: Any) -> Any:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog, IngestRecord, StoredFile
-from preserve.checksums import ProgressCallback, REQUIRED_ALGORITHMS, MultiHasher
+from preserve.checksums import Progress, REQUIRED_ALGORITHMS, MultiHasher
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import DepositRejected, InvalidMetadata, PackageNotFound, PreserveError
 from preserve.findings import finding, has_errors
@@ -94,7 +94,7 @@ def ingest_deposit(
     catalog: Catalog,
     source: Path,
     options: IngestOptions = IngestOptions(),
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> IngestResult:
     """Validate `source` and store it as a new package (or a new version of one)."""
     source = source.absolute()
@@ -142,7 +142,7 @@ class _Ingest:
     """One ingest attempt; state kept on the instance so the steps read top to bottom."""
 
     def __init__(self, home: Home, catalog: Catalog, source: Path, options: IngestOptions,
-                 progress: ProgressCallback | None, deposit_id: int, work: Path) -> None:
+                 progress: Progress | None, deposit_id: int, work: Path) -> None:
         self.home, self.catalog, self.source, self.options = home, catalog, source, options
         self.progress, self.deposit_id, self.work = progress, deposit_id, work
         self.findings: list[Finding] = []

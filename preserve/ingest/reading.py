@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from preserve.checksums import HashJob, ProgressCallback, hash_many
+from preserve.checksums import HashJob, Progress, hash_many
 from preserve.deposit import Deposit, check_payload, required_algorithms
 from preserve.findings import finding
 from preserve.model import Finding, PayloadFile
@@ -41,7 +41,7 @@ def read_payload(
     *,
     workers: int,
     target_for: TargetFor | None = None,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     fsync: bool = True,
     move: bool = False,
 ) -> PayloadRead:
@@ -60,8 +60,10 @@ def read_payload(
         )
         for entry in deposit.payload
     ]
+    if progress is not None:
+        progress.start(sum(entry.size for entry in deposit.payload))
     results = hash_many(jobs, required_algorithms(deposit), workers or os.cpu_count() or 1,
-                        progress=progress, fsync=fsync)
+                        progress=progress.advance if progress else None, fsync=fsync)
     findings: list[Finding] = []
     files: dict[str, PayloadFile] = {}
     for result in results:

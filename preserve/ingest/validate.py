@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from preserve.checksums import ProgressCallback
+from preserve.checksums import Progress
 from preserve.deposit import Limits, open_deposit
 from preserve.findings import has_errors
 from preserve.ingest.reading import read_payload
@@ -43,7 +43,7 @@ def validate_deposit(
     limits: Limits = Limits(),
     workers: int = 0,
     work_parent: Path | None = None,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> ValidationReport:
     """Validate the deposit at `source`; payload bytes are read but never written anywhere."""
     work_dir = Path(tempfile.mkdtemp(prefix="preserve-validate-", dir=work_parent))
