@@ -59,6 +59,14 @@ class VersionBuilder:
         self._fixity: dict[str, dict[str, list[str]]] = (
             copy.deepcopy(previous.get("fixity") or {}) if previous else {}
         )
+        # (fixity name, content path) -> digest: the reverse of the fixity block, so adding a
+        # file is O(1) whatever the size of the object.
+        self._fixity_of: dict[tuple[str, str], str] = {
+            (name, path): digest
+            for name, block in self._fixity.items()
+            for digest, paths in block.items()
+            for path in paths
+        }
         # Other writers may use uppercase hex; look digests up case-blind (OCFL 1.1 E096).
         self._by_lower = {digest.lower(): digest for digest in self._manifest}
         self._state: dict[str, str] = {}  # logical path -> manifest digest
@@ -165,9 +173,9 @@ class VersionBuilder:
         """Digests given for content already held must agree with those recorded for it."""
         for alg, value in digests.items():
             name = inv.FIXITY_NAMES.get(alg)
-            for other, paths in self._fixity.get(name, {}).items() if name else ():
-                if content_path in paths and other.lower() != value:
-                    raise StorageError(detail=f"{name} digest {value} given for {content_path!r} "
+            other = self._fixity_of.get((name, content_path)) if name else None
+            if other is not None and other.lower() != value:
+                raise StorageError(detail=f"{name} digest {value} given for {content_path!r} "
                                        f"differs from the {other} already recorded for the same "
                                        "content; the digests given are wrong")
 
@@ -178,12 +186,10 @@ class VersionBuilder:
                 if alg != inv.DIGEST_ALGORITHM:
                     log.debug("no OCFL fixity name for %s; not recorded in the inventory", alg)
                 continue
-            block = self._fixity.setdefault(name, {})
-            if any(content_path in paths for paths in block.values()):
+            if (name, content_path) in self._fixity_of:
                 continue  # already recorded (checked to agree by _check_fixity)
-            paths = block.setdefault(value, [])
-            if content_path not in paths:
-                paths.append(content_path)
+            self._fixity.setdefault(name, {}).setdefault(value, []).append(content_path)
+            self._fixity_of[(name, content_path)] = value
 
     # --- committing ------------------------------------------------------------------------
 
