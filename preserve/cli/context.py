@@ -79,7 +79,9 @@ def configure_logging(verbosity: int) -> None:
     logger.setLevel(level)
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        # With -v the time of each line helps an operator see where a long ingest spends it.
+        fmt = "%(asctime)s " if verbosity > 0 else ""
+        handler.setFormatter(logging.Formatter(fmt + "%(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
     else:
         for handler in logger.handlers:

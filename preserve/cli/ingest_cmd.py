@@ -26,7 +26,7 @@ def ingest(
     home = app.home()
     options = IngestOptions(package_id=package_id, as_version_of=as_version_of,
                             workers=app.workers(), limits=app.limits(),
-                            fsync=app.settings()["ingest.fsync"], schemas=app.schemas())
+                            schemas=app.schemas())
     with Catalog(app.catalog_url()) as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:

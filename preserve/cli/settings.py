@@ -34,17 +34,6 @@ def _positive_float(value: Any) -> float:
     return number
 
 
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("must be true or false")
-
-
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
@@ -77,9 +66,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ingest.workers", "PRESERVE_WORKERS", 0,
             lambda v: 0 if int(v) == 0 else _positive_int(v),
             "Threads that read and hash files in parallel. 0: the number of CPUs."),
-    Setting("ingest.fsync", "PRESERVE_FSYNC", True,
-            _boolean, "fsync every stored file and directory before the version is committed. "
-            "Turn off only for throw-away test repositories."),
     Setting("repository.name", "PRESERVE_REPOSITORY_NAME", "preserve repository",
             _text, "Name of this repository (the organisation), recorded as an agent."),
     Setting("limits.max_members", "PRESERVE_MAX_MEMBERS", 1_000_000,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
@@ -64,7 +63,6 @@ class IngestOptions:
     as_version_of: str | None = None
     workers: int = 0
     limits: Limits = Limits()
-    fsync: bool = True
     schemas: SchemaSet | None = None
     clock: Callable[[], dt.datetime] = utc_now
 
@@ -203,7 +201,7 @@ class _Ingest:
         # instead of copied a second time.
         unpacked = deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
         read = read_payload(
-            deposit, workers=opts.workers, progress=self.progress, fsync=opts.fsync,
+            deposit, workers=opts.workers, progress=self.progress,
             target_for=lambda path: builder.content_target("data/" + path), move=unpacked,
         )
         self.findings.extend(read.findings)
@@ -283,9 +281,6 @@ class _Ingest:
         hasher.update(data)
         with open(target, "xb") as out:
             out.write(data)
-            out.flush()
-            if self.options.fsync:
-                os.fsync(out.fileno())
         return hasher.hexdigests()
 
     def _check_mets(self, mets: bytes) -> None:

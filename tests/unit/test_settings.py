@@ -9,9 +9,9 @@ from preserve.errors import ConfigurationError
 
 
 def test_layering_defaults_file_env_flags(tmp_path):
-    (tmp_path / "preserve.toml").write_text('[ingest]\nworkers = 3\nfsync = false\n', encoding="utf-8")
+    (tmp_path / "preserve.toml").write_text('[ingest]\nworkers = 3\n', encoding="utf-8")
     values = settings.load(tmp_path, environ={})
-    assert values["ingest.workers"] == 3 and values["ingest.fsync"] is False
+    assert values["ingest.workers"] == 3
     assert values["limits.max_ratio"] == 1000.0  # default
     values = settings.load(tmp_path, environ={"PRESERVE_WORKERS": "5"})
     assert values["ingest.workers"] == 5
@@ -28,8 +28,8 @@ def test_bad_settings_are_configuration_errors(tmp_path, text):
 
 
 def test_bad_environment_value_names_the_variable(tmp_path):
-    with pytest.raises(ConfigurationError, match="PRESERVE_FSYNC"):
-        settings.load(tmp_path, environ={"PRESERVE_FSYNC": "perhaps"})
+    with pytest.raises(ConfigurationError, match="PRESERVE_WORKERS"):
+        settings.load(tmp_path, environ={"PRESERVE_WORKERS": "many"})
 
 
 def test_rendered_file_round_trips(tmp_path):
