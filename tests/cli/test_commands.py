@@ -154,3 +154,14 @@ def test_bidi_names_are_escaped_in_output_but_exact_in_data(cli, repo, tmp_path)
     assert "\u202e" not in text.out and "evil\\u202etxt.exe" in text.out
     shown = cli("--repo", repo, "--json", "show", "bidi").json()
     assert "data/" + name in {f["path"] for f in shown["files"]}
+
+
+def test_broken_storage_root_exits_13_and_logs_a_failed_attempt(cli, repo, tmp_path):
+    (repo / "ocfl" / "0=ocfl_1.1").unlink()
+    result = cli("--repo", repo, "--json", "ingest", write_bag(tmp_path / "bag", {"a": b"a"}))
+    assert result.code == 13
+    assert "error" in result.json()
+    with Catalog(sqlite_url(repo / "catalog.sqlite")) as catalog:
+        assert [d.status for d in catalog.deposits()] == ["failed"]
+        assert catalog.list_packages() == []
+    assert list((repo / "staging").iterdir()) == []
