@@ -66,8 +66,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ingest.workers", "PRESERVE_WORKERS", 0,
             lambda v: 0 if int(v) == 0 else _positive_int(v),
             "Threads that read and hash files in parallel. 0: the number of CPUs."),
-    Setting("repository.name", "PRESERVE_REPOSITORY_NAME", "preserve repository",
-            _text, "Name of this repository (the organisation), recorded as an agent."),
     Setting("limits.max_members", "PRESERVE_MAX_MEMBERS", 1_000_000,
             _positive_int, "Most members a zip/tar deposit may hold."),
     Setting("limits.max_total_size", "PRESERVE_MAX_TOTAL_SIZE", 4 * 2**40,
