@@ -4,7 +4,7 @@ Each code is stable forever: tests and users key on it, never on the message tex
 a severity, a message template (formatted with keyword arguments) and the rule it enforces,
 usually an RFC 8493 section. Prefixes: `BAG-` bag structure and tag files, `MAN-` manifests
 and fixity, `PAY-` payload files, `SER-` serialized (zip/tar) deposits, `NAME-` file names,
-`ING-` ingest decisions.
+`ING-` ingest decisions, `AUD-` fixity audits.
 """
 
 from __future__ import annotations
@@ -194,6 +194,49 @@ _DEPOSIT_CODES: list[FindingCode] = [
 ]
 
 register(*_DEPOSIT_CODES)
+
+
+# --- fixity audits (preserve.audit) ---------------------------------------------------------
+_AUDIT_CODES: list[FindingCode] = [
+    FindingCode("AUD-E001", E, "stored copy {content_path} of package {package_id} is damaged: "
+                "read {size} bytes with sha512 {found}, but the catalog and the inventory both say "
+                "{expected_size} bytes, sha512 {expected}; a copy was kept in {quarantine}. Restore "
+                "it from a good copy", "DESIGN.md Rules: an audit never fixes silently; OCFL 1.1 "
+                "section 3.5.1"),
+    FindingCode("AUD-E002", E, "the catalog's digests of {content_path} in package {package_id} "
+                "differ from the stored file and its OCFL inventory, which agree ({detail}); the "
+                "catalog row is wrong: rebuild it from storage", "DESIGN.md Storage is the truth "
+                "for content"),
+    FindingCode("AUD-E003", E, "the OCFL inventory of package {package_id} disagrees with the "
+                "stored file {content_path} and the catalog, which agree ({detail}); repair the "
+                "inventory from a good copy", "OCFL 1.1 section 3.5.1, 3.5.3"),
+    FindingCode("AUD-E004", E, "stored file, catalog and inventory all disagree on "
+                "{content_path} in package {package_id} ({detail}); a copy was kept in "
+                "{quarantine}. Restore the package from a good copy", "OCFL 1.1 section 3.5.1"),
+    FindingCode("AUD-E005", E, "the OCFL inventory of package {package_id} cannot be trusted: "
+                "{detail}", "OCFL 1.1 section 3.5, 3.5.6 (inventory sidecar)"),
+    FindingCode("AUD-E006", E, "content file {content_path} of package {package_id} is missing "
+                "from storage; restore it from a good copy", "OCFL 1.1 section 3.5.3 (manifest)"),
+    FindingCode("AUD-E007", E, "content file {content_path} of package {package_id} could not "
+                "be read ({detail}); check permissions and the disk, then audit again",
+                "DESIGN.md Data flow: audit"),
+    FindingCode("AUD-E008", E, "unexpected file {entry} in the object directory of package "
+                "{package_id}: it is not in the inventory's manifest; find out who put it there. "
+                "It was left in place", "OCFL 1.1 section 3.1 (object structure)"),
+    FindingCode("AUD-E009", E, "package {package_id} is in the catalog but its OCFL object "
+                "{object_path} is not in storage; restore it from a good copy",
+                "DESIGN.md Catalog; OCFL 1.1 section 4"),
+    FindingCode("AUD-E010", E, "storage holds object {object_id} at {object_path}, which the "
+                "catalog does not know; it was left in place: find out where it came from",
+                "DESIGN.md Catalog; OCFL 1.1 section 4"),
+    FindingCode("AUD-E011", E, "the event log's hash chain is broken: {detail}; restore the "
+                "catalog from a backup and find out who changed it",
+                "DESIGN.md Catalog: events are append-only and hash-chained"),
+    FindingCode("AUD-E012", E, "object directory {object_path} has no readable inventory "
+                "({detail}), so its owner is unknown", "OCFL 1.1 section 3.5"),
+]
+
+register(*_AUDIT_CODES)
 
 
 def finding(code: str, path: str = "", **fields: object) -> Finding:

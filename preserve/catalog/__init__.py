@@ -8,6 +8,7 @@ engines are made when a `Catalog` is opened or a migration function is called.
 
 from __future__ import annotations
 
+from preserve.catalog.audits import AuditCopy, AuditRunView, CopyOutcome
 from preserve.catalog.chain import ChainReport
 from preserve.catalog.engine import (
     HEAD_REVISION,
@@ -31,7 +32,7 @@ from preserve.catalog.views import (
 )
 
 __all__ = [
-    "HEAD_REVISION", "Catalog", "ChainReport", "CopyView", "DepositView", "EventView",
+    "HEAD_REVISION", "AuditCopy", "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
     "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
     "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade",
 ]

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from preserve.catalog import eventlog
+from preserve.catalog import audits, eventlog
 from preserve.catalog.engine import (
     HEAD_REVISION,
     require_sqlite_file,
@@ -352,6 +352,43 @@ class Catalog:
         """Recompute every event's hash and link; report the first bad row."""
         with self._transaction() as session:
             return eventlog.verify(session)
+
+    # --- audits (queries in audits.py) -----------------------------------------------------
+
+    def due_copies(self, *, location: str, checked_before: dt.datetime, limit: int,
+                   package_id: str | None = None) -> list[audits.AuditCopy]:
+        """Copies never checked or checked before `checked_before`, oldest first, at most `limit`."""
+        with self._transaction() as session:
+            return audits.due_copies(session, location=location, checked_before=checked_before,
+                                     limit=limit, package_id=package_id)
+
+    def record_fixity(self, outcomes: Sequence[audits.CopyOutcome]) -> None:
+        """Store each checked copy's outcome, time and (if given) status."""
+        with self._transaction() as session:
+            audits.record_outcomes(session, outcomes)
+
+    def package_ids(self) -> list[str]:
+        with self._transaction() as session:
+            return audits.package_ids(session)
+
+    def begin_audit_run(self, started: dt.datetime) -> int:
+        with self._transaction() as session:
+            return audits.begin_run(session, started)
+
+    def finish_audit_run(self, run_id: int, *, finished: dt.datetime, checked: int,
+                         bytes_read: int, passed: int, failed: int, status: str,
+                         events: Sequence[Event] = ()) -> None:
+        """Close an audit run and append its events, in one transaction."""
+        with self._transaction() as session:
+            if events:
+                eventlog.lock_chain(session)
+            audits.finish_run(session, run_id, finished=finished, checked=checked,
+                              bytes_read=bytes_read, passed=passed, failed=failed, status=status)
+            eventlog.append(session, events)
+
+    def audit_runs(self) -> list[audits.AuditRunView]:
+        with self._transaction() as session:
+            return audits.runs(session)
 
 
 # --- helpers (module level: they only need a session) ----------------------------------------

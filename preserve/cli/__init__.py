@@ -19,11 +19,12 @@ import typer
 from preserve import __version__
 from preserve.cli import render
 from preserve.cli.context import AppState, configure_logging, repo_from
+from preserve.cli.audit_cmd import audit
 from preserve.cli.db_cmd import db_app
 from preserve.cli.ingest_cmd import ingest
 from preserve.cli.init_cmd import init
 from preserve.cli.list_cmd import list_packages
-from preserve.cli.log_cmd import log as log_command
+from preserve.cli.log_cmd import log_app
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
 from preserve.errors import ExitCode, PreserveError
@@ -68,8 +69,9 @@ app.command("validate")(validate)
 app.command("ingest")(ingest)
 app.command("list")(list_packages)
 app.command("show")(show)
-app.command("log")(log_command)
+app.add_typer(log_app, name="log")
 app.add_typer(db_app, name="db")
+app.command("audit")(audit)
 
 
 def _wants_json(argv: list[str]) -> bool:

@@ -1,17 +1,47 @@
-"""`preserve log [ID]`: the PREMIS event log, oldest first."""
+"""`preserve log [ID]`: the PREMIS event log, oldest first; `preserve log verify`: its hash chain.
+
+`log` is a group that runs without a subcommand, so `preserve log` and `preserve log ID` keep
+working next to `preserve log verify`. A click group would take its first word as a command
+name, so `_LogGroup` lifts a first word that is no subcommand out as the package id
+(`preserve log -- verify` shows the events of a package called `verify`).
+"""
 
 from __future__ import annotations
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
+from preserve.errors import ExitCode
+
+_PACKAGE = "preserve.log.package_id"
 
 
-def log(ctx: typer.Context,
-        package_id: str = typer.Argument(None, metavar="[ID]", help="Only this package's events.")) -> None:
-    """Show events (all, or one package's)."""
+class _LogGroup(TyperGroup):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] == "--" and len(args) > 1:
+            ctx.meta[_PACKAGE] = args[1]
+            args = args[2:]
+        elif args and not args[0].startswith("-") and args[0] not in self.commands:
+            ctx.meta[_PACKAGE] = args[0]
+            args = args[1:]
+        return super().parse_args(ctx, args)
+
+
+log_app = typer.Typer(cls=_LogGroup, invoke_without_command=True, subcommand_metavar="[ID | verify]",
+                      help="Show events (all, or one package's: `log ID`); `log verify` checks "
+                           "the hash chain.")
+
+
+@log_app.callback()
+def log(ctx: typer.Context) -> None:
+    """Show events (all, or one package's with `log ID`); `log verify` checks the hash chain."""
+    if ctx.invoked_subcommand is not None:
+        return
+    package_id = ctx.meta.get(_PACKAGE)
     app = state(ctx)
     app.home()
     with Catalog(app.catalog_url()) as catalog:
@@ -27,3 +57,25 @@ def log(ctx: typer.Context,
                         f"{e['detail']}" + (f" ({e['outcome_detail']})" if e.get("outcome_detail") else ""))
 
     render.emit(document, app.json, text)
+
+
+@log_app.command()
+def verify(ctx: typer.Context) -> None:
+    """Recompute the event hash chain; name the first edited, inserted or deleted row (exit 12)."""
+    app = state(ctx)
+    app.home()
+    with Catalog(app.catalog_url()) as catalog:
+        report = catalog.verify_chain()
+    document = {"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id,
+                "problem": report.problem}
+
+    def text(d: dict) -> None:
+        if d["ok"]:
+            render.line(f"event log intact: {d['checked']} events, hash chain verified")
+        else:
+            render.stderr.print(f"event log broken at event {d['first_bad_id']}: {d['problem']}",
+                                markup=False)
+
+    render.emit(document, app.json, text)
+    if not report.ok:
+        raise typer.Exit(ExitCode.FIXITY_FAILURE)

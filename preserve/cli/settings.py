@@ -66,6 +66,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ingest.workers", "PRESERVE_WORKERS", 0,
             lambda v: 0 if int(v) == 0 else _positive_int(v),
             "Threads that read and hash files in parallel. 0: the number of CPUs."),
+    Setting("audit.interval_days", "PRESERVE_AUDIT_INTERVAL_DAYS", 90,
+            _positive_float, "A copy is due for a fixity audit when it was never checked or "
+            "last checked longer ago than this many days."),
+    Setting("audit.workers", "PRESERVE_AUDIT_WORKERS", 0,
+            lambda v: 0 if int(v) == 0 else _positive_int(v),
+            "Threads that re-read stored files in an audit. 0: the number of CPUs."),
     Setting("limits.max_members", "PRESERVE_MAX_MEMBERS", 1_000_000,
             _positive_int, "Most members a zip/tar deposit may hold."),
     Setting("limits.max_total_size", "PRESERVE_MAX_TOTAL_SIZE", 4 * 2**40,

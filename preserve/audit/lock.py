@@ -1,0 +1,46 @@
+"""One audit at a time per repository: an exclusive, non-blocking lock on `<repo>/audit.lock`.
+
+fcntl.flock locks belong to the open file, so the kernel releases the lock when the process
+ends, however it ends; the pid written into the file is only there to say who holds it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from preserve.errors import ExitCode, PreserveError
+
+LOCK_FILE = "audit.lock"
+
+
+class AuditRunning(PreserveError):
+    """another audit is running (pid {pid}) on {path}; wait for it to finish, or schedule the
+    runs so they do not overlap."""
+
+    exit_code = ExitCode.STORAGE
+
+
+@contextmanager
+def audit_lock(home_path: Path) -> Iterator[None]:
+    """Hold the repository's audit lock for the duration; AuditRunning if another holds it."""
+    path = Path(home_path) / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise AuditRunning(pid=holder, path=str(home_path)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,119 @@
+"""What an audit found, as values: problems, per-package status, the run's numbers.
+
+`AuditReport.as_dict` is the one document behind `preserve --json audit`, the text summary and
+the HTML page (`html.py`): the three views never disagree (STYLE.md, "Output").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from preserve.catalog import ChainReport
+from preserve.findings import CATALOGUE
+from preserve.model import Finding
+
+#: Short names of problems, as the JSON `problem` field spells them, by finding code.
+PROBLEMS: dict[str, str] = {
+    "AUD-E001": "damaged",
+    "AUD-E002": "catalog-mismatch",
+    "AUD-E003": "inventory-mismatch",
+    "AUD-E004": "damaged",
+    "AUD-E005": "bad-inventory",
+    "AUD-E006": "missing",
+    "AUD-E007": "could-not-check",
+    "AUD-E008": "unexpected",
+    "AUD-E009": "object-missing",
+    "AUD-E010": "unknown-object",
+    "AUD-E011": "broken-event-chain",
+    "AUD-E012": "unknown-object",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding of an audit, with where it is."""
+
+    code: str
+    message: str
+    package_id: str | None = None
+    path: str = ""  # the logical path of a file, or a path relative to the object root
+    content_path: str = ""  # OCFL content path, when the problem is one stored file
+    quarantine: str = ""  # where a copy of a damaged file was kept
+
+    @property
+    def problem(self) -> str:
+        return PROBLEMS[self.code]
+
+    def finding(self) -> Finding:
+        return Finding(self.code, CATALOGUE[self.code].severity, self.path, self.message)
+
+    def as_dict(self) -> dict:
+        return {"package_id": self.package_id, "path": self.path, "problem": self.problem,
+                "code": self.code, "content_path": self.content_path,
+                "quarantine": self.quarantine, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class PackageStatus:
+    """How one package fared in a run."""
+
+    package_id: str
+    checked: int
+    passed: int
+    failed: int
+    problems: int  # every problem of the package, file- or object-level
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.problems == 0 and self.failed == 0 else "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    run_id: int
+    started: dt.datetime
+    finished: dt.datetime
+    checked: int  # copies given an outcome
+    bytes: int  # bytes read
+    passed: int
+    problems: tuple[Problem, ...]
+    packages: tuple[PackageStatus, ...]
+    chain: ChainReport
+    stopped_by: str = ""  # the budget that ended the run early: max-files, max-bytes, max-duration
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.chain.ok
+
+    @property
+    def failed(self) -> int:
+        return self.checked - self.passed
+
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(p.finding() for p in self.problems)
+
+    def as_dict(self) -> dict:
+        listed = [p for p in self.problems if p.problem not in ("unexpected", "unknown-object",
+                                                                  "broken-event-chain")]
+        return {
+            "run_id": self.run_id,
+            "status": "passed" if self.ok else "failed",
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat(),
+            "checked": self.checked,
+            "bytes": self.bytes,
+            "passed": self.passed,
+            "failed": [{"package_id": p.package_id, "path": p.path, "problem": p.problem,
+                        "code": p.code} for p in listed],
+            "missing": [{"package_id": p.package_id, "path": p.path}
+                        for p in self.problems if p.problem == "missing"],
+            "unexpected": [{"package_id": p.package_id, "path": p.path, "code": p.code}
+                           for p in self.problems if p.problem in ("unexpected", "unknown-object")],
+            "chain_ok": self.chain.ok,
+            "chain_problem": self.chain.problem,
+            "stopped_by": self.stopped_by or None,
+            "packages": [{"package_id": s.package_id, "status": s.status, "checked": s.checked,
+                          "passed": s.passed, "failed": s.failed} for s in self.packages],
+            "findings": [p.as_dict() for p in self.problems],
+        }

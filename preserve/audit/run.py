@@ -1,0 +1,393 @@
+"""`preserve audit`: re-read stored copies and prove they are unchanged (DESIGN.md, "Data flow":
+audit; issue 4).
+
+```
+lock held by the CLI ─▶ audit_runs row ─▶ event chain verified ─▶ storage vs catalog
+─▶ due copies in bounded batches (never checked first, then oldest check) ─▶ per object:
+inventories + directory listing ─▶ each content file read once (sha512 + sha256, worker
+threads, shared rate limit) ─▶ three-way comparison: file vs catalog vs inventory ─▶ damaged
+copies quarantined (copied, never moved) ─▶ outcomes recorded per batch ─▶ one `fixity check`
+event per package, run row closed
+```
+
+Recording an outcome moves a copy's `last_fixity_at` past the selection cutoff, so the next
+batch query returns the next copies: the run pages through the collection with flat memory.
+Budgets stop the run from taking new files; what is left stays due for the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from preserve import SOFTWARE_NAME, __version__
+from preserve.audit.objects import ObjectState, cross_check, inspect_object
+from preserve.audit.quarantine import quarantine_copy
+from preserve.audit.report import AuditReport, PackageStatus, Problem
+from preserve.audit.throttle import Throttle
+from preserve.catalog import AuditCopy, Catalog, ChainReport, CopyOutcome
+from preserve.checksums import Progress, hash_file
+from preserve.errors import PackageNotFound
+from preserve.findings import finding
+from preserve.home import DEFAULT_LOCATION, Home
+from preserve.model import Agent, AgentType, Event, EventOutcome, EventType, utc_now
+from preserve.storage import StorageRoot
+
+log = logging.getLogger(__name__)
+
+AGENT = Agent(f"{SOFTWARE_NAME}/{__version__}", f"{SOFTWARE_NAME} {__version__}",
+              AgentType.SOFTWARE)
+ALGORITHMS = ("sha256", "sha512")
+#: Copies asked from the catalog at a time: bounds memory and the size of each transaction.
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which copies a run checks: due ones (default), all, or one package's."""
+
+    all: bool = False
+    package_id: str | None = None
+    interval_days: float = 90.0
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets:
+    """Limits of one run; None is no limit. A run stops taking new files once one is reached."""
+
+    max_files: int | None = None
+    max_bytes: int | None = None
+    max_duration: float | None = None  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """The result of reading one content file."""
+
+    size: int = 0
+    digests: dict[str, str] | None = None
+    missing: bool = False
+    error: str = ""
+
+
+def run_audit(
+    home: Home,
+    catalog: Catalog,
+    storage: StorageRoot,
+    *,
+    selection: Selection = Selection(),
+    budgets: Budgets = Budgets(),
+    workers: int = 0,
+    max_rate: float | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+    progress: Progress | None = None,
+    location: str = DEFAULT_LOCATION,
+) -> AuditReport:
+    """Audit `storage` against `catalog`; record outcomes, quarantine damage, append events.
+
+    `max_rate` is in bytes per second. The caller holds the audit lock (`audit_lock`).
+    """
+    if selection.package_id is not None and not catalog.package_exists(selection.package_id):
+        raise PackageNotFound(package_id=selection.package_id)
+    started = clock()
+    run_id = catalog.begin_audit_run(started)
+    audit = _Audit(home, catalog, storage, run_id, workers or os.cpu_count() or 1,
+                   Throttle(max_rate) if max_rate else None, clock, progress, location)
+    try:
+        report = audit.run(selection, budgets, started)
+    except BaseException:
+        # The run row says it did not finish; outcomes of finished batches stay recorded.
+        try:
+            catalog.finish_audit_run(run_id, finished=clock(), checked=audit.checked,
+                                     bytes_read=audit.bytes, passed=audit.passed,
+                                     failed=audit.checked - audit.passed, status="interrupted")
+        except Exception:  # the original error matters more
+            log.debug("could not close audit run %s", run_id, exc_info=True)
+        raise
+    return report
+
+
+class _Audit:
+    """The state of one run (one instance per run; not shared across runs)."""
+
+    def __init__(self, home: Home, catalog: Catalog, storage: StorageRoot, run_id: int,
+                 workers: int, throttle: Throttle | None, clock: Callable[[], dt.datetime],
+                 progress: Progress | None, location: str) -> None:
+        self.home, self.catalog, self.storage = home, catalog, storage
+        self.run_id, self.workers, self.throttle = run_id, workers, throttle
+        self.clock, self.progress, self.location = clock, progress, location
+        self.checked = self.bytes = self.passed = 0
+        self.problems: list[Problem] = []
+        self.objects: dict[str, ObjectState] = {}
+        self.reads: dict[tuple[str, str], _Read] = {}  # (package, content path) -> result
+        self.quarantined: dict[tuple[str, str], str] = {}
+        self.missing_reported: set[tuple[str, str]] = set()
+        self.per_package: dict[str, list[int]] = {}  # package -> [checked, passed]
+        self.planned = 0
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self, selection: Selection, budgets: Budgets, started: dt.datetime) -> AuditReport:
+        chain = self.catalog.verify_chain()
+        if not chain.ok:
+            log.error("event chain broken: %s", chain.problem)
+            self.problems.append(Problem("AUD-E011", finding("AUD-E011", detail=chain.problem).message,
+                                         path=f"events/{chain.first_bad_id}"))
+        if selection.package_id is None:
+            self.problems.extend(cross_check(self.storage, self.catalog.package_ids()))
+        elif not self.storage.has_object(selection.package_id):
+            self.problems.append(Problem("AUD-E009", finding(
+                "AUD-E009", package_id=selection.package_id,
+                object_path=str(self.storage.object_path(selection.package_id))).message,
+                selection.package_id))
+        if selection.all or selection.package_id is not None:
+            cutoff = started  # everything not checked by this run
+        else:
+            cutoff = started - dt.timedelta(days=selection.interval_days)
+        stopped_by = self._check_due(selection.package_id, cutoff, budgets)
+        self._report_missing_content()
+        return self._finish(started, chain, stopped_by)
+
+    def _check_due(self, package_id: str | None, cutoff: dt.datetime, budgets: Budgets) -> str:
+        deadline = time.monotonic() + budgets.max_duration if budgets.max_duration else None
+        taken = taken_bytes = 0
+        while True:
+            limit = BATCH if budgets.max_files is None else min(BATCH, budgets.max_files - taken)
+            if limit <= 0:
+                return "max-files"
+            batch = self.catalog.due_copies(location=self.location, checked_before=cutoff,
+                                            limit=limit, package_id=package_id)
+            if not batch:
+                return ""
+            chosen: list[AuditCopy] = []
+            stopped_by = ""
+            for copy in batch:
+                key = (copy.package_id, copy.content_path)
+                new_bytes = 0 if key in self.reads else copy.size
+                if (budgets.max_bytes is not None and taken > 0
+                        and taken_bytes + new_bytes > budgets.max_bytes):
+                    stopped_by = "max-bytes"
+                    break
+                chosen.append(copy)
+                taken += 1
+                taken_bytes += new_bytes
+            done, timed_out = self._check_batch(chosen, deadline)
+            if timed_out:
+                return "max-duration"
+            if stopped_by:
+                return stopped_by
+            if done == 0:  # nothing could be recorded: never loop on the same copies
+                return ""
+
+    def _check_batch(self, copies: list[AuditCopy], deadline: float | None) -> tuple[int, bool]:
+        for pid in dict.fromkeys(c.package_id for c in copies):
+            if pid not in self.objects:
+                state, problems = inspect_object(self.storage, pid)
+                self.objects[pid] = state
+                self.problems.extend(problems)
+        jobs = {}
+        for c in copies:
+            key = (c.package_id, c.content_path)
+            if key not in self.reads and key not in jobs:
+                jobs[key] = (self.objects[c.package_id].path / c.content_path, c.size)
+        if self.progress is not None:
+            self.planned += sum(size for _path, size in jobs.values())
+            self.progress.start(self.planned)
+        timed_out = self._read_all(jobs, deadline)
+        outcomes = []
+        now = self.clock()
+        for c in copies:
+            read = self.reads.get((c.package_id, c.content_path))
+            if read is None:  # not read: the time budget ran out first; it stays due
+                continue
+            outcomes.append(self._judge(c, read, now))
+        self.catalog.record_fixity(outcomes)
+        return len(outcomes), timed_out
+
+    def _read_all(self, jobs: dict[tuple[str, str], tuple[Path, int]],
+                  deadline: float | None) -> bool:
+        """Read every job once in the worker pool; stop submitting at the deadline."""
+        pending: set[Future] = set()
+        queue = iter(jobs.items())
+        timed_out = False
+
+        def on_bytes(n: int) -> None:
+            if self.throttle is not None:
+                self.throttle.consume(n)
+            if self.progress is not None:
+                self.progress.advance(n)
+
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="audit") as pool:
+            def submit() -> None:
+                nonlocal timed_out
+                if timed_out:
+                    return
+                if deadline is not None and time.monotonic() >= deadline:
+                    timed_out = True
+                    return
+                item = next(queue, None)
+                if item is not None:
+                    key, (path, _size) = item
+                    pending.add(pool.submit(_read_one, key, path, on_bytes))
+
+            for _ in range(self.workers * 2):
+                submit()
+            while pending:
+                finished, pending_left = wait(pending, return_when=FIRST_COMPLETED)
+                pending.clear()
+                pending.update(pending_left)
+                for future in finished:
+                    key, read = future.result()
+                    self.reads[key] = read
+                    self.bytes += read.size
+                    submit()
+        return timed_out
+
+    # --- judging one copy -------------------------------------------------------------------
+
+    def _judge(self, c: AuditCopy, read: _Read, now: dt.datetime) -> CopyOutcome:
+        key = (c.package_id, c.content_path)
+        counts = self.per_package.setdefault(c.package_id, [0, 0])
+        counts[0] += 1
+        self.checked += 1
+
+        def outcome(result: str, status: str | None) -> CopyOutcome:
+            if result == "pass":
+                counts[1] += 1
+                self.passed += 1
+            return CopyOutcome(c.file_id, c.location_id, result, status, now)
+
+        def problem(code: str, **fields: object) -> None:
+            message = finding(code, c.path, package_id=c.package_id,
+                              content_path=c.content_path, **fields).message
+            self.problems.append(Problem(code, message, c.package_id, c.path, c.content_path,
+                                         str(fields.get("quarantine", ""))))
+
+        if read.missing:
+            self.missing_reported.add(key)
+            problem("AUD-E006")
+            return outcome("fail", "missing")
+        if read.digests is None:
+            problem("AUD-E007", detail=read.error)
+            return outcome("could-not-check", None)
+        found = read.digests
+        catalog_ok = (read.size == c.size and found["sha512"] == c.sha512
+                      and found["sha256"] == c.sha256)
+        state = self.objects[c.package_id]
+        listed = state.manifest.get(c.content_path)
+        if not state.inventory_ok:
+            inventory_ok = None  # unknown: reported as AUD-E005 for the object
+        else:
+            fixity = state.sha256.get(c.content_path)
+            inventory_ok = listed == found["sha512"] and fixity in (None, found["sha256"])
+        if catalog_ok and inventory_ok is not False:
+            return outcome("pass", "ok")
+        if catalog_ok:
+            detail = ("the inventory does not list it" if listed is None
+                      else f"inventory sha512 {listed}, file and catalog {found['sha512']}")
+            problem("AUD-E003", detail=detail)
+            return outcome("fail", None)
+        if inventory_ok:
+            problem("AUD-E002", detail=f"catalog: {c.size} bytes, sha512 {c.sha512}; file and "
+                    f"inventory: {read.size} bytes, sha512 {found['sha512']}")
+            return outcome("fail", None)
+        kept = self._quarantine(c, read, listed)
+        if inventory_ok is None or listed == c.sha512:
+            problem("AUD-E001", size=read.size, found=found["sha512"], expected_size=c.size,
+                    expected=c.sha512, quarantine=kept)
+        else:
+            problem("AUD-E004", detail=f"file sha512 {found['sha512']} ({read.size} bytes), "
+                    f"catalog {c.sha512} ({c.size} bytes), inventory {listed}", quarantine=kept)
+        return outcome("fail", "damaged")
+
+    def _quarantine(self, c: AuditCopy, read: _Read, listed: str | None) -> str:
+        key = (c.package_id, c.content_path)
+        if key in self.quarantined:
+            return self.quarantined[key]
+        note = {"package_id": c.package_id, "content_path": c.content_path, "path": c.path,
+                "expected": {"size": c.size, "sha256": c.sha256, "sha512": c.sha512},
+                "inventory": {"sha512": listed},
+                "found": {"size": read.size, **(read.digests or {})}}
+        try:
+            kept = str(quarantine_copy(self.home.quarantine, self.run_id, self.storage.path,
+                                       self.objects[c.package_id].path, c.content_path, note,
+                                       self.clock()))
+        except OSError as exc:
+            log.error("could not keep a copy of damaged %s: %s", c.content_path, exc)
+            kept = f"(not kept: {exc.strerror or exc})"
+        self.quarantined[key] = kept
+        return kept
+
+    def _report_missing_content(self) -> None:
+        """Manifest content files missing on disk that no checked copy already reported."""
+        for pid, state in self.objects.items():
+            for content in sorted(state.missing):
+                if (pid, content) not in self.missing_reported:
+                    self.problems.append(Problem(
+                        "AUD-E006", finding("AUD-E006", content, package_id=pid,
+                                            content_path=content).message,
+                        pid, content, content))
+
+    # --- closing the run --------------------------------------------------------------------
+
+    def _finish(self, started: dt.datetime, chain: ChainReport, stopped_by: str) -> AuditReport:
+        finished = self.clock()
+        by_package: dict[str, list[Problem]] = {}
+        for p in self.problems:
+            if p.package_id is not None:
+                by_package.setdefault(p.package_id, []).append(p)
+        statuses = []
+        events = []
+        for pid in sorted(set(self.per_package) | set(by_package)):
+            checked, passed = self.per_package.get(pid, [0, 0])
+            problems = by_package.get(pid, [])
+            statuses.append(PackageStatus(pid, checked, passed, checked - passed, len(problems)))
+            events.append(self._event(pid, checked, passed, problems, finished))
+        report = AuditReport(
+            run_id=self.run_id, started=started, finished=finished, checked=self.checked,
+            bytes=self.bytes, passed=self.passed, problems=tuple(self.problems),
+            packages=tuple(statuses), chain=chain, stopped_by=stopped_by,
+        )
+        self.catalog.finish_audit_run(
+            self.run_id, finished=finished, checked=self.checked, bytes_read=self.bytes,
+            passed=self.passed, failed=self.checked - self.passed,
+            status="passed" if report.ok else "failed", events=events,
+        )
+        log.info("audit run %s: %s copies checked, %s bytes, %s problems", self.run_id,
+                 self.checked, self.bytes, len(self.problems))
+        return report
+
+    def _event(self, pid: str, checked: int, passed: int, problems: list[Problem],
+               finished: dt.datetime) -> Event:
+        detail = (f"audit run {self.run_id} by {SOFTWARE_NAME} {__version__}: re-read {checked} "
+                  f"stored file(s) with sha512 and sha256; {passed} passed, "
+                  f"{checked - passed} failed")
+        if problems:
+            outcome_detail = "; ".join(f"{p.code} {p.problem}: {p.content_path or p.path}"
+                                       for p in problems)
+        else:
+            outcome_detail = "every file checked matches the catalog and the OCFL inventory"
+        return Event(
+            type=EventType.FIXITY_CHECK,
+            outcome=EventOutcome.FAILURE if problems or passed < checked else EventOutcome.SUCCESS,
+            time=finished, agent=AGENT, detail=detail, outcome_detail=outcome_detail,
+            package_id=pid,
+            object_paths=tuple(dict.fromkeys(p.content_path for p in problems if p.content_path)),
+        )
+
+
+def _read_one(key: tuple[str, str], path: Path,
+              on_bytes: Callable[[int], None]) -> tuple[tuple[str, str], _Read]:
+    try:
+        size, digests = hash_file(path, ALGORITHMS, on_bytes)
+    except FileNotFoundError:
+        return key, _Read(missing=True)
+    except OSError as exc:
+        return key, _Read(error=exc.strerror or str(exc))
+    return key, _Read(size=size, digests=digests)
