@@ -155,7 +155,8 @@ class _Audit:
         return self._finish(started, chain, stopped_by)
 
     def _check_due(self, package_id: str | None, cutoff: dt.datetime, budgets: Budgets) -> str:
-        deadline = time.monotonic() + budgets.max_duration if budgets.max_duration else None
+        deadline = (time.monotonic() + budgets.max_duration if budgets.max_duration is not None
+                    else None)
         taken = taken_bytes = 0
         while True:
             limit = BATCH if budgets.max_files is None else min(BATCH, budgets.max_files - taken)

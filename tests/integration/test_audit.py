@@ -1,0 +1,284 @@
+"""Fixity audits end to end through the real CLI (issue 4; STYLE.md "Corruption tests"):
+flip a byte, truncate, delete, add a file, edit an inventory, edit or delete an event row;
+each gives its finding code, exit 12, a quarantined copy where it applies and an event."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from preserve.catalog import Catalog, sqlite_url
+from preserve.model import EventOutcome, EventType
+from preserve.storage import object_path_for
+from tests.builders import write_bag
+
+FILES = {"page-1.txt": b"first page\n", "page-2.txt": b"second page\n",
+         "Рукописи/лист.txt": "лист\n".encode()}
+
+
+def ingest(cli, repo: Path, tmp_path: Path, package_id: str, files=FILES) -> Path:
+    bag = write_bag(tmp_path / f"bag-{package_id}", files)
+    result = cli("--repo", repo, "-q", "ingest", bag, "--id", package_id)
+    assert result.code == 0, result.err
+    return repo / "ocfl" / object_path_for(package_id)
+
+
+def audit(cli, repo: Path, *args: str):
+    return cli("--repo", repo, "--json", "audit", *args)
+
+
+def catalog(repo: Path) -> Catalog:
+    return Catalog(sqlite_url(repo / "catalog.sqlite"))
+
+
+def codes(document: dict) -> list[str]:
+    return sorted({f["code"] for f in document["findings"]})
+
+
+def copy_of(repo: Path, package_id: str, path: str):
+    with catalog(repo) as cat:
+        [f] = [f for f in cat.get_package(package_id).files if f.path == path]
+        return f.copies[0]
+
+
+def last_fixity_event(repo: Path, package_id: str):
+    with catalog(repo) as cat:
+        events = [e for e in cat.events(package_id) if e.type is EventType.FIXITY_CHECK]
+    return events[-1]
+
+
+def test_clean_repository_passes(cli, repo, tmp_path):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    result = audit(cli, repo)
+    assert result.code == 0, result.err
+    d = result.json()
+    assert set(d) >= {"run_id", "checked", "bytes", "passed", "failed", "missing", "unexpected"}
+    assert d["checked"] == d["passed"] > 3 and d["failed"] == d["missing"] == d["unexpected"] == []
+    assert d["chain_ok"] is True and d["bytes"] > 0
+    event = last_fixity_event(repo, "pkg-1")
+    assert event.outcome is EventOutcome.SUCCESS and "preserve 0.1.0" in event.detail
+    assert copy_of(repo, "pkg-1", "data/page-1.txt").last_fixity_outcome == "pass"
+    with catalog(repo) as cat:
+        [run] = cat.audit_runs()
+    assert (run.id, run.status, run.checked, run.passed) == (d["run_id"], "passed", d["checked"],
+                                                               d["checked"])
+    # Nothing is due any more: a second default run checks nothing and passes.
+    again = audit(cli, repo)
+    assert again.code == 0 and again.json()["checked"] == 0
+
+
+def flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:3])
+
+
+@pytest.mark.parametrize("damage", [flip, truncate], ids=["flip", "truncate"])
+def test_damaged_content_is_quarantined_and_left_in_place(cli, repo, tmp_path, damage):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    stored = obj / "v1/content/data/Рукописи/лист.txt"
+    damage(stored)
+    damaged_bytes = stored.read_bytes()
+    result = audit(cli, repo, "--all", "--report", tmp_path / "report.html")
+    assert result.code == 12, result.err
+    d = result.json()
+    assert codes(d) == ["AUD-E001"]
+    assert d["failed"] == [{"package_id": "pkg-1", "path": "data/Рукописи/лист.txt",
+                            "problem": "damaged", "code": "AUD-E001"}]
+    # The evidence stays in place, unchanged; a copy and a note are in quarantine.
+    assert stored.read_bytes() == damaged_bytes
+    kept = (repo / "quarantine" / str(d["run_id"]) / object_path_for("pkg-1")
+            / "v1/content/data/Рукописи/лист.txt")
+    assert kept.read_bytes() == damaged_bytes
+    note = json.loads(kept.with_name(kept.name + ".audit.json").read_text("utf-8"))
+    assert note["expected"]["sha512"] == hashlib.sha512(FILES["Рукописи/лист.txt"]).hexdigest()
+    assert note["found"]["sha512"] == hashlib.sha512(damaged_bytes).hexdigest()
+    assert copy_of(repo, "pkg-1", "data/Рукописи/лист.txt").status == "damaged"
+    assert copy_of(repo, "pkg-1", "data/page-1.txt").status == "ok"
+    event = last_fixity_event(repo, "pkg-1")
+    assert event.outcome is EventOutcome.FAILURE
+    assert "v1/content/data/Рукописи/лист.txt" in event.object_paths
+    page = (tmp_path / "report.html").read_text("utf-8")
+    assert "data/Рукописи/лист.txt" in page and "AUD-E001" in page and "<script" not in page
+
+
+def test_deleted_content_is_missing(cli, repo, tmp_path):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    (obj / "v1/content/data/page-2.txt").unlink()
+    result = audit(cli, repo, "--all")
+    assert result.code == 12
+    d = result.json()
+    assert codes(d) == ["AUD-E006"]
+    assert d["missing"] == [{"package_id": "pkg-1", "path": "data/page-2.txt"}]
+    assert copy_of(repo, "pkg-1", "data/page-2.txt").status == "missing"
+    assert last_fixity_event(repo, "pkg-1").outcome is EventOutcome.FAILURE
+
+
+def test_unexpected_file_is_reported_and_left(cli, repo, tmp_path):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    planted = obj / "v1/content/data/planted.bin"
+    planted.write_bytes(b"who put this here")
+    result = audit(cli, repo, "--all")
+    assert result.code == 12
+    d = result.json()
+    assert codes(d) == ["AUD-E008"]
+    assert d["unexpected"] == [{"package_id": "pkg-1", "path": "v1/content/data/planted.bin",
+                                "code": "AUD-E008"}]
+    assert planted.read_bytes() == b"who put this here"
+    assert last_fixity_event(repo, "pkg-1").outcome is EventOutcome.FAILURE
+
+
+def test_edited_inventory_fails_its_sidecar(cli, repo, tmp_path):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    inventory = obj / "inventory.json"
+    inventory.write_bytes(inventory.read_bytes().replace(b'"v1"', b'"v1" ', 1))
+    result = audit(cli, repo, "--all")
+    assert result.code == 12
+    assert codes(result.json()) == ["AUD-E005"]
+    assert last_fixity_event(repo, "pkg-1").outcome is EventOutcome.FAILURE
+
+
+def test_inventory_and_catalog_disagreements_say_which_side(cli, repo, tmp_path):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
+    # pkg-1: the inventory lies about page-1 (sidecar rewritten to match, as a careless
+    # tool would); pkg-2: the catalog row lies.
+    inventory = json.loads((obj / "inventory.json").read_text("utf-8"))
+    [digest] = [d for d, paths in inventory["manifest"].items()
+                if "v1/content/data/page-1.txt" in paths]
+    inventory["manifest"]["f" * 128] = inventory["manifest"].pop(digest)
+    data = json.dumps(inventory).encode()
+    (obj / "inventory.json").write_bytes(data)
+    (obj / "inventory.json.sha512").write_text(f"{hashlib.sha512(data).hexdigest()} inventory.json\n")
+    connection = sqlite3.connect(repo / "catalog.sqlite")
+    connection.execute("UPDATE files SET sha512 = ? WHERE package_id = 'pkg-2' AND path = ?",
+                       ("e" * 128, "data/other.txt"))
+    connection.commit()
+    connection.close()
+    d = audit(cli, repo, "--all").json()
+    found = {(f["package_id"], f["code"], f["path"]) for f in d["findings"]}
+    assert ("pkg-1", "AUD-E003", "data/page-1.txt") in found
+    assert ("pkg-2", "AUD-E002", "data/other.txt") in found
+    assert not (repo / "quarantine" / str(d["run_id"])).exists()  # the content is intact
+
+
+def test_objects_and_packages_that_do_not_match(cli, repo, tmp_path):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
+    # pkg-1's object vanishes from storage; an object nobody catalogued appears.
+    shutil.move(obj, tmp_path / "moved-away")
+    stranger = repo / "ocfl" / object_path_for("stranger")
+    stranger.parent.mkdir(parents=True)
+    shutil.copytree(repo / "ocfl" / object_path_for("pkg-2"), stranger)
+    inventory = json.loads((stranger / "inventory.json").read_text("utf-8"))
+    inventory["id"] = "stranger"
+    data = json.dumps(inventory).encode()
+    (stranger / "inventory.json").write_bytes(data)
+    (stranger / "inventory.json.sha512").write_text(f"{hashlib.sha512(data).hexdigest()} inventory.json\n")
+    result = audit(cli, repo, "--all")
+    assert result.code == 12
+    d = result.json()
+    assert {"AUD-E009", "AUD-E010", "AUD-E006"} <= set(codes(d))
+    assert {"package_id": None, "path": object_path_for("stranger"), "code": "AUD-E010"} \
+        in d["unexpected"]
+    assert copy_of(repo, "pkg-1", "data/page-1.txt").status == "missing"
+
+
+@pytest.mark.parametrize("attack", ["edit", "delete"])
+def test_tampered_event_log_fails_the_audit(cli, repo, tmp_path, attack):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    connection = sqlite3.connect(repo / "catalog.sqlite")
+    connection.execute("DROP TRIGGER events_no_update")
+    connection.execute("DROP TRIGGER events_no_delete")
+    if attack == "edit":
+        connection.execute("UPDATE events SET outcome_detail = 'nothing to see' WHERE id = 2")
+    else:
+        connection.execute("DELETE FROM events WHERE id = 2")
+    connection.commit()
+    connection.close()
+    verify = cli("--repo", repo, "--json", "log", "verify")
+    assert verify.code == 12
+    bad = verify.json()
+    assert bad["ok"] is False and bad["first_bad_id"] == (2 if attack == "edit" else 3)
+    result = audit(cli, repo)
+    assert result.code == 12
+    d = result.json()
+    assert d["chain_ok"] is False and codes(d) == ["AUD-E011"]
+    assert last_fixity_event(repo, "pkg-1").type is EventType.FIXITY_CHECK
+
+
+def test_budgeted_runs_take_least_recently_checked_first_and_cover_everything(
+        cli, repo, tmp_path, monkeypatch):
+    for n in range(2):
+        ingest(cli, repo, tmp_path, f"pkg-{n}", {f"f{i}.txt": f"{n}/{i}\n".encode()
+                                                 for i in range(2)})
+    with catalog(repo) as cat:
+        total = len(cat.due_copies(location="local", checked_before=cat_time(), limit=10_000))
+    assert total >= 12
+    runs = []
+    while True:
+        d = audit(cli, repo, "--max-files", "3").json()
+        if d["checked"] == 0:
+            break
+        assert d["checked"] <= 3
+        runs.append(d)
+    assert sum(d["checked"] for d in runs) == total
+    assert len(runs) == -(-total // 3)
+    # Everything checked once; with a tiny interval all are due again, oldest check first.
+    with catalog(repo) as cat:
+        order = sorted(cat.due_copies(location="local", checked_before=cat_time(), limit=10_000),
+                       key=lambda c: (c.last_fixity_at, c.file_id))
+    monkeypatch.setenv("PRESERVE_AUDIT_INTERVAL_DAYS", "0.0000001")
+    d = audit(cli, repo, "--max-files", "3").json()
+    assert d["checked"] == 3
+    with catalog(repo) as cat:
+        rechecked = {c.file_id for c in cat.due_copies(location="local",
+                                                        checked_before=cat_time(),
+                                                        limit=10_000)
+                     if c.last_fixity_at > order[-1].last_fixity_at}
+    assert rechecked == {c.file_id for c in order[:3]}
+    # A byte budget stops before the file that would exceed it (one file at least).
+    d = audit(cli, repo, "--all", "--max-bytes", "1").json()
+    assert d["checked"] == 1 and d["stopped_by"] == "max-bytes"
+    d = audit(cli, repo, "--all", "--max-duration", "0").json()
+    assert d["checked"] == 0 and d["stopped_by"] == "max-duration"
+
+
+def cat_time():
+    import datetime as dt
+    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+
+
+def test_one_package_and_rate_limit(cli, repo, tmp_path):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
+    d = audit(cli, repo, "--package", "pkg-2", "--max-rate", "50", "--workers", "2").json()
+    assert {p["package_id"] for p in d["packages"]} == {"pkg-2"}
+    assert audit(cli, repo, "--package", "nope").code == 14
+    assert audit(cli, repo, "--all", "--package", "pkg-1").code == 10
+
+
+def test_overlapping_runs_are_refused(cli, repo, tmp_path):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    from preserve.audit import audit_lock
+    with audit_lock(repo):
+        result = audit(cli, repo)
+    assert result.code == 13
+    assert f"another audit is running (pid {os.getpid()})" in result.err
+    assert audit(cli, repo).code == 0  # released
+
+
+def test_unreachable_storage_exits_13(cli, repo, tmp_path):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    (repo / "ocfl" / "0=ocfl_1.1").unlink()
+    assert audit(cli, repo).code == 13
