@@ -45,7 +45,7 @@ AGENT = Agent(f"{SOFTWARE_NAME}/{__version__}", f"{SOFTWARE_NAME} {__version__}"
               AgentType.SOFTWARE)
 ALGORITHMS = ("sha256", "sha512")
 #: Copies asked from the catalog at a time: bounds memory and the size of each transaction.
-BATCH = 500
+BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)

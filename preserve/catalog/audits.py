@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from preserve.catalog.records import (
@@ -23,6 +23,7 @@ from preserve.catalog.records import (
     LocationRecord,
     PackageRecord,
 )
+from preserve.catalog.types import UTCDateTime
 
 #: Fixity outcomes a copy can carry, and the statuses of a copy.
 FIXITY_OUTCOMES = ("pass", "fail", "could-not-check")
@@ -97,19 +98,31 @@ def due_copies(
 
 
 def record_outcomes(session: Session, outcomes: Sequence[CopyOutcome]) -> None:
+    """Update the copies in two executemany statements (with and without a new status)."""
+    table = CopyRecord.__table__
+    by_kind: dict[bool, list[dict[str, object]]] = {True: [], False: []}
     for o in outcomes:
         if o.outcome not in FIXITY_OUTCOMES:
             raise ValueError(f"fixity outcome must be one of {FIXITY_OUTCOMES}, not {o.outcome!r}")
-        values: dict[str, object] = {"last_fixity_at": o.checked_at, "last_fixity_outcome": o.outcome}
-        if o.status is not None:
-            if o.status not in COPY_STATUSES:
-                raise ValueError(f"copy status must be one of {COPY_STATUSES}, not {o.status!r}")
-            values["status"] = o.status
-        session.execute(
-            update(CopyRecord)
-            .where(CopyRecord.file_id == o.file_id, CopyRecord.location_id == o.location_id)
+        if o.status is not None and o.status not in COPY_STATUSES:
+            raise ValueError(f"copy status must be one of {COPY_STATUSES}, not {o.status!r}")
+        by_kind[o.status is not None].append(
+            {"k_file": o.file_id, "k_location": o.location_id, "k_at": o.checked_at,
+             "k_outcome": o.outcome, "k_status": o.status})
+    for with_status, rows in by_kind.items():
+        if not rows:
+            continue
+        values: dict[str, object] = {"last_fixity_at": bindparam("k_at", type_=UTCDateTime()),
+                                     "last_fixity_outcome": bindparam("k_outcome")}
+        if with_status:
+            values["status"] = bindparam("k_status")
+        statement = (
+            update(table)
+            .where(table.c.file_id == bindparam("k_file"),
+                   table.c.location_id == bindparam("k_location"))
             .values(**values)
         )
+        session.connection().execute(statement, rows)
 
 
 def package_ids(session: Session) -> list[str]:
