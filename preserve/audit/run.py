@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ AGENT = Agent(f"{SOFTWARE_NAME}/{__version__}", f"{SOFTWARE_NAME} {__version__}"
 ALGORITHMS = ("sha256", "sha512")
 #: Copies asked from the catalog at a time: bounds memory and the size of each transaction.
 BATCH = 1000
+#: Object states (inventory manifests) kept between batches; older ones are dropped.
+OBJECT_CACHE = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,10 @@ class _Audit:
         self.clock, self.progress, self.location = clock, progress, location
         self.checked = self.bytes = self.passed = 0
         self.problems: list[Problem] = []
-        self.objects: dict[str, ObjectState] = {}
+        # Memory stays flat however large the run: reads are kept for one batch, object
+        # states for the OBJECT_CACHE most recent packages; only problems accumulate.
+        self.objects: OrderedDict[str, ObjectState] = OrderedDict()
+        self.inspected: set[str] = set()  # structural problems are reported once per run
         self.reads: dict[tuple[str, str], _Read] = {}  # (package, content path) -> result
         self.quarantined: dict[tuple[str, str], str] = {}
         self.missing_reported: set[tuple[str, str]] = set()
@@ -167,10 +173,12 @@ class _Audit:
             if not batch:
                 return ""
             chosen: list[AuditCopy] = []
+            seen: set[tuple[str, str]] = set()
             stopped_by = ""
             for copy in batch:
                 key = (copy.package_id, copy.content_path)
-                new_bytes = 0 if key in self.reads else copy.size
+                new_bytes = 0 if key in seen else copy.size
+                seen.add(key)
                 if (budgets.max_bytes is not None and taken > 0
                         and taken_bytes + new_bytes > budgets.max_bytes):
                     stopped_by = "max-bytes"
@@ -183,14 +191,23 @@ class _Audit:
                 return "max-duration"
             if stopped_by:
                 return stopped_by
+            if budgets.max_files is not None and taken >= budgets.max_files:
+                more = self.catalog.due_copies(location=self.location, checked_before=cutoff,
+                                               limit=1, package_id=package_id)
+                return "max-files" if more else ""
             if done == 0:  # nothing could be recorded: never loop on the same copies
                 return ""
 
     def _check_batch(self, copies: list[AuditCopy], deadline: float | None) -> tuple[int, bool]:
+        self.reads = {}
         for pid in dict.fromkeys(c.package_id for c in copies):
-            if pid not in self.objects:
-                state, problems = inspect_object(self.storage, pid)
-                self.objects[pid] = state
+            if pid in self.objects:
+                self.objects.move_to_end(pid)
+                continue
+            state, problems = inspect_object(self.storage, pid)
+            self.objects[pid] = state
+            if pid not in self.inspected:
+                self.inspected.add(pid)
                 self.problems.extend(problems)
         jobs = {}
         for c in copies:
@@ -209,6 +226,9 @@ class _Audit:
                 continue
             outcomes.append(self._judge(c, read, now))
         self.catalog.record_fixity(outcomes)
+        while len(self.objects) > OBJECT_CACHE:
+            _pid, state = self.objects.popitem(last=False)
+            self._report_missing(state)
         return len(outcomes), timed_out
 
     def _read_all(self, jobs: dict[tuple[str, str], tuple[Path, int]],
@@ -271,8 +291,9 @@ class _Audit:
                                          str(fields.get("quarantine", ""))))
 
         if read.missing:
-            self.missing_reported.add(key)
-            problem("AUD-E006")
+            if key not in self.missing_reported:
+                self.missing_reported.add(key)
+                problem("AUD-E006")
             return outcome("fail", "missing")
         if read.digests is None:
             problem("AUD-E007", detail=read.error)
@@ -326,14 +347,19 @@ class _Audit:
         return kept
 
     def _report_missing_content(self) -> None:
+        for state in self.objects.values():
+            self._report_missing(state)
+
+    def _report_missing(self, state: ObjectState) -> None:
         """Manifest content files missing on disk that no checked copy already reported."""
-        for pid, state in self.objects.items():
-            for content in sorted(state.missing):
-                if (pid, content) not in self.missing_reported:
-                    self.problems.append(Problem(
-                        "AUD-E006", finding("AUD-E006", content, package_id=pid,
-                                            content_path=content).message,
-                        pid, content, content))
+        pid = state.package_id
+        for content in sorted(state.missing):
+            if (pid, content) not in self.missing_reported:
+                self.missing_reported.add((pid, content))
+                self.problems.append(Problem(
+                    "AUD-E006", finding("AUD-E006", content, package_id=pid,
+                                        content_path=content).message,
+                    pid, content, content))
 
     # --- closing the run --------------------------------------------------------------------
 

@@ -282,3 +282,19 @@ def test_unreachable_storage_exits_13(cli, repo, tmp_path):
     ingest(cli, repo, tmp_path, "pkg-1")
     (repo / "ocfl" / "0=ocfl_1.1").unlink()
     assert audit(cli, repo).code == 13
+
+
+def test_small_batches_and_object_cache_report_each_problem_once(cli, repo, tmp_path,
+                                                                  monkeypatch):
+    import preserve.audit.run as audit_run
+    monkeypatch.setattr(audit_run, "BATCH", 2)
+    monkeypatch.setattr(audit_run, "OBJECT_CACHE", 1)
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
+    (obj / "v1/content/data/page-2.txt").unlink()
+    (obj / "v1/content/data/planted.bin").write_bytes(b"x")
+    d = audit(cli, repo, "--all").json()
+    with catalog(repo) as cat:
+        total = sum(len(cat.get_package(p).files) for p in ("pkg-1", "pkg-2"))
+    assert d["checked"] == total
+    assert sorted(f["code"] for f in d["findings"]) == ["AUD-E006", "AUD-E008"]
