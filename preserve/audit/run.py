@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +49,9 @@ ALGORITHMS = ("sha256", "sha512")
 BATCH = 1000
 #: Object states (inventory manifests) kept between batches; older ones are dropped.
 OBJECT_CACHE = 256
+#: One worker task reads files until it has read this much (or this many files).
+CHUNK_BYTES = 8 << 20
+CHUNK_FILES = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +238,7 @@ class _Audit:
                   deadline: float | None) -> bool:
         """Read every job once in the worker pool; stop submitting at the deadline."""
         pending: set[Future] = set()
-        queue = iter(jobs.items())
+        queue = _chunks(jobs)
         timed_out = False
 
         def on_bytes(n: int) -> None:
@@ -252,10 +255,9 @@ class _Audit:
                 if deadline is not None and time.monotonic() >= deadline:
                     timed_out = True
                     return
-                item = next(queue, None)
-                if item is not None:
-                    key, (path, _size) = item
-                    pending.add(pool.submit(_read_one, key, path, on_bytes))
+                chunk = next(queue, None)
+                if chunk is not None:
+                    pending.add(pool.submit(_read_chunk, chunk, on_bytes))
 
             for _ in range(self.workers * 2):
                 submit()
@@ -264,9 +266,9 @@ class _Audit:
                 pending.clear()
                 pending.update(pending_left)
                 for future in finished:
-                    key, read = future.result()
-                    self.reads[key] = read
-                    self.bytes += read.size
+                    for key, read in future.result():
+                        self.reads[key] = read
+                        self.bytes += read.size
                     submit()
         return timed_out
 
@@ -409,12 +411,31 @@ class _Audit:
         )
 
 
-def _read_one(key: tuple[str, str], path: Path,
-              on_bytes: Callable[[int], None]) -> tuple[tuple[str, str], _Read]:
+def _chunks(jobs: dict[tuple[str, str], tuple[Path, int]]) -> Iterator[list]:
+    """Jobs grouped so that one task reads up to CHUNK_BYTES (or CHUNK_FILES small files):
+    handing each small file to a thread on its own cost more than reading it."""
+    chunk: list[tuple[tuple[str, str], Path]] = []
+    size = 0
+    for key, (path, expected) in jobs.items():
+        chunk.append((key, path))
+        size += expected
+        if size >= CHUNK_BYTES or len(chunk) >= CHUNK_FILES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _read_chunk(chunk: list[tuple[tuple[str, str], Path]],
+                on_bytes: Callable[[int], None]) -> list[tuple[tuple[str, str], _Read]]:
+    return [(key, _read_one(path, on_bytes)) for key, path in chunk]
+
+
+def _read_one(path: Path, on_bytes: Callable[[int], None]) -> _Read:
     try:
         size, digests = hash_file(path, ALGORITHMS, on_bytes)
     except FileNotFoundError:
-        return key, _Read(missing=True)
+        return _Read(missing=True)
     except OSError as exc:
-        return key, _Read(error=exc.strerror or str(exc))
-    return key, _Read(size=size, digests=digests)
+        return _Read(error=exc.strerror or str(exc))
+    return _Read(size=size, digests=digests)

@@ -71,8 +71,11 @@ def due_copies(
     least recently checked first (never-checked first)."""
     if limit <= 0:
         return []
+    # Plain columns, not ORM entities: a batch is read-only and thousands of rows long.
     base = (
-        select(CopyRecord, FileRecord)
+        select(CopyRecord.file_id, CopyRecord.location_id, FileRecord.package_id,
+               FileRecord.version, FileRecord.path, CopyRecord.content_path, FileRecord.size,
+               FileRecord.sha256, FileRecord.sha512, CopyRecord.last_fixity_at)
         .join(FileRecord, CopyRecord.file_id == FileRecord.id)
         .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
         .where(LocationRecord.name == location)
@@ -90,12 +93,7 @@ def due_copies(
             .order_by(CopyRecord.last_fixity_at, CopyRecord.file_id)
             .limit(limit - len(rows))
         )
-    return [
-        AuditCopy(file_id=c.file_id, location_id=c.location_id, package_id=f.package_id,
-                  version=f.version, path=f.path, content_path=c.content_path, size=f.size,
-                  sha256=f.sha256, sha512=f.sha512, last_fixity_at=c.last_fixity_at)
-        for c, f in rows
-    ]
+    return [AuditCopy(*row) for row in rows]
 
 
 def record_outcomes(session: Session, outcomes: Sequence[CopyOutcome]) -> None:
