@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from preserve import SOFTWARE_NAME, __version__
+
 
 class Severity(str, Enum):
     """How bad a finding is: an error rejects the deposit, a warning does not."""
@@ -104,6 +106,12 @@ class Event:
     version: int | None = None
     deposit_id: int | None = None
     object_paths: tuple[str, ...] = field(default_factory=tuple)
+
+
+def software_agent() -> Agent:
+    """This software as a PREMIS agent: the one that performs ingests, audits and exports."""
+    return Agent(f"{SOFTWARE_NAME}/{__version__}", f"{SOFTWARE_NAME} {__version__}",
+                 AgentType.SOFTWARE)
 
 
 def utc_now() -> dt.datetime:

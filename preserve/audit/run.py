@@ -33,18 +33,17 @@ from preserve.audit.quarantine import quarantine_copy
 from preserve.audit.report import AuditReport, PackageStatus, Problem
 from preserve.audit.throttle import Throttle
 from preserve.catalog import AuditCopy, Catalog, ChainReport, CopyOutcome
-from preserve.checksums import Progress, hash_file
+from preserve.checksums import REQUIRED_ALGORITHMS, Progress, hash_file
 from preserve.errors import PackageNotFound
 from preserve.findings import finding
 from preserve.home import DEFAULT_LOCATION, Home
-from preserve.model import Agent, AgentType, Event, EventOutcome, EventType, utc_now
+from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import StorageRoot
 
 log = logging.getLogger(__name__)
 
-AGENT = Agent(f"{SOFTWARE_NAME}/{__version__}", f"{SOFTWARE_NAME} {__version__}",
-              AgentType.SOFTWARE)
-ALGORITHMS = ("sha256", "sha512")
+AGENT = software_agent()
+ALGORITHMS = REQUIRED_ALGORITHMS
 #: Copies asked from the catalog at a time: bounds memory and the size of each transaction.
 BATCH = 1000
 #: Object states (inventory manifests) kept between batches; older ones are dropped.

@@ -34,14 +34,13 @@ from preserve.ingest.reading import read_payload
 from preserve.metadata import MetsFile, SchemaSet, build_mets
 from preserve.safeio import read_regular
 from preserve.model import (
-    Agent, AgentType, Event, EventOutcome, EventType, Finding, PayloadFile, Severity, utc_now,
+    Event, EventOutcome, EventType, Finding, PayloadFile, Severity, software_agent, utc_now,
 )
 from preserve.storage import StorageRoot, VersionBuilder
 
 log = logging.getLogger(__name__)
 
-SOFTWARE_AGENT = Agent(f"{SOFTWARE_NAME}/{__version__}", f"{SOFTWARE_NAME} {__version__}",
-                       AgentType.SOFTWARE)
+SOFTWARE_AGENT = software_agent()
 
 
 @dataclass(frozen=True, slots=True)
