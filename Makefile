@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+:
-#   make demo   virtualenv, install, build a multilingual sample deposit, validate, ingest, list, show
+#   make demo   virtualenv, install, build a multilingual sample deposit, validate, ingest, list,
+#               show, audit
 #   make test   virtualenv, install, run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -24,6 +25,8 @@ demo: $(BIN)/.installed
 	$(BIN)/preserve --repo $(DEMO)/repo ingest $(DEMO)/deposit --id demo-manuscripts-0001
 	$(BIN)/preserve --repo $(DEMO)/repo list
 	$(BIN)/preserve --repo $(DEMO)/repo show demo-manuscripts-0001
+	$(BIN)/preserve --repo $(DEMO)/repo audit --all
+	$(BIN)/preserve --repo $(DEMO)/repo log verify
 
 test: $(BIN)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m pytest -q -p no:cacheprovider
