@@ -28,6 +28,7 @@ from preserve.checksums import Progress, REQUIRED_ALGORITHMS, MultiHasher
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import DepositRejected, InvalidMetadata, PackageNotFound, PreserveError
 from preserve.findings import finding, has_errors
+from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging
 from preserve.ingest.reading import read_payload
@@ -63,6 +64,7 @@ class IngestOptions:
     workers: int = 0
     limits: Limits = Limits()
     schemas: SchemaSet | None = None
+    identify_formats: bool = True
     clock: Callable[[], dt.datetime] = utc_now
 
 
@@ -143,6 +145,7 @@ class _Ingest:
         self.home, self.catalog, self.source, self.options = home, catalog, source, options
         self.progress, self.deposit_id, self.work = progress, deposit_id, work
         self.findings: list[Finding] = []
+        self._identifier: FormatIdentifier | None = None
 
     def run(self) -> IngestResult:
         opts = self.options
@@ -199,10 +202,14 @@ class _Ingest:
         # A zip/tar was unpacked into our staging: its files are renamed into the version
         # instead of copied a second time.
         unpacked = deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
-        read = read_payload(
-            deposit, workers=opts.workers, progress=self.progress,
-            target_for=lambda path: builder.content_target("data/" + path), move=unpacked,
-        )
+        staged: dict[str, Path] = {}
+
+        def target_for(path: str) -> Path:
+            staged[path] = target = builder.content_target("data/" + path)
+            return target
+
+        read = read_payload(deposit, workers=opts.workers, progress=self.progress,
+                            target_for=target_for, move=unpacked)
         self.findings.extend(read.findings)
         fingerprint = payload_fingerprint(read.files)
         if not has_errors(self.findings):
@@ -212,6 +219,7 @@ class _Ingest:
         if has_errors(self.findings):
             self._reject()
 
+        formats = self._identify(read.files, staged)
         created = opts.clock()
         entries: dict[str, dict[str, str]] = {}
         sizes: dict[str, int] = {}
@@ -258,7 +266,9 @@ class _Ingest:
 
         stored = tuple(
             StoredFile(path=p, size=sizes[p], sha256=d["sha256"], sha512=d["sha512"],
-                       content_path=builder.content_path(p))
+                       content_path=builder.content_path(p),
+                       format=_puid(formats.get(p.removeprefix("data/")) if p.startswith("data/")
+                                    else None))
             for p, d in sorted(entries.items())
         )
         record = IngestRecord(
@@ -269,9 +279,22 @@ class _Ingest:
             findings=tuple(self.findings),
         )
         self.catalog.record_ingest(record, self._events(package_id, builder.version, read.files,
-                                                        deposit, created))
+                                                        deposit, created, formats))
         return IngestResult(package_id, builder.version, len(read.files), read.bytes,
                             tuple(self.findings))
+
+    def _identify(self, files: Sequence[PayloadFile],
+                  staged: dict[str, Path]) -> dict[str, FormatInfo]:
+        """PRONOM formats of the staged payload (just written: the headers are in page cache)."""
+        if not self.options.identify_formats or not files:
+            return {}
+        if self._identifier is None:
+            self._identifier = FormatIdentifier(workers=self.options.workers)
+        found = self._identifier.identify_many([staged[f.path] for f in files])
+        formats = {f.path: found[staged[f.path]] for f in files}
+        log.info("identified %d files (%d unknown) with %s", len(formats),
+                 sum(1 for info in formats.values() if not info.known), self._identifier.tool)
+        return formats
 
     def _write(self, builder: VersionBuilder, logical: str, data: bytes) -> dict[str, str]:
         """Write a small generated or tag file into the staged version; return its digests."""
@@ -292,12 +315,13 @@ class _Ingest:
             raise InvalidMetadata(problems="; ".join(problems[:5]))
 
     def _events(self, package_id: str, version: int, files: Sequence[PayloadFile],
-                deposit: Deposit, created: dt.datetime) -> list[Event]:
+                deposit: Deposit, created: dt.datetime,
+                formats: dict[str, FormatInfo]) -> list[Event]:
         warnings = sorted({f.code for f in self.findings if f.severity is Severity.WARNING})
         total = sum(f.size for f in files)
         algorithms = sorted({a for f in files for a in f.digests} or set(REQUIRED_ALGORITHMS))
         common = dict(package_id=package_id, version=version, deposit_id=self.deposit_id)
-        return [
+        events = [
             _event(EventType.VALIDATION,
                    EventOutcome.WARNING if warnings else EventOutcome.SUCCESS, created,
                    detail=f"RFC 8493 validation of the {deposit.kind.value} deposit {self.source}",
@@ -307,11 +331,29 @@ class _Ingest:
                    detail=f"{', '.join(algorithms)} of {len(files)} payload files ({total} bytes), "
                           "computed while copying; deposit manifests matched",
                    **common),
+        ]
+        if formats:
+            unknown = sum(1 for info in formats.values() if not info.known)
+            puids = len({info.puid for info in formats.values() if info.known})
+            tool = self._identifier.tool if self._identifier is not None else "siegfried"
+            events.append(_event(
+                EventType.FORMAT_IDENTIFICATION,
+                EventOutcome.WARNING if unknown else EventOutcome.SUCCESS, created,
+                detail=f"PRONOM identification of {len(formats)} payload files with "
+                       f"{tool}",
+                outcome_detail=f"{len(formats) - unknown} identified ({puids} formats), "
+                               f"{unknown} not identified", **common))
+        events += [
             _event(EventType.INGESTION, EventOutcome.SUCCESS, created,
                    detail=f"stored as OCFL object {package_id} version v{version} in location "
                           f"{DEFAULT_LOCATION}",
                    **common),
         ]
+        return events
+
+
+def _puid(info: FormatInfo | None) -> str | None:
+    return info.puid if info is not None else None
 
 
 def _title(deposit: Deposit) -> str | None:

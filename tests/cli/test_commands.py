@@ -68,7 +68,8 @@ def test_ingest_list_show_log(cli, repo, tmp_path):
                                                      "ingestion"}
 
     events = cli("--repo", repo, "--json", "log", "pkg-1").json()["events"]
-    assert [e["type"] for e in events] == ["validation", "message digest calculation", "ingestion"]
+    assert [e["type"] for e in events] == ["validation", "message digest calculation",
+                                          "format identification", "ingestion"]
     assert cli("--repo", repo, "show", "pkg-1").code == 0  # text view renders too
     assert cli("--repo", repo, "list").code == 0
     assert cli("--repo", repo, "--json", "show", "no-such").code == 14

@@ -1,9 +1,10 @@
 """The import rules of DESIGN.md "Layers", checked on the source.
 
 core (model, checksums, errors, findings, names, safeio): standard library only;
-adapters (deposit, metadata, storage, catalog): core only, never each other;
+adapters (deposit, metadata, storage, catalog, formats): core only, never each other;
 workflows (ingest, home): adapters and core, never the CLI;
 lxml/xmlschema only in metadata/, SQLAlchemy/alembic only in catalog/, typer/rich/click only in cli/,
+pygfried only in formats/,
 bagit nowhere in the package (it is a test oracle).
 """
 
@@ -15,9 +16,10 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "preserve"
 CORE = {"model", "checksums", "errors", "findings", "names", "safeio"}
-ADAPTERS = {"deposit", "metadata", "storage", "catalog"}
+ADAPTERS = {"deposit", "metadata", "storage", "catalog", "formats"}
 THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "catalog",
-                    "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli"}
+                    "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli",
+                    "pygfried": "formats"}
 
 
 def imports(path: Path) -> set[str]:
