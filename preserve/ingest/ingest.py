@@ -32,7 +32,7 @@ from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging
 from preserve.ingest.reading import read_payload
-from preserve.metadata import MetsFile, SchemaSet, build_mets
+from preserve.metadata import FileFormat, MetsFile, PremisEvent, SchemaSet, build_mets
 from preserve.safeio import read_regular
 from preserve.model import (
     Event, EventOutcome, EventType, Finding, PayloadFile, Severity, software_agent, utc_now,
@@ -221,6 +221,7 @@ class _Ingest:
 
         formats = self._identify(read.files, staged)
         created = opts.clock()
+        events = self._events(package_id, builder.version, read.files, deposit, created, formats)
         entries: dict[str, dict[str, str]] = {}
         sizes: dict[str, int] = {}
         for f in read.files:
@@ -232,11 +233,19 @@ class _Ingest:
             entries[logical], sizes[logical] = self._write(builder, logical, data), len(data)
         software = f"{SOFTWARE_NAME} {__version__}"
         title = _title(deposit)
+        # The catalog gives its own ids to the events it appends; the METS names this
+        # version's events by fresh UUIDs (earlier events keep the catalog's).
+        earlier = self.catalog.events(package_id) if version_of else []
+        premis_events = [_premis_event(e.identifier, e) for e in earlier] + [
+            _premis_event(str(uuid.uuid4()), e) for e in events]
+        prefix = "" if deposit.kind is DepositKind.FOLDER else "data/"
         mets = build_mets(
             package_id=package_id, version=builder.version, created=created,
-            files=[MetsFile("data/" + f.path, f.size, f.digests["sha256"], f.digests["sha512"])
+            files=[MetsFile("data/" + f.path, f.size, f.digests["sha256"], f.digests["sha512"],
+                            original_name=prefix + f.path, format=_file_format(formats.get(f.path)))
                    for f in read.files],
             bag_info=deposit.bag_info, software=software, label=title,
+            software_agent=SOFTWARE_AGENT, events=premis_events,
         )
         self._check_mets(mets)
         entries["metadata/mets.xml"], sizes["metadata/mets.xml"] = (
@@ -278,8 +287,7 @@ class _Ingest:
             deposit_id=self.deposit_id, message=f"ingest of {self.source}", files=stored,
             findings=tuple(self.findings),
         )
-        self.catalog.record_ingest(record, self._events(package_id, builder.version, read.files,
-                                                        deposit, created, formats))
+        self.catalog.record_ingest(record, events)
         return IngestResult(package_id, builder.version, len(read.files), read.bytes,
                             tuple(self.findings))
 
@@ -350,6 +358,21 @@ class _Ingest:
                    **common),
         ]
         return events
+
+
+def _premis_event(identifier: str, event) -> PremisEvent:  # Event or catalog EventView
+    return PremisEvent(identifier=identifier, type=event.type.value, time=event.time,
+                       outcome=event.outcome.value, agent=event.agent, detail=event.detail,
+                       outcome_detail=event.outcome_detail, version=event.version,
+                       object_paths=tuple(event.object_paths))
+
+
+def _file_format(info: FormatInfo | None) -> FileFormat | None:
+    if info is None:
+        return None
+    note = "; ".join(part for part in (info.basis, info.warning) if part)
+    return FileFormat(puid=info.puid, name=info.name, version=info.version, mime=info.mime,
+                      note=note)
 
 
 def _puid(info: FormatInfo | None) -> str | None:

@@ -35,15 +35,24 @@ from lxml import etree
 
 from preserve.checksums import is_hex_digest
 from preserve.metadata import namespaces as ns
+from preserve.metadata import premis
+from preserve.metadata.premis import FileFormat, PremisEvent
+from preserve.model import Agent, AgentType
 
 #: File group and structMap vocabulary of preserve's METS profile.
 PAYLOAD_USE = "payload"
 DMD_ID = "dmd-dc"
+AMD_ID = "amd"
 _FILE_ID_PREFIX = "file-"
 _FILE_ID_HEX = 16
 
 # Everything outside XML 1.0's Char production (tab, LF, CR and the rest are allowed).
 _NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+#: The fifteen elements of simple Dublin Core (DCMES 1.1), the only names dc: allows.
+DC_ELEMENTS = frozenset({
+    "contributor", "coverage", "creator", "date", "description", "format", "identifier",
+    "language", "publisher", "relation", "rights", "source", "subject", "title", "type"})
 
 # bag-info.txt labels (RFC 8493 section 2.2.2) -> simple DC element, in output order.
 _DC_FROM_BAG_INFO: tuple[tuple[str, str], ...] = (
@@ -67,6 +76,17 @@ class MetsFile:
     size: int
     sha256: str
     sha512: str
+    original_name: str | None = None  # as deposited, if not `path` itself
+    format: FileFormat | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DcValue:
+    """One simple Dublin Core value with its language: `lang` is a BCP 47 tag or "" (none)."""
+
+    element: str  # a DCMES 1.1 element name: title, creator, date, language...
+    value: str
+    lang: str = ""
 
 
 def xml_safe(text: str) -> str:
@@ -111,8 +131,17 @@ def build_mets(
     bag_info: Sequence[tuple[str, str]],
     software: str,
     label: str | None = None,
+    software_agent: Agent | None = None,
+    events: Sequence[PremisEvent] = (),
+    descriptive: Sequence[DcValue] = (),
 ) -> bytes:
     """The METS document (UTF-8, XML declaration, pretty-printed) of one package version.
+
+    `events` are the PREMIS events to carry (for a later version: every event of the package
+    so far); `software_agent` is the repository software (default: an agent named
+    `software`); the depositing organisation (`Source-Organization`) and the person
+    (`Contact-Name`) become PREMIS agents from `bag_info`. `descriptive` values are added
+    to the Dublin Core after those taken from bag-info, each with its `xml:lang`.
 
     Raises ValueError for inputs no caller should produce: a naive `created`, a version < 1,
     duplicate or malformed paths, a path that is both a file and a folder, a bad digest.
@@ -135,11 +164,17 @@ def build_mets(
     if mets_label is not None:
         root.set("LABEL", xml_safe(mets_label))
 
-    _add_header(root, created, software, version)
-    _add_dublin_core(root, package_id, bag_info, label)
+    organisations = _values(bag_info, "source-organization")
+    _add_header(root, created, software, version, organisations)
+    _add_dublin_core(root, package_id, bag_info, label, descriptive)
+    agent = software_agent or Agent(software, software, AgentType.SOFTWARE)
+    provenance = _add_amd_sec(root, package_id, ordered, ids, events,
+                              _agents(agent, events, bag_info))
     _add_file_sec(root, ordered, ids)
     struct_map = etree.SubElement(root, _m("structMap"), TYPE="physical")
     top = etree.SubElement(struct_map, _m("div"), TYPE="Version", DMDID=DMD_ID)
+    if provenance:
+        top.set("ADMID", " ".join(provenance))
     top.set("LABEL", xml_safe(mets_label if mets_label is not None else package_id))
     _add_divs(top, tree, ids)
 
@@ -151,11 +186,17 @@ def build_mets(
 # --- sections -----------------------------------------------------------------------------
 
 
-def _add_header(root: etree._Element, created: dt.datetime, software: str, version: int) -> None:
+def _add_header(root: etree._Element, created: dt.datetime, software: str, version: int,
+                organisations: Sequence[str]) -> None:
     header = etree.SubElement(root, _m("metsHdr"), CREATEDATE=_xsd_datetime(created))
     agent = etree.SubElement(header, _m("agent"), ROLE="CREATOR", TYPE="OTHER")
     agent.set("OTHERTYPE", "SOFTWARE")
     etree.SubElement(agent, _m("name")).text = xml_safe(software)
+    for organisation in organisations:
+        # METS has no "depositor" role; OTHERROLE=SUBMITTER is the E-ARK CSIP spelling.
+        agent = etree.SubElement(header, _m("agent"), ROLE="OTHER", OTHERROLE="SUBMITTER",
+                                 TYPE="ORGANIZATION")
+        etree.SubElement(agent, _m("name")).text = xml_safe(organisation)
     # METS has no version attribute; altRecordID names this document's version of the object.
     etree.SubElement(header, _m("altRecordID"), TYPE="version").text = f"v{version}"
 
@@ -165,6 +206,7 @@ def _add_dublin_core(
     package_id: str,
     bag_info: Sequence[tuple[str, str]],
     label: str | None,
+    descriptive: Sequence[DcValue],
 ) -> None:
     dmd = etree.SubElement(root, _m("dmdSec"), ID=DMD_ID)
     wrap = etree.SubElement(dmd, _m("mdWrap"), MDTYPE="DC")
@@ -175,8 +217,70 @@ def _add_dublin_core(
         if dc_name == "title" and not values and label is not None:
             values = [label]
         elements.extend((dc_name, value) for value in values)
+    # bag-info values carry no language (RFC 8493 has none): no xml:lang is better than a guess.
     for dc_name, value in elements:
         etree.SubElement(data, ns.qname(ns.DC, dc_name)).text = xml_safe(value)
+    for item in descriptive:
+        if item.element not in DC_ELEMENTS:
+            raise ValueError(f"not a Dublin Core element: {item.element!r}")
+        element = etree.SubElement(data, ns.qname(ns.DC, item.element))
+        element.text = xml_safe(item.value)
+        if item.lang:
+            element.set(ns.qname(ns.XML, "lang"), item.lang)
+
+
+def _add_amd_sec(root: etree._Element, package_id: str, files: Sequence[MetsFile],
+                 ids: dict[str, str], events: Sequence[PremisEvent],
+                 agents: Sequence[tuple[Agent, str]]) -> list[str]:
+    """techMD per file, digiprovMD per event and agent; returns the digiprovMD IDs."""
+    amd = etree.SubElement(root, _m("amdSec"), ID=AMD_ID)
+    for mets_file in files:
+        obj = premis.file_object(
+            path=mets_file.path, original_name=mets_file.original_name or mets_file.path,
+            size=mets_file.size,
+            digests=(("sha256", mets_file.sha256), ("sha512", mets_file.sha512)),
+            file_format=mets_file.format, text=xml_safe)
+        _md(amd, "techMD", tech_id(ids[mets_file.path]), "PREMIS:OBJECT", obj)
+    provenance: list[str] = []
+    taken: set[str] = set()
+    for event in sorted(events, key=lambda e: (e.time, e.identifier)):
+        md_id = _unique(f"event-{_ncname_part(event.identifier)}", taken)
+        _md(amd, "digiprovMD", md_id, "PREMIS:EVENT",
+            premis.event_element(event, package_id, xml_safe))
+        provenance.append(md_id)
+    for agent, note in agents:
+        digest = hashlib.sha256(agent.identifier.encode("utf-8", "surrogatepass")).hexdigest()
+        md_id = _unique(f"agent-{digest[:12]}", taken)
+        _md(amd, "digiprovMD", md_id, "PREMIS:AGENT", premis.agent_element(agent, xml_safe, note))
+        provenance.append(md_id)
+    return provenance
+
+
+def _md(amd: etree._Element, section: str, md_id: str, md_type: str,
+        content: etree._Element) -> None:
+    md = etree.SubElement(amd, _m(section), ID=md_id)
+    wrap = etree.SubElement(md, _m("mdWrap"), MDTYPE=md_type, MDTYPEVERSION=premis.PREMIS_VERSION)
+    etree.SubElement(wrap, _m("xmlData")).append(content)
+
+
+def _agents(software: Agent, events: Sequence[PremisEvent],
+            bag_info: Sequence[tuple[str, str]]) -> list[tuple[Agent, str]]:
+    """Every agent once: the software, the agents of the events, the depositor and contact."""
+    found: dict[str, tuple[Agent, str]] = {software.identifier: (software, "")}
+    for event in events:
+        found.setdefault(event.agent.identifier, (event.agent, ""))
+    for name in _values(bag_info, "source-organization"):
+        found.setdefault(name, (Agent(name, name, AgentType.ORGANIZATION),
+                                "depositing organisation (bag-info Source-Organization)"))
+    for name in _values(bag_info, "contact-name"):
+        found.setdefault(name, (Agent(name, name, AgentType.PERSON),
+                                "contact person of the deposit (bag-info Contact-Name)"))
+    return list(found.values())
+
+
+def tech_id(file_id: str) -> str:
+    """The techMD ID of a file's PREMIS object: `tech-` + the file's METS ID."""
+    return "tech-" + file_id
 
 
 def _add_file_sec(root: etree._Element, files: Sequence[MetsFile], ids: dict[str, str]) -> None:
@@ -187,6 +291,9 @@ def _add_file_sec(root: etree._Element, files: Sequence[MetsFile], ids: dict[str
         element.set("SIZE", str(mets_file.size))
         element.set("CHECKSUM", mets_file.sha512)
         element.set("CHECKSUMTYPE", "SHA-512")
+        if mets_file.format is not None and mets_file.format.mime:
+            element.set("MIMETYPE", mets_file.format.mime)
+        element.set("ADMID", tech_id(ids[mets_file.path]))
         locat = etree.SubElement(element, _m("FLocat"), LOCTYPE="URL")
         locat.set(ns.qname(ns.XLINK, "type"), "simple")
         locat.set(ns.qname(ns.XLINK, "href"), href_for(mets_file.path))
@@ -257,7 +364,21 @@ def _path_bytes(path: str) -> bytes:
 
 
 def _xsd_datetime(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return premis.xsd_datetime(moment)
+
+
+def _ncname_part(value: str) -> str:
+    # UUIDs pass unchanged; anything else is reduced to NCName characters.
+    return re.sub(r"[^A-Za-z0-9._-]", "_", value)
+
+
+def _unique(candidate: str, taken: set[str]) -> str:
+    base, n = candidate, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    taken.add(candidate)
+    return candidate
 
 
 def _m(local: str) -> str:

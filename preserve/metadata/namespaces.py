@@ -30,6 +30,7 @@ NSMAP: dict[str, str] = {
     "xlink": XLINK,
     "xsi": XSI,
     "dc": DC,
+    "premis": PREMIS,
 }
 
 METS_VERSION = "1.12.1"
@@ -67,7 +68,8 @@ VALIDATION_SCHEMAS: tuple[SchemaRef, ...] = (
 )
 
 #: `xsi:schemaLocation` of every METS document preserve writes.
-METS_SCHEMA_LOCATION = f"{METS} {METS_SCHEMA_URL} {DC} {DC_SCHEMA_URL}"
+METS_SCHEMA_LOCATION = (f"{METS} {METS_SCHEMA_URL} {DC} {DC_SCHEMA_URL} "
+                        f"{PREMIS} {PREMIS_SCHEMA_URL}")
 
 
 def qname(namespace: str, local: str) -> str:

@@ -11,6 +11,11 @@ libxml2's requests through an `lxml.etree.Resolver`, on parsers with `no_network
 The schema a `SchemaSet` compiles (once) is a small driver importing METS 1.12.1 plus, when
 the catalog offers them, Dublin Core and PREMIS 3.0: METS wraps embedded metadata in lax
 wildcards, so with those loaded the DC (and PREMIS) inside `mdWrap/xmlData` is checked too.
+A lax wildcard validates a declared element fully but silently skips an undeclared one, so
+`validate_mets` also requires every element directly inside `xmlData` whose namespace is
+loaded to be a global element of that schema (a misspelt `premis:objekt` is an error, not a
+skip). Embedded metadata in a namespace that is not loaded is skipped, and its `xsi:type`
+attributes are ignored (libxml2 would otherwise fail to resolve them).
 """
 
 from __future__ import annotations
@@ -137,6 +142,8 @@ class SchemaSet:
         self._parser = _safe_parser()
         self._lock = threading.Lock()  # an XMLSchema keeps its error log on the instance
         self._second: Any = None  # xmlschema.XMLSchema10, built on first use (~0.3 s)
+        #: namespace -> names of its global elements, for the strict check of xmlData roots
+        self._globals = {namespace: _global_elements(path) for namespace, path in loaded.items()}
 
     @classmethod
     def from_directory(cls, path: Path) -> SchemaSet:
@@ -185,13 +192,34 @@ class SchemaSet:
             # Entities are never expanded (XXE), and libxml2 cannot schema-validate the
             # unexpanded references; a METS document has no business declaring any.
             return ["line 1: a DOCTYPE is not allowed in a METS document"]
+        problems = self._check_embedded(root)
         with self._lock:
             try:
                 if self._schema.validate(tree):
-                    return []
+                    return problems
             except etree.XMLSchemaValidateError as exc:
                 return [f"line {root.sourceline}: the document cannot be validated: {exc}"]
-            return [f"line {error.line}: {error.message}" for error in self._schema.error_log]
+            return [f"line {error.line}: {error.message}"
+                    for error in self._schema.error_log] + problems
+
+    def _check_embedded(self, root: etree._Element) -> list[str]:
+        """Undeclared roots of embedded metadata are errors; unloaded namespaces are skipped."""
+        problems: list[str] = []
+        xsi_type = ns.qname(ns.XSI, "type")
+        for data in root.iter(ns.qname(ns.METS, "xmlData")):
+            for child in data:
+                if not isinstance(child.tag, str):
+                    continue
+                qname = etree.QName(child)
+                known = self._globals.get(qname.namespace or "")
+                if known is None:
+                    for element in child.iter():
+                        element.attrib.pop(xsi_type, None)  # not validated: see module doc
+                elif qname.localname not in known:
+                    problems.append(f"line {child.sourceline}: Element '{child.tag}': not a "
+                                    f"global element of the {qname.namespace} schema, so it "
+                                    "cannot be embedded metadata")
+        return problems
 
     def validate_mets_independently(self, document: bytes) -> list[str]:
         """Like `validate_mets`, but with xmlschema (a second, pure-Python validator).
@@ -248,6 +276,14 @@ def find_schemas(configured: Path | None) -> SchemaSet | None:
 def _safe_parser() -> etree.XMLParser:
     return etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False,
                            huge_tree=False)
+
+
+def _global_elements(path: Path) -> frozenset[str]:
+    try:
+        schema = etree.parse(str(path), _safe_parser()).getroot()
+    except (OSError, etree.XMLSyntaxError):
+        return frozenset()  # _compile has already read it; this cannot fail in practice
+    return frozenset(e.get("name", "") for e in schema.iterchildren(ns.qname(ns.XSD, "element")))
 
 
 def _local_path(url: str) -> Path | None:

@@ -1,0 +1,169 @@
+"""PREMIS 3.0 objects, events and agents for the METS amdSec (PREMIS Data Dictionary 3.0).
+
+Pure builders of lxml elements from plain values; `preserve.metadata.mets` places them in
+`techMD` (one `premis:object xsi:type="premis:file"` per file) and `digiprovMD` (one
+`premis:event` per event, one `premis:agent` per agent) sections, each `mdWrap MDTYPE="PREMIS:…"`.
+
+Vocabulary: event types and outcomes are the LoC PREMIS vocabularies as `EventType` and
+`EventOutcome` spell them; agent roles the LoC `eventRelatedAgentRole` values. Digest
+algorithms are named the hashlib way everywhere else in preserve and become the LoC
+`cryptographicHashFunctions` spelling (`SHA-256`, `SHA-512`) only here (STYLE.md). Format
+comes from PRONOM: `formatDesignation` (name, version) plus `formatRegistry` (PRONOM, PUID,
+role `specification`); a file siegfried could not place gets the PREMIS convention
+`formatName` "Unknown" with the reason in `formatNote`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from lxml import etree
+
+from preserve.metadata import namespaces as ns
+from preserve.model import Agent, AgentType
+
+PREMIS_VERSION = "3.0"
+PRONOM = "PRONOM"
+#: LoC cryptographicHashFunctions spelling of hashlib algorithm names (this module only).
+_PREMIS_DIGEST = {"sha256": "SHA-256", "sha512": "SHA-512", "md5": "MD5", "sha1": "SHA-1"}
+#: Identifier types of preserve's own identifiers (PREMIS lets the repository name them).
+PATH_ID_TYPE = "preserve logical path"
+PACKAGE_ID_TYPE = "preserve package"
+EVENT_ID_TYPE = "UUID"
+AGENT_ID_TYPE = "preserve agent"
+
+#: Makes a value safe for XML 1.0 (`preserve.metadata.mets.xml_safe`), passed in by the caller.
+TextCleaner = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class FileFormat:
+    """A file's format as PRONOM names it; `puid` None means not identified (`note` says why)."""
+
+    puid: str | None
+    name: str = ""
+    version: str = ""
+    mime: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PremisEvent:
+    """One event as PREMIS records it: the catalog's events, or this ingest's, as plain values.
+
+    `identifier` is a UUID; `object_paths` the logical paths the event concerns (none: the
+    package as a whole).
+    """
+
+    identifier: str
+    type: str
+    time: dt.datetime
+    outcome: str
+    agent: Agent
+    detail: str = ""
+    outcome_detail: str = ""
+    version: int | None = None
+    object_paths: tuple[str, ...] = ()
+
+
+def file_object(*, path: str, original_name: str, size: int, digests: Sequence[tuple[str, str]],
+                file_format: FileFormat | None, text: TextCleaner) -> etree._Element:
+    """`premis:object xsi:type="premis:file"` for one file of the version."""
+    obj = _p("object", version=PREMIS_VERSION)
+    obj.set(ns.qname(ns.XSI, "type"), "premis:file")
+    _identifier(obj, "objectIdentifier", PATH_ID_TYPE, text(path))
+    characteristics = etree.SubElement(obj, _q("objectCharacteristics"))
+    etree.SubElement(characteristics, _q("compositionLevel")).text = "0"
+    for algorithm, digest in digests:
+        fixity = etree.SubElement(characteristics, _q("fixity"))
+        etree.SubElement(fixity, _q("messageDigestAlgorithm")).text = _PREMIS_DIGEST.get(
+            algorithm, algorithm.upper())
+        etree.SubElement(fixity, _q("messageDigest")).text = digest
+        etree.SubElement(fixity, _q("messageDigestOriginator")).text = "preserve"
+    etree.SubElement(characteristics, _q("size")).text = str(size)
+    _format(characteristics, file_format or FileFormat(None, note="not identified"), text)
+    etree.SubElement(obj, _q("originalName")).text = text(original_name)
+    return obj
+
+
+def event_element(event: PremisEvent, package_id: str, text: TextCleaner) -> etree._Element:
+    """`premis:event` with its outcome, executing agent and the objects it concerns."""
+    element = _p("event", version=PREMIS_VERSION)
+    _identifier(element, "eventIdentifier", EVENT_ID_TYPE, event.identifier)
+    etree.SubElement(element, _q("eventType")).text = event.type
+    etree.SubElement(element, _q("eventDateTime")).text = xsd_datetime(event.time)
+    if event.detail:
+        info = etree.SubElement(element, _q("eventDetailInformation"))
+        etree.SubElement(info, _q("eventDetail")).text = text(event.detail)
+    outcome = etree.SubElement(element, _q("eventOutcomeInformation"))
+    etree.SubElement(outcome, _q("eventOutcome")).text = event.outcome
+    if event.outcome_detail:
+        detail = etree.SubElement(outcome, _q("eventOutcomeDetail"))
+        etree.SubElement(detail, _q("eventOutcomeDetailNote")).text = text(event.outcome_detail)
+    agent = _identifier(element, "linkingAgentIdentifier", AGENT_ID_TYPE,
+                        text(event.agent.identifier))
+    role = "executing program" if event.agent.type is AgentType.SOFTWARE else "implementer"
+    etree.SubElement(agent, _q("linkingAgentRole")).text = role
+    if event.object_paths:
+        for path in event.object_paths:
+            _identifier(element, "linkingObjectIdentifier", PATH_ID_TYPE, text(path))
+    else:
+        _identifier(element, "linkingObjectIdentifier", PACKAGE_ID_TYPE, text(package_id))
+    return element
+
+
+def agent_element(agent: Agent, text: TextCleaner, note: str = "") -> etree._Element:
+    """`premis:agent`; software agents named `name/version` get `agentVersion`."""
+    element = _p("agent", version=PREMIS_VERSION)
+    _identifier(element, "agentIdentifier", AGENT_ID_TYPE, text(agent.identifier))
+    etree.SubElement(element, _q("agentName")).text = text(agent.name)
+    etree.SubElement(element, _q("agentType")).text = agent.type.value
+    if agent.type is AgentType.SOFTWARE and "/" in agent.identifier:
+        etree.SubElement(element, _q("agentVersion")).text = text(
+            agent.identifier.rsplit("/", 1)[1])
+    if note:
+        etree.SubElement(element, _q("agentNote")).text = text(note)
+    return element
+
+
+def xsd_datetime(moment: dt.datetime) -> str:
+    """xs:dateTime in UTC with `Z` (naive datetimes are refused: the log is UTC)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("datetimes must be timezone-aware (UTC)")
+    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _format(parent: etree._Element, file_format: FileFormat, text: TextCleaner) -> None:
+    element = etree.SubElement(parent, _q("format"))
+    designation = etree.SubElement(element, _q("formatDesignation"))
+    known = file_format.puid is not None
+    etree.SubElement(designation, _q("formatName")).text = (
+        text(file_format.name or file_format.puid or "") if known else "Unknown")
+    if known and file_format.version:
+        etree.SubElement(designation, _q("formatVersion")).text = text(file_format.version)
+    if known:
+        registry = etree.SubElement(element, _q("formatRegistry"))
+        etree.SubElement(registry, _q("formatRegistryName")).text = PRONOM
+        etree.SubElement(registry, _q("formatRegistryKey")).text = text(file_format.puid or "")
+        etree.SubElement(registry, _q("formatRegistryRole")).text = "specification"
+    if file_format.note:
+        etree.SubElement(element, _q("formatNote")).text = text(file_format.note)
+
+
+def _identifier(parent: etree._Element, name: str, id_type: str, value: str) -> etree._Element:
+    element = etree.SubElement(parent, _q(name))
+    etree.SubElement(element, _q(name + "Type")).text = id_type
+    etree.SubElement(element, _q(name + "Value")).text = value
+    return element
+
+
+def _p(local: str, **attributes: str) -> etree._Element:
+    return etree.Element(_q(local), attributes, nsmap={"premis": ns.PREMIS, "xsi": ns.XSI})
+
+
+def _q(local: str) -> str:
+    return ns.qname(ns.PREMIS, local)
