@@ -4,7 +4,7 @@ Each code is stable forever: tests and users key on it, never on the message tex
 a severity, a message template (formatted with keyword arguments) and the rule it enforces,
 usually an RFC 8493 section. Prefixes: `BAG-` bag structure and tag files, `MAN-` manifests
 and fixity, `PAY-` payload files, `SER-` serialized (zip/tar) deposits, `NAME-` file names,
-`ING-` ingest decisions, `AUD-` fixity audits.
+`ING-` ingest decisions, `AUD-` fixity audits, `META-` descriptive metadata and the METS.
 """
 
 from __future__ import annotations
@@ -237,6 +237,26 @@ _AUDIT_CODES: list[FindingCode] = [
 ]
 
 register(*_AUDIT_CODES)
+
+
+# --- descriptive metadata and METS (preserve.metadata, preserve.ingest) ----------------------
+_METADATA_CODES: list[FindingCode] = [
+    FindingCode("META-W001", W, "{file}: column {column!r} names {tag!r}, which is not a "
+                "well-formed BCP 47 language tag; its values were kept without a language. "
+                "Write e.g. title[uz-Cyrl], title[fa-Arab]", "RFC 5646 section 2.1 (BCP 47)"),
+    FindingCode("META-W002", W, "{file}: column {column!r} is not a Dublin Core element, so "
+                "its values are not in the METS (the file is kept as received); use one of "
+                "{elements}, optionally with [language]", "DCMES 1.1; preserve descriptive CSV"),
+    FindingCode("META-W003", W, "{file} cannot be read as a UTF-8 CSV ({detail}); no "
+                "descriptive metadata was taken from it (it is kept as received). Save it as "
+                "UTF-8 CSV", "RFC 4180; preserve descriptive CSV"),
+    FindingCode("META-W004", W, "the METS of this version was not validated against the METS "
+                "1.12.1 and PREMIS 3.0 schemas because no schema directory is configured; set "
+                "schemas.dir (or PRESERVE_SCHEMAS), and schemas.required = true to refuse "
+                "ingests without it", "DESIGN.md Metadata: validated before commit"),
+]
+
+register(*_METADATA_CODES)
 
 
 def finding(code: str, path: str = "", **fields: object) -> Finding:

@@ -26,7 +26,8 @@ def ingest(
     home = app.home()
     options = IngestOptions(package_id=package_id, as_version_of=as_version_of,
                             workers=app.workers(), limits=app.limits(),
-                            schemas=app.schemas())
+                            schemas=app.schemas(),
+                            schemas_required=app.settings()["schemas.required"])
     with Catalog(app.catalog_url()) as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:

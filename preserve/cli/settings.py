@@ -40,6 +40,17 @@ def _text(value: Any) -> str:
     return value
 
 
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
 def _optional_path(value: Any) -> str:
     return _text(value)
 
@@ -62,7 +73,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("schemas.dir", "PRESERVE_SCHEMAS", "",
             _optional_path, "Directory holding the official METS/PREMIS XSDs and an OASIS "
             "`catalog.xml`; every METS written is validated against them. Empty: not validated "
-            "(a warning is logged)."),
+            "(a warning finding, META-W004, and the validation event says so)."),
+    Setting("schemas.required", "PRESERVE_SCHEMAS_REQUIRED", False,
+            _bool, "true: refuse to ingest (configuration error, exit 10) when no schema "
+            "directory is configured, instead of storing a METS that was not schema-validated."),
     Setting("ingest.workers", "PRESERVE_WORKERS", 0,
             lambda v: 0 if int(v) == 0 else _positive_int(v),
             "Threads that read and hash files in parallel. 0: the number of CPUs."),

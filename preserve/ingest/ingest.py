@@ -26,13 +26,16 @@ from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog, IngestRecord, StoredFile
 from preserve.checksums import Progress, REQUIRED_ALGORITHMS, MultiHasher
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
-from preserve.errors import DepositRejected, InvalidMetadata, PackageNotFound, PreserveError
+from preserve.errors import (
+    ConfigurationError, DepositRejected, InvalidMetadata, PackageNotFound, PreserveError,
+)
 from preserve.findings import finding, has_errors
 from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging
 from preserve.ingest.reading import read_payload
-from preserve.metadata import FileFormat, MetsFile, PremisEvent, SchemaSet, build_mets
+from preserve.metadata import DcValue, FileFormat, MetsFile, PremisEvent, SchemaSet, build_mets
+from preserve.metadata.descriptive import find_descriptive_csv, read_descriptive_csv
 from preserve.safeio import read_regular
 from preserve.model import (
     Event, EventOutcome, EventType, Finding, PayloadFile, Severity, software_agent, utc_now,
@@ -64,6 +67,7 @@ class IngestOptions:
     workers: int = 0
     limits: Limits = Limits()
     schemas: SchemaSet | None = None
+    schemas_required: bool = False  # no schemas: a ConfigurationError instead of META-W004
     identify_formats: bool = True
     clock: Callable[[], dt.datetime] = utc_now
 
@@ -149,6 +153,11 @@ class _Ingest:
 
     def run(self) -> IngestResult:
         opts = self.options
+        if opts.schemas is None and opts.schemas_required:
+            raise ConfigurationError(
+                detail="schemas.required is true but no schema directory is configured, so the "
+                "METS could not be validated; nothing was stored. Set schemas.dir (or "
+                "PRESERVE_SCHEMAS) to a folder with the official XSDs and catalog.xml")
         deposit = open_deposit(self.source, self.work / "deposit", opts.limits)
         self.findings.extend(deposit.findings)
         package_id, version_of = self._choose_package_id(deposit)
@@ -221,18 +230,25 @@ class _Ingest:
 
         formats = self._identify(read.files, staged)
         created = opts.clock()
-        events = self._events(package_id, builder.version, read.files, deposit, created, formats)
         entries: dict[str, dict[str, str]] = {}
         sizes: dict[str, int] = {}
         for f in read.files:
             entries["data/" + f.path] = dict(f.digests)
             sizes["data/" + f.path] = f.size
+        descriptive_path = find_descriptive_csv([tag.path for tag in deposit.tag_files])
+        descriptive: list[DcValue] = []
         for tag in deposit.tag_files:
             logical = "metadata/submission/" + tag.path
             data = read_regular(tag.source, opts.limits.max_tag_file_size)
             entries[logical], sizes[logical] = self._write(builder, logical, data), len(data)
+            if tag.path == descriptive_path:
+                descriptive, problems = read_descriptive_csv(data, tag.path)
+                self.findings.extend(problems)
         software = f"{SOFTWARE_NAME} {__version__}"
-        title = _title(deposit)
+        title = _title(deposit, descriptive)
+        if opts.schemas is None:
+            self.findings.append(finding("META-W004", "metadata/mets.xml"))
+        events = self._events(package_id, builder.version, read.files, deposit, created, formats)
         # The catalog gives its own ids to the events it appends; the METS names this
         # version's events by fresh UUIDs (earlier events keep the catalog's).
         earlier = self.catalog.events(package_id) if version_of else []
@@ -245,7 +261,7 @@ class _Ingest:
                             original_name=prefix + f.path, format=_file_format(formats.get(f.path)))
                    for f in read.files],
             bag_info=deposit.bag_info, software=software, label=title,
-            software_agent=SOFTWARE_AGENT, events=premis_events,
+            software_agent=SOFTWARE_AGENT, events=premis_events, descriptive=descriptive,
         )
         self._check_mets(mets)
         entries["metadata/mets.xml"], sizes["metadata/mets.xml"] = (
@@ -315,8 +331,7 @@ class _Ingest:
 
     def _check_mets(self, mets: bytes) -> None:
         schemas = self.options.schemas
-        if schemas is None:
-            log.warning("METS not schema-validated: no schema directory configured (schemas.dir)")
+        if schemas is None:  # META-W004 is already among the findings
             return
         problems = schemas.validate_mets(mets)
         if problems:
@@ -332,7 +347,11 @@ class _Ingest:
         events = [
             _event(EventType.VALIDATION,
                    EventOutcome.WARNING if warnings else EventOutcome.SUCCESS, created,
-                   detail=f"RFC 8493 validation of the {deposit.kind.value} deposit {self.source}",
+                   detail=f"RFC 8493 validation of the {deposit.kind.value} deposit {self.source}; "
+                          + ("METS schema validation skipped: no schemas configured"
+                             if self.options.schemas is None else
+                             "METS validated offline against the XSDs of "
+                             + ", ".join(sorted(self.options.schemas.loaded))),
                    outcome_detail=("warnings: " + ", ".join(warnings)) if warnings else "valid",
                    **common),
             _event(EventType.MESSAGE_DIGEST_CALCULATION, EventOutcome.SUCCESS, created,
@@ -379,8 +398,12 @@ def _puid(info: FormatInfo | None) -> str | None:
     return info.puid if info is not None else None
 
 
-def _title(deposit: Deposit) -> str | None:
-    for label in ("Title", "External-Description", "External-Identifier"):
+def _title(deposit: Deposit, descriptive: Sequence[DcValue] = ()) -> str | None:
+    titles = deposit.bag_info_values("Title") or [v.value for v in descriptive
+                                                  if v.element == "title"]
+    if titles:
+        return titles[0]
+    for label in ("External-Description", "External-Identifier"):
         values = deposit.bag_info_values(label)
         if values:
             return values[0]
