@@ -1,27 +1,51 @@
-"""`preserve show ID`: one package: identifiers, versions, files with digests, events."""
+"""`preserve show ID`: one package: identifiers, titles, versions, files, events; `--mets`."""
 
 from __future__ import annotations
+
+import sys
 
 import typer
 
 from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
+from preserve.ingest import stored_mets, stored_titles
 from preserve.names import escape_name
 
 
-def show(ctx: typer.Context, package_id: str = typer.Argument(..., metavar="ID")) -> None:
+def show(
+    ctx: typer.Context,
+    package_id: str = typer.Argument(..., metavar="ID"),
+    mets: bool = typer.Option(False, "--mets", help="Print the stored METS document of the "
+                              "version instead (as stored: UTF-8 XML)."),
+    version: int = typer.Option(None, "--version", min=1, metavar="N",
+                                help="With --mets: that version (default: the latest)."),
+) -> None:
     """Show one package."""
+    if version is not None and not mets:
+        raise typer.BadParameter("--version needs --mets", param_hint="--version")
     app = state(ctx)
-    app.home()
+    home = app.home()
+    if mets:
+        _number, document = stored_mets(home, package_id, version)
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+        return
     with Catalog(app.catalog_url()) as catalog:
         detail = catalog.get_package(package_id)
+    # Titles in every language come from the head version's METS dmdSec: the catalog keeps
+    # one title, the METS keeps them all with their xml:lang.
     document = render.jsonable(detail)
+    document["titles"] = [{"title": t, "lang": lang}
+                          for t, lang in stored_titles(home, package_id)]
 
     def text(d: dict) -> None:
         render.line(f"package {d['package_id']}")
         if d.get("title"):
             render.line(f"  title: {escape_name(d['title'])}")
+        for t in d["titles"]:
+            if t["title"] != d.get("title") or t["lang"]:
+                render.line(f"  title [{t['lang'] or '-'}]: {escape_name(t['title'])}")
         for identifier in d.get("external_identifiers", []):
             render.line(f"  external identifier: {escape_name(identifier)}")
         for v in d.get("versions", []):
@@ -29,8 +53,9 @@ def show(ctx: typer.Context, package_id: str = typer.Argument(..., metavar="ID")
                         f"{v['byte_count']} bytes  {escape_name(v['message'])}")
         render.line("  files:")
         for f in d.get("files", []):
+            puid = f"  {f['format']}" if f.get("format") else ""
             render.line(f"    v{f['version']} {escape_name(f['path'])}  {f['size']} bytes  "
-                        f"sha256:{f['sha256']}")
+                        f"sha256:{f['sha256']}{puid}")
         render.line("  events:")
         for e in d.get("events", []):
             render.line(f"    {e['time']}  {e['type']}  {e['outcome']}  {escape_name(e['detail'])}")

@@ -27,8 +27,11 @@ import io
 import re
 from collections.abc import Sequence
 
+from lxml import etree
+
 from preserve.findings import finding
 from preserve.metadata.mets import DC_ELEMENTS, DcValue
+from preserve.metadata.namespaces import DC, METS, XML, qname
 from preserve.model import Finding
 
 #: Tag-file paths (relative to the bag) read as descriptive metadata, in order of preference.
@@ -120,3 +123,12 @@ def _column(header: str, path: str, findings: list[Finding]) -> tuple[str, str] 
         findings.append(_finding("META-W001", path, column=header, tag=tag))
         return element, ""
     return element, canonical
+
+
+def mets_titles(document: bytes) -> list[tuple[str, str]]:
+    """(title, BCP 47 tag or "") of every `dc:title` in the dmdSecs of a METS document."""
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False,
+                             huge_tree=True)
+    root = etree.fromstring(document, parser)
+    titles = root.iterfind(f"{qname(METS, 'dmdSec')}//{qname(DC, 'title')}")
+    return [(t.text or "", t.get(qname(XML, "lang"), "")) for t in titles]

@@ -214,7 +214,8 @@ def _add_dublin_core(
     elements: list[tuple[str, str]] = [("identifier", package_id)]
     for bag_label, dc_name in _DC_FROM_BAG_INFO:
         values = _values(bag_info, bag_label)
-        if dc_name == "title" and not values and label is not None:
+        described = any(item.element == "title" for item in descriptive)
+        if dc_name == "title" and not values and label is not None and not described:
             values = [label]
         elements.extend((dc_name, value) for value in values)
     # bag-info values carry no language (RFC 8493 has none): no xml:lang is better than a guess.
@@ -243,7 +244,7 @@ def _add_amd_sec(root: etree._Element, package_id: str, files: Sequence[MetsFile
         _md(amd, "techMD", tech_id(ids[mets_file.path]), "PREMIS:OBJECT", obj)
     provenance: list[str] = []
     taken: set[str] = set()
-    for event in sorted(events, key=lambda e: (e.time, e.identifier)):
+    for event in sorted(events, key=lambda e: e.time):  # stable: ties keep the given order
         md_id = _unique(f"event-{_ncname_part(event.identifier)}", taken)
         _md(amd, "digiprovMD", md_id, "PREMIS:EVENT",
             premis.event_element(event, package_id, xml_safe))

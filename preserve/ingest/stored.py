@@ -1,0 +1,70 @@
+"""Reading back what ingest stored: the METS of a package version (DESIGN.md, "Storage").
+
+Storage is the truth for content, so the METS is read from the OCFL object itself, not from
+the catalog: the version's inventory `state` names the content of `metadata/mets.xml`, the
+`manifest` where that content lies (OCFL 1.1 sections 3.5.3, 3.5.3.1). The bytes are checked
+against the inventory's sha512 before they are handed out: a damaged METS is a fixity
+failure, never shown as if it were the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from preserve.errors import FixityError, PackageNotFound, PreserveError, StorageError
+from preserve.home import Home
+from preserve.metadata.descriptive import mets_titles
+from preserve.safeio import read_regular
+from preserve.storage import StorageRoot
+
+log = logging.getLogger(__name__)
+
+METS_PATH = "metadata/mets.xml"
+#: The largest METS read back (a 20,000-file package has a METS of about 40 MB).
+MAX_METS_BYTES = 2**31
+
+
+def stored_mets(home: Home, package_id: str, version: int | None = None) -> tuple[int, bytes]:
+    """(version number, METS bytes) of `version` of the package (default: the head)."""
+    storage = StorageRoot.open(home.ocfl)
+    if not storage.has_object(package_id):
+        raise PackageNotFound(package_id=package_id)
+    inventory = storage.read_inventory(package_id)
+    numbers = sorted(int(name[1:]) for name in inventory["versions"])
+    number = numbers[-1] if version is None else version
+    name = f"v{number}"
+    if name not in inventory["versions"]:
+        raise StorageError(detail=f"package {package_id} has no version {name}; it has "
+                           + ", ".join(f"v{n}" for n in numbers))
+    state = inventory["versions"][name]["state"]
+    digest = next((d for d, paths in state.items() if METS_PATH in paths), None)
+    if digest is None:
+        raise StorageError(detail=f"version {name} of package {package_id} has no {METS_PATH} "
+                           "(it was stored before preserve wrote METS)")
+    content_path = inventory["manifest"][digest][0]
+    path = storage.object_path(package_id) / content_path
+    try:
+        data = read_regular(path, MAX_METS_BYTES)
+    except OSError as exc:
+        raise StorageError(detail=f"cannot read {path}: {exc}; audit the package") from exc
+    if inventory.get("digestAlgorithm") == "sha512" and hashlib.sha512(data).hexdigest() != digest:
+        raise FixityError(detail=f"{path} does not match its sha512 in the inventory; run "
+                          f"`preserve audit` and restore package {package_id} from a good copy")
+    log.debug("read %s of %s %s (%d bytes)", METS_PATH, package_id, name, len(data))
+    return number, data
+
+
+def stored_titles(home: Home, package_id: str) -> list[tuple[str, str]]:
+    """(title, BCP 47 tag or "") of every title in the head version's METS, in its order.
+
+    The catalog keeps one title; the METS keeps all of them with their `xml:lang`. A METS
+    that cannot be read gives [] (and a warning): showing a package must not depend on it,
+    and the audit is what reports damage.
+    """
+    try:
+        _number, document = stored_mets(home, package_id)
+        return mets_titles(document)
+    except (PreserveError, ValueError) as exc:  # lxml's XMLSyntaxError is a ValueError
+        log.warning("titles of %s not read from its METS: %s", package_id, exc)
+        return []
