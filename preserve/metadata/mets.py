@@ -1,18 +1,25 @@
 """The METS document of one package version (METS 1.12.1; DESIGN.md, "Metadata").
 
 `build_mets` is a pure function of its arguments: no clock, no random identifiers, no I/O, so
-the same inputs give the same bytes (STYLE.md, "XML builders are pure functions"). It writes
-the minimal document every version gets:
+the same inputs give the same bytes (STYLE.md, "XML builders are pure functions"). It writes:
 
 * `metsHdr` (METS 1.12.1 schema, `metsHdr`): CREATEDATE in UTC, the software agent
-  (ROLE=CREATOR, TYPE=OTHER, OTHERTYPE=SOFTWARE) and the OCFL version as `altRecordID`;
+  (ROLE=CREATOR, TYPE=OTHER, OTHERTYPE=SOFTWARE), the depositing organisation (bag-info
+  `Source-Organization`; ROLE=OTHER, OTHERROLE=SUBMITTER, as E-ARK CSIP spells it) and the
+  OCFL version as `altRecordID`;
 * one `dmdSec` holding simple Dublin Core (`mdWrap MDTYPE="DC"`), built from bag-info.txt
-  (RFC 8493 section 2.2.2 reserved labels); values keep their text exactly;
+  (RFC 8493 section 2.2.2 reserved labels; no `xml:lang`: bag-info has no language) and then
+  the deposit's descriptive values (`DcValue`, each with its BCP 47 `xml:lang`); values keep
+  their text exactly;
+* one `amdSec` (PREMIS 3.0, built by `preserve.metadata.premis`): a `techMD` with one PREMIS
+  `file` object per payload file, then a `digiprovMD` per event and per agent;
 * `fileSec` with one `fileGrp USE="payload"`: one `file` per payload file with SIZE, the
-  SHA-512 CHECKSUM and one `FLocat` whose `xlink:href` is the logical path percent-encoded as
-  a relative URI reference (RFC 3986 section 4.2);
-* a physical `structMap` mirroring the folders: a `div TYPE="Directory"` per folder and a
-  `div TYPE="Item"` per file holding its one `fptr`, LABELs in the names' original script.
+  SHA-512 CHECKSUM, MIMETYPE (from PRONOM, when identified), ADMID (its techMD) and one
+  `FLocat` whose `xlink:href` is the logical path percent-encoded as a relative URI reference
+  (RFC 3986 section 4.2);
+* a physical `structMap` mirroring the folders: a `div TYPE="Version"` (ADMID: every
+  digiprovMD), a `div TYPE="Directory"` per folder and a `div TYPE="Item"` per file holding
+  its one `fptr`, LABELs in the names' original script.
 
 Characters XML 1.0 cannot carry (section 2.2 `Char`: C0 controls other than tab, LF, CR; lone
 surrogates; U+FFFE/U+FFFF) can occur in deposited file names. They never reach the XML raw:
