@@ -50,6 +50,8 @@ from preserve.model import Agent, AgentType
 PAYLOAD_USE = "payload"
 DMD_ID = "dmd-dc"
 AMD_ID = "amd"
+ENTITY_ID = "tech-package"
+REPRESENTATION_ID = "tech-version"
 _FILE_ID_PREFIX = "file-"
 _FILE_ID_HEX = 16
 
@@ -175,7 +177,8 @@ def build_mets(
     _add_header(root, created, software, version, organisations)
     _add_dublin_core(root, package_id, bag_info, label, descriptive)
     agent = software_agent or Agent(software, software, AgentType.SOFTWARE)
-    provenance = _add_amd_sec(root, package_id, ordered, ids, events,
+    provenance = _add_amd_sec(root, package_id, version,
+                              _values(bag_info, "external-identifier"), ordered, ids, events,
                               _agents(agent, events, bag_info))
     _add_file_sec(root, ordered, ids)
     struct_map = etree.SubElement(root, _m("structMap"), TYPE="physical")
@@ -237,11 +240,21 @@ def _add_dublin_core(
             element.set(ns.qname(ns.XML, "lang"), item.lang)
 
 
-def _add_amd_sec(root: etree._Element, package_id: str, files: Sequence[MetsFile],
+def _add_amd_sec(root: etree._Element, package_id: str, version: int,
+                 external_ids: Sequence[str], files: Sequence[MetsFile],
                  ids: dict[str, str], events: Sequence[PremisEvent],
                  agents: Sequence[tuple[Agent, str]]) -> list[str]:
-    """techMD per file, digiprovMD per event and agent; returns the digiprovMD IDs."""
+    """techMD for the package, its version and each file, digiprovMD per event and agent.
+
+    Returns the IDs the version's structMap div points at (package objects, provenance).
+    """
     amd = etree.SubElement(root, _m("amdSec"), ID=AMD_ID)
+    entity, representation = premis.package_objects(
+        package_id=package_id, version=version, external_ids=external_ids,
+        file_paths=[f.path for f in files], event_ids=[e.identifier for e in events],
+        text=xml_safe)
+    _md(amd, "techMD", ENTITY_ID, "PREMIS:OBJECT", entity)
+    _md(amd, "techMD", REPRESENTATION_ID, "PREMIS:OBJECT", representation)
     for mets_file in files:
         obj = premis.file_object(
             path=mets_file.path, original_name=mets_file.original_name or mets_file.path,
@@ -249,8 +262,8 @@ def _add_amd_sec(root: etree._Element, package_id: str, files: Sequence[MetsFile
             digests=(("sha256", mets_file.sha256), ("sha512", mets_file.sha512)),
             file_format=mets_file.format, text=xml_safe)
         _md(amd, "techMD", tech_id(ids[mets_file.path]), "PREMIS:OBJECT", obj)
-    provenance: list[str] = []
-    taken: set[str] = set()
+    provenance: list[str] = [ENTITY_ID, REPRESENTATION_ID]
+    taken: set[str] = set(provenance)
     for event in sorted(events, key=lambda e: e.time):  # stable: ties keep the given order
         md_id = _unique(f"event-{_ncname_part(event.identifier)}", taken)
         _md(amd, "digiprovMD", md_id, "PREMIS:EVENT",

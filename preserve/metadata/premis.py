@@ -1,7 +1,8 @@
 """PREMIS 3.0 objects, events and agents for the METS amdSec (PREMIS Data Dictionary 3.0).
 
 Pure builders of lxml elements from plain values; `preserve.metadata.mets` places them in
-`techMD` (one `premis:object xsi:type="premis:file"` per file) and `digiprovMD` (one
+`techMD` (one `premis:object xsi:type="premis:file"` per file, one `intellectualEntity` for the package and
+one `representation` for the version, with their structural relationships) and `digiprovMD` (one
 `premis:event` per event, one `premis:agent` per agent) sections, each `mdWrap MDTYPE="PREMIS:…"`.
 
 Vocabulary: event types and outcomes are the LoC PREMIS vocabularies as `EventType` and
@@ -31,6 +32,7 @@ _PREMIS_DIGEST = {"sha256": "SHA-256", "sha512": "SHA-512", "md5": "MD5", "sha1"
 #: Identifier types of preserve's own identifiers (PREMIS lets the repository name them).
 PATH_ID_TYPE = "preserve logical path"
 PACKAGE_ID_TYPE = "preserve package"
+VERSION_ID_TYPE = "preserve package version"
 EVENT_ID_TYPE = "UUID"
 AGENT_ID_TYPE = "preserve agent"
 
@@ -86,6 +88,34 @@ def file_object(*, path: str, original_name: str, size: int, digests: Sequence[t
     _format(characteristics, file_format or FileFormat(None, note="not identified"), text)
     etree.SubElement(obj, _q("originalName")).text = text(original_name)
     return obj
+
+
+def package_objects(*, package_id: str, version: int, external_ids: Sequence[str],
+                    file_paths: Sequence[str], event_ids: Sequence[str],
+                    text: TextCleaner) -> tuple[etree._Element, etree._Element]:
+    """The `intellectualEntity` (the package) and the `representation` (this version).
+
+    The entity is represented by the version, which includes every file (PREMIS 3.0
+    relationshipType/SubType "structural": "is represented by", "represents", "includes");
+    the entity links every event carried in the document.
+    """
+    representation_id = f"{package_id}/v{version}"
+    entity = _p("object", version=PREMIS_VERSION)
+    entity.set(ns.qname(ns.XSI, "type"), "premis:intellectualEntity")
+    _identifier(entity, "objectIdentifier", PACKAGE_ID_TYPE, text(package_id))
+    for external in external_ids:
+        _identifier(entity, "objectIdentifier", "External-Identifier", text(external))
+    _relationship(entity, "is represented by", [(VERSION_ID_TYPE, text(representation_id))])
+    for event_id in event_ids:
+        _identifier(entity, "linkingEventIdentifier", EVENT_ID_TYPE, event_id)
+    representation = _p("object", version=PREMIS_VERSION)
+    representation.set(ns.qname(ns.XSI, "type"), "premis:representation")
+    _identifier(representation, "objectIdentifier", VERSION_ID_TYPE, text(representation_id))
+    _relationship(representation, "represents", [(PACKAGE_ID_TYPE, text(package_id))])
+    if file_paths:
+        _relationship(representation, "includes",
+                      [(PATH_ID_TYPE, text(path)) for path in file_paths])
+    return entity, representation
 
 
 def event_element(event: PremisEvent, package_id: str, text: TextCleaner) -> etree._Element:
@@ -152,6 +182,15 @@ def _format(parent: etree._Element, file_format: FileFormat, text: TextCleaner) 
         etree.SubElement(registry, _q("formatRegistryRole")).text = "specification"
     if file_format.note:
         etree.SubElement(element, _q("formatNote")).text = text(file_format.note)
+
+
+def _relationship(parent: etree._Element, sub_type: str,
+                  related: Sequence[tuple[str, str]]) -> None:
+    element = etree.SubElement(parent, _q("relationship"))
+    etree.SubElement(element, _q("relationshipType")).text = "structural"
+    etree.SubElement(element, _q("relationshipSubType")).text = sub_type
+    for id_type, value in related:
+        _identifier(element, "relatedObjectIdentifier", id_type, value)
 
 
 def _identifier(parent: etree._Element, name: str, id_type: str, value: str) -> etree._Element:

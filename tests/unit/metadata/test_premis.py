@@ -100,7 +100,8 @@ def test_embedded_premis_is_validated_strictly_and_separately(schemas: SchemaSet
     premis_schema = etree.XMLSchema(etree.parse(str(schema_dir / "premis-v3-0.xsd")))
     root = etree.fromstring(document)
     embedded = root.xpath("//mets:xmlData/premis:*", namespaces=NS)
-    assert len(embedded) == len(MULTILINGUAL_PATHS) + 4 + 3  # objects, events, agents
+    # file objects, entity and representation, events, agents
+    assert len(embedded) == len(MULTILINGUAL_PATHS) + 2 + 4 + 3
     for element in embedded:  # each one on its own against premis-v3-0.xsd alone
         premis_schema.assertValid(etree.ElementTree(etree.fromstring(etree.tostring(element))))
     for broken, expected in [
@@ -167,7 +168,27 @@ def test_header_agents_and_premis_agents():
                      "ingestion", "fixity check"]
     top = root.find("mets:structMap/mets:div", NS)
     digiprov = root.xpath("//mets:digiprovMD/@ID", namespaces=NS)
-    assert top.get("ADMID").split() == digiprov
+    assert top.get("ADMID").split() == ["tech-package", "tech-version", *digiprov]
+
+
+def test_package_and_version_objects_with_structural_relationships():
+    root = etree.fromstring(multilingual())
+
+    def one(kind: str) -> etree._Element:
+        found, = root.xpath(f"//premis:object[@xsi:type='premis:{kind}']",
+                            namespaces={**NS, "xsi": "http://www.w3.org/2001/XMLSchema-instance"})
+        return found
+
+    entity, representation = one("intellectualEntity"), one("representation")
+    assert entity.xpath("premis:objectIdentifier/premis:objectIdentifierValue/text()",
+                        namespaces=NS) == ["pkg-0001", "УзМК-қўлёзма-17", "ark:/12345/қолжазба"]
+    assert entity.xpath(".//premis:relatedObjectIdentifierValue/text()",
+                        namespaces=NS) == ["pkg-0001/v1"]
+    assert len(entity.findall("premis:linkingEventIdentifier", NS)) == 4
+    includes = representation.xpath(
+        "premis:relationship[premis:relationshipSubType='includes']"
+        "//premis:relatedObjectIdentifierValue/text()", namespaces=NS)
+    assert sorted(includes) == sorted(MULTILINGUAL_PATHS)
 
 
 def test_descriptive_values_keep_their_language_bag_info_values_have_none():
