@@ -254,6 +254,9 @@ _METADATA_CODES: list[FindingCode] = [
                 "1.12.1 and PREMIS 3.0 schemas because no schema directory is configured; set "
                 "schemas.dir (or PRESERVE_SCHEMAS), and schemas.required = true to refuse "
                 "ingests without it", "DESIGN.md Metadata: validated before commit"),
+    FindingCode("META-W005", W, "{file} was not used as descriptive metadata: {why}; it is "
+                "kept as received. Supply plain UTF-8 Dublin Core or MODS 3 XML",
+                "DESIGN.md: deposits are untrusted input; METS 1.12.1 dmdSec"),
 ]
 
 register(*_METADATA_CODES)

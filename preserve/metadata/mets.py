@@ -49,6 +49,7 @@ from preserve.model import Agent, AgentType
 #: File group and structMap vocabulary of preserve's METS profile.
 PAYLOAD_USE = "payload"
 DMD_ID = "dmd-dc"
+MODS_DMD_ID = "dmd-mods"
 AMD_ID = "amd"
 ENTITY_ID = "tech-package"
 REPRESENTATION_ID = "tech-version"
@@ -143,6 +144,7 @@ def build_mets(
     software_agent: Agent | None = None,
     events: Sequence[PremisEvent] = (),
     descriptive: Sequence[DcValue] = (),
+    mods: bytes | None = None,
 ) -> bytes:
     """The METS document (UTF-8, XML declaration, pretty-printed) of one package version.
 
@@ -150,7 +152,8 @@ def build_mets(
     so far); `software_agent` is the repository software (default: an agent named
     `software`); the depositing organisation (`Source-Organization`) and the person
     (`Contact-Name`) become PREMIS agents from `bag_info`. `descriptive` values are added
-    to the Dublin Core after those taken from bag-info, each with its `xml:lang`.
+    to the Dublin Core after those taken from bag-info, each with its `xml:lang`. `mods` is
+    a MODS document (already checked by `preserve.metadata.supplied`) for a second dmdSec.
 
     Raises ValueError for inputs no caller should produce: a naive `created`, a version < 1,
     duplicate or malformed paths, a path that is both a file and a folder, a bad digest.
@@ -176,13 +179,19 @@ def build_mets(
     organisations = _values(bag_info, "source-organization")
     _add_header(root, created, software, version, organisations)
     _add_dublin_core(root, package_id, bag_info, label, descriptive)
+    if mods is not None:
+        dmd = etree.SubElement(root, _m("dmdSec"), ID=MODS_DMD_ID)
+        wrap = etree.SubElement(dmd, _m("mdWrap"), MDTYPE="MODS")
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        etree.SubElement(wrap, _m("xmlData")).append(etree.fromstring(mods, parser))
     agent = software_agent or Agent(software, software, AgentType.SOFTWARE)
     provenance = _add_amd_sec(root, package_id, version,
                               _values(bag_info, "external-identifier"), ordered, ids, events,
                               _agents(agent, events, bag_info))
     _add_file_sec(root, ordered, ids)
     struct_map = etree.SubElement(root, _m("structMap"), TYPE="physical")
-    top = etree.SubElement(struct_map, _m("div"), TYPE="Version", DMDID=DMD_ID)
+    top = etree.SubElement(struct_map, _m("div"), TYPE="Version",
+                           DMDID=DMD_ID if mods is None else f"{DMD_ID} {MODS_DMD_ID}")
     if provenance:
         top.set("ADMID", " ".join(provenance))
     top.set("LABEL", xml_safe(mets_label if mets_label is not None else package_id))

@@ -21,6 +21,8 @@ XSD = "http://www.w3.org/2001/XMLSchema"
 DC = "http://purl.org/dc/elements/1.1/"
 PREMIS = "http://www.loc.gov/premis/v3"
 XML = "http://www.w3.org/XML/1998/namespace"
+MODS = "http://www.loc.gov/mods/v3"
+OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 OASIS_CATALOG = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
 
 #: Prefixes used when writing; the METS namespace is written with the `mets:` prefix (not as
@@ -37,6 +39,7 @@ METS_VERSION = "1.12.1"
 METS_SCHEMA_URL = "http://www.loc.gov/standards/mets/version1121/mets.xsd"
 DC_SCHEMA_URL = "http://dublincore.org/schemas/xmls/qdc/2008/02/11/dc.xsd"
 PREMIS_SCHEMA_URL = "http://www.loc.gov/standards/premis/v3/premis-v3-0.xsd"
+MODS_SCHEMA_URL = "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd"
 
 #: Other URLs under which the METS 1.12.1 schema is published; a catalog may map any of them.
 METS_SCHEMA_ALIASES: tuple[str, ...] = (
@@ -65,6 +68,7 @@ VALIDATION_SCHEMAS: tuple[SchemaRef, ...] = (
     SchemaRef(METS, METS_SCHEMA_URL, required=True),
     SchemaRef(DC, DC_SCHEMA_URL, required=False),
     SchemaRef(PREMIS, PREMIS_SCHEMA_URL, required=False),
+    SchemaRef(MODS, MODS_SCHEMA_URL, required=False),
 )
 
 #: `xsi:schemaLocation` of every METS document preserve writes.

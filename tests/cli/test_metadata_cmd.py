@@ -29,7 +29,8 @@ def png() -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
 
 
-def bag_with_descriptive_csv(root: Path, files: dict[str, bytes], csv_text: str = CSV) -> Path:
+def bag_with_descriptive_csv(root: Path, files: dict[str, bytes], csv_text: str = CSV,
+                             extra: dict[str, bytes] | None = None) -> Path:
     bag = write_bag(root, files, bag_info=[("Source-Organization", "Milliy kutubxona"),
                                            ("Contact-Name", "Dilnoza Karimova")],
                     tag_manifests=False)
@@ -37,6 +38,9 @@ def bag_with_descriptive_csv(root: Path, files: dict[str, bytes], csv_text: str 
     (bag / "metadata" / "descriptive.csv").write_text(csv_text, encoding="utf-8")
     tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt",
             "metadata/descriptive.csv"]
+    for name, data in (extra or {}).items():
+        (bag / name).write_bytes(data)
+        tags.append(name)
     for algorithm in ("sha256", "sha512"):
         (bag / f"tagmanifest-{algorithm}.txt").write_text("".join(
             f"{hashlib.new(algorithm, (bag / t).read_bytes()).hexdigest()}  {t}\n" for t in tags),
@@ -122,3 +126,23 @@ def test_bad_language_tags_are_warnings_and_no_schemas_is_a_warning_or_an_error(
     refused = cli("--repo", home, "ingest", other)
     assert refused.code == 10
     assert "schemas.required" in refused.err
+
+
+MODS_DOC = ('<mods xmlns="http://www.loc.gov/mods/v3" version="3.8"><titleInfo lang="uzb" '
+            'script="Cyrl"><title>Бобурнома</title></titleInfo></mods>').encode()
+
+
+def test_supplied_mods_is_embedded_and_invalid_mods_is_a_warning(cli, repo, tmp_path):
+    good = bag_with_descriptive_csv(tmp_path / "good", {"a.txt": b"a\n"},
+                                    extra={"metadata/mods.xml": MODS_DOC})
+    assert cli("--repo", repo, "ingest", "--id", "with-mods", good).code == 0
+    root = etree.fromstring(cli("--repo", repo, "show", "with-mods", "--mets").out.encode())
+    assert root.find("mets:dmdSec[@ID='dmd-mods']", NS) is not None
+
+    bad = bag_with_descriptive_csv(tmp_path / "bad", {"b.txt": b"b\n"}, extra={
+        "metadata/mods.xml": MODS_DOC.replace(b"titleInfo", b"titelInfo")})
+    result = cli("--repo", repo, "--json", "ingest", "--id", "bad-mods", bad)
+    assert result.code == 1
+    assert [f["code"] for f in result.json()["findings"]] == ["META-W005"]
+    root = etree.fromstring(cli("--repo", repo, "show", "bad-mods", "--mets").out.encode())
+    assert root.find("mets:dmdSec[@ID='dmd-mods']", NS) is None
