@@ -86,7 +86,7 @@ class FormatIdentifier:
         names = [os.fspath(p) for p in paths]
         try:
             result = self._scanner.identify_many(names, workers=min(self.workers, 1024))
-        except OSError as exc:  # pygfried.GoError: the whole batch failed (should not happen)
+        except (OSError, ValueError) as exc:  # GoError, or a name Go cannot take (not UTF-8)
             log.warning("format identification failed: %s", exc)
             broken = FormatInfo(None, "", "", "", "", f"identification failed: {exc}")
             return {Path(p): broken for p in paths}
