@@ -106,6 +106,9 @@ class Event:
     version: int | None = None
     deposit_id: int | None = None
     object_paths: tuple[str, ...] = field(default_factory=tuple)
+    # The PREMIS eventIdentifier (a UUID). Set it when the event is also written elsewhere
+    # (the METS of a version) so both name it alike; the catalog assigns one otherwise.
+    identifier: str | None = None
 
 
 def software_agent() -> Agent:

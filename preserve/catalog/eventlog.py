@@ -47,7 +47,7 @@ def append(session: Session, events: Sequence[Event]) -> list[EventView]:
         agent = agents.get(event.agent.identifier) or _agent(session, event.agent)
         agents[agent.identifier] = agent
         record = EventRecord(
-            identifier=str(uuid.uuid4()),
+            identifier=event.identifier or str(uuid.uuid4()),
             type=EventType(event.type).value,
             time=_utc(event.time),
             outcome=EventOutcome(event.outcome).value,

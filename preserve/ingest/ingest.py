@@ -139,6 +139,9 @@ def _record_rejection(catalog: Catalog, deposit_id: int, findings: Sequence[Find
 
 
 def _event(type_: EventType, outcome: EventOutcome, when: dt.datetime, **fields) -> Event:
+    """An event by this software, with its PREMIS identifier fixed now: the METS of the version
+    and the catalog row carry the same one."""
+    fields.setdefault("identifier", str(uuid.uuid4()))
     return Event(type=type_, outcome=outcome, time=when, agent=SOFTWARE_AGENT, **fields)
 
 
@@ -264,7 +267,7 @@ class _Ingest:
         # version's events by fresh UUIDs (earlier events keep the catalog's).
         earlier = self.catalog.events(package_id) if version_of else []
         premis_events = [_premis_event(e.identifier, e) for e in earlier] + [
-            _premis_event(str(uuid.uuid4()), e) for e in events]
+            _premis_event(e.identifier, e) for e in events]
         prefix = "" if deposit.kind is DepositKind.FOLDER else "data/"
         mets = build_mets(
             package_id=package_id, version=builder.version, created=created,

@@ -146,3 +146,15 @@ def test_supplied_mods_is_embedded_and_invalid_mods_is_a_warning(cli, repo, tmp_
     assert [f["code"] for f in result.json()["findings"]] == ["META-W005"]
     root = etree.fromstring(cli("--repo", repo, "show", "bad-mods", "--mets").out.encode())
     assert root.find("mets:dmdSec[@ID='dmd-mods']", NS) is None
+
+
+def test_mets_event_identifiers_are_the_catalog_event_identifiers(cli, repo, tmp_path):
+    first = bag_with_descriptive_csv(tmp_path / "one", {"a.txt": b"first\n"})
+    assert cli("--repo", repo, "ingest", "--id", "ids", first).code == 0
+    second = bag_with_descriptive_csv(tmp_path / "two", {"a.txt": b"second\n"})
+    assert cli("--repo", repo, "ingest", "--as-version-of", "ids", second).code == 0
+    catalog_ids = [e["identifier"] for e in cli("--repo", repo, "--json", "log", "ids").json()["events"]]
+    root = etree.fromstring(cli("--repo", repo, "show", "ids", "--mets").out.encode())
+    mets_ids = root.xpath("//premis:event/premis:eventIdentifier/premis:eventIdentifierValue/text()",
+                          namespaces=NS)
+    assert len(catalog_ids) == 8 and mets_ids == catalog_ids
