@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from types import TracebackType
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -234,21 +234,21 @@ class Catalog:
                 )
             )
             session.flush()
-            files = [
-                FileRecord(
-                    package_id=ingest.package_id, version=ingest.version, path=f.path,
-                    size=f.size, sha256=f.sha256, sha512=f.sha512, format=f.format,
-                    content_path=f.content_path,
+            # Bulk INSERT ... RETURNING (one statement per batch, not one ORM object per
+            # file): 20,000 files take a fraction of a second instead of seconds.
+            if ingest.files:
+                file_ids = session.scalars(
+                    insert(FileRecord).returning(FileRecord.id, sort_by_parameter_order=True),
+                    [dict(package_id=ingest.package_id, version=ingest.version, path=f.path,
+                          size=f.size, sha256=f.sha256, sha512=f.sha512, format=f.format,
+                          content_path=f.content_path) for f in ingest.files],
+                ).all()
+                session.execute(
+                    insert(CopyRecord),
+                    [dict(file_id=file_id, location_id=location.id,
+                          content_path=f.content_path, status="ok")
+                     for file_id, f in zip(file_ids, ingest.files, strict=True)],
                 )
-                for f in ingest.files
-            ]
-            session.add_all(files)
-            session.flush()
-            session.add_all(
-                CopyRecord(file_id=record.id, location_id=location.id,
-                           content_path=record.content_path, status="ok")
-                for record in files
-            )
             eventlog.append(session, events)
             _finish(deposit, "accepted", ingest.findings, ingest.created,
                     ingest.package_id, ingest.version)
