@@ -25,6 +25,7 @@ from preserve.cli.ingest_cmd import ingest
 from preserve.cli.init_cmd import init
 from preserve.cli.list_cmd import list_packages
 from preserve.cli.log_cmd import log_app
+from preserve.cli.schemas_cmd import schemas_app
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
 from preserve.errors import ExitCode, PreserveError
@@ -71,6 +72,7 @@ app.command("list")(list_packages)
 app.command("show")(show)
 app.add_typer(log_app, name="log")
 app.add_typer(db_app, name="db")
+app.add_typer(schemas_app, name="schemas")
 app.command("audit")(audit)
 
 

@@ -19,6 +19,8 @@ from preserve.cli import settings as settings_mod
 from preserve.deposit import Limits
 from preserve.home import Home, open_home
 from preserve.metadata import SchemaSet, find_schemas
+from preserve.metadata.fetch import default_cache_dir
+from preserve.metadata.schemas import CATALOG_FILENAME
 
 DEFAULT_REPO = Path("storage")
 
@@ -57,7 +59,11 @@ class AppState:
 
     def schemas(self) -> SchemaSet | None:
         configured = self.settings()["schemas.dir"]
-        return find_schemas(Path(configured) if configured else None)
+        if configured:
+            return find_schemas(Path(configured))
+        # Nothing configured: the cache `preserve schemas fetch` fills, if it was filled.
+        cache = default_cache_dir(os.environ)
+        return find_schemas(cache if (cache / CATALOG_FILENAME).is_file() else None)
 
 
 def state(ctx: typer.Context) -> AppState:
