@@ -30,9 +30,11 @@ class Result:
 
 
 @pytest.fixture
-def cli(capsys, monkeypatch):
+def cli(capsys, monkeypatch, tmp_path_factory):
     """Run `preserve ARGS` in-process; return exit code, stdout, stderr."""
     monkeypatch.delenv("PRESERVE_REPO", raising=False)
+    # A schema cache filled by `preserve schemas fetch` on this machine must not leak in.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
 
     def invoke(*args: str | Path) -> Result:
         capsys.readouterr()
