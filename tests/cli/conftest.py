@@ -51,8 +51,11 @@ def repo(tmp_path, cli) -> Path:
     home = tmp_path / "repo"
     args = ["--repo", home, "init"]
     schemas = schemas_dir()
-    if schemas:
-        args += ["--schemas-dir", schemas]
+    if schemas is None:
+        # Without the XSDs every ingest ends with warning META-W004 (exit 1), which is not what
+        # these tests are about. CI has them (../shared/schemas) and fails on any skip.
+        pytest.skip("official XSDs not found: set PRESERVE_SCHEMAS (../shared/schemas on dev/CI)")
+    args += ["--schemas-dir", schemas]
     result = cli(*args)
     assert result.code == 0, result.err
     return home
