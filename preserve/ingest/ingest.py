@@ -263,11 +263,10 @@ class _Ingest:
         if opts.schemas is None:
             self.findings.append(finding("META-W004", "metadata/mets.xml"))
         events = self._events(package_id, builder.version, read.files, deposit, created, formats)
-        # The catalog gives its own ids to the events it appends; the METS names this
-        # version's events by fresh UUIDs (earlier events keep the catalog's).
+        # Every event of the package so far, then this version's: each carries the PREMIS
+        # identifier the catalog stores too (see _event).
         earlier = self.catalog.events(package_id) if version_of else []
-        premis_events = [_premis_event(e.identifier, e) for e in earlier] + [
-            _premis_event(e.identifier, e) for e in events]
+        premis_events = [_premis_event(e) for e in [*earlier, *events]]
         prefix = "" if deposit.kind is DepositKind.FOLDER else "data/"
         mets = build_mets(
             package_id=package_id, version=builder.version, created=created,
@@ -412,8 +411,8 @@ class _Ingest:
         return events
 
 
-def _premis_event(identifier: str, event) -> PremisEvent:  # Event or catalog EventView
-    return PremisEvent(identifier=identifier, type=event.type.value, time=event.time,
+def _premis_event(event) -> PremisEvent:  # Event or catalog EventView
+    return PremisEvent(identifier=event.identifier, type=event.type.value, time=event.time,
                        outcome=event.outcome.value, agent=event.agent, detail=event.detail,
                        outcome_detail=event.outcome_detail, version=event.version,
                        object_paths=tuple(event.object_paths))
