@@ -65,6 +65,8 @@ class EventType(str, Enum):
     TRANSFER = "transfer"
     DEACCESSION = "deaccession"
     METADATA_MODIFICATION = "metadata modification"
+    DELETION = "deletion"
+    QUARANTINE = "quarantine"
 
 
 class EventOutcome(str, Enum):
@@ -89,15 +91,15 @@ class Agent:
 
     identifier: str  # e.g. "preserve/0.1.0", an organisation name, a person
     name: str
-    type: AgentType
+    type: AgentType | str  # free text only for agents imported from another archive
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """A PREMIS event to be appended to the log (the catalog assigns id and hash chain)."""
 
-    type: EventType
-    outcome: EventOutcome
+    type: EventType | str  # free text only for events imported from another archive
+    outcome: EventOutcome | str
     time: dt.datetime  # timezone-aware UTC
     agent: Agent
     detail: str = ""
@@ -109,6 +111,32 @@ class Event:
     # The PREMIS eventIdentifier (a UUID). Set it when the event is also written elsewhere
     # (the METS of a version) so both name it alike; the catalog assigns one otherwise.
     identifier: str | None = None
+    # Set only for events recorded by another archive and imported with a package (see
+    # `ImportedFrom`): our log keeps them with their original date, agent and identifier.
+    imported: ImportedFrom | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFrom:
+    """Where an imported event comes from: the archive that recorded it and its identifier.
+
+    `identifier_type`/`identifier` are that archive's PREMIS eventIdentifierType and
+    eventIdentifierValue (PREMIS 3.0, 2.1.1), kept verbatim so every later export names the
+    event as its first archive did.
+    """
+
+    origin: str
+    identifier_type: str
+    identifier: str
+
+
+def vocabulary_value(value: str) -> str:
+    """The plain string of a vocabulary term: an enum member's value, or free text as is.
+
+    Our own events use the enums; events imported from another archive may use terms outside
+    them (PREMIS recommends, does not require, the LoC vocabularies), kept as given.
+    """
+    return value.value if isinstance(value, Enum) else value
 
 
 def software_agent() -> Agent:

@@ -8,7 +8,9 @@ chain alone; exports and backups of the last hash cover that.
 
 The serialisation is fixed forever (`CHAIN_FORMAT` names it): JSON with sorted keys, no
 whitespace, UTF-8 without escaping, an explicit list of fields, times as ISO-8601 UTC with
-microseconds and a `Z`. The row's integer id is not hashed: the order of the chain is the
+microseconds and a `Z`. Events imported from another archive (migration 0002) add three
+keys, `origin`, `source_identifier_type` and `source_identifier`; rows without them hash
+exactly as before, so logs written before 0002 still verify. The row's integer id is not hashed: the order of the chain is the
 order of ids, and the `prev_hash` links already pin it. The agent is hashed by its stable
 identifier, not by its database id.
 
@@ -34,6 +36,8 @@ HASHED_FIELDS: tuple[str, ...] = (
     "identifier", "type", "time", "outcome", "detail", "outcome_detail", "agent",
     "package_id", "version", "deposit_id", "object_paths", "prev_hash",
 )
+#: Hashed too, for imported events only (absent keys for our own events).
+IMPORTED_FIELDS: tuple[str, ...] = ("origin", "source_identifier_type", "source_identifier")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,9 @@ class ChainLink:
     deposit_id: int | None
     object_paths: Sequence[str]
     prev_hash: str
+    origin: str | None = None
+    source_identifier_type: str | None = None
+    source_identifier: str | None = None
 
 
 def format_time(value: dt.datetime) -> str:
@@ -78,6 +85,10 @@ def canonical_bytes(link: ChainLink) -> bytes:
         "object_paths": list(link.object_paths),
         "prev_hash": link.prev_hash,
     }
+    if link.origin is not None:
+        document["origin"] = link.origin
+        document["source_identifier_type"] = link.source_identifier_type
+        document["source_identifier"] = link.source_identifier
     return json.dumps(
         document, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     ).encode("utf-8")

@@ -34,7 +34,7 @@ from preserve.errors import CatalogError
 log = logging.getLogger(__name__)
 
 #: The revision this preserve's models match; `Catalog` refuses any other.
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0002_event_origin"
 
 #: Milliseconds a SQLite writer waits for another before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -196,8 +196,22 @@ def schema_differences(url: str) -> list[str]:
     from preserve.catalog.records import Base
 
     with connection_for(url) as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": _compare_type})
         return [repr(diff) for diff in compare_metadata(context, Base.metadata)]
+
+
+def _compare_type(context, inspected_column, metadata_column, inspected_type,  # type: ignore[no-untyped-def]
+                  metadata_type):
+    """Alembic's type comparison, except that SQLite's VARCHAR(n) equals TEXT.
+
+    SQLite never enforces a declared length (both have TEXT affinity), so migration 0002
+    widens `events.type`/`outcome` to TEXT on PostgreSQL only; on SQLite the 0001 declaration
+    stays and is equivalent. Returning None defers to Alembic's default comparison.
+    """
+    if (context.dialect.name == "sqlite" and isinstance(inspected_type, sa.String)
+            and isinstance(metadata_type, sa.Text)):
+        return False
+    return None
 
 
 def require_sqlite_file(url: str) -> None:

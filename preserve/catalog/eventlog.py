@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from preserve.catalog import chain
 from preserve.catalog.records import AgentRecord, EventRecord
 from preserve.catalog.views import ChainReport, EventView
-from preserve.model import Agent, AgentType, Event, EventOutcome, EventType
+from preserve.model import (
+    Agent, AgentType, Event, EventOutcome, EventType, ImportedFrom, vocabulary_value,
+)
 
 #: Key of the PostgreSQL advisory lock that serialises appends to the event chain
 #: (ASCII "presevnt"; any constant works as long as every writer uses the same one).
@@ -48,9 +50,9 @@ def append(session: Session, events: Sequence[Event]) -> list[EventView]:
         agents[agent.identifier] = agent
         record = EventRecord(
             identifier=event.identifier or str(uuid.uuid4()),
-            type=EventType(event.type).value,
+            type=_term(EventType, event.type, event),
             time=_utc(event.time),
-            outcome=EventOutcome(event.outcome).value,
+            outcome=_term(EventOutcome, event.outcome, event),
             detail=event.detail,
             outcome_detail=event.outcome_detail,
             agent_id=agent.id,
@@ -60,6 +62,10 @@ def append(session: Session, events: Sequence[Event]) -> list[EventView]:
             object_paths=list(event.object_paths),
             prev_hash=prev_hash,
         )
+        if event.imported is not None:
+            record.origin = event.imported.origin
+            record.source_identifier_type = event.imported.identifier_type
+            record.source_identifier = event.imported.identifier
         record.hash = chain.link_hash(_link(record, agent.identifier))
         session.add(record)
         session.flush()  # one at a time, so ids follow chain order
@@ -101,7 +107,7 @@ def _agent(session: Session, agent: Agent) -> AgentRecord:
     record = session.scalar(select(AgentRecord).where(AgentRecord.identifier == agent.identifier))
     if record is None:
         record = AgentRecord(identifier=agent.identifier, name=agent.name,
-                             type=AgentType(agent.type).value)
+                             type=vocabulary_value(agent.type))
         session.add(record)
         session.flush()
     return record
@@ -113,16 +119,36 @@ def _link(record: EventRecord, agent_identifier: str) -> chain.ChainLink:
         outcome=record.outcome, detail=record.detail, outcome_detail=record.outcome_detail,
         agent=agent_identifier, package_id=record.package_id, version=record.version,
         deposit_id=record.deposit_id, object_paths=tuple(record.object_paths),
-        prev_hash=record.prev_hash,
+        prev_hash=record.prev_hash, origin=record.origin,
+        source_identifier_type=record.source_identifier_type,
+        source_identifier=record.source_identifier,
     )
+
+
+def _term(vocabulary: type[EventType] | type[EventOutcome], value: str, event: Event) -> str:
+    """Our own events must use the LoC terms (a typo is a bug); imported ones keep theirs."""
+    if event.imported is not None:
+        return vocabulary_value(value)
+    return vocabulary(value).value
+
+
+def _known(vocabulary, value: str):  # type: ignore[no-untyped-def]
+    """The enum member for a stored term, or the term itself when it is not ours."""
+    try:
+        return vocabulary(value)
+    except ValueError:
+        return value
 
 
 def _view(record: EventRecord, agent: AgentRecord) -> EventView:
     return EventView(
-        id=record.id, identifier=record.identifier, type=EventType(record.type),
-        outcome=EventOutcome(record.outcome), time=record.time,
-        agent=Agent(identifier=agent.identifier, name=agent.name, type=AgentType(agent.type)),
+        id=record.id, identifier=record.identifier, type=_known(EventType, record.type),
+        outcome=_known(EventOutcome, record.outcome), time=record.time,
+        agent=Agent(identifier=agent.identifier, name=agent.name,
+                    type=_known(AgentType, agent.type)),
         detail=record.detail, outcome_detail=record.outcome_detail,
         package_id=record.package_id, version=record.version, deposit_id=record.deposit_id,
         object_paths=tuple(record.object_paths), prev_hash=record.prev_hash, hash=record.hash,
+        imported=None if record.origin is None else ImportedFrom(
+            record.origin, record.source_identifier_type or "", record.source_identifier or ""),
     )

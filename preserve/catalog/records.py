@@ -170,9 +170,9 @@ class EventRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     identifier: Mapped[str] = mapped_column(String(36), unique=True)
-    type: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(Text)
     time: Mapped[dt.datetime]
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
     outcome_detail: Mapped[str] = mapped_column(Text)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
@@ -182,6 +182,11 @@ class EventRecord(Base):
     object_paths: Mapped[list[Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Events recorded by another archive and imported with a package (migration 0002):
+    # that archive, and its own eventIdentifierType / eventIdentifierValue. NULL for ours.
+    origin: Mapped[str | None] = mapped_column(Text)
+    source_identifier_type: Mapped[str | None] = mapped_column(Text)
+    source_identifier: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditRunRecord(Base):

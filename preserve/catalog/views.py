@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from preserve.catalog.chain import ChainReport
-from preserve.model import Agent, EventOutcome, EventType, Finding
+from preserve.model import Agent, EventOutcome, EventType, Finding, ImportedFrom
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +52,38 @@ class IngestRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AdoptedVersion:
+    """One version of an object rebuilt from storage (`preserve check`): its inventory entry
+    and the complete logical state, read back and verified."""
+
+    number: int
+    created: dt.datetime
+    message: str
+    payload_fingerprint: str
+    files: tuple[StoredFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionRecord:
+    """Catalog rows of an object found in storage without them (DESIGN.md, "Rules": catalog
+    rows about files can be rebuilt from storage). Versions the catalog already records are
+    left out by the caller; the package row is created when it does not exist yet."""
+
+    package_id: str
+    title: str | None
+    external_identifiers: tuple[str, ...]
+    location: str
+    versions: tuple[AdoptedVersion, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class EventView:
     """One event of the log, with the id and hash chain the catalog gave it."""
 
     id: int
     identifier: str
-    type: EventType
-    outcome: EventOutcome
+    type: EventType | str  # free text only for events imported from another archive
+    outcome: EventOutcome | str
     time: dt.datetime
     agent: Agent
     detail: str
@@ -69,6 +94,7 @@ class EventView:
     object_paths: tuple[str, ...]
     prev_hash: str
     hash: str
+    imported: ImportedFrom | None = None  # recorded by another archive (see model.Event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +183,6 @@ class DepositView:
 
 
 __all__ = [
-    "ChainReport", "CopyView", "DepositView", "EventView", "FileView", "IngestRecord",
-    "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
+    "AdoptedVersion", "AdoptionRecord", "ChainReport", "CopyView", "DepositView", "EventView",
+    "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
 ]

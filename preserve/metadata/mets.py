@@ -145,6 +145,7 @@ def build_mets(
     events: Sequence[PremisEvent] = (),
     descriptive: Sequence[DcValue] = (),
     mods: bytes | None = None,
+    dublin_core: Sequence[DcValue] | None = None,
 ) -> bytes:
     """The METS document (UTF-8, XML declaration, pretty-printed) of one package version.
 
@@ -154,6 +155,8 @@ def build_mets(
     (`Contact-Name`) become PREMIS agents from `bag_info`. `descriptive` values are added
     to the Dublin Core after those taken from bag-info, each with its `xml:lang`. `mods` is
     a MODS document (already checked by `preserve.metadata.supplied`) for a second dmdSec.
+    `dublin_core`, when given, is the complete Dublin Core record instead (an export carries
+    the stored record as it is: nothing is derived from `bag_info` or added to it).
 
     Raises ValueError for inputs no caller should produce: a naive `created`, a version < 1,
     duplicate or malformed paths, a path that is both a file and a folder, a bad digest.
@@ -178,7 +181,10 @@ def build_mets(
 
     organisations = _values(bag_info, "source-organization")
     _add_header(root, created, software, version, organisations)
-    _add_dublin_core(root, package_id, bag_info, label, descriptive)
+    if dublin_core is None:
+        _add_dublin_core(root, package_id, bag_info, label, descriptive)
+    else:
+        _add_dc_values(root, dublin_core)
     if mods is not None:
         dmd = etree.SubElement(root, _m("dmdSec"), ID=MODS_DMD_ID)
         wrap = etree.SubElement(dmd, _m("mdWrap"), MDTYPE="MODS")
@@ -238,9 +244,18 @@ def _add_dublin_core(
             values = [label]
         elements.extend((dc_name, value) for value in values)
     # bag-info values carry no language (RFC 8493 has none): no xml:lang is better than a guess.
-    for dc_name, value in elements:
-        etree.SubElement(data, ns.qname(ns.DC, dc_name)).text = xml_safe(value)
-    for item in descriptive:
+    values = [DcValue(dc_name, value) for dc_name, value in elements] + list(descriptive)
+    _dc_elements(data, values)
+
+
+def _add_dc_values(root: etree._Element, values: Sequence[DcValue]) -> None:
+    dmd = etree.SubElement(root, _m("dmdSec"), ID=DMD_ID)
+    wrap = etree.SubElement(dmd, _m("mdWrap"), MDTYPE="DC")
+    _dc_elements(etree.SubElement(wrap, _m("xmlData")), values)
+
+
+def _dc_elements(data: etree._Element, values: Sequence[DcValue]) -> None:
+    for item in values:
         if item.element not in DC_ELEMENTS:
             raise ValueError(f"not a Dublin Core element: {item.element!r}")
         element = etree.SubElement(data, ns.qname(ns.DC, item.element))
@@ -260,7 +275,7 @@ def _add_amd_sec(root: etree._Element, package_id: str, version: int,
     amd = etree.SubElement(root, _m("amdSec"), ID=AMD_ID)
     entity, representation = premis.package_objects(
         package_id=package_id, version=version, external_ids=external_ids,
-        file_paths=[f.path for f in files], event_ids=[e.identifier for e in events],
+        file_paths=[f.path for f in files], event_ids=[(e.identifier_type, e.identifier) for e in events],
         text=xml_safe)
     _md(amd, "techMD", ENTITY_ID, "PREMIS:OBJECT", entity)
     _md(amd, "techMD", REPRESENTATION_ID, "PREMIS:OBJECT", representation)
@@ -299,6 +314,8 @@ def _agents(software: Agent, events: Sequence[PremisEvent],
     found: dict[str, tuple[Agent, str]] = {software.identifier: (software, "")}
     for event in events:
         found.setdefault(event.agent.identifier, (event.agent, ""))
+        if event.recorded_by is not None:
+            found.setdefault(event.recorded_by.identifier, (event.recorded_by, ""))
     for name in _values(bag_info, "source-organization"):
         found.setdefault(name, (Agent(name, name, AgentType.ORGANIZATION),
                                 "depositing organisation (bag-info Source-Organization)"))

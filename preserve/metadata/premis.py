@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from preserve.metadata import namespaces as ns
-from preserve.model import Agent, AgentType
+from preserve.model import Agent, AgentType, vocabulary_value
 
 PREMIS_VERSION = "3.0"
 PRONOM = "PRONOM"
@@ -55,8 +55,12 @@ class FileFormat:
 class PremisEvent:
     """One event as PREMIS records it: the catalog's events, or this ingest's, as plain values.
 
-    `identifier` is a UUID; `object_paths` the logical paths the event concerns (none: the
-    package as a whole).
+    `identifier` is a UUID (`identifier_type` "UUID"), or for an event imported from another
+    archive that archive's own identifier and type; `object_paths` the logical paths the
+    event concerns (none: the package as a whole). `recorded_by`, when set, is the archive
+    (an organisation agent) that carried the event out, linked with the LoC role
+    "implementer": exports set it on every event, so history keeps its custodian across
+    transfers.
     """
 
     identifier: str
@@ -68,6 +72,8 @@ class PremisEvent:
     outcome_detail: str = ""
     version: int | None = None
     object_paths: tuple[str, ...] = ()
+    identifier_type: str = "UUID"
+    recorded_by: Agent | None = None
 
 
 def file_object(*, path: str, original_name: str, size: int, digests: Sequence[tuple[str, str]],
@@ -91,13 +97,14 @@ def file_object(*, path: str, original_name: str, size: int, digests: Sequence[t
 
 
 def package_objects(*, package_id: str, version: int, external_ids: Sequence[str],
-                    file_paths: Sequence[str], event_ids: Sequence[str],
+                    file_paths: Sequence[str], event_ids: Sequence[tuple[str, str]],
                     text: TextCleaner) -> tuple[etree._Element, etree._Element]:
     """The `intellectualEntity` (the package) and the `representation` (this version).
 
     The entity is represented by the version, which includes every file (PREMIS 3.0
     relationshipType/SubType "structural": "is represented by", "represents", "includes");
-    the entity links every event carried in the document.
+    the entity links every event carried in the document (`event_ids`: identifier type and
+    value of each).
     """
     representation_id = f"{package_id}/v{version}"
     entity = _p("object", version=PREMIS_VERSION)
@@ -106,8 +113,8 @@ def package_objects(*, package_id: str, version: int, external_ids: Sequence[str
     for external in external_ids:
         _identifier(entity, "objectIdentifier", "External-Identifier", text(external))
     _relationship(entity, "is represented by", [(VERSION_ID_TYPE, text(representation_id))])
-    for event_id in event_ids:
-        _identifier(entity, "linkingEventIdentifier", EVENT_ID_TYPE, event_id)
+    for id_type, event_id in event_ids:
+        _identifier(entity, "linkingEventIdentifier", text(id_type), text(event_id))
     representation = _p("object", version=PREMIS_VERSION)
     representation.set(ns.qname(ns.XSI, "type"), "premis:representation")
     _identifier(representation, "objectIdentifier", VERSION_ID_TYPE, text(representation_id))
@@ -121,7 +128,7 @@ def package_objects(*, package_id: str, version: int, external_ids: Sequence[str
 def event_element(event: PremisEvent, package_id: str, text: TextCleaner) -> etree._Element:
     """`premis:event` with its outcome, executing agent and the objects it concerns."""
     element = _p("event", version=PREMIS_VERSION)
-    _identifier(element, "eventIdentifier", EVENT_ID_TYPE, event.identifier)
+    _identifier(element, "eventIdentifier", text(event.identifier_type), text(event.identifier))
     etree.SubElement(element, _q("eventType")).text = event.type
     etree.SubElement(element, _q("eventDateTime")).text = xsd_datetime(event.time)
     if event.detail:
@@ -134,8 +141,12 @@ def event_element(event: PremisEvent, package_id: str, text: TextCleaner) -> etr
         etree.SubElement(detail, _q("eventOutcomeDetailNote")).text = text(event.outcome_detail)
     agent = _identifier(element, "linkingAgentIdentifier", AGENT_ID_TYPE,
                         text(event.agent.identifier))
-    role = "executing program" if event.agent.type is AgentType.SOFTWARE else "implementer"
+    role = "executing program" if event.agent.type == AgentType.SOFTWARE else "implementer"
     etree.SubElement(agent, _q("linkingAgentRole")).text = role
+    if event.recorded_by is not None and event.recorded_by.identifier != event.agent.identifier:
+        custodian = _identifier(element, "linkingAgentIdentifier", AGENT_ID_TYPE,
+                                text(event.recorded_by.identifier))
+        etree.SubElement(custodian, _q("linkingAgentRole")).text = "implementer"
     if event.object_paths:
         for path in event.object_paths:
             _identifier(element, "linkingObjectIdentifier", PATH_ID_TYPE, text(path))
@@ -149,8 +160,8 @@ def agent_element(agent: Agent, text: TextCleaner, note: str = "") -> etree._Ele
     element = _p("agent", version=PREMIS_VERSION)
     _identifier(element, "agentIdentifier", AGENT_ID_TYPE, text(agent.identifier))
     etree.SubElement(element, _q("agentName")).text = text(agent.name)
-    etree.SubElement(element, _q("agentType")).text = agent.type.value
-    if agent.type is AgentType.SOFTWARE and "/" in agent.identifier:
+    etree.SubElement(element, _q("agentType")).text = text(vocabulary_value(agent.type))
+    if agent.type == AgentType.SOFTWARE and "/" in agent.identifier:
         etree.SubElement(element, _q("agentVersion")).text = text(
             agent.identifier.rsplit("/", 1)[1])
     if note:
