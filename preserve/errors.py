@@ -105,3 +105,19 @@ class MigrationNeeded(CatalogError):
 
 class PackageNotFound(CatalogError):
     """No package with id {package_id} in the catalog: `preserve list` shows what is held."""
+
+
+class UsageError(PreserveError):
+    """{detail}"""
+
+    exit_code = ExitCode.USAGE
+
+
+class ExportTargetExists(UsageError):
+    """{path} already exists; an export never overwrites anything. Name a new path, or an
+    existing directory to export into."""
+
+
+class ExportFailed(StorageError):
+    """Export of {package_id} failed its read-back check, so nothing was left at {target}:
+    {problems}"""

@@ -20,7 +20,9 @@ from preserve import __version__
 from preserve.cli import render
 from preserve.cli.context import AppState, configure_logging, repo_from
 from preserve.cli.audit_cmd import audit
+from preserve.cli.check_cmd import check
 from preserve.cli.db_cmd import db_app
+from preserve.cli.export_cmd import export
 from preserve.cli.ingest_cmd import ingest
 from preserve.cli.init_cmd import init
 from preserve.cli.list_cmd import list_packages
@@ -74,6 +76,8 @@ app.add_typer(log_app, name="log")
 app.add_typer(db_app, name="db")
 app.add_typer(schemas_app, name="schemas")
 app.command("audit")(audit)
+app.command("export")(export)
+app.command("check")(check)
 
 
 def _wants_json(argv: list[str]) -> bool:

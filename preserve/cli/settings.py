@@ -67,6 +67,10 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("repository.name", "PRESERVE_REPOSITORY_NAME", "",
+            _text, "This archive's name (e.g. `National Library of Uzbekistan`): the "
+            "`Source-Organization` of its exports and the organisation its PREMIS events are "
+            "credited to when another archive imports them. Empty: `preserve repository`."),
     Setting("catalog.url", "PRESERVE_CATALOG_URL", "",
             _text, "SQLAlchemy URL of the catalog. Empty: `catalog.sqlite` in the repository home. "
             "For PostgreSQL: `postgresql+psycopg://user@host/db`."),

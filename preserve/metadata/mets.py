@@ -319,6 +319,10 @@ def _agents(software: Agent, events: Sequence[PremisEvent],
     for name in _values(bag_info, "source-organization"):
         found.setdefault(name, (Agent(name, name, AgentType.ORGANIZATION),
                                 "depositing organisation (bag-info Source-Organization)"))
+    for name in _values(bag_info, "original-source-organization"):  # set by exports
+        found.setdefault(name, (Agent(name, name, AgentType.ORGANIZATION),
+                                "first depositing organisation (bag-info "
+                                "Original-Source-Organization)"))
     for name in _values(bag_info, "contact-name"):
         found.setdefault(name, (Agent(name, name, AgentType.PERSON),
                                 "contact person of the deposit (bag-info Contact-Name)"))

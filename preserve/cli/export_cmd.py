@@ -1,0 +1,72 @@
+"""`preserve export ID DEST`: a package for another archive, with its whole history (issue 5).
+
+Exit codes: 0 written and read back, 1 written with a warning (no XSDs to check the METS
+against), 2 usage (DEST exists, its folder does not), 12 stored bytes that do not match the
+catalog (nothing exported), 13 storage error or a failed read-back (nothing left at DEST).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import typer
+
+from preserve.catalog import Catalog
+from preserve.cli import render
+from preserve.cli.context import state
+from preserve.errors import ExitCode, UsageError
+from preserve.export import ExportFormat, ExportOptions, export_package
+from preserve.names import escape_name
+from preserve.storage import StorageRoot
+
+
+def export(
+    ctx: typer.Context,
+    package_id: str = typer.Argument(..., metavar="ID", help="The package to export."),
+    dest: Path = typer.Argument(..., metavar="DEST",
+                                help="A new path, or an existing directory to export into."),
+    version: str = typer.Option(None, "--version", metavar="vN",
+                                help="The version to export (default: the newest)."),
+    export_format: ExportFormat = typer.Option(ExportFormat.BAG, "--format",
+                                               case_sensitive=False,
+                                               help="bag (a BagIt directory), zip, tar, eark."),
+) -> None:
+    """Write a package version out as BagIt, zip, tar or E-ARK, with its complete history."""
+    app = state(ctx)
+    home = app.home()
+    options = ExportOptions(format=export_format, version=_version(version),
+                            organization=app.settings()["repository.name"],
+                            schemas=app.schemas(), workers=app.workers())
+    storage = StorageRoot.open(home.ocfl)
+    # The read-back opens a directory bag in place; the deposit reader still names a work
+    # directory (it extracts archives there), which is never created for a directory.
+    work_dir = home.staging / f"export-readback-{uuid.uuid4().hex}"
+    with Catalog(app.catalog_url()) as catalog:
+        with render.progress_bar("exporting", not app.quiet) as progress:
+            result = export_package(catalog, storage, package_id, dest, options,
+                                    work_dir, progress)
+    document = result.as_dict()
+
+    def text(d: dict) -> None:
+        render.findings_text(result.findings)
+        line = (f"exported {escape_name(d['package_id'])} v{d['version']} as {d['format']} to "
+                f"{escape_name(d['path'])}: {d['files']} files, {d['bytes']} bytes, "
+                f"{d['events']} events")
+        render.line(line)
+        if d["sha256"]:
+            render.line(f"sha256 {d['sha256']}  {escape_name(Path(d['path']).name)}")
+
+    render.emit(document, app.json, text)
+    if result.findings:
+        raise typer.Exit(ExitCode.WARNINGS)
+
+
+def _version(text: str | None) -> int | None:
+    if text is None:
+        return None
+    match = re.fullmatch(r"v?([1-9][0-9]*)", text.strip())
+    if match is None:
+        raise UsageError(detail=f"--version {text!r}: give a version as vN, e.g. v2")
+    return int(match.group(1))

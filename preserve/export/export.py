@@ -1,0 +1,250 @@
+"""`preserve export`: a package version written out for another archive (DESIGN.md, "Data
+flow": export ─▶ bag/zip/tar/E-ARK with METS carrying every event ─▶ self-validated).
+
+```
+catalog + storage ─▶ ExportSource ─▶ METS with the complete PREMIS history + this transfer
+(schema-checked) ─▶ written under a temporary name beside DEST (payload read once from
+storage, verified while copied) ─▶ read back and checked ─▶ synced ─▶ renamed to DEST
+─▶ `transfer` event in the log (destination, format, sha256)
+```
+
+A killed or failed export leaves at most `.<name>.partial-<uuid>` beside DEST, a name no
+one takes for a package; a failed one removes even that and logs a failed `transfer`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from preserve import SOFTWARE_NAME, __version__
+from preserve.catalog import Catalog
+from preserve.checksums import Progress
+from preserve.errors import (
+    ExportFailed, ExportTargetExists, InvalidMetadata, PreserveError, UsageError,
+)
+from preserve.export import serialize
+from preserve.deposit.tagfiles import parse_tag_file
+from preserve.export.bag import Entry, bag_entries, bag_info
+from preserve.export.source import ExportSource, collect, organization_agent
+from preserve.export.verify import verify_archive, verify_directory
+from preserve.findings import finding
+from preserve.metadata import MetsFile, PremisEvent, SchemaSet, build_mets
+from preserve.model import Event, EventOutcome, EventType, Finding, software_agent, utc_now
+from preserve.storage import StorageRoot
+from preserve.storage.fsync import fsync_dir, fsync_file, fsync_tree
+
+log = logging.getLogger(__name__)
+
+SOFTWARE_AGENT = software_agent()
+
+
+class ExportFormat(str, Enum):
+    """What `--format` writes: a BagIt directory, the bag as zip or tar, or E-ARK CSIP/SIP."""
+
+    BAG = "bag"
+    ZIP = "zip"
+    TAR = "tar"
+    EARK = "eark"
+
+    @property
+    def suffix(self) -> str:
+        return {"zip": ".zip", "tar": ".tar"}.get(self.value, "")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    format: ExportFormat = ExportFormat.BAG
+    version: int | None = None  # default: the head version
+    organization: str = ""  # the exporting archive (setting repository.name)
+    schemas: SchemaSet | None = None
+    workers: int = 0
+    clock: Callable[[], dt.datetime] = utc_now
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    package_id: str
+    version: int
+    format: ExportFormat
+    path: Path
+    sha256: str | None  # of the zip or tar file; None for a directory
+    files: int
+    bytes: int
+    events: int  # PREMIS events carried, this transfer included
+    transfer_event: str
+    findings: tuple[Finding, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"package_id": self.package_id, "version": self.version,
+                "format": self.format.value, "path": str(self.path), "sha256": self.sha256,
+                "files": self.files, "bytes": self.bytes, "events": self.events,
+                "transfer_event": self.transfer_event,
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+def default_name(package_id: str, version: int, export_format: ExportFormat) -> str:
+    """`<package id>-v<N>[.zip|.tar]`, the id made safe as one file name (no `/`, no dots
+    at the start, no control characters); the id itself stays exact inside the package."""
+    safe = re.sub(r"[\x00-\x1f\x7f/\\]", "_", package_id).lstrip(".") or "package"
+    return f"{safe[:200]}-v{version}{export_format.suffix}"
+
+
+def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest: Path,
+                   options: ExportOptions, work_dir: Path,
+                   progress: Progress | None = None) -> ExportResult:
+    """Write `package_id` to `dest` (a new path, or an existing directory to write into).
+
+    Raises PackageNotFound, ExportTargetExists, StorageError / ExportFailed, FixityError
+    (stored bytes that do not match the catalog: nothing is exported), InvalidMetadata.
+    """
+    created = options.clock()
+    organization = options.organization or f"{SOFTWARE_NAME} repository"
+    source = collect(catalog, storage, package_id, options.version, organization, created)
+    target = _target(Path(dest), package_id, source.version, options.format)
+    temp = target.parent / f".{target.name}.partial-{options.new_id()}"
+    transfer_id = options.new_id()
+    detail = (f"export of {package_id} v{source.version} as {options.format.value} to "
+              f"{target}")
+    transfer = PremisEvent(identifier=transfer_id, type=EventType.TRANSFER.value, time=created,
+                           outcome=EventOutcome.SUCCESS.value, agent=SOFTWARE_AGENT,
+                           detail=detail, version=source.version,
+                           recorded_by=organization_agent(organization))
+    source = source.with_events(transfer)
+    findings: list[Finding] = []
+    try:
+        digest = _write(source, options, temp, target.name, work_dir, findings, progress)
+        _sync(temp)
+        _publish(temp, target)
+    except BaseException as exc:
+        _remove(temp)
+        if isinstance(exc, PreserveError):
+            _log_transfer(catalog, source, transfer_id, created, detail, EventOutcome.FAILURE,
+                          f"nothing was exported: {exc.message}")
+        raise
+    outcome = f"{len(source.files)} payload files, {source.payload_bytes} bytes"
+    if digest is not None:
+        outcome += f"; sha256 of the {options.format.value} file: {digest}"
+    _log_transfer(catalog, source, transfer_id, created, detail, EventOutcome.SUCCESS, outcome)
+    log.info("exported %s v%d to %s", package_id, source.version, target)
+    return ExportResult(package_id=package_id, version=source.version, format=options.format,
+                        path=target, sha256=digest, files=len(source.files),
+                        bytes=source.payload_bytes, events=len(source.events),
+                        transfer_event=transfer_id, findings=tuple(findings))
+
+
+def export_mets(source: ExportSource, schemas: SchemaSet | None,
+                findings: list[Finding]) -> bytes:
+    """The METS of the export: the stored descriptive record, every event, schema-checked."""
+    files = [MetsFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
+                      format=f.format) for f in source.files]
+    # The export's own bag-info names the sender: the METS header says the same.
+    pairs, _ = parse_tag_file(bag_info(source).decode("utf-8"), "bag-info.txt")
+    document = build_mets(
+        package_id=source.package_id, version=source.version, created=source.created,
+        files=files, bag_info=pairs, software=f"{SOFTWARE_NAME} {__version__}",
+        label=source.title, software_agent=SOFTWARE_AGENT, events=source.events,
+        mods=source.mods_xml, dublin_core=source.dc_values or None)
+    if schemas is None:
+        findings.append(finding("META-W004", "metadata/mets.xml"))
+    else:
+        problems = schemas.validate_mets(document)
+        if problems:
+            raise InvalidMetadata(problems="; ".join(problems[:5]))
+    return document
+
+
+def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
+           work_dir: Path, findings: list[Finding], progress: Progress | None) -> str | None:
+    if options.format is ExportFormat.EARK:
+        from preserve.export import eark  # the E-ARK writer (CSIP/SIP 2.1)
+        total = source.payload_bytes
+        if progress:
+            progress.start(total)
+        eark.write_eark(source, temp, options.schemas,
+                        progress=progress.advance if progress else None)
+        problems = eark.verify_eark(temp)
+        if problems:
+            raise ExportFailed(package_id=source.package_id, target=temp,
+                               problems="; ".join(str(p) for p in problems[:10]))
+        return None
+    entries: list[Entry] = bag_entries(source, export_mets(source, options.schemas, findings))
+    if progress:
+        progress.start(sum(e.size for e in entries))
+    advance = progress.advance if progress else None
+    top = name.removesuffix(options.format.suffix) if options.format.suffix else name
+    if options.format is ExportFormat.BAG:
+        serialize.write_directory(entries, temp, advance)
+        problems = verify_directory(temp, entries, work_dir, options.workers)
+        digest = None
+    else:
+        writer = serialize.write_zip if options.format is ExportFormat.ZIP else serialize.write_tar
+        digest = writer(entries, temp, top, advance)
+        problems = verify_archive(temp, options.format.value, entries, top, digest)
+    if problems:
+        raise ExportFailed(package_id=source.package_id, target=temp,
+                           problems="; ".join(problems[:10]))
+    return digest
+
+
+def _target(dest: Path, package_id: str, version: int, export_format: ExportFormat) -> Path:
+    if dest.is_dir() and not dest.is_symlink():
+        target = dest / default_name(package_id, version, export_format)
+    else:
+        target = dest
+    if os.path.lexists(target):
+        raise ExportTargetExists(path=str(target))
+    if not target.parent.is_dir():
+        raise UsageError(detail=f"{target.parent} is not an existing directory; create it "
+                         "first (an export never creates folders above its target)")
+    return target
+
+
+def _sync(temp: Path) -> None:
+    if temp.is_dir():
+        fsync_tree(temp)
+    else:
+        fsync_file(temp)
+
+
+def _publish(temp: Path, target: Path) -> None:
+    """Give the finished export its name without ever replacing what another wrote there."""
+    if temp.is_dir():
+        if os.path.lexists(target):
+            raise ExportTargetExists(path=str(target))
+        os.rename(temp, target)
+    else:
+        try:
+            os.link(temp, target)  # fails if target appeared meanwhile: never overwritten
+        except FileExistsError:
+            raise ExportTargetExists(path=str(target)) from None
+        os.unlink(temp)
+    fsync_dir(target.parent)
+
+
+def _remove(temp: Path) -> None:
+    try:
+        if temp.is_dir() and not temp.is_symlink():
+            shutil.rmtree(temp)
+        elif os.path.lexists(temp):
+            os.unlink(temp)
+    except OSError as exc:
+        log.warning("could not remove the partial export %s: %s", temp, exc)
+
+
+def _log_transfer(catalog: Catalog, source: ExportSource, identifier: str,
+                  created: dt.datetime, detail: str, outcome: EventOutcome,
+                  outcome_detail: str) -> None:
+    catalog.append_events([Event(
+        type=EventType.TRANSFER, outcome=outcome, time=created, agent=SOFTWARE_AGENT,
+        detail=detail, outcome_detail=outcome_detail, package_id=source.package_id,
+        version=source.version, identifier=identifier)])

@@ -1,0 +1,172 @@
+"""What an export carries, gathered from the catalog and the storage (DESIGN.md, "Data flow").
+
+`collect` turns one package version into plain values (`ExportSource`): its payload files
+with their digests and where their bytes lie in the OCFL object, its descriptive metadata and
+format identifications read back from the METS stored with the version, its bag-info, and the
+complete PREMIS history of the package from the catalog (every event of every version,
+fixity checks and events imported from other archives included). Every writer (BagIt, zip,
+tar, E-ARK) works from this alone.
+
+Storage is the truth for content: the stored METS and bag-info are read through the version's
+inventory state and checked against their sha512 before use; payload bytes are checked while
+they are copied (`preserve.export.serialize`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from preserve.catalog import Catalog, EventView, PackageDetail
+from preserve.deposit.tagfiles import parse_tag_file
+from preserve.errors import FixityError, StorageError
+from preserve.metadata import DcValue, FileFormat, PremisEvent
+from preserve.metadata.history import MetsRecord, UnreadableDocument, read_record
+from preserve.model import Agent, AgentType, vocabulary_value
+from preserve.safeio import read_regular
+from preserve.storage import StorageRoot
+
+METS_PATH = "metadata/mets.xml"
+BAG_INFO_PATH = "bag-info.txt"
+PAYLOAD_PREFIX = "data/"
+_MAX_TAG_BYTES = 2**31
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    """One payload file: logical path (`data/…`, exactly as deposited), size, digests, and the
+    content file in the OCFL object its bytes are read from."""
+
+    path: str
+    size: int
+    sha256: str
+    sha512: str
+    content: Path
+    format: FileFormat | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSource:
+    """A package version as an export writes it out (see the module docstring).
+
+    `events` is the complete history in log order, each naming the archive that recorded it
+    (`PremisEvent.recorded_by`); `organization` is the exporting archive.
+    """
+
+    package_id: str
+    version: int
+    created: dt.datetime
+    title: str | None
+    external_ids: tuple[str, ...]
+    files: tuple[ExportFile, ...]
+    events: tuple[PremisEvent, ...]
+    dc_values: tuple[DcValue, ...]
+    mods_xml: bytes | None
+    bag_info: tuple[tuple[str, str], ...]
+    organization: str
+
+    @property
+    def payload_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def with_events(self, *events: PremisEvent) -> ExportSource:
+        """This source with `events` appended to the history (the export's own transfer)."""
+        return ExportSource(self.package_id, self.version, self.created, self.title,
+                            self.external_ids, self.files, self.events + tuple(events),
+                            self.dc_values, self.mods_xml, self.bag_info, self.organization)
+
+
+def organization_agent(name: str) -> Agent:
+    """An archive as a PREMIS agent (LoC agentType "organization"), identified by its name."""
+    return Agent(name, name, AgentType.ORGANIZATION)
+
+
+def premis_event(event: EventView, organization: str) -> PremisEvent:
+    """A catalog event as PREMIS writes it: imported ones under their first archive's name."""
+    if event.imported is not None:
+        identifier_type, identifier = event.imported.identifier_type, event.imported.identifier
+        recorded_by = organization_agent(event.imported.origin)
+    else:
+        identifier_type, identifier = "UUID", event.identifier
+        recorded_by = organization_agent(organization)
+    return PremisEvent(identifier=identifier, identifier_type=identifier_type,
+                       type=vocabulary_value(event.type), time=event.time,
+                       outcome=vocabulary_value(event.outcome), agent=event.agent,
+                       detail=event.detail, outcome_detail=event.outcome_detail,
+                       version=event.version, object_paths=tuple(event.object_paths),
+                       recorded_by=recorded_by)
+
+
+def collect(catalog: Catalog, storage: StorageRoot, package_id: str, version: int | None,
+            organization: str, created: dt.datetime) -> ExportSource:
+    """The `ExportSource` of `version` (default: the head) of a package.
+
+    Raises PackageNotFound, StorageError (no such version, object missing) or FixityError
+    (a stored METS or bag-info that does not match its inventory digest).
+    """
+    detail: PackageDetail = catalog.get_package(package_id)
+    number = detail.head if version is None else version
+    if number not in {v.number for v in detail.versions}:
+        raise StorageError(detail=f"package {package_id} has no version v{number}; it has "
+                           + ", ".join(f"v{v.number}" for v in detail.versions))
+    if not storage.has_object(package_id):
+        raise StorageError(detail=f"the OCFL object of package {package_id} is missing from "
+                           f"{storage.path}; run `preserve audit` and restore it")
+    object_root = storage.object_path(package_id)
+    inventory = storage.read_inventory(package_id)
+    record = _stored_record(object_root, inventory, number, package_id)
+    bag_info = _stored_bag_info(object_root, inventory, number, package_id)
+    files = tuple(
+        ExportFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
+                   content=object_root / f.content_path,
+                   format=record.formats.get(f.path.removeprefix(PAYLOAD_PREFIX))
+                   or record.formats.get(f.path))
+        for f in sorted(detail.files_of(number), key=lambda f: f.path)
+        if f.path.startswith(PAYLOAD_PREFIX))
+    events = tuple(premis_event(e, organization) for e in detail.events)
+    return ExportSource(
+        package_id=package_id, version=number, created=created, title=detail.title,
+        external_ids=detail.external_identifiers, files=files, events=events,
+        dc_values=record.dublin_core, mods_xml=record.mods, bag_info=bag_info,
+        organization=organization)
+
+
+def _stored(object_root: Path, inventory: dict, number: int, logical: str,
+            package_id: str) -> bytes | None:
+    """The bytes of `logical` in version `number`, checked against the inventory's sha512."""
+    state = inventory["versions"][f"v{number}"]["state"]
+    digest = next((d for d, paths in state.items() if logical in paths), None)
+    if digest is None:
+        return None
+    path = object_root / inventory["manifest"][digest][0]
+    try:
+        data = read_regular(path, _MAX_TAG_BYTES)
+    except OSError as exc:
+        raise StorageError(detail=f"cannot read {path}: {exc}; audit package {package_id}") from exc
+    if inventory.get("digestAlgorithm") == "sha512" and hashlib.sha512(data).hexdigest() != digest:
+        raise FixityError(detail=f"{path} does not match its sha512 in the inventory; run "
+                          f"`preserve audit` and restore package {package_id} from a good copy")
+    return data
+
+
+def _stored_record(object_root: Path, inventory: dict, number: int,
+                   package_id: str) -> MetsRecord:
+    data = _stored(object_root, inventory, number, METS_PATH, package_id)
+    if data is None:
+        return MetsRecord()
+    try:
+        return read_record(data)
+    except UnreadableDocument as exc:
+        raise StorageError(detail=f"the stored METS of {package_id} v{number} cannot be read "
+                           f"({exc}); run `preserve audit`") from None
+
+
+def _stored_bag_info(object_root: Path, inventory: dict, number: int,
+                     package_id: str) -> tuple[tuple[str, str], ...]:
+    data = _stored(object_root, inventory, number, BAG_INFO_PATH, package_id)
+    if data is None:
+        return ()
+    pairs, _findings = parse_tag_file(data.decode("utf-8", "replace"), BAG_INFO_PATH)
+    return tuple(pairs)

@@ -1,0 +1,127 @@
+"""Reading an export back before it is reported as done (issue 5: "validated after it is
+written, read back and checksummed").
+
+A directory bag is read with our own strict RFC 8493 reader (`preserve.deposit`): bagit.txt,
+bag-info.txt, Payload-Oxum, every manifest and tag manifest, and every payload byte hashed
+again (in parallel) and compared; no file may be missing or extra. A zip or tar is read
+once from its first byte to its last: the sha256 of the whole file must be the one computed
+while writing, and every member's sha256 and sha512 must be those of the bag's manifests,
+each expected member present exactly once under the one top-level directory, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from preserve.checksums import HashJob, MultiHasher, hash_many
+from preserve.deposit import check_payload, open_deposit
+from preserve.export.bag import ALGORITHMS, Entry
+from preserve.model import PayloadFile, Severity
+
+_BLOCK = 1 << 20
+
+
+def verify_directory(target: Path, entries: list[Entry], work_dir: Path,
+                     workers: int = 0) -> list[str]:
+    """Problems found reading the bag directory `target` back ([] when it is sound)."""
+    deposit = open_deposit(target, work_dir)
+    problems = [f"{f.code} {f.path}: {f.message}" for f in deposit.findings
+                if f.severity is Severity.ERROR]
+    if problems:
+        return problems
+    jobs = [HashJob(key=e.path, source=e.source, expected_size=e.size) for e in deposit.payload]
+    computed: dict[str, PayloadFile] = {}
+    for result in hash_many(jobs, ALGORITHMS, workers or os.cpu_count() or 1, fsync=False):
+        if result.error is not None:
+            problems.append(f"{result.key}: cannot be read back: {result.error}")
+        else:
+            computed[result.key] = PayloadFile(result.key, result.size, result.digests)
+    problems += [f"{f.code} {f.path}: {f.message}" for f in check_payload(deposit, computed)
+                 if f.severity is Severity.ERROR]
+    expected = {e.path for e in entries}
+    found = {str(path.relative_to(target)) for path in _files(target)}
+    problems += [f"{path}: missing from the export" for path in sorted(expected - found)]
+    problems += [f"{path}: not expected in the export" for path in sorted(found - expected)]
+    return problems
+
+
+def verify_archive(target: Path, kind: str, entries: list[Entry], top: str,
+                   sha256: str) -> list[str]:
+    """Problems found reading the zip or tar `target` back ([] when it is sound)."""
+    expected = {f"{top}/{e.path}": e for e in entries}
+    problems: list[str] = []
+    seen: set[str] = set()
+    with open(target, "rb") as raw:
+        whole = _WholeFileHash(raw)
+        members = _zip_members(target) if kind == "zip" else _tar_members(whole)
+        for name, stream in members:
+            entry = expected.get(name)
+            if entry is None or name in seen:
+                problems.append(f"{name}: {'duplicate' if name in seen else 'unexpected'} member")
+                continue
+            seen.add(name)
+            hasher = MultiHasher(ALGORITHMS)
+            size = 0
+            while block := stream.read(_BLOCK):
+                hasher.update(block)
+                size += len(block)
+            got = hasher.hexdigests()
+            if size != entry.size or any(got[a] != entry.digests[a] for a in ALGORITHMS):
+                problems.append(f"{name}: its bytes in the {kind} do not match the manifests")
+        problems += [f"{name}: missing from the {kind}" for name in sorted(set(expected) - seen)]
+        if whole.finish() != sha256:
+            problems.append(f"{target}: the file read back does not have the sha256 computed "
+                            "while writing it")
+    return problems
+
+
+class _WholeFileHash:
+    """Reads through `raw` for tarfile, hashing everything; `finish` hashes the rest too."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw, self._hash = raw, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._hash.update(data)
+        return data
+
+    def finish(self) -> str:
+        while block := self._raw.read(_BLOCK):
+            self._hash.update(block)
+        return self._hash.hexdigest()
+
+
+def _tar_members(stream: _WholeFileHash) -> Iterator[tuple[str, IO[bytes]]]:
+    with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
+        for member in tar:
+            if not member.isfile():
+                yield member.name, _Empty()
+                continue
+            extracted = tar.extractfile(member)
+            assert extracted is not None
+            yield member.name, extracted
+
+
+def _zip_members(target: Path) -> Iterator[tuple[str, IO[bytes]]]:
+    with zipfile.ZipFile(target) as zf:
+        for info in zf.infolist():
+            with zf.open(info) as member:  # checks the CRC-32 too
+                yield info.filename, member
+
+
+class _Empty:
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for directory, _dirs, names in os.walk(root):
+        for name in names:
+            yield Path(directory) / name
