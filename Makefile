@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 SCHEMAS ?= $(wildcard ../shared/schemas)
 DEMO := demo
 
-.PHONY: demo test clean
+.PHONY: demo test bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# docs/performance.md: every shape, the 200,000-file scaling run and the 1,000,000-copy catalog
+# query (about 30 minutes on 2 cores, 20 GB free in BENCH_WORK); bench-quick: a tenth, a laptop.
+BENCH_WORK ?= /tmp/preserve-bench
+bench: $(BIN)/.installed
+	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m benchmarks.run --shapes all --work $(BENCH_WORK)
+
+bench-quick: $(BIN)/.installed
+	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m benchmarks.run --quick --work $(BENCH_WORK)
 
 clean:
 	rm -rf $(VENV) $(DEMO) build *.egg-info

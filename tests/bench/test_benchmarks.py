@@ -1,0 +1,79 @@
+"""The benchmark corpus generator and harness (benchmarks/, issue 7) at a tiny scale.
+
+No timings are asserted: these tests keep the harness from rotting. The figures live in
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import bagit
+
+from benchmarks import corpus as corpora
+from benchmarks import run
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_corpus_is_deterministic_and_a_valid_bag(tmp_path: Path) -> None:
+    a = corpora.generate("many-small", tmp_path / "a", scale=0.002, seed=7)
+    b = corpora.generate("many-small", tmp_path / "b", scale=0.002, seed=7)
+    assert a.files == 40
+    assert _tree(a.bag) == _tree(b.bag)
+    other = corpora.generate("many-small", tmp_path / "c", scale=0.002, seed=8)
+    assert _tree(other.bag).keys() == _tree(a.bag).keys()
+    assert _tree(other.bag) != _tree(a.bag)
+
+    sizes = [p.stat().st_size for p in a.payload.rglob("*") if p.is_file()]
+    assert sum(sizes) == a.bytes
+    assert all(4 * 1024 <= s <= 64 * 1024 for s in sizes)
+    names = " ".join(p.name for p in a.payload.rglob("*"))
+    assert "қ" in names or "Ў" in names or "р" in names  # Cyrillic
+    assert any("\u0600" <= ch <= "\u06ff" for ch in names)  # Arabic script
+    assert "\u02bb" in names  # Uzbek Latin oʻ / gʻ
+    assert all(unicodedata.is_normalized("NFC", p.name) for p in a.payload.rglob("*"))
+    assert any(p.is_dir() for p in (a.payload).iterdir())  # nested folders
+    bagit.Bag(str(a.bag)).validate()  # an independent reader accepts it
+
+
+def test_corpus_is_reused_when_written_alike(tmp_path: Path) -> None:
+    first = corpora.generate("large", tmp_path / "l", scale=0.0001)
+    marker = tmp_path / "l" / "corpus.json"
+    stamp = marker.stat().st_mtime_ns
+    again = corpora.generate("large", tmp_path / "l", scale=0.0001)
+    assert again == first
+    assert marker.stat().st_mtime_ns == stamp
+    assert first.files == 2 and first.bytes == 2 * int(1024**3 * 0.0001)
+
+
+def test_harness_runs_end_to_end(tmp_path: Path) -> None:
+    results, out = tmp_path / "results.jsonl", tmp_path / "performance.md"
+    code = run.main(["--quick", "--scale", "0.001", "--runs", "1", "--warmup", "0",
+                     "--shapes", "many-small,scaling,due-copies", "--due-copies", "2000",
+                     "--postgres", "none", "--work", str(tmp_path / "work"),
+                     "--results", str(results), "--out", str(out)])
+    assert code == 0
+    records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    measured = {r["tool"]: r for r in records if r["type"] == "measure"
+                and r["shape"] == "many-small"}
+    for tool in ("preserve validate", "preserve ingest", "preserve audit --all",
+                 "bagit validate", "bagit create", "ocfl-py create", "floor copy+hash",
+                 "floor hash", "sha256sum", "sha256sum -P2", "cp -r + sync"):
+        assert measured[tool]["ok"], (tool, measured[tool])
+        assert measured[tool]["max_rss_kib"] > 0
+    assert {r["situation"] for r in records if r["type"] == "due-copies"} == {
+        "first audit", "nightly", "--all", "--package", "nothing due"}
+    text = out.read_text(encoding="utf-8")
+    for heading in ("## many-small: 20 files", "## Targets", "## Scaling: 200 files",
+                    "## Due copies: 2,000 copies"):
+        assert heading in text
+    assert "failed" not in text
+    # the outputs are gone, the corpora stay for the next run
+    assert not (tmp_path / "work" / "scratch" / "many-small").exists()
+    assert (tmp_path / "work" / "corpora" / "many-small-0.001" / "corpus.json").is_file()
