@@ -24,6 +24,8 @@ XML = "http://www.w3.org/XML/1998/namespace"
 MODS = "http://www.loc.gov/mods/v3"
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 OASIS_CATALOG = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
+#: E-ARK CSIP METS extension (the `csip:` attributes of DILCISExtensionMETS.xsd)
+CSIP = "https://DILCIS.eu/XML/METS/CSIPExtensionMETS"
 
 #: Prefixes used when writing; the METS namespace is written with the `mets:` prefix (not as
 #: the default namespace) so embedded metadata in other namespaces reads unambiguously.
@@ -40,6 +42,9 @@ METS_SCHEMA_URL = "http://www.loc.gov/standards/mets/version1121/mets.xsd"
 DC_SCHEMA_URL = "http://dublincore.org/schemas/xmls/qdc/2008/02/11/dc.xsd"
 PREMIS_SCHEMA_URL = "http://www.loc.gov/standards/premis/v3/premis-v3-0.xsd"
 MODS_SCHEMA_URL = "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd"
+XLINK_SCHEMA_URL = "http://www.loc.gov/standards/xlink/xlink.xsd"
+CSIP_SCHEMA_URL = "https://earkcsip.dilcis.eu/schema/DILCISExtensionMETS.xsd"
+OAI_DC_SCHEMA_URL = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 
 #: Other URLs under which the METS 1.12.1 schema is published; a catalog may map any of them.
 METS_SCHEMA_ALIASES: tuple[str, ...] = (
@@ -69,6 +74,7 @@ VALIDATION_SCHEMAS: tuple[SchemaRef, ...] = (
     SchemaRef(DC, DC_SCHEMA_URL, required=False),
     SchemaRef(PREMIS, PREMIS_SCHEMA_URL, required=False),
     SchemaRef(MODS, MODS_SCHEMA_URL, required=False),
+    SchemaRef(CSIP, CSIP_SCHEMA_URL, required=False),
 )
 
 #: `xsi:schemaLocation` of every METS document preserve writes.

@@ -11,7 +11,7 @@ import pytest
 
 from preserve.errors import ConfigurationError, ExitCode
 from preserve.metadata import SchemaSet, build_mets, find_schemas
-from preserve.metadata.namespaces import DC, METS, MODS, PREMIS
+from preserve.metadata.namespaces import CSIP, DC, METS, MODS, PREMIS
 from preserve.metadata.schemas import Catalog
 
 from .conftest import CREATED, mets_file
@@ -31,7 +31,7 @@ def write_catalog(path: Path, entries: str) -> None:
 
 
 def test_official_directory_loads_mets_dc_and_premis(schemas: SchemaSet):
-    assert set(schemas.loaded) == {METS, DC, PREMIS, MODS}
+    assert set(schemas.loaded) == {METS, DC, PREMIS, MODS, CSIP}
     assert schemas.validate_mets(small_mets()) == []
 
 
