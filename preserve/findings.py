@@ -4,7 +4,8 @@ Each code is stable forever: tests and users key on it, never on the message tex
 a severity, a message template (formatted with keyword arguments) and the rule it enforces,
 usually an RFC 8493 section. Prefixes: `BAG-` bag structure and tag files, `MAN-` manifests
 and fixity, `PAY-` payload files, `SER-` serialized (zip/tar) deposits, `NAME-` file names,
-`ING-` ingest decisions, `AUD-` fixity audits, `META-` descriptive metadata and the METS.
+`ING-` ingest decisions, `AUD-` fixity audits, `META-` descriptive metadata and the METS,
+`CHK-` reconciling storage and catalog.
 """
 
 from __future__ import annotations
@@ -260,6 +261,44 @@ _METADATA_CODES: list[FindingCode] = [
 ]
 
 register(*_METADATA_CODES)
+
+
+# --- reconciling storage and catalog (preserve.check) ---------------------------------------
+_CHECK_CODES: list[FindingCode] = [
+    FindingCode("CHK-E001", E, "staging directory {directory} was last written {age} ago and no ingest "
+                "is using it: it is left over from an interrupted run. It is never the only copy "
+                "of anything (the deposit is); `preserve check --repair` removes it",
+                "DESIGN.md Rules: an interrupted ingest leaves no partial package"),
+    FindingCode("CHK-E002", E, "storage holds object {object_id} at {object_path}, which the "
+                "catalog does not know (an ingest interrupted before its catalog transaction, or "
+                "an object copied in); `preserve check --repair` validates every byte and adopts "
+                "it, or moves it into quarantine if it is not valid",
+                "DESIGN.md Rules: catalog rows about files can be rebuilt from storage"),
+    FindingCode("CHK-E003", E, "package {package_id} is in the catalog but its OCFL object "
+                "{object_path} is not in storage; restore it from another copy or a backup. "
+                "`preserve check --repair` marks its copies missing (the catalog keeps it)",
+                "DESIGN.md Rules: the event log is never edited; OCFL 1.1 section 4"),
+    FindingCode("CHK-E004", E, "deposit {deposit_id} ({source}) has been in progress since "
+                "{started}: its ingest was interrupted. `preserve check --repair` marks it "
+                "failed; ingest the deposit again", "DESIGN.md Ingest: the attempt is logged"),
+    FindingCode("CHK-E005", E, "object directory {object_path} is not a valid OCFL object of "
+                "preserve ({detail}); `preserve check --repair` moves it into quarantine",
+                "OCFL 1.1 sections 3.1, 3.5; RFC 8493 section 3"),
+    FindingCode("CHK-E006", E, "package {package_id}: storage holds versions up to v{stored} but "
+                "the catalog records {recorded}; {what}",
+                "DESIGN.md Rules: catalog rows about files can be rebuilt from storage"),
+    FindingCode("CHK-E007", E, "could not {action} {target}: {detail}; nothing else was changed "
+                "for it. Fix the cause and run `preserve check --repair` again",
+                "DESIGN.md Rules: repair is an explicit, logged action"),
+    FindingCode("CHK-E008", E, "empty directory {directory} in the storage root, left by an "
+                "object removed by hand; `preserve check --repair` removes it",
+                "OCFL 1.1 section 4.2 (E073: no empty directories in the hierarchy)"),
+    FindingCode("CHK-W001", W, "{what} {target} is only {age} old, younger than the safety age "
+                "of {min_age}: it may belong to an ingest running now, so it was left alone",
+                "DESIGN.md Rules: re-running is safe"),
+]
+
+register(*_CHECK_CODES)
 
 
 def finding(code: str, path: str = "", **fields: object) -> Finding:

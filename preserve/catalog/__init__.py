@@ -20,6 +20,8 @@ from preserve.catalog.engine import (
 )
 from preserve.catalog.repository import Catalog
 from preserve.catalog.views import (
+    AdoptedVersion,
+    AdoptionRecord,
     CopyView,
     DepositView,
     EventView,
@@ -32,7 +34,7 @@ from preserve.catalog.views import (
 )
 
 __all__ = [
-    "HEAD_REVISION", "AuditCopy", "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
+    "HEAD_REVISION", "AdoptedVersion", "AdoptionRecord", "AuditCopy", "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
     "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
     "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade",
 ]

@@ -38,6 +38,7 @@ from preserve.catalog.records import (
     PackageVersionRecord,
 )
 from preserve.catalog.views import (
+    AdoptionRecord,
     ChainReport,
     CopyView,
     DepositView,
@@ -389,6 +390,97 @@ class Catalog:
     def audit_runs(self) -> list[audits.AuditRunView]:
         with self._transaction() as session:
             return audits.runs(session)
+
+    # --- reconciliation (preserve check) ---------------------------------------------------
+
+    def adopt(self, adoption: AdoptionRecord, events: Sequence[Event]) -> None:
+        """Record versions found in storage without catalog rows, and their events.
+
+        One transaction: the packages row (created if the package is new, else its title,
+        identifiers and fingerprint follow the newest version), a package_versions row per
+        version (no deposit: none was recorded), files and copies, the events. The versions
+        must follow the catalog's head without a gap.
+        """
+        if not adoption.versions:
+            raise ValueError("nothing to adopt: no versions given")
+        with self._transaction() as session:
+            eventlog.lock_chain(session)
+            location = session.scalar(
+                select(LocationRecord).where(LocationRecord.name == adoption.location))
+            if location is None:
+                raise CatalogError(detail=f"unknown location {adoption.location!r}")
+            head = session.scalar(
+                select(func.max(PackageVersionRecord.number))
+                .where(PackageVersionRecord.package_id == adoption.package_id)) or 0
+            versions = sorted(adoption.versions, key=lambda v: v.number)
+            if versions[0].number != head + 1 or any(
+                    b.number != a.number + 1 for a, b in zip(versions, versions[1:])):
+                raise CatalogError(detail=f"package {adoption.package_id} is at version {head}; "
+                                   f"cannot adopt versions {[v.number for v in versions]}")
+            newest = versions[-1]
+            package = session.get(PackageRecord, adoption.package_id)
+            if package is None:
+                session.add(PackageRecord(id=adoption.package_id, title=adoption.title,
+                                          created=versions[0].created,
+                                          payload_fingerprint=newest.payload_fingerprint))
+                session.flush()
+            else:
+                if adoption.title is not None:
+                    package.title = adoption.title
+                package.payload_fingerprint = newest.payload_fingerprint
+            held = set(session.scalars(
+                select(PackageIdentifierRecord.identifier)
+                .where(PackageIdentifierRecord.package_id == adoption.package_id)
+                .where(PackageIdentifierRecord.type == EXTERNAL_IDENTIFIER)))
+            for identifier in dict.fromkeys(adoption.external_identifiers):
+                if identifier not in held:
+                    session.add(PackageIdentifierRecord(package_id=adoption.package_id,
+                                                        type=EXTERNAL_IDENTIFIER,
+                                                        identifier=identifier))
+            for version in versions:
+                payload = [f for f in version.files if f.path.startswith("data/")]
+                session.add(PackageVersionRecord(
+                    package_id=adoption.package_id, number=version.number,
+                    created=version.created, message=version.message, deposit_id=None,
+                    file_count=len(payload), byte_count=sum(f.size for f in payload),
+                    payload_fingerprint=version.payload_fingerprint))
+                session.flush()
+                if not version.files:
+                    continue
+                file_ids = session.scalars(
+                    insert(FileRecord).returning(FileRecord.id, sort_by_parameter_order=True),
+                    [dict(package_id=adoption.package_id, version=version.number, path=f.path,
+                          size=f.size, sha256=f.sha256, sha512=f.sha512, format=f.format,
+                          content_path=f.content_path) for f in version.files],
+                ).all()
+                session.execute(insert(CopyRecord), [
+                    dict(file_id=file_id, location_id=location.id, content_path=f.content_path,
+                         status="ok")
+                    for file_id, f in zip(file_ids, version.files, strict=True)])
+            eventlog.append(session, events)
+
+    def mark_copies(self, package_id: str, location: str, status: str,
+                    events: Sequence[Event]) -> int:
+        """Set the status of every copy of the package at `location` (e.g. `missing`) and
+        append `events`, in one transaction; returns how many copies changed."""
+        with self._transaction() as session:
+            eventlog.lock_chain(session)
+            location_id = session.scalar(
+                select(LocationRecord.id).where(LocationRecord.name == location))
+            if location_id is None:
+                raise CatalogError(detail=f"unknown location {location!r}")
+            copies = session.scalars(
+                select(CopyRecord)
+                .join(FileRecord, CopyRecord.file_id == FileRecord.id)
+                .where(FileRecord.package_id == package_id)
+                .where(CopyRecord.location_id == location_id)).all()
+            changed = 0
+            for copy in copies:
+                if copy.status != status:
+                    copy.status = status
+                    changed += 1
+            eventlog.append(session, events)
+            return changed
 
 
 # --- helpers (module level: they only need a session) ----------------------------------------

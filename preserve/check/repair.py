@@ -1,0 +1,277 @@
+"""Acting on what `find_inconsistencies` found (`preserve check --repair`, issue 6 item 3).
+
+Each repair re-checks its own condition first (the scan may be minutes old and an ingest may
+have started since), then acts, then appends one PREMIS event to the hash-chained log; an
+action that fails is a CHK-E007 finding and the others still run.
+
+| found | repair | event |
+| --- | --- | --- |
+| orphaned staging dir (E001) | removed: the deposit is the source, nothing there is unique | deletion |
+| empty directory in the storage root (E008) | removed | deletion |
+| object without rows (E002) | every byte verified (verify.py), then catalog rows rebuilt from storage | ingestion "adopted by preserve check" |
+| ... that fails validation, or invalid (E005) | renamed into `quarantine/check-<time>/<object path>` with a note | quarantine |
+| storage ahead of catalog (E006) | verified, the newer versions' rows rebuilt | ingestion "adopted" |
+| catalog ahead of storage (E006) | nothing: restore from another copy | - |
+| package without object (E003) | its copies marked `missing`; the catalog keeps the package | fixity check, failure |
+| stuck deposit (E004) | marked `failed` with its finding | ingestion, failure |
+
+Nothing the catalog records is ever deleted, and the event log is only appended to.
+Quarantine moves (never copies) the object because the catalog does not know it: no record
+points at it, and leaving it would make the storage root hold an invalid object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from preserve.catalog import Catalog
+from preserve.check.report import Action, CheckPlan, CheckReport, Inconsistency, Kind, Plan
+from preserve.check.scan import (
+    empty_directories, human_age, newest_mtime, object_age, staging_in_use,
+)
+from preserve.check.verify import ObjectInvalid, verify_object
+from preserve.errors import PreserveError
+from preserve.findings import finding
+from preserve.metadata import SchemaSet
+from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
+from preserve.storage import StorageRoot
+from preserve.storage.fsync import fsync_dir
+
+log = logging.getLogger(__name__)
+
+SOFTWARE_AGENT = software_agent()
+NOTE_SUFFIX = ".check.json"
+
+
+def repair(plan: CheckPlan, *, staging: Path, quarantine: Path, catalog: Catalog,
+           storage: StorageRoot, location: str, min_age: dt.timedelta,
+           schemas: SchemaSet | None, clock: Callable[[], dt.datetime] = utc_now,
+           progress: Callable[[int], None] | None = None) -> CheckReport:
+    """Repair everything in `plan` that can be repaired; one event per action."""
+    run = _Repair(staging, quarantine, catalog, storage, location, min_age, schemas, clock,
+                  progress)
+    report = CheckReport(plan=plan, repaired=True)
+    for item in plan.found:
+        try:
+            action = run.act(item)
+        except (PreserveError, OSError) as exc:
+            detail = exc.message if isinstance(exc, PreserveError) else str(exc)
+            log.warning("repair of %s failed: %s", item.target, detail)
+            report.findings.append(finding("CHK-E007", item.target, action=item.plan.value,
+                                           target=item.target, detail=detail))
+            action = Action(item.kind, item.target, "failed", ok=False, detail=detail,
+                            package_id=item.package_id, remains=True)
+        if action is not None:
+            report.actions.append(action)
+    return report
+
+
+class _Repair:
+    def __init__(self, staging: Path, quarantine: Path, catalog: Catalog, storage: StorageRoot,
+                 location: str, min_age: dt.timedelta, schemas: SchemaSet | None,
+                 clock: Callable[[], dt.datetime],
+                 progress: Callable[[int], None] | None) -> None:
+        self.staging, self.quarantine, self.catalog, self.storage = (staging, quarantine,
+                                                                     catalog, storage)
+        self.location, self.min_age, self.schemas, self.clock = location, min_age, schemas, clock
+        self.progress = progress
+        self._run_dir: Path | None = None
+
+    def act(self, item: Inconsistency) -> Action | None:
+        handler = {
+            Plan.REMOVE: self._remove_staging,
+            Plan.REMOVE_EMPTY: self._remove_empty,
+            Plan.ADOPT: self._adopt,
+            Plan.ADOPT_VERSIONS: self._adopt,
+            Plan.QUARANTINE: self._quarantine_invalid,
+            Plan.MARK_MISSING: self._mark_missing,
+            Plan.MARK_FAILED: self._mark_failed,
+        }.get(item.plan)
+        if handler is None:  # Plan.NOTHING: the report says what the operator must do
+            return None
+        return handler(item)
+
+    def _event(self, type_: EventType, outcome: EventOutcome, **fields) -> Event:
+        return Event(type=type_, outcome=outcome, time=self.clock(), agent=SOFTWARE_AGENT,
+                     identifier=str(uuid.uuid4()), **fields)
+
+    # -- staging -----------------------------------------------------------------------------
+
+    def _remove_staging(self, item: Inconsistency) -> Action:
+        path = self.staging / Path(item.target).name
+        if not path.exists():
+            return Action(item.kind, item.target, "already gone", ok=True)
+        young = staging_in_use(path, self.min_age, self.clock())
+        if young is not None:
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail=f"written {human_age(young)} ago or locked: in use again")
+        age = self.clock() - newest_mtime(path)
+        shutil.rmtree(path)
+        fsync_dir(self.staging)
+        event = self._event(
+            EventType.DELETION, EventOutcome.SUCCESS,
+            detail=f"preserve check removed the orphaned staging directory {item.target} (last "
+                   f"written {human_age(age)} ago): work files of an interrupted ingest, never "
+                   "the only copy of anything")
+        self.catalog.append_events([event])
+        return Action(item.kind, item.target, "removed", ok=True, event=event.identifier)
+
+    def _remove_empty(self, item: Inconsistency) -> Action:
+        path = self.storage.path / (item.object_path or "")
+        if path not in empty_directories(self.storage.path):
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail="no longer empty")
+        shutil.rmtree(path)  # holds only empty directories: checked just above
+        parent = path.parent
+        while parent != self.storage.path:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+        fsync_dir(parent)
+        event = self._event(
+            EventType.DELETION, EventOutcome.SUCCESS,
+            detail=f"preserve check removed the empty directory {item.target} from the storage "
+                   "root (OCFL 1.1 E073)")
+        self.catalog.append_events([event])
+        return Action(item.kind, item.target, "removed", ok=True, event=event.identifier)
+
+    # -- objects without (all) catalog rows ---------------------------------------------------
+
+    def _adopt(self, item: Inconsistency) -> Action:
+        assert item.object_path is not None and item.package_id is not None
+        object_path = self.storage.path / item.object_path
+        if not object_path.is_dir():
+            return Action(item.kind, item.target, "already gone", ok=True)
+        age = object_age(object_path, self.clock())
+        if age < self.min_age:
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail=f"committed {human_age(age)} ago: an ingest may be recording it")
+        head = self._catalog_head(item.package_id)
+        if item.kind is Kind.ORPHAN and head:
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail="the catalog knows it now")
+        try:
+            verified = verify_object(object_path, item.object_path, self.schemas, self.progress)
+        except ObjectInvalid as exc:
+            if item.kind is Kind.ORPHAN:
+                return self._move_to_quarantine(item, str(exc))
+            # The catalog knows this object: it is never moved, only reported.
+            return Action(item.kind, item.target, "not adopted", ok=False, detail=str(exc),
+                          package_id=item.package_id, remains=True)
+        adoption = verified.adoption(head, self.location)
+        numbers = [v.number for v in adoption.versions]
+        mets = ("METS schema-validated" if verified.mets_validated
+                else "METS parsed (no schemas configured, not schema-validated)")
+        detail = (f"adopted by preserve check: object found in storage at {item.object_path} "
+                  "without catalog rows; catalog rows of version(s) "
+                  f"{', '.join(f'v{n}' for n in numbers)} rebuilt from storage")
+        outcome_detail = (f"valid: {verified.content_files} content files "
+                          f"({verified.content_bytes} bytes) re-read, sha512 equal to the OCFL "
+                          "inventory; every version a complete bag (manifests, Payload-Oxum); "
+                          + mets)
+        event = self._event(EventType.INGESTION, EventOutcome.SUCCESS,
+                            detail=detail, outcome_detail=outcome_detail,
+                            package_id=verified.object_id, version=numbers[-1])
+        self.catalog.adopt(adoption, [event])
+        return Action(item.kind, item.target, "adopted", ok=True, event=event.identifier,
+                      package_id=verified.object_id,
+                      detail=f"version(s) {', '.join(f'v{n}' for n in numbers)}")
+
+    def _catalog_head(self, package_id: str) -> int:
+        if not self.catalog.package_exists(package_id):
+            return 0
+        return self.catalog.get_package(package_id).head
+
+    def _quarantine_invalid(self, item: Inconsistency) -> Action:
+        object_path = self.storage.path / (item.object_path or "")
+        if not object_path.is_dir():
+            return Action(item.kind, item.target, "already gone", ok=True)
+        age = object_age(object_path, self.clock())
+        if age < self.min_age:
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail=f"written {human_age(age)} ago")
+        return self._move_to_quarantine(item, item.finding.message)
+
+    def _move_to_quarantine(self, item: Inconsistency, reason: str) -> Action:
+        """Rename the object directory into quarantine (same filesystem: atomic; never a
+        copy-then-delete), note why next to it, drop the layout's emptied parent dirs."""
+        assert item.object_path is not None
+        if item.package_id and self.catalog.package_exists(item.package_id):
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail="the catalog knows it now; it is never moved")
+        source = self.storage.path / item.object_path
+        target = self._quarantine_dir() / item.object_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(source, target)  # EXDEV (another filesystem) is an OSError: nothing moved
+        fsync_dir(target.parent)
+        fsync_dir(source.parent)
+        parent = source.parent
+        while parent != self.storage.path:
+            try:
+                parent.rmdir()  # only if empty: other objects share the tuple directories
+            except OSError:
+                break
+            parent = parent.parent
+        note = {"object_path": item.object_path, "object_id": item.package_id, "reason": reason,
+                "time": self.clock().isoformat(), "source": str(source),
+                "what_to_do": "find out where the object came from; restore or re-ingest it "
+                              "from a good copy, or delete it once it is known to be garbage"}
+        note_path = target.with_name(target.name + NOTE_SUFFIX)
+        note_path.write_text(json.dumps(note, indent=2, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+        shown = target.relative_to(self.quarantine.parent).as_posix()
+        event = self._event(
+            EventType.QUARANTINE, EventOutcome.SUCCESS,
+            detail=f"preserve check moved object directory {item.object_path}, unknown to the "
+                   f"catalog and not valid, into {shown}",
+            outcome_detail=reason, package_id=item.package_id,
+            object_paths=(item.object_path,))
+        self.catalog.append_events([event])
+        return Action(item.kind, item.target, "quarantined", ok=True, detail=reason,
+                      event=event.identifier, package_id=item.package_id, remains=True)
+
+    def _quarantine_dir(self) -> Path:
+        if self._run_dir is None:
+            stamp = self.clock().strftime("%Y%m%dT%H%M%S")
+            self._run_dir = self.quarantine / f"check-{stamp}-{uuid.uuid4().hex[:8]}"
+        return self._run_dir
+
+    # -- catalog rows without storage ---------------------------------------------------------
+
+    def _mark_missing(self, item: Inconsistency) -> Action:
+        assert item.package_id is not None
+        if self.storage.has_object(item.package_id):
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail="the object is back in storage")
+        event = self._event(
+            EventType.FIXITY_CHECK, EventOutcome.FAILURE, package_id=item.package_id,
+            detail=f"preserve check: the OCFL object {item.object_path} of this package is not "
+                   f"in location {self.location}",
+            outcome_detail="object missing: every copy at this location marked missing; restore "
+                           "the object from another copy or a backup")
+        changed = self.catalog.mark_copies(item.package_id, self.location, "missing", [event])
+        return Action(item.kind, item.target, "marked missing", ok=True, event=event.identifier,
+                      package_id=item.package_id, remains=True,
+                      detail=f"{changed} copies marked missing; restore the object from another "
+                             "copy or a backup")
+
+    def _mark_failed(self, item: Inconsistency) -> Action:
+        assert item.deposit_id is not None
+        event = self._event(
+            EventType.INGESTION, EventOutcome.FAILURE, deposit_id=item.deposit_id,
+            detail="ingest did not complete",
+            outcome_detail="found in progress by preserve check long after it started: the "
+                           "run was interrupted; marked failed")
+        now = self.clock()
+        self.catalog.finish_deposit(item.deposit_id, status="failed", findings=[item.finding],
+                                    finished=now, events=[event])
+        return Action(item.kind, item.target, "marked failed", ok=True, event=event.identifier)

@@ -1,0 +1,273 @@
+"""Finding what is out of step between staging, storage and catalog; nothing is written.
+
+Issue 6, item 3. Four sources, compared:
+
+* `staging/`: every directory directly under it belongs to an ingest (`ingest-<uuid>`, made
+  by the ingest workflow) or another writer. One is *orphaned* when nothing under it was
+  written for `min_age` and nobody holds an flock on it; a younger one may belong to a run
+  going on now and is only mentioned (CHK-W001). Ingests write continuously while they copy
+  (each file's mtime moves with every block), so an idle day means the run is gone.
+* storage objects the catalog does not know (CHK-E002), directories holding an OCFL object
+  declaration that cannot be an object of ours (CHK-E005), and objects whose versions and the
+  catalog's disagree (CHK-E006). The object's root inventory is written last by every commit,
+  so its mtime is the age of the newest version: younger than `min_age`, an ingest may be
+  between its storage commit and its catalog transaction, and the object is left alone.
+* catalog packages whose object is gone (CHK-E003), and the empty layout directories an
+  object removed by hand leaves (CHK-E008; OCFL 1.1 forbids them in the hierarchy).
+* deposits `in_progress` for longer than `min_age` (CHK-E004).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from preserve.catalog import Catalog
+from preserve.check.report import CheckPlan, Inconsistency, Kind, Plan
+from preserve.errors import StorageError
+from preserve.findings import finding
+from preserve.model import Finding
+from preserve.storage import StorageRoot, object_path_for
+from preserve.storage import inventory as inv
+
+log = logging.getLogger(__name__)
+
+
+def find_inconsistencies(staging: Path, catalog: Catalog, storage: StorageRoot, *,
+                         location: str, min_age: dt.timedelta, now: dt.datetime) -> CheckPlan:
+    """Compare staging, storage and catalog; return what is out of step (nothing changes)."""
+    found: list[Inconsistency] = []
+    skipped: list[Finding] = []
+    _staging(staging, min_age, now, found, skipped)
+    _storage(catalog, storage, location, min_age, now, found, skipped)
+    _empty(storage, min_age, now, found, skipped)
+    _deposits(catalog, min_age, now, found, skipped)
+    return CheckPlan(tuple(found), tuple(skipped))
+
+
+def human_age(age: dt.timedelta) -> str:
+    seconds = max(0, int(age.total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+# --- staging ---------------------------------------------------------------------------------
+
+
+def staging_dirs(staging: Path) -> Iterator[Path]:
+    """Directories directly under `staging` (not links; files are not ours to judge)."""
+    try:
+        entries = sorted(os.scandir(staging), key=lambda e: e.name)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield Path(entry.path)
+
+
+def newest_mtime(path: Path) -> dt.datetime:
+    """The latest modification time of `path` or anything below it (links not followed)."""
+    newest = os.lstat(path).st_mtime
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in [*dirnames, *filenames]:
+            try:
+                newest = max(newest, os.lstat(os.path.join(dirpath, name)).st_mtime)
+            except FileNotFoundError:  # removed while we look: someone is working in it
+                return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.fromtimestamp(newest, dt.timezone.utc)
+
+
+def is_locked(path: Path) -> bool:
+    """True if another process holds an flock on the directory (a writer announcing itself)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def staging_in_use(path: Path, min_age: dt.timedelta, now: dt.datetime) -> dt.timedelta | None:
+    """None if the staging directory may be removed, else its age (too young, or locked)."""
+    age = now - newest_mtime(path)
+    if age < min_age or is_locked(path):
+        return age
+    return None
+
+
+def _staging(staging: Path, min_age: dt.timedelta, now: dt.datetime,
+             found: list[Inconsistency], skipped: list[Finding]) -> None:
+    for path in staging_dirs(staging):
+        shown = f"staging/{path.name}"
+        try:
+            young = staging_in_use(path, min_age, now)
+        except FileNotFoundError:
+            continue  # gone while we looked: its ingest finished
+        if young is not None:
+            skipped.append(finding("CHK-W001", shown, what="staging directory", target=shown,
+                                   age=human_age(young), min_age=human_age(min_age)))
+            continue
+        age = now - newest_mtime(path)
+        found.append(Inconsistency(Kind.STAGING, Plan.REMOVE,
+                                   finding("CHK-E001", shown, directory=shown, age=human_age(age)),
+                                   target=shown))
+
+
+# --- storage and catalog packages ------------------------------------------------------------
+
+
+def object_age(object_path: Path, now: dt.datetime) -> dt.timedelta:
+    """Age of the object's newest commit: the mtime of its root inventory (written last)."""
+    try:
+        stat = os.lstat(object_path / inv.INVENTORY)
+    except OSError:
+        stat = os.lstat(object_path)
+    return now - dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc)
+
+
+def _storage(catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.timedelta,
+             now: dt.datetime, found: list[Inconsistency], skipped: list[Finding]) -> None:
+    packages = {object_path_for(p.package_id): p for p in catalog.list_packages()}
+    seen: set[str] = set()
+    for object_path in storage.iter_object_paths():
+        relative = object_path.relative_to(storage.path).as_posix()
+        known = packages.get(relative)
+        if known is not None:
+            seen.add(relative)
+        try:
+            inventory, _digest = inv.load(object_path)
+            object_id = inventory["id"]
+            head = inv.head_number(inventory)
+        except StorageError as exc:
+            if known is not None:
+                continue  # a damaged object the catalog knows: `preserve audit` reports it
+            inventory, object_id, head, problem = None, None, 0, exc.message
+        else:
+            problem = None
+            if object_path_for(object_id) != relative:
+                problem = f"its inventory names object {object_id!r}, which belongs elsewhere"
+        age = object_age(object_path, now)
+        if known is not None:
+            if head == known.versions:
+                continue
+            if age < min_age:
+                skipped.append(_young(f"object of package {known.package_id}", relative, age,
+                                      min_age))
+                continue
+            if head > known.versions:
+                what = ("`preserve check --repair` validates the object and adopts the newer "
+                        "versions")
+                plan = Plan.ADOPT_VERSIONS
+            else:
+                what = ("the catalog is ahead of storage: restore the object from another copy "
+                        "or a backup")
+                plan = Plan.NOTHING
+            found.append(Inconsistency(
+                Kind.VERSIONS, plan,
+                finding("CHK-E006", relative, package_id=known.package_id, stored=head,
+                        recorded=f"{known.versions} version(s)", what=what),
+                target=known.package_id, package_id=known.package_id, object_path=relative))
+            continue
+        if age < min_age:
+            skipped.append(_young("object", relative, age, min_age))
+            continue
+        if problem is not None:
+            found.append(Inconsistency(
+                Kind.INVALID, Plan.QUARANTINE,
+                finding("CHK-E005", relative, object_path=relative, detail=problem),
+                target=relative, package_id=object_id, object_path=relative))
+            continue
+        found.append(Inconsistency(
+            Kind.ORPHAN, Plan.ADOPT,
+            finding("CHK-E002", relative, object_id=object_id, object_path=relative),
+            target=object_id, package_id=object_id, object_path=relative))
+    for relative, package in sorted(packages.items(), key=lambda item: item[1].package_id):
+        if relative in seen:
+            continue
+        detail = catalog.get_package(package.package_id)
+        statuses = {c.status for f in detail.files for c in f.copies if c.location == location}
+        plan = Plan.NOTHING if statuses == {"missing"} else Plan.MARK_MISSING
+        found.append(Inconsistency(
+            Kind.MISSING, plan,
+            finding("CHK-E003", relative, package_id=package.package_id, object_path=relative),
+            target=package.package_id, package_id=package.package_id, object_path=relative))
+
+
+def _young(what: str, target: str, age: dt.timedelta, min_age: dt.timedelta) -> Finding:
+    return finding("CHK-W001", target, what=what, target=target, age=human_age(age),
+                   min_age=human_age(min_age))
+
+
+def empty_directories(root: Path) -> list[Path]:
+    """The topmost directories under `root` holding nothing but (empty) directories.
+
+    Objects are not entered (a directory with an object declaration is never empty), nor
+    the root's `extensions/`.
+    """
+    found: list[Path] = []
+
+    def empty(directory: Path) -> bool:
+        children = sorted(os.scandir(directory), key=lambda e: e.name)
+        if any(not c.is_dir(follow_symlinks=False) for c in children):
+            return False
+        flags = [empty(Path(c.path)) for c in children]
+        if all(flags):
+            return True
+        found.extend(Path(c.path) for c, flag in zip(children, flags) if flag)
+        return False
+
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.is_dir(follow_symlinks=False) and entry.name != "extensions":
+            if empty(Path(entry.path)):
+                found.append(Path(entry.path))
+    return sorted(found)
+
+
+def _empty(storage: StorageRoot, min_age: dt.timedelta, now: dt.datetime,
+           found: list[Inconsistency], skipped: list[Finding]) -> None:
+    for path in empty_directories(storage.path):
+        relative = path.relative_to(storage.path).as_posix()
+        age = now - newest_mtime(path)
+        if age < min_age:  # an ingest makes the layout's directories just before its rename
+            skipped.append(_young("empty directory", relative, age, min_age))
+            continue
+        found.append(Inconsistency(Kind.EMPTY, Plan.REMOVE_EMPTY,
+                                   finding("CHK-E008", relative, directory=relative),
+                                   target=relative, object_path=relative))
+
+
+# --- deposits --------------------------------------------------------------------------------
+
+
+def _deposits(catalog: Catalog, min_age: dt.timedelta, now: dt.datetime,
+              found: list[Inconsistency], skipped: list[Finding]) -> None:
+    for deposit in catalog.deposits():
+        if deposit.status != "in_progress":
+            continue
+        age = now - deposit.started
+        target = f"deposit {deposit.id}"
+        if age < min_age:
+            skipped.append(_young("deposit in progress", target, age, min_age))
+            continue
+        found.append(Inconsistency(
+            Kind.STUCK, Plan.MARK_FAILED,
+            finding("CHK-E004", target, deposit_id=deposit.id, source=deposit.source,
+                    started=deposit.started.isoformat(timespec="seconds")),
+            target=target, deposit_id=deposit.id))
