@@ -301,6 +301,22 @@ _CHECK_CODES: list[FindingCode] = [
 register(*_CHECK_CODES)
 
 
+# --- E-ARK exports read back (preserve.export.eark) -----------------------------------------
+_EARK_CODES: list[FindingCode] = [
+    FindingCode("EARK-E001", E, "the file does not match its METS entry: {detail}; the export is "
+                "damaged: export the package again", "E-ARK CSIP 2.1 CSIP27-CSIP30, CSIP69-CSIP72"),
+    FindingCode("EARK-E002", E, "the file is listed in a METS document of the export but cannot be "
+                "read ({detail}); export the package again", "E-ARK CSIP 2.1 CSIP24, CSIP79"),
+    FindingCode("EARK-E003", E, "the file is in the export but no METS document lists it; it was "
+                "not written by the export: find out where it came from",
+                "E-ARK CSIP 2.1 CSIP58: every file is referenced from the METS"),
+    FindingCode("EARK-E004", E, "a METS document of the export cannot be read: "
+                "{detail}; export the package again", "E-ARK CSIP 2.1 CSIPSTR4, CSIP1000"),
+]
+
+register(*_EARK_CODES)
+
+
 def finding(code: str, path: str = "", **fields: object) -> Finding:
     """Build a Finding for `code`, formatting its template with `fields`."""
     entry = CATALOGUE[code]

@@ -7,7 +7,7 @@ whose sha256, sha512 or size differs from the catalog stops the export (FixityEr
 is verified, never trusted. Every document is built in memory by the pure builders, written
 with O_EXCL, and its size and SHA-512 go into the METS that references it. The XSDs the
 documents use are copied into `schemas/` from the schema directory (through its XML catalog)
-when one is given. Nothing is synced file by file: one `fsync_tree` at the end.
+when one is given. Nothing is synced here: the caller syncs the whole tree once.
 
 `verify_eark` reads a written package back: both METS documents are parsed (no DTD, no
 entities, no network), every `file` and `mdRef` they list must exist with the SIZE and
@@ -17,6 +17,7 @@ itself). It returns findings (`EARK-E001`..`EARK-E004`), never raises for a bad 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -25,16 +26,15 @@ from urllib.parse import unquote_to_bytes
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.checksums import copy_and_hash, hash_file
-from preserve.errors import FixityError, StorageError
+from preserve.errors import FixityError, InvalidMetadata, StorageError
 from preserve.export.source import PAYLOAD_PREFIX, ExportSource, organization_agent
 from preserve.findings import finding
 from preserve.metadata import eark
 from preserve.metadata import namespaces as ns
-from preserve.metadata.eark import PackagedFile, PackageHeader, PremisFile
-from preserve.metadata.readback import parse_document
-from preserve.metadata.schemas import CATALOG_FILENAME, Catalog
+from preserve.metadata import DcValue
+from preserve.metadata.eark import MetsReference, PackagedFile, PackageHeader, PremisFile
+from preserve.metadata.schemas import SchemaSet
 from preserve.model import Finding, software_agent
-from preserve.storage.fsync import fsync_tree
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +46,24 @@ _MAX_METS_BYTES = 1 << 30
 _XSD_MIME = "application/xml"
 
 
-def write_eark(source: ExportSource, target: Path, schemas_dir: Path | None,
-               progress: ByteProgress | None = None) -> None:
+def write_eark(source: ExportSource, target: Path, schemas: SchemaSet | Path | None,
+               progress: ByteProgress | None = None) -> list[Finding]:
     """Write `source` as an E-ARK SIP into the empty (or not yet existing) directory `target`.
 
-    `progress` is called with the number of payload bytes just copied. Raises FixityError if
-    a stored file does not match the catalog, StorageError if storage cannot be read or the
-    target cannot be written. On error the caller removes `target`.
+    `schemas` (a SchemaSet, or the directory of one) validates both METS documents before
+    they are written and supplies the XSDs for `schemas/`; without it the package has no
+    `schemas/` and the returned findings hold warning META-W004. `progress` is called with
+    the number of payload bytes just copied. Raises FixityError if a stored file does not
+    match the catalog, StorageError if storage cannot be read or the target cannot be
+    written, InvalidMetadata if a METS document fails its schema. The caller syncs, reads
+    back (`verify_eark`) and renames; on error it removes `target`.
     """
     target = Path(target)
+    schema_set = SchemaSet.from_directory(schemas) if isinstance(schemas, (str, Path)) \
+        else schemas
+    findings: list[Finding] = []
+    if schema_set is None:
+        findings.append(finding("META-W004", eark.METS_FILE))
     try:
         target.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
         if any(target.iterdir()):
@@ -76,9 +85,9 @@ def write_eark(source: ExportSource, target: Path, schemas_dir: Path | None,
         package_id=source.package_id, version=source.version,
         files=[PremisFile(f.path, f.size, f.sha256, f.sha512, f.format) for f in source.files]),
         eark.XML_MIME, mdtype="PREMIS", mdtype_version="3.0")
-    rep_mets = writer.write(f"{rep}/{eark.METS_FILE}", eark.build_representation_mets(
+    rep_mets = writer.write(f"{rep}/{eark.METS_FILE}", _valid(eark.build_representation_mets(
         header=header, preservation=[_relative(rep_premis, rep)],
-        data=[_relative(item, rep) for item in data]), eark.XML_MIME)
+        data=[_relative(item, rep) for item in data]), schema_set), eark.XML_MIME)
 
     # Package-level metadata, documentation and schemas, then the package METS.
     descriptive = [writer.write(eark.DC_PATH, eark.build_dc(
@@ -94,16 +103,24 @@ def write_eark(source: ExportSource, target: Path, schemas_dir: Path | None,
         eark.XML_MIME, mdtype="PREMIS", mdtype_version="3.0")]
     titles = [v for v in source.dc_values if v.element == "title"]
     if not titles and source.title:
-        titles = [eark.DcValue("title", source.title)]
+        titles = [DcValue("title", source.title)]
     documentation = [writer.write(eark.README_PATH, eark.build_readme(
         header=header, titles=titles, file_count=len(source.files),
         payload_bytes=source.payload_bytes, events=len(source.events)), "text/plain")]
-    schemas = writer.copy_schemas(schemas_dir, mods=source.mods_xml is not None)
-    writer.write(eark.METS_FILE, eark.build_package_mets(
+    xsds = writer.copy_schemas(schema_set, mods=source.mods_xml is not None)
+    writer.write(eark.METS_FILE, _valid(eark.build_package_mets(
         header=header, descriptive=descriptive, preservation=preservation,
-        documentation=documentation, schemas=schemas, representation_mets=rep_mets),
+        documentation=documentation, schemas=xsds, representation_mets=rep_mets), schema_set),
         eark.XML_MIME)
-    fsync_tree(target)
+    return findings
+
+
+def _valid(document: bytes, schema_set: SchemaSet | None) -> bytes:
+    if schema_set is not None:
+        problems = schema_set.validate_mets(document)
+        if problems:
+            raise InvalidMetadata(problems="; ".join(problems[:5]))
+    return document
 
 
 def verify_eark(target: Path) -> list[Finding]:
@@ -111,32 +128,33 @@ def verify_eark(target: Path) -> list[Finding]:
     target = Path(target)
     findings: list[Finding] = []
     listed: set[bytes] = {eark.METS_FILE.encode()}
-    pending = [eark.METS_FILE]
+    pending: list[bytes] = [eark.METS_FILE.encode()]
+    done: set[bytes] = set()
     while pending:
         mets_path = pending.pop()
-        base = mets_path.rpartition("/")[0]
+        done.add(mets_path)
+        shown = _shown(mets_path)
         try:
-            root = parse_document(_read(target / mets_path))
+            references = eark.read_references(_read(target / os.fsdecode(mets_path)))
         except (OSError, ValueError) as exc:
-            findings.append(finding("EARK-E004", path=mets_path, detail=str(exc)))
+            findings.append(finding("EARK-E004", path=shown, detail=str(exc)))
             continue
-        for element, href in _references(root):
-            relative = _join(base, href)
+        base = mets_path.rpartition(b"/")[0]
+        for reference in references:
+            relative = _join(base, reference.href)
             if relative is None:
-                findings.append(finding("EARK-E004", path=mets_path,
-                                        detail=f"reference {href!r} leaves the package"))
+                findings.append(finding("EARK-E004", path=shown, detail=(
+                    f"reference {reference.href!r} is not a relative path inside the package")))
                 continue
             listed.add(relative)
-            shown = relative.decode("utf-8", "surrogateescape")
-            if element.tag == ns.qname(ns.METS, "mptr"):
-                if shown not in pending and shown != mets_path:
-                    pending.append(shown)
-                continue
-            findings.extend(_check_file(target, shown, element))
+            if reference.kind == "mptr":
+                if relative not in done and relative not in pending:
+                    pending.append(relative)
+            else:
+                findings.extend(_check_file(target, relative, reference))
     for relative in sorted(_walk(target)):
         if relative not in listed:
-            findings.append(finding("EARK-E003",
-                                    path=relative.decode("utf-8", "surrogateescape")))
+            findings.append(finding("EARK-E003", path=_shown(relative)))
     return findings
 
 
@@ -174,8 +192,6 @@ class _Writer:
         except OSError as exc:
             raise StorageError(detail=f"cannot write {path}: {exc.strerror or exc}; nothing "
                                "was exported (check free space)") from exc
-        import hashlib  # local: only the small documents are hashed in memory
-
         return PackagedFile(relative, len(data), hashlib.sha512(data).hexdigest(), mime,
                             self.created, mdtype, mdtype_version)
 
@@ -199,13 +215,13 @@ class _Writer:
         return PackagedFile(relative, size, digests["sha512"], mime or eark.UNKNOWN_MIME,
                             self.created)
 
-    def copy_schemas(self, schemas_dir: Path | None, *, mods: bool) -> list[PackagedFile]:
+    def copy_schemas(self, schema_set: SchemaSet | None, *, mods: bool) -> list[PackagedFile]:
         """Copy the XSDs the documents use into `schemas/`, found through the catalog."""
-        if schemas_dir is None or not (Path(schemas_dir) / CATALOG_FILENAME).is_file():
-            log.warning("no schema directory with a %s: the E-ARK export has no schemas/ "
-                        "folder (CSIP113)", CATALOG_FILENAME)
+        if schema_set is None:
+            log.warning("no schema directory: the E-ARK export has no schemas/ folder "
+                        "(CSIP113)")
             return []
-        catalog = Catalog.load(Path(schemas_dir) / CATALOG_FILENAME)
+        catalog = schema_set.catalog
         urls = [ns.METS_SCHEMA_URL, ns.XLINK_SCHEMA_URL, ns.CSIP_SCHEMA_URL,
                 ns.PREMIS_SCHEMA_URL, ns.DC_SCHEMA_URL, "http://www.w3.org/2001/03/xml.xsd"]
         if mods:
@@ -216,7 +232,8 @@ class _Writer:
             local = catalog.lookup(url)
             if local is None or not local.is_file() or local.name in names:
                 if local is None or not local.is_file():
-                    log.warning("schema %s is not in %s; not copied", url, schemas_dir)
+                    log.warning("schema %s is not in %s; not copied", url,
+                                schema_set.directory)
                 continue
             names.add(local.name)
             relative = f"{eark.SCHEMAS_DIR}/{local.name}"
@@ -247,27 +264,12 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def _references(root) -> Iterator[tuple[object, str]]:  # noqa: ANN001 - lxml elements
-    """(element, href) for every file, mdRef and mptr of a METS document."""
-    href = ns.qname(ns.XLINK, "href")
-    for element in root.iter(ns.qname(ns.METS, "file"), ns.qname(ns.METS, "mdRef"),
-                             ns.qname(ns.METS, "mptr")):
-        holder = element
-        if element.tag == ns.qname(ns.METS, "file"):
-            holder = element.find(ns.qname(ns.METS, "FLocat"))
-            if holder is None:
-                continue
-        value = holder.get(href)
-        if value:
-            yield element, value
-
-
-def _join(base: str, href: str) -> bytes | None:
-    """The package-relative path (bytes) an href names from the folder `base`, or None if
-    it leaves the package or is not a relative reference."""
-    if ":" in href.split("/")[0] or href.startswith("/"):
+def _join(base: bytes, href: str) -> bytes | None:
+    """The package-relative path (bytes, names exactly) an href names from the folder `base`;
+    None if it is not a relative reference or leaves the package."""
+    if href.startswith("/") or ":" in href.split("/")[0]:
         return None
-    parts = [p for p in base.encode().split(b"/") if p] if base else []
+    parts = [p for p in base.split(b"/") if p]
     for part in unquote_to_bytes(href).split(b"/"):
         if part in (b"", b"."):
             continue
@@ -280,25 +282,26 @@ def _join(base: str, href: str) -> bytes | None:
     return b"/".join(parts) if parts else None
 
 
-def _check_file(target: Path, relative: str, element) -> list[Finding]:  # noqa: ANN001
-    path = target / relative
+def _check_file(target: Path, relative: bytes, reference: MetsReference) -> list[Finding]:
     try:
-        size, digests = hash_file(path, ("sha512",))
+        size, digests = hash_file(target / os.fsdecode(relative), ("sha512",))
     except OSError as exc:
-        return [finding("EARK-E002", path=relative, detail=exc.strerror or str(exc))]
-    expected_size = element.get("SIZE")
-    expected = (element.get("CHECKSUM") or "").lower()
-    kind = element.get("CHECKSUMTYPE")
+        return [finding("EARK-E002", path=_shown(relative), detail=exc.strerror or str(exc))]
     problems: list[str] = []
-    if expected_size is not None and expected_size != str(size):
-        problems.append(f"{size} bytes, the METS says {expected_size}")
-    if kind != eark.CHECKSUM_TYPE:
-        problems.append(f"CHECKSUMTYPE {kind!r}, expected {eark.CHECKSUM_TYPE}")
-    elif digests["sha512"] != expected:
-        problems.append(f"sha512 {digests['sha512']}, the METS says {expected}")
+    if reference.size is not None and reference.size != str(size):
+        problems.append(f"{size} bytes, the METS says {reference.size}")
+    if reference.checksum_type != eark.CHECKSUM_TYPE:
+        problems.append(f"CHECKSUMTYPE {reference.checksum_type!r}, expected "
+                        f"{eark.CHECKSUM_TYPE}")
+    elif digests["sha512"] != (reference.checksum or "").lower():
+        problems.append(f"sha512 {digests['sha512']}, the METS says {reference.checksum}")
     if problems:
-        return [finding("EARK-E001", path=relative, detail="; ".join(problems))]
+        return [finding("EARK-E001", path=_shown(relative), detail="; ".join(problems))]
     return []
+
+
+def _shown(relative: bytes) -> str:
+    return relative.decode("utf-8", "surrogateescape")
 
 
 def _walk(target: Path) -> Iterator[bytes]:
