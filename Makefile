@@ -29,7 +29,15 @@ demo: $(BIN)/.installed
 	$(BIN)/preserve --repo $(DEMO)/repo audit --all
 	$(BIN)/preserve --repo $(DEMO)/repo log verify
 
-test: $(BIN)/.installed
+# eark-validator 1.1.3 (the E-ARK oracle of tests/export_eark) pins lxml==5.1.0, preserve needs
+# lxml>=5.2: it gets its own virtualenv inside .venv, run by the tests as a subprocess.
+EARK_VALIDATOR := $(VENV)/eark-validator
+$(EARK_VALIDATOR)/.installed: | $(BIN)/.installed
+	$(BIN)/python -m venv $(EARK_VALIDATOR)
+	$(EARK_VALIDATOR)/bin/python -m pip install -q eark-validator==1.1.3
+	touch $@
+
+test: $(BIN)/.installed $(EARK_VALIDATOR)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # docs/performance.md: every shape, the 200,000-file scaling run and the 1,000,000-copy catalog
