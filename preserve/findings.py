@@ -45,6 +45,14 @@ _CATALOGUE: list[FindingCode] = [
     FindingCode("ING-E006", E, "the payload file could not be read ({detail}); it vanished, was "
                 "replaced by something that is not a regular file, or the disk failed: check the "
                 "deposit and ingest it again", "RFC 8493 section 7.2; DESIGN.md Data flow"),
+    FindingCode("ING-E007", E, "object {package_id} is in the storage root but not (or not at "
+                "this version) in the catalog, and this ingest cannot safely record it: {detail}. "
+                "Nothing was stored; run `preserve check` to reconcile storage and catalog, then "
+                "ingest again", "DESIGN.md Rules: a failed or interrupted ingest leaves no "
+                "partial package; re-running is safe"),
+    FindingCode("ING-E008", E, "package {package_id} received version v{version} from another "
+                "ingest while this deposit was being staged; nothing was stored: ingest it again "
+                "to add it as the next version", "OCFL 1.1 section 3.3: versions are sequential"),
 ]
 
 CATALOGUE: dict[str, FindingCode] = {}
@@ -152,8 +160,14 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "DESIGN.md: deposits are read completely"),
     FindingCode("PAY-E004", E, "the deposit holds more than {limit} entries; split it",
                 "preserve Limits.max_members"),
+    FindingCode("PAY-E005", E, "{path} is a hard link with {links} names, {outside} of them "
+                "outside the deposit: its bytes belong to a file outside, which can change at any "
+                "time; copy the file into the deposit instead of linking it",
+                "RFC 8493 section 7.2; DESIGN.md: deposits are untrusted input"),
     FindingCode("PAY-W001", W, "the payload is empty: {path} holds no files",
                 "RFC 8493 section 2.1.2"),
+    FindingCode("PAY-W002", W, "{path} is a hard link to {other} in the same deposit; both "
+                "names are stored (the content once)", "RFC 8493 section 7.2"),
     FindingCode("SER-E001", E, "{path} is not a readable {kind} archive ({detail}); re-create "
                 "it", "RFC 8493 section 4.2: serialization"),
     FindingCode("SER-E002", E, "archive member {path} has an unsafe name (absolute, '..', "
@@ -187,6 +201,10 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "DESIGN.md names; Unicode UAX #15"),
     FindingCode("NAME-E003", E, "a segment of {path} is {size} bytes in UTF-8, over the limit "
                 "of {limit}; shorten the name", "preserve Limits.max_name_bytes"),
+    FindingCode("NAME-E004", E, "{path} is {size} bytes long in UTF-8, over the limit of "
+                "{limit}; below the repository's own directories it would exceed the operating "
+                "system's path limit (PATH_MAX): shorten the folder names",
+                "preserve Limits.max_path_bytes; POSIX PATH_MAX"),
     FindingCode("NAME-W001", W, "{path} and {other} differ only in letter case; they collide on "
                 "case-insensitive filesystems: consider renaming one", "DESIGN.md names"),
     FindingCode("NAME-W002", W, "the name {path} contains control or bidirectional formatting "
@@ -255,6 +273,13 @@ _METADATA_CODES: list[FindingCode] = [
                 "1.12.1 and PREMIS 3.0 schemas because no schema directory is configured; set "
                 "schemas.dir (or PRESERVE_SCHEMAS), and schemas.required = true to refuse "
                 "ingests without it", "DESIGN.md Metadata: validated before commit"),
+    # --- history imported from another archive (issue 5) -----------------------------------
+    FindingCode("IMP-W001", W, "the sender's METS {file} was not used: {why}. The file is kept "
+                "as received in metadata/submission/, but its PREMIS history was not imported; "
+                "ask the sending archive for a valid METS if the history matters",
+                "METS 1.12.1 + PREMIS 3.0 schemas; DESIGN.md Metadata"),
+    FindingCode("IMP-W002", W, "an event of the sender's METS {file} was not imported: {why}",
+                "PREMIS 3.0 Data Dictionary 2.1-2.5 (eventIdentifier, eventType, eventDateTime)"),
     FindingCode("META-W005", W, "{file} was not used as descriptive metadata: {why}; it is "
                 "kept as received. Supply plain UTF-8 Dublin Core or MODS 3 XML",
                 "DESIGN.md: deposits are untrusted input; METS 1.12.1 dmdSec"),

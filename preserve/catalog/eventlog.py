@@ -85,6 +85,12 @@ def event_views(session: Session, package_id: str | None = None) -> Iterator[Eve
         yield _view(record, agent)
 
 
+def known_identifiers(session: Session, identifiers: Sequence[str]) -> list[str]:
+    """Those of `identifiers` already in the log."""
+    return list(session.scalars(
+        select(EventRecord.identifier).where(EventRecord.identifier.in_(identifiers))))
+
+
 def verify(session: Session) -> ChainReport:
     """Recompute every row's hash and link, streaming in id order."""
     rows = session.execute(

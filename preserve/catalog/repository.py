@@ -188,6 +188,14 @@ class Catalog:
                 found.setdefault(identifier, package_id)
             return found
 
+    def head_version(self, package_id: str) -> int | None:
+        """The highest version number recorded for `package_id`; None if it is unknown."""
+        with self._transaction() as session:
+            return session.scalar(
+                select(func.max(PackageVersionRecord.number))
+                .where(PackageVersionRecord.package_id == package_id)
+            )
+
     def package_with_fingerprint(self, fingerprint: str) -> str | None:
         """The package any of whose versions has exactly this payload fingerprint, if any."""
         with self._transaction() as session:
@@ -340,6 +348,14 @@ class Catalog:
         """Events in log order, all or those of one package."""
         with self._transaction() as session:
             return list(eventlog.event_views(session, package_id))
+
+    def known_event_identifiers(self, identifiers: Sequence[str]) -> set[str]:
+        """Those of `identifiers` that events in the log already have."""
+        found: set[str] = set()
+        with self._transaction() as session:
+            for start in range(0, len(identifiers), 500):  # bounded IN lists
+                found.update(eventlog.known_identifiers(session, identifiers[start:start + 500]))
+        return found
 
     def append_events(self, events: Sequence[Event]) -> list[EventView]:
         """Append events to the log (hash-chained, in order); returns them as stored."""

@@ -53,8 +53,11 @@ def log(ctx: typer.Context) -> None:
     def text(d: dict) -> None:
         for e in d["events"]:
             subject = e.get("package_id") or f"deposit {e.get('deposit_id')}"
+            # History imported with a transferred package says which archive recorded it.
+            origin = f"[{e['imported']['origin']}] " if e.get("imported") else ""
             render.line(f"{e['id']:>6}  {e['time']}  {e['type']:<28} {e['outcome']:<8} {subject}  "
-                        f"{e['detail']}" + (f" ({e['outcome_detail']})" if e.get("outcome_detail") else ""))
+                        f"{origin}{e['detail']}"
+                        + (f" ({e['outcome_detail']})" if e.get("outcome_detail") else ""))
 
     render.emit(document, app.json, text)
 

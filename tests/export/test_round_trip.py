@@ -1,0 +1,182 @@
+"""A package moves from archive A to B to C (issue 5, "Round trip"): nothing is lost.
+
+Payload digests are identical at every hop; every event A recorded is in C's export with its
+original identifier, date and agent, credited to A; the package keeps its identifiers; each
+hop's transfer and ingestion are in the history; every archive's event chain verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import bagit
+import pytest
+from lxml import etree
+
+from preserve.catalog import Catalog
+from tests.builders import MULTILINGUAL, write_bag
+from tests.cli.conftest import schemas_dir
+from tests.export.test_export import multilingual_deposit, payload_digests, unpack
+
+P = "{http://www.loc.gov/premis/v3}"
+
+
+def make_archive(cli, path: Path, catalog_url: str = "") -> Path:
+    args = ["--catalog-url", catalog_url] if catalog_url else []
+    assert cli("--repo", path, "init", "--schemas-dir", schemas_dir(), *args).code == 0
+    return path
+
+
+def events_in(mets: Path) -> dict[str, dict]:
+    """eventIdentifierValue -> what the export's METS says of that event."""
+    found = {}
+    for event in etree.parse(str(mets)).getroot().iter(f"{P}event"):
+        links = {}
+        for link in event.iter(f"{P}linkingAgentIdentifier"):
+            links[link.findtext(f"{P}linkingAgentRole")] = link.findtext(
+                f"{P}linkingAgentIdentifierValue")
+        found[event.findtext(f"{P}eventIdentifier/{P}eventIdentifierValue")] = {
+            "type": event.findtext(f"{P}eventType"),
+            "time": event.findtext(f"{P}eventDateTime"),
+            "agent": links.get("executing program"),
+            "archive": links.get("implementer"),
+            "id_type": event.findtext(f"{P}eventIdentifier/{P}eventIdentifierType"),
+        }
+    return found
+
+
+def xsd_time(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_a_to_b_to_c_loses_nothing(cli, tmp_path, monkeypatch, postgres_url):
+    """B keeps its catalog in PostgreSQL, A and C in SQLite: the history survives both."""
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    a = make_archive(cli, tmp_path / "A")
+    b = make_archive(cli, tmp_path / "B", postgres_url)
+    c = make_archive(cli, tmp_path / "C")
+
+    def as_archive(name: str) -> None:
+        monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", name)
+
+    # A: ingest, audit, export as a bag directory.
+    as_archive("Archive A")
+    deposit = multilingual_deposit(tmp_path / "deposit")
+    assert cli("--repo", a, "ingest", deposit, "--id", "UZ-NL-0042").code == 0
+    assert cli("--repo", a, "audit", "--all").code == 0
+    out = tmp_path / "transfers"
+    out.mkdir()
+    hop1 = cli("--repo", a, "--json", "export", "UZ-NL-0042", out / "to-B").json()
+    with Catalog(f"sqlite:///{a / 'catalog.sqlite'}") as catalog:
+        history_a = catalog.events("UZ-NL-0042")
+
+    # B: ingest the bag without naming it (the sender's id is kept), audit, export as zip.
+    as_archive("Archive B")
+    ingested = cli("--repo", b, "--json", "ingest", hop1["path"])
+    assert ingested.code == 0, ingested.err
+    assert ingested.json()["package_id"] == "UZ-NL-0042"
+    assert cli("--repo", b, "audit", "--all").code == 0
+    hop2 = cli("--repo", b, "--json", "export", "UZ-NL-0042", out, "--format", "zip").json()
+
+    # C: ingest the zip, export as tar.
+    as_archive("Archive C")
+    assert cli("--repo", c, "ingest", hop2["path"]).code == 0
+    hop3 = cli("--repo", c, "--json", "export", "UZ-NL-0042", out, "--format", "tar").json()
+    final = unpack(Path(hop3["path"]), tmp_path / "final")
+    bagit.Bag(str(final)).validate()
+
+    # Payload: byte-identical names and contents.
+    assert payload_digests(final) == {f"data/{p}": hashlib.sha512(c).hexdigest()
+                                      for p, c in MULTILINGUAL.items()}
+    # Every event of A, with its original identifier, date and agent, credited to A.
+    carried = events_in(final / "metadata" / "mets.xml")
+    for event in history_a:
+        seen = carried[event.identifier]
+        assert seen["type"] == event.type
+        assert seen["time"] == xsd_time(event.time)
+        assert seen["agent"] == event.agent.identifier
+        assert seen["archive"] == "Archive A"
+        assert seen["id_type"] == "UUID"
+    assert any(e["type"] == "fixity check" and e["archive"] == "Archive A"
+               for e in carried.values())
+    # Each hop: A's and B's transfers, A's, B's and C's ingestions, B's audit, C's transfer.
+    hops = {(e["type"], e["archive"]) for e in carried.values()}
+    assert {("transfer", "Archive A"), ("transfer", "Archive B"), ("transfer", "Archive C"),
+            ("ingestion", "Archive A"), ("ingestion", "Archive B"), ("ingestion", "Archive C"),
+            ("fixity check", "Archive B")} <= hops
+    assert hop1["transfer_event"] in carried and hop2["transfer_event"] in carried
+    # Identifiers and descriptive metadata in their languages.
+    info = bagit.Bag(str(final)).info
+    assert info["External-Identifier"] == ["UZ-NL-0042", "UZ-NL-MS-0042"]
+    assert info["Original-Source-Organization"] == "Oʻzbekiston Milliy kutubxonasi"
+    assert info["Source-Organization"] == "Archive C"
+    mets = (final / "metadata" / "mets.xml").read_text(encoding="utf-8")
+    assert 'OBJID="UZ-NL-0042"' in mets
+    assert 'xml:lang="uz-Cyrl">Қўлёзмалар тўплами<' in mets
+    assert 'xml:lang="fa-Arab">مجموعه نسخه‌های خطی<' in mets
+    # Every archive's log still verifies; C's log says where each event came from.
+    for home in (a, b, c):
+        assert cli("--repo", home, "log", "verify").code == 0
+    log_c = cli("--repo", c, "--json", "log", "UZ-NL-0042").json()["events"]
+    origins = [e["imported"]["origin"] if e["imported"] else "here" for e in log_c]
+    assert origins[:len(history_a)] == ["Archive A"] * len(history_a)
+    assert "Archive B" in origins and origins[-1] == "here"
+
+
+def test_the_same_history_is_imported_once(cli, tmp_path, monkeypatch):
+    """B receives two versions of a package from A: A's events are in B's log once."""
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    a, b = make_archive(cli, tmp_path / "A"), make_archive(cli, tmp_path / "B")
+    monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", "Archive A")
+    assert cli("--repo", a, "ingest", multilingual_deposit(tmp_path / "d1"), "--id", "P").code == 0
+    v1 = cli("--repo", a, "--json", "export", "P", tmp_path / "v1").json()["path"]
+    changed = dict(MULTILINGUAL, **{"new page.txt": b"added later\n"})
+    assert cli("--repo", a, "ingest", write_bag(tmp_path / "d2", changed),
+               "--as-version-of", "P").code == 0
+    v2 = cli("--repo", a, "--json", "export", "P", tmp_path / "v2").json()["path"]
+    monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", "Archive B")
+    assert cli("--repo", b, "ingest", v1).code == 0
+    assert cli("--repo", b, "ingest", v2, "--as-version-of", "P").code == 0
+    log_b = cli("--repo", b, "--json", "log", "P").json()["events"]
+    imported = [(e["imported"]["origin"], e["imported"]["identifier"])
+                for e in log_b if e["imported"]]
+    assert len(imported) == len(set(imported))
+    with Catalog(f"sqlite:///{a / 'catalog.sqlite'}") as catalog:
+        assert {e.identifier for e in catalog.events("P")} <= {i for _, i in imported}
+
+
+def test_an_invalid_sender_mets_is_a_warning_not_a_crash(cli, tmp_path):
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    b = make_archive(cli, tmp_path / "B")
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL, tag_manifests=False)
+    (bag / "metadata").mkdir()
+    (bag / "metadata" / "mets.xml").write_bytes(
+        b'<mets xmlns="http://www.loc.gov/METS/"><metsHdr><bogus/></metsHdr></mets>')
+    result = cli("--repo", b, "--json", "ingest", bag, "--id", "X")
+    assert result.code == 1, result.err
+    assert "IMP-W001" in result.out + result.err
+    # Stored all the same, the sender's METS kept as received.
+    shown = cli("--repo", b, "--json", "show", "X").json()
+    assert any(f["path"] == "metadata/submission/metadata/mets.xml" for f in shown["files"])
+
+
+def test_a_doctype_in_the_sender_mets_is_refused_safely(cli, tmp_path):
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    b = make_archive(cli, tmp_path / "B")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-7f3a")
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL, tag_manifests=False)
+    (bag / "metadata").mkdir()
+    (bag / "metadata" / "mets.xml").write_text(
+        f'<!DOCTYPE m [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<mets xmlns="http://www.loc.gov/METS/" OBJID="&x;"/>')
+    result = cli("--repo", b, "--json", "ingest", bag, "--id", "Y")
+    assert result.code == 1 and "IMP-W001" in result.out + result.err
+    assert "TOP-SECRET" not in result.out + result.err
+    stored = b"".join(p.read_bytes() for p in (b / "ocfl").rglob("*") if p.is_file())
+    assert b"TOP-SECRET" not in stored
