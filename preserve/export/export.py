@@ -170,12 +170,13 @@ def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
         total = source.payload_bytes
         if progress:
             progress.start(total)
-        eark.write_eark(source, temp, options.schemas,
-                        progress=progress.advance if progress else None)
+        findings.extend(eark.write_eark(source, temp, options.schemas,
+                                        progress=progress.advance if progress else None))
         problems = eark.verify_eark(temp)
         if problems:
             raise ExportFailed(package_id=source.package_id, target=temp,
-                               problems="; ".join(str(p) for p in problems[:10]))
+                               problems="; ".join(f"{p.code} {p.path}: {p.message}"
+                                                  for p in problems[:10]))
         return None
     entries: list[Entry] = bag_entries(source, export_mets(source, options.schemas, findings))
     if progress:
