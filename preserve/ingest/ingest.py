@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,12 +26,13 @@ from preserve.catalog import Catalog, IngestRecord, StoredFile
 from preserve.checksums import Progress, REQUIRED_ALGORITHMS, MultiHasher
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import (
-    ConfigurationError, DepositRejected, InvalidMetadata, PackageNotFound, PreserveError,
+    CatalogError, ConfigurationError, DepositRejected, InvalidMetadata, PackageNotFound,
+    PreserveError, StorageError,
 )
 from preserve.findings import finding, has_errors
 from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
-from preserve.ingest import bagging
+from preserve.ingest import bagging, recovery
 from preserve.ingest.reading import read_payload
 from preserve.metadata import DcValue, FileFormat, MetsFile, PremisEvent, SchemaSet, build_mets
 from preserve.metadata.descriptive import find_descriptive_csv, read_descriptive_csv
@@ -42,6 +42,10 @@ from preserve.model import (
     Event, EventOutcome, EventType, Finding, PayloadFile, Severity, software_agent, utc_now,
 )
 from preserve.storage import StorageRoot, VersionBuilder
+from preserve.storage.staging import WorkDir, commit_lock
+
+#: The ingest commit lock in the repository home (preserve.storage.staging).
+COMMIT_LOCK = "ingest.lock"
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +109,13 @@ def ingest_deposit(
     started = options.clock()
     deposit_id = catalog.begin_deposit(source=str(source), kind=deposit_kind_of(source),
                                        started=started)
-    work = home.staging / f"ingest-{uuid.uuid4().hex}"
-    work.mkdir(parents=True)
+    # Locked for as long as this process lives: a crash leaves it recognisably stale
+    # (preserve.storage.staging), and recovery.tidy in the next ingest deals with it.
+    work_dir = WorkDir.create(home.staging)
+    work = work_dir.path
+    attempt = _Ingest(home, catalog, source, options, progress, deposit_id, work)
     try:
-        return _Ingest(home, catalog, source, options, progress, deposit_id, work).run()
+        return attempt.run()
     except DepositRejected as rejected:
         _record_rejection(catalog, deposit_id, rejected.findings, options.clock())
         raise
@@ -124,7 +131,12 @@ def ingest_deposit(
             log.exception("could not record the failed ingest attempt %s", deposit_id)
         raise
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if attempt.stored_unrecorded:
+            # The version is in the storage root, its catalog transaction failed: keep the
+            # intent record so that running the same ingest again records it (recovery.py).
+            work_dir.release()
+        else:
+            work_dir.remove()
 
 
 def _record_rejection(catalog: Catalog, deposit_id: int, findings: Sequence[Finding],
@@ -154,6 +166,7 @@ class _Ingest:
         self.progress, self.deposit_id, self.work = progress, deposit_id, work
         self.findings: list[Finding] = []
         self._identifier: FormatIdentifier | None = None
+        self.stored_unrecorded = False  # moved into storage, catalog transaction not done
 
     def run(self) -> IngestResult:
         opts = self.options
@@ -172,6 +185,11 @@ class _Ingest:
             self._reject()
 
         storage = StorageRoot.open(self.home.ocfl)
+        # Finish or clear what crashed ingests left (an object half committed must be
+        # completed before a version can be added to it).
+        with commit_lock(self.home.path / COMMIT_LOCK):
+            recovery.release(recovery.tidy(storage, self.catalog, self.home.staging))
+        self.storage = storage
         version_staging = self.work / "version"
         version_staging.mkdir()
         builder = storage.begin_version(package_id, version_staging)
@@ -299,10 +317,8 @@ class _Ingest:
 
         for logical, digests in entries.items():
             builder.add(logical, digests)
-        object_path = builder.commit(created=created, message=f"ingest of {self.source.name}",
-                                     user_name=software)
-        log.info("stored %s v%d at %s", package_id, builder.version, object_path)
-
+        inventory_sha512 = builder.prepare(created=created, message=f"ingest of {self.source.name}",
+                                           user_name=software)
         stored = tuple(
             StoredFile(path=p, size=sizes[p], sha256=d["sha256"], sha512=d["sha512"],
                        content_path=builder.content_path(p),
@@ -317,9 +333,92 @@ class _Ingest:
             deposit_id=self.deposit_id, message=f"ingest of {self.source}", files=stored,
             findings=tuple(self.findings),
         )
-        self.catalog.record_ingest(record, events)
+        intent = recovery.Intent(deposit_id=self.deposit_id, source=str(self.source),
+                                 requested_id=opts.package_id, version_of=opts.as_version_of,
+                                 inventory_sha512=inventory_sha512, record=record,
+                                 events=tuple(events))
+        # The commit section: one ingest at a time decides "not held yet" and commits.
+        with commit_lock(self.home.path / COMMIT_LOCK):
+            pending = recovery.tidy(self.storage, self.catalog, self.home.staging)
+            try:
+                adopted = self._commit_checks(deposit, intent, pending, builder)
+                if adopted is not None:
+                    builder.abort()
+                    return adopted
+                recovery.write_intent(self.work, intent)
+                object_path = builder.commit()
+                self.stored_unrecorded = True
+                log.info("stored %s v%d at %s", package_id, builder.version, object_path)
+                try:
+                    self.catalog.record_ingest(record, events)
+                except CatalogError as exc:
+                    raise CatalogError(detail=f"{exc.message} {package_id} v{builder.version} is "
+                                       "stored but not recorded in the catalog: run the same "
+                                       "ingest again once the catalog can be written; it records "
+                                       "the stored version without copying it again") from None
+                self.stored_unrecorded = False
+            finally:
+                recovery.release(pending)
         return IngestResult(package_id, builder.version, len(read.files), read.bytes,
                             tuple(self.findings))
+
+    def _commit_checks(self, deposit: Deposit, intent: recovery.Intent,
+                       pending: list[recovery.Pending],
+                       builder: VersionBuilder) -> IngestResult | None:
+        """With the commit lock held: adopt this ingest's own interrupted run, or re-check
+        what another ingest may have committed since the first look (ING-E001/E002/E003,
+        ING-E007, ING-E008). Returns the result of an adoption, None to go on committing."""
+        opts, record = self.options, intent.record
+        for item in pending:
+            if item.intent.fingerprint != record.payload_fingerprint:
+                continue
+            if recovery.matches(item.intent, fingerprint=record.payload_fingerprint,
+                                requested_id=opts.package_id, version_of=opts.as_version_of):
+                problem = recovery.verify_stored(self.storage, item.intent,
+                                                 record.payload_fingerprint)
+                if problem is None:
+                    adopted = recovery.adopt(self.catalog, item.intent, self.deposit_id)
+                    item.work.remove()
+                    payload = [f for f in adopted.files if f.path.startswith("data/")]
+                    self.findings[:] = list(adopted.findings)
+                    return IngestResult(adopted.package_id, adopted.version, len(payload),
+                                        sum(f.size for f in payload), tuple(adopted.findings))
+            else:
+                problem = ("an interrupted ingest stored this payload there "
+                           f"(deposit {item.intent.deposit_id}, other --id/--as-version-of)")
+            self.findings.append(finding("ING-E007", "", package_id=item.intent.package_id,
+                                         detail=problem))
+            self._reject()
+        package_id, version_of = record.package_id, opts.as_version_of
+        identifiers = deposit.bag_info_values("External-Identifier")
+        for identifier, other in (self.catalog.packages_with_identifiers(identifiers)
+                                  if identifiers else {}).items():
+            if other != version_of:
+                self.findings.append(finding("ING-E001", "bag-info.txt", identifier=identifier,
+                                             package_id=other))
+        other = self.catalog.package_with_fingerprint(record.payload_fingerprint)
+        if other is not None and other != version_of:
+            self.findings.append(finding("ING-E002", "data/", package_id=other))
+        if version_of is None and self.catalog.package_exists(package_id):
+            self.findings.append(finding("ING-E003", "", package_id=package_id))
+        if has_errors(self.findings):
+            self._reject()
+        try:
+            stored = self.storage.head_version(package_id) or 0
+        except StorageError as exc:
+            self.findings.append(finding("ING-E007", "", package_id=package_id,
+                                         detail=exc.message))
+            self._reject()
+        recorded = self.catalog.head_version(package_id) or 0
+        if stored != recorded:
+            self.findings.append(finding(
+                "ING-E007", "", package_id=package_id,
+                detail=f"storage holds v{stored}, the catalog records v{recorded}"))
+        elif builder.version != stored + 1:
+            self.findings.append(finding("ING-E008", "", package_id=package_id, version=stored))
+        if has_errors(self.findings):
+            self._reject()
+        return None
 
     def _identify(self, files: Sequence[PayloadFile],
                   staged: dict[str, Path]) -> dict[str, FormatInfo]:
@@ -339,8 +438,12 @@ class _Ingest:
         target = builder.content_target(logical)
         hasher = MultiHasher(REQUIRED_ALGORITHMS)
         hasher.update(data)
-        with open(target, "xb") as out:
-            out.write(data)
+        try:
+            with open(target, "xb") as out:
+                out.write(data)
+        except OSError as exc:  # ours to fix (full disk, I/O error), not the deposit's
+            raise StorageError(detail=f"cannot write {target}: {exc.strerror or exc}; nothing "
+                               "was committed (check free space and the disk)") from None
         return hasher.hexdigests()
 
     def _valid_mods(self, mods: bytes | None, path: str, created: dt.datetime) -> bytes | None:

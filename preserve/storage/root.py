@@ -9,6 +9,7 @@ written through a `VersionBuilder` (version.py).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -37,6 +38,13 @@ def _root_files() -> dict[str, bytes]:
         layout.CONFIG_PATH: layout.to_json_bytes(layout.config()),
         ROOT_NAMASTE: ROOT_NAMASTE_CONTENT.encode("ascii"),
     }
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _read_json(path: Path) -> Any:
@@ -178,6 +186,82 @@ class StorageRoot:
                                    "sha512 objects")
         return VersionBuilder(object_id=object_id, object_path=object_path,
                               staging_dir=staging_dir, previous=previous, previous_digest=digest)
+
+    def complete_interrupted_commit(self, object_id: str,
+                                    expected_sha512: str | None = None) -> str | None:
+        """Finish a new version's commit that a crash cut short; say what was done, or None.
+
+        Adding a version takes two renames (version.py): `vN` into the object, then the root
+        inventory and its sidecar over the old ones. A crash between them leaves either `vN`
+        not yet named by the root inventory, or the new root inventory with the old sidecar.
+        `vN` was complete and flushed before it was moved in and carries its own inventory
+        and sidecar, the very bytes the root inventory must become (OCFL 1.1 section 3.5: the
+        head version's inventory equals the root one). So the commit is rolled forward, never
+        back (nothing stored is removed), and only if `vN`'s inventory verifies against its
+        sidecar, names this object with head `vN`, keeps every earlier version unchanged and,
+        when `expected_sha512` is given, is exactly the inventory the writer prepared.
+
+        The caller must make sure the writer is gone (an ingest holds the commit lock while it
+        moves a version in, see staging.py). An object in any other state is left alone.
+        """
+        object_path = self.object_path(object_id)
+        if not (object_path / inv.OBJECT_NAMASTE).exists():
+            return None
+        root_data = _read_bytes(object_path / inv.INVENTORY)
+        try:
+            current, current_digest = inv.load(object_path)
+        except StorageError:
+            current = current_digest = None
+        if current is None:
+            # The new root inventory is in place, its sidecar is the old one.
+            if root_data is None:
+                return None
+            digest = hashlib.sha512(root_data).hexdigest()
+            try:
+                head = inv.head_number(json.loads(root_data.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError, StorageError, KeyError, TypeError):
+                return None
+            version_dir = object_path / inv.version_name(head)
+            if not self._is_committable(version_dir, object_id, root_data, expected_sha512):
+                return None
+            write_atomic(object_path / inv.SIDECAR, inv.sidecar(root_data))
+            log.warning("completed the interrupted commit of %s of %r: sidecar rewritten",
+                        inv.version_name(head), object_id)
+            return f"rewrote the root inventory sidecar for {inv.version_name(head)} ({digest[:16]}…)"
+        # The root inventory is consistent; is a version directory beyond its head waiting?
+        head = inv.head_number(current)
+        version_dir = object_path / inv.version_name(head + 1)
+        if not version_dir.is_dir():
+            return None
+        data = _read_bytes(version_dir / inv.INVENTORY)
+        if data is None or not self._is_committable(version_dir, object_id, data, expected_sha512):
+            return None
+        new = json.loads(data.decode("utf-8"))
+        earlier = {k: v for k, v in new["versions"].items() if k != new["head"]}
+        if inv.canonical({**current, "versions": earlier})["versions"] != \
+                inv.canonical(current)["versions"]:
+            log.warning("%s of %r does not continue the object's versions; left alone",
+                        version_dir.name, object_id)
+            return None
+        write_atomic(object_path / inv.INVENTORY, data)
+        write_atomic(object_path / inv.SIDECAR, inv.sidecar(data))
+        log.warning("completed the interrupted commit of %s of %r (was %s)",
+                    version_dir.name, object_id, current_digest)
+        return f"named the moved-in {version_dir.name} in the root inventory"
+
+    @staticmethod
+    def _is_committable(version_dir: Path, object_id: str, data: bytes,
+                        expected_sha512: str | None) -> bool:
+        """`version_dir` holds a verified inventory equal to `data`, naming itself as head."""
+        try:
+            own, own_digest = inv.load(version_dir)
+        except StorageError:
+            return False
+        if hashlib.sha512(data).hexdigest() != own_digest:
+            return False
+        if expected_sha512 is not None and own_digest != expected_sha512.lower():
+            return False
+        return own.get("id") == object_id and own.get("head") == version_dir.name
 
     def iter_object_paths(self) -> Iterator[Path]:
         """Every object root (a directory holding an `0=ocfl_object_...` file), sorted."""

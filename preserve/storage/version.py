@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import logging
 import os
 import shutil
@@ -74,6 +75,7 @@ class VersionBuilder:
         self._dirs: set[str] = set()  # every directory prefix of a logical path in the state
         self._new: set[str] = set()  # content paths stored by this version
         self._done = False
+        self._prepared: bytes | None = None  # inventory bytes, once prepare() ran
         self._staged_object = staging_dir / "object"
         self._staged_version = self._staged_object / inv.version_name(self.version)
         self._staged_version.mkdir(parents=True)
@@ -87,6 +89,11 @@ class VersionBuilder:
     def _check_open(self) -> None:
         if self._done:
             raise StorageError(detail="this version was already committed or aborted")
+
+    def _check_not_prepared(self) -> None:
+        if self._prepared is not None:
+            raise StorageError(detail="this version's inventory is already written (prepare); "
+                               "no file can be added any more")
 
     def _check_new_logical_path(self, logical_path: str) -> None:
         inv.check_logical_path(logical_path)
@@ -105,6 +112,7 @@ class VersionBuilder:
     def content_target(self, logical_path: str) -> Path:
         """Where the caller writes the new file for `logical_path` (parent directories made)."""
         self._check_open()
+        self._check_not_prepared()
         self._check_new_logical_path(logical_path)
         target = self._staged_version / self._content_dir / logical_path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +125,7 @@ class VersionBuilder:
     def add(self, logical_path: str, digests: Mapping[str, str], *, written: bool = True) -> bool:
         """Declare `logical_path` with its digests; True if its content is new to the object."""
         self._check_open()
+        self._check_not_prepared()
         self._check_new_logical_path(logical_path)
         clean = self._check_digests(logical_path, digests)
         sha512 = self._by_lower.get(clean["sha512"], clean["sha512"])
@@ -245,9 +254,14 @@ class VersionBuilder:
             result["fixity"] = self._fixity
         return result
 
-    def commit(self, *, created: dt.datetime, message: str, user_name: str,
-               user_address: str | None = None) -> Path:
-        """Write the inventories and move the version into the storage root (see module doc)."""
+    def prepare(self, *, created: dt.datetime, message: str, user_name: str,
+                user_address: str | None = None) -> str:
+        """Write the version's and the new root inventory into staging and flush everything
+        staged; returns the sha512 of the inventory. Nothing in the storage root changes.
+
+        Split from `commit` so that a caller can record what it is about to move in (an
+        ingest's intent record, see preserve.ingest.recovery) between the two.
+        """
         self._check_open()
         self._check_staged_content()
         data = inv.serialize(self._inventory(created, message, user_name, user_address))
@@ -261,9 +275,31 @@ class VersionBuilder:
             files[self._staged_object / inv.OBJECT_NAMASTE] = inv.OBJECT_NAMASTE_CONTENT.encode("ascii")
         try:
             for path, content in files.items():
-                path.unlink(missing_ok=True)  # left by an earlier, failed commit attempt
+                path.unlink(missing_ok=True)  # left by an earlier, failed prepare
                 write_new(path, content)
             fsync_tree(self._staged_object)
+        except OSError as exc:
+            raise StorageError(detail=f"writing the inventory of {inv.version_name(self.version)} "
+                               f"of object {self.object_id!r} into staging failed: "
+                               f"{exc.strerror or exc}; nothing was committed (check free space "
+                               "and the disk)") from None
+        self._prepared = data
+        return hashlib.sha512(data).hexdigest()
+
+    def commit(self, *, created: dt.datetime | None = None, message: str = "",
+               user_name: str = "", user_address: str | None = None) -> Path:
+        """Move the version into the storage root (see module doc), after `prepare` (which is
+        called here with these arguments if the caller did not call it)."""
+        self._check_open()
+        if self._prepared is None:
+            if created is None:
+                raise StorageError(detail="commit() needs created/message/user_name unless "
+                                   "prepare() was called")
+            self.prepare(created=created, message=message, user_name=user_name,
+                         user_address=user_address)
+        data = self._prepared
+        assert data is not None
+        try:
             if self._previous is None:
                 self._move_new_object()
             else:
@@ -278,25 +314,39 @@ class VersionBuilder:
         return self._object_path
 
     def _move_new_object(self) -> None:
+        """One rename puts the object in place, with any layout directories it needs.
+
+        The 0004 layout nests an object three directories deep. Making those in the root
+        first and renaming the object second would leave empty directories in the storage
+        hierarchy if a crash came between (OCFL 1.1 E073: the root would be invalid). So the
+        missing part of the chain is built in staging around the object and its top is the
+        one thing renamed into the root.
+        """
         target = self._object_path
-        created_dirs = []
-        for parent in reversed(target.parents):
-            if not parent.exists():
-                created_dirs.append(parent)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        for directory in created_dirs:
-            fsync_dir(directory.parent)
         # A rename onto an existing empty directory would succeed silently, so look first.
         if os.path.lexists(target):
             raise StorageError(detail=f"object {self.object_id!r} appeared at {target} while this "
                                "version was staged; nothing was changed. Ingest again as a new "
                                "version of that object if that is what is meant")
+        top = target
+        while not top.parent.exists():
+            top = top.parent
+        moving = self._staged_object
+        if top != target:
+            chain = self._staging_dir / "layout" / target.relative_to(top.parent)
+            chain.parent.mkdir(parents=True)
+            os.rename(self._staged_object, chain)
+            for directory in [chain.parent, *chain.parent.parents]:
+                fsync_dir(directory)
+                if directory == self._staging_dir:
+                    break
+            moving = self._staging_dir / "layout" / top.name
         try:
-            os.rename(self._staged_object, target)
+            os.rename(moving, top)
         except OSError as exc:
-            raise StorageError(detail=f"cannot move the staged object into {target}: {exc}; "
+            raise StorageError(detail=f"cannot move the staged object into {top}: {exc}; "
                                "nothing was changed") from None
-        fsync_dir(target.parent)
+        fsync_dir(top.parent)
         fsync_dir(self._staging_dir)
 
     def _move_new_version(self, data: bytes) -> None:
@@ -332,4 +382,5 @@ class VersionBuilder:
             return
         self._done = True
         shutil.rmtree(self._staged_object, ignore_errors=True)
+        shutil.rmtree(self._staging_dir / "layout", ignore_errors=True)
         log.info("aborted %s of object %r", inv.version_name(self.version), self.object_id)
