@@ -17,6 +17,7 @@ itself). It returns findings (`EARK-E001`..`EARK-E004`), never raises for a bad 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -27,11 +28,10 @@ from urllib.parse import unquote_to_bytes
 from preserve import SOFTWARE_NAME, __version__
 from preserve.checksums import copy_and_hash, hash_file
 from preserve.errors import FixityError, InvalidMetadata, StorageError
-from preserve.export.source import PAYLOAD_PREFIX, ExportSource, organization_agent
+from preserve.export.source import PAYLOAD_PREFIX, ExportFile, ExportSource, organization_agent
 from preserve.findings import finding
-from preserve.metadata import eark
+from preserve.metadata import DcValue, eark
 from preserve.metadata import namespaces as ns
-from preserve.metadata import DcValue
 from preserve.metadata.eark import MetsReference, PackagedFile, PackageHeader, PremisFile
 from preserve.metadata.schemas import SchemaSet
 from preserve.model import Finding, software_agent
@@ -164,7 +164,7 @@ def verify_eark(target: Path) -> list[Finding]:
 class _Writer:
     """Writes the files of one package under `root`, recording what METS says about each."""
 
-    def __init__(self, root: Path, created) -> None:  # noqa: ANN001 - a datetime
+    def __init__(self, root: Path, created: dt.datetime) -> None:
         self.root, self.created = root, created
         self._made: set[Path] = {root}
 
@@ -195,7 +195,7 @@ class _Writer:
         return PackagedFile(relative, len(data), hashlib.sha512(data).hexdigest(), mime,
                             self.created, mdtype, mdtype_version)
 
-    def copy_payload(self, item, progress: ByteProgress | None) -> PackagedFile:  # noqa: ANN001
+    def copy_payload(self, item: ExportFile, progress: ByteProgress | None) -> PackagedFile:
         if not item.path.startswith(PAYLOAD_PREFIX):
             raise ValueError(f"payload path {item.path!r} is not under {PAYLOAD_PREFIX}")
         relative = f"{eark.REPRESENTATION_DIR}/{item.path}"
@@ -222,6 +222,7 @@ class _Writer:
                         "(CSIP113)")
             return []
         catalog = schema_set.catalog
+        # dc.xsd and mods-3-8.xsd import the xml: namespace schema from these URLs.
         urls = [ns.METS_SCHEMA_URL, ns.XLINK_SCHEMA_URL, ns.CSIP_SCHEMA_URL,
                 ns.PREMIS_SCHEMA_URL, ns.DC_SCHEMA_URL, "http://www.w3.org/2001/03/xml.xsd"]
         if mods:

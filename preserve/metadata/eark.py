@@ -9,7 +9,7 @@ metadata/preservation/premis.xml           the package's complete PREMIS history
 documentation/README.txt                   what the package is, for people (`build_readme`)
 schemas/…                                  the XSDs the documents use
 representations/rep1/METS.xml              the representation METS (`build_representation_mets`)
-representations/rep1/metadata/preservation/premis.xml   its file objects (`build_representation_premis`)
+representations/rep1/metadata/preservation/premis.xml   its files (`build_representation_premis`)
 representations/rep1/data/…                payload, names exactly as deposited
 ```
 
@@ -55,11 +55,11 @@ REPRESENTATION = "rep1"
 #: No E-ARK content information type specification (CITS) covers a generic preserved package.
 CONTENT_INFORMATION_TYPE = "OTHER"
 OTHER_CONTENT_INFORMATION_TYPE = "preserve package version (BagIt payload with METS/PREMIS)"
-#: Content categories of the CSIP vocabulary that are also DCMI Type terms: a package whose
-#: Dublin Core names exactly one of them is filed under it, any other under "Mixed".
+#: DCMI Type terms (lower case) and the CSIP content category each one names: a package whose
+#: Dublin Core has exactly one of them as `dc:type` is filed under it, any other under "Mixed".
 _DCMI_CATEGORIES = {term.lower(): term for term in (
     "Collection", "Event", "Image", "Interactive resource", "Moving image", "Sound",
-    "Still image", "Text", "Physical object", "Service", "Datasets", "Software")}
+    "Still image", "Text", "Physical object", "Service", "Software")} | {"dataset": "Datasets"}
 DEFAULT_CONTENT_CATEGORY = "Mixed"
 CHECKSUM_TYPE = "SHA-512"
 XML_MIME = "text/xml"
@@ -121,10 +121,9 @@ def content_category(dc_values: Sequence[DcValue]) -> str:
     One distinct `dc:type` that is a DCMI Type term of the CSIP vocabulary (case-insensitive,
     e.g. "Text", "Still image") gives that term; none or several give "Mixed".
     """
-    found = {_DCMI_CATEGORIES.get(v.value.strip().lower()) for v in dc_values
-             if v.element == "type"}
-    found.discard(None)
-    return found.pop() if len(found) == 1 else DEFAULT_CONTENT_CATEGORY  # type: ignore[return-value]
+    found = {_DCMI_CATEGORIES[key] for v in dc_values
+             if v.element == "type" and (key := v.value.strip().lower()) in _DCMI_CATEGORIES}
+    return found.pop() if len(found) == 1 else DEFAULT_CONTENT_CATEGORY
 
 
 # --- METS documents -----------------------------------------------------------------------

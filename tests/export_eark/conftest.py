@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 from preserve.export.source import ExportFile, ExportSource, organization_agent
 from preserve.metadata import DcValue, FileFormat, PremisEvent, SchemaSet
 from preserve.model import Agent, AgentType, software_agent
+from tests.cli.conftest import cli, repo  # noqa: F401  (the CLI fixtures, shared)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
@@ -150,7 +150,3 @@ def eark_validator(schema_dir: Path) -> Callable[..., dict]:
 
 def errors_of(messages: list[dict]) -> list[dict]:
     return [m for m in messages if m["severity"].lower() == "error"]
-
-
-if sys.platform == "win32":  # pragma: no cover - names with ':' etc. are POSIX-only here
-    collect_ignore_glob = ["test_*.py"]

@@ -45,7 +45,8 @@ def exported(tmp_path_factory, schemas: SchemaSet) -> tuple[ExportSource, Path]:
 
 
 def _xml(path: Path) -> etree._Element:
-    return etree.parse(str(path), etree.XMLParser(no_network=True, resolve_entities=False)).getroot()
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    return etree.parse(str(path), parser).getroot()
 
 
 @pytest.fixture(scope="module")
