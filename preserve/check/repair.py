@@ -4,16 +4,19 @@ Each repair re-checks its own condition first (the scan may be minutes old and a
 have started since), then acts, then appends one PREMIS event to the hash-chained log; an
 action that fails is a CHK-E007 finding and the others still run.
 
-| found | repair | event |
-| --- | --- | --- |
-| orphaned staging dir (E001) | removed: the deposit is the source, nothing there is unique | deletion |
-| empty directory in the storage root (E008) | removed | deletion |
-| object without rows (E002) | every byte verified (verify.py), then catalog rows rebuilt from storage | ingestion "adopted by preserve check" |
-| ... that fails validation, or invalid (E005) | renamed into `quarantine/check-<time>/<object path>` with a note | quarantine |
-| storage ahead of catalog (E006) | verified, the newer versions' rows rebuilt | ingestion "adopted" |
-| catalog ahead of storage (E006) | nothing: restore from another copy | - |
-| package without object (E003) | its copies marked `missing`; the catalog keeps the package | fixity check, failure |
-| stuck deposit (E004) | marked `failed` with its finding | ingestion, failure |
+* orphaned staging dir (E001): removed, its lock file too; the deposit is the source and
+  nothing there is unique. Event `deletion`.
+* empty directory in the storage root (E008): removed. Event `deletion`.
+* object without rows (E002): every byte verified (verify.py), then its catalog rows rebuilt
+  from storage. Event `ingestion`, "adopted by preserve check".
+* ... that fails validation, or an invalid object directory (E005): renamed into
+  `quarantine/check-<time>-<id>/<object path>` with a `.check.json` note beside it. Event
+  `quarantine`.
+* storage ahead of the catalog (E006): verified, the newer versions' rows rebuilt. Event
+  `ingestion`, "adopted". Catalog ahead of storage: nothing, restore from another copy.
+* package without object (E003): its copies marked `missing`; the catalog keeps the
+  package. Event `fixity check`, outcome failure.
+* stuck deposit (E004): marked `failed` with its finding. Event `ingestion`, failure.
 
 Nothing the catalog records is ever deleted, and the event log is only appended to.
 Quarantine moves (never copies) the object because the catalog does not know it: no record
@@ -32,16 +35,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from preserve.catalog import Catalog
+from preserve.check.lock import commit_lock, work_dir_claimed
 from preserve.check.report import Action, CheckPlan, CheckReport, Inconsistency, Kind, Plan
 from preserve.check.scan import (
-    empty_directories, human_age, newest_mtime, object_age, staging_in_use,
+    empty_directories, human_age, newest_mtime, object_age,
 )
-from preserve.check.verify import ObjectInvalid, verify_object
+from preserve.check.verify import ObjectInvalid, VerifiedObject, verify_object
 from preserve.errors import PreserveError
 from preserve.findings import finding
 from preserve.metadata import SchemaSet
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import StorageRoot
+from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir
 
 log = logging.getLogger(__name__)
@@ -50,15 +55,24 @@ SOFTWARE_AGENT = software_agent()
 NOTE_SUFFIX = ".check.json"
 
 
-def repair(plan: CheckPlan, *, staging: Path, quarantine: Path, catalog: Catalog,
-           storage: StorageRoot, location: str, min_age: dt.timedelta,
+#: Objects first: a stale work directory may hold the record of the version an object lacks
+#: rows for, so it goes only after that object was dealt with.
+_ORDER = (Kind.ORPHAN, Kind.VERSIONS, Kind.INVALID, Kind.MISSING, Kind.STUCK, Kind.STAGING,
+          Kind.EMPTY)
+
+
+def repair(plan: CheckPlan, *, home_path: Path, staging: Path, quarantine: Path,
+           catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.timedelta,
            schemas: SchemaSet | None, clock: Callable[[], dt.datetime] = utc_now,
            progress: Callable[[int], None] | None = None) -> CheckReport:
-    """Repair everything in `plan` that can be repaired; one event per action."""
-    run = _Repair(staging, quarantine, catalog, storage, location, min_age, schemas, clock,
-                  progress)
+    """Repair everything in `plan` that can be repaired; one event per action.
+
+    `home_path` holds the ingests' commit lock, taken around every change to storage objects.
+    """
+    run = _Repair(home_path, staging, quarantine, catalog, storage, location, min_age, schemas,
+                  clock, progress)
     report = CheckReport(plan=plan, repaired=True)
-    for item in plan.found:
+    for item in sorted(plan.found, key=lambda i: _ORDER.index(i.kind)):
         try:
             action = run.act(item)
         except (PreserveError, OSError) as exc:
@@ -74,10 +88,11 @@ def repair(plan: CheckPlan, *, staging: Path, quarantine: Path, catalog: Catalog
 
 
 class _Repair:
-    def __init__(self, staging: Path, quarantine: Path, catalog: Catalog, storage: StorageRoot,
-                 location: str, min_age: dt.timedelta, schemas: SchemaSet | None,
-                 clock: Callable[[], dt.datetime],
+    def __init__(self, home_path: Path, staging: Path, quarantine: Path, catalog: Catalog,
+                 storage: StorageRoot, location: str, min_age: dt.timedelta,
+                 schemas: SchemaSet | None, clock: Callable[[], dt.datetime],
                  progress: Callable[[int], None] | None) -> None:
+        self.home_path = home_path
         self.staging, self.quarantine, self.catalog, self.storage = (staging, quarantine,
                                                                      catalog, storage)
         self.location, self.min_age, self.schemas, self.clock = location, min_age, schemas, clock
@@ -108,12 +123,13 @@ class _Repair:
         path = self.staging / Path(item.target).name
         if not path.exists():
             return Action(item.kind, item.target, "already gone", ok=True)
-        young = staging_in_use(path, self.min_age, self.clock())
-        if young is not None:
-            return Action(item.kind, item.target, "left alone", ok=True,
-                          detail=f"written {human_age(young)} ago or locked: in use again")
-        age = self.clock() - newest_mtime(path)
-        shutil.rmtree(path)
+        with work_dir_claimed(path) as claimed:
+            # Claimed: its lock is ours now (not re-tested: a second open would see our own).
+            age = self.clock() - newest_mtime(path)
+            if not claimed or age < self.min_age:
+                return Action(item.kind, item.target, "left alone", ok=True,
+                              detail="in use again (locked, or written since the scan)")
+            shutil.rmtree(path)
         fsync_dir(self.staging)
         event = self._event(
             EventType.DELETION, EventOutcome.SUCCESS,
@@ -155,11 +171,7 @@ class _Repair:
         if age < self.min_age:
             return Action(item.kind, item.target, "left alone", ok=True,
                           detail=f"committed {human_age(age)} ago: an ingest may be recording it")
-        head = self._catalog_head(item.package_id)
-        if item.kind is Kind.ORPHAN and head:
-            return Action(item.kind, item.target, "left alone", ok=True,
-                          detail="the catalog knows it now")
-        try:
+        try:  # the long read, outside the commit lock
             verified = verify_object(object_path, item.object_path, self.schemas, self.progress)
         except ObjectInvalid as exc:
             if item.kind is Kind.ORPHAN:
@@ -167,6 +179,23 @@ class _Repair:
             # The catalog knows this object: it is never moved, only reported.
             return Action(item.kind, item.target, "not adopted", ok=False, detail=str(exc),
                           package_id=item.package_id, remains=True)
+        with commit_lock(self.home_path):
+            return self._record_adoption(item, verified)
+
+    def _record_adoption(self, item: Inconsistency, verified: VerifiedObject) -> Action:
+        assert item.object_path is not None
+        head = self._catalog_head(verified.object_id)
+        if item.kind is Kind.ORPHAN and head:
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail="the catalog knows it now")
+        try:
+            _inventory, digest = inv.load(self.storage.path / item.object_path)
+        except PreserveError:
+            digest = None
+        if digest != verified.inventory_digest or head >= verified.head:
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail="the object or the catalog changed while it was verified; "
+                                 "run check again")
         adoption = verified.adoption(head, self.location)
         numbers = [v.number for v in adoption.versions]
         mets = ("METS schema-validated" if verified.mets_validated
@@ -205,9 +234,14 @@ class _Repair:
         """Rename the object directory into quarantine (same filesystem: atomic; never a
         copy-then-delete), note why next to it, drop the layout's emptied parent dirs."""
         assert item.object_path is not None
-        if item.package_id and self.catalog.package_exists(item.package_id):
-            return Action(item.kind, item.target, "left alone", ok=True,
-                          detail="the catalog knows it now; it is never moved")
+        with commit_lock(self.home_path):
+            if item.package_id and self.catalog.package_exists(item.package_id):
+                return Action(item.kind, item.target, "left alone", ok=True,
+                              detail="the catalog knows it now; it is never moved")
+            return self._move(item, reason)
+
+    def _move(self, item: Inconsistency, reason: str) -> Action:
+        assert item.object_path is not None
         source = self.storage.path / item.object_path
         target = self._quarantine_dir() / item.object_path
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,13 @@
 Issue 6, item 3. Four sources, compared:
 
 * `staging/`: every directory directly under it belongs to an ingest (`ingest-<uuid>`, made
-  by the ingest workflow) or another writer. One is *orphaned* when nothing under it was
-  written for `min_age` and nobody holds an flock on it; a younger one may belong to a run
-  going on now and is only mentioned (CHK-W001). Ingests write continuously while they copy
-  (each file's mtime moves with every block), so an idle day means the run is gone.
+  by the ingest workflow) or another writer. One is *orphaned* when nobody holds its lock
+  (the `<dir>.lock` file beside it, which its ingest holds with flock for as long as it
+  lives, or an flock on the directory) *and* nothing under it was written for `min_age`.
+  The lock alone decides for ingests that take it (the kernel drops it when the process
+  dies, however it dies); the age covers writers that do not: ingests write continuously
+  while they copy (each file's mtime moves with every block), so an idle day means the run
+  is gone. A younger or locked one is only mentioned (CHK-W001).
 * storage objects the catalog does not know (CHK-E002), directories holding an OCFL object
   declaration that cannot be an object of ours (CHK-E005), and objects whose versions and the
   catalog's disagree (CHK-E006). The object's root inventory is written last by every commit,
@@ -20,14 +23,13 @@ Issue 6, item 3. Four sources, compared:
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import fcntl
 import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from preserve.catalog import Catalog
+from preserve.check.lock import work_dir_in_use
 from preserve.check.report import CheckPlan, Inconsistency, Kind, Plan
 from preserve.errors import StorageError
 from preserve.findings import finding
@@ -87,27 +89,10 @@ def newest_mtime(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(newest, dt.timezone.utc)
 
 
-def is_locked(path: Path) -> bool:
-    """True if another process holds an flock on the directory (a writer announcing itself)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
 def staging_in_use(path: Path, min_age: dt.timedelta, now: dt.datetime) -> dt.timedelta | None:
     """None if the staging directory may be removed, else its age (too young, or locked)."""
     age = now - newest_mtime(path)
-    if age < min_age or is_locked(path):
+    if age < min_age or work_dir_in_use(path):
         return age
     return None
 

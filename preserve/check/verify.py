@@ -61,6 +61,7 @@ class VerifiedObject:
 
     object_id: str
     head: int
+    inventory_digest: str  # sha512 of the root inventory verified
     content_files: int
     content_bytes: int
     mets_validated: bool  # False: parsed only (no schemas configured)
@@ -194,7 +195,8 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
                                files=files)
                 for number, created, message, files, _tags in built if number > catalog_head))
 
-    return VerifiedObject(object_id=object_id, head=head, content_files=len(manifest),
+    return VerifiedObject(object_id=object_id, head=head, inventory_digest=digest,
+                          content_files=len(manifest),
                           content_bytes=sum(sizes.values()), mets_validated=schemas is not None,
                           adoption=adoption)
 

@@ -66,9 +66,10 @@ def check(
                 confirmed = True
             if confirmed:
                 with check_lock(home.path):
-                    report = repair(plan, staging=home.staging, quarantine=home.quarantine,
-                                    catalog=catalog, storage=storage, location=DEFAULT_LOCATION,
-                                    min_age=age, schemas=app.schemas())
+                    report = repair(plan, home_path=home.path, staging=home.staging,
+                                    quarantine=home.quarantine, catalog=catalog, storage=storage,
+                                    location=DEFAULT_LOCATION, min_age=age,
+                                    schemas=app.schemas())
             else:
                 render.stderr.print("nothing was changed", markup=False)
     document = report.as_dict()

@@ -80,7 +80,8 @@ def test_repair_acts_on_each_and_logs_one_event_per_action(cli, repo, other_repo
         "empty directory in the storage root": "removed",
     }
     assert all(a["ok"] and a["event"] for a in d["actions"])
-    assert [k for k, a in actions.items() if a["needs_operator"]] == ["package without object"]
+    needs_operator = [k for k, a in actions.items() if a["needs_operator"]]
+    assert needs_operator == ["package without object"]
 
     assert list((repo / "staging").iterdir()) == []
     shown = cli("--repo", repo, "--json", "show", "stray").json()
@@ -93,8 +94,8 @@ def test_repair_acts_on_each_and_logs_one_event_per_action(cli, repo, other_repo
     events = cli("--repo", repo, "--json", "log").json()["events"]
     new = events[events_before:]
     assert sorted((e["type"], e["outcome"]) for e in new) == [
-        ("deletion", "success"), ("deletion", "success"), ("fixity check", "failure"), ("ingestion", "failure"),
-        ("ingestion", "success")]
+        ("deletion", "success"), ("deletion", "success"), ("fixity check", "failure"),
+        ("ingestion", "failure"), ("ingestion", "success")]
     assert {e["identifier"] for e in new} == {a["event"] for a in d["actions"]}
     adopted = next(e for e in new if e["package_id"] == "stray")
     assert "adopted by preserve check" in adopted["detail"]
@@ -217,16 +218,23 @@ def test_young_leftovers_are_left_alone(cli, repo, other_repo, tmp_path):
     assert work.is_dir() and object_dir(repo, "fresh").is_dir()
 
 
-def test_locked_staging_directory_is_left_alone(cli, repo):
+def test_staging_directory_whose_lock_is_held_is_left_alone(cli, repo):
+    """An ingest holds the lock file beside its work directory for as long as it lives,
+    however old the files in it are; once the holder is gone, both go."""
     import fcntl
     import os
     work = staging_leftover(repo)
+    lock = work.with_name(work.name + ".lock")
+    lock.touch()
     age(work)
-    fd = os.open(work, os.O_RDONLY)
+    fd = os.open(lock, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         result = cli("--repo", repo, "--json", "check", "--repair", "--yes")
         assert result.code == 0 and _codes(result.json()) == ["CHK-W001"]
         assert work.is_dir()
     finally:
-        os.close(fd)
+        os.close(fd)  # the ingest died
+    result = cli("--repo", repo, "--json", "check", "--repair", "--yes")
+    assert result.code == 0 and [a["action"] for a in result.json()["actions"]] == ["removed"]
+    assert list((repo / "staging").iterdir()) == []
