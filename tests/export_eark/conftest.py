@@ -36,12 +36,13 @@ EXPORTED = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
 ORGANIZATION = "Ўзбекистон Миллий кутубхонаси"
 
 #: Names in Cyrillic, Arabic script and Uzbek Latin (with its ʻ apostrophe), a space, a
-#: percent sign and a decomposed (NFD) é: they must arrive byte for byte.
+#: percent sign, a decomposed (NFD) é, a newline, '#' and '?': they must arrive byte for byte.
 PAYLOAD: dict[str, bytes] = {
     "data/Қўлёзмалар/001 варақ.tif": b"II*\x00" + bytes(range(256)) * 8,
     "data/نسخه‌ها/دیوان نوایی.pdf": b"%PDF-1.7\n" + "نوایی".encode() * 50,
     "data/Oʻzbek tili/sahifa 100%.txt": "Alisher Navoiy — Xamsa\n".encode(),
     "data/Cafe\u0301/notes.txt": b"decomposed e-acute\n",
+    "data/line\nbreak #1?.txt": b"a newline, a hash and a question mark in the name\n",
 }
 TITLES = (
     DcValue("title", "Алишер Навоий. Хамса", "uz-Cyrl"),
