@@ -10,14 +10,17 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from preserve.errors import FixityError
-from preserve.export.eark import verify_eark, write_eark
+from preserve.export.eark import _join, verify_eark, write_eark
 from preserve.export.source import ExportFile, ExportSource
 from preserve.metadata import DcValue, SchemaSet
 from preserve.metadata import eark
 from preserve.metadata import namespaces as ns
+from preserve.metadata.mets import href_for
 
 from .conftest import ORGANIZATION, PAYLOAD, TITLES, errors_of, make_source
 
@@ -246,3 +249,16 @@ def test_payload_outside_data_is_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="bag-info.txt"):
         write_eark(ExportSource(source.package_id, 1, source.created, None, (), (odd,), (),
                                 (), None, (), "Archive"), tmp_path / "out", None)
+
+
+_SEGMENT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"),
+                   min_size=1, max_size=12).filter(lambda s: s not in (".", ".."))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SEGMENT, min_size=1, max_size=4), st.sampled_from(["", "representations/rep1"]))
+def test_every_href_names_its_file_exactly(segments: list[str], base: str):
+    """Round trip: the href written for a path leads the read-back to the same bytes."""
+    path = "/".join(segments)
+    joined = _join(base.encode(), href_for(path))
+    assert joined == (f"{base}/{path}" if base else path).encode()
