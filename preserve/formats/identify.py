@@ -5,10 +5,16 @@ PRONOM (The National Archives, UK) names formats by a persistent unique identifi
 and container signatures that ship with it; `pygfried` embeds siegfried's Go engine, so no
 external program or network is involved.
 
-Many files are identified in one batch call (`identify_many`): the Go side runs `workers`
-goroutines and the Python/Go boundary is crossed once, which keeps 20,000 small files from
-costing 20,000 round trips. The engine holds the GIL while it works, so batching (not Python
-threads) is what parallelises.
+Many files are identified in batches (`identify_many`): the Python/Go boundary is crossed
+once per `BATCH` files, which keeps 20,000 small files from costing 20,000 round trips and
+keeps the Go heap flat (one call over 20,000 files held about 280 MB, batches of 1,000 about
+160 MB whatever the total). siegfried costs about 1 ms of CPU per small file of random bytes
+(it scans the first and last few KiB for signatures), and the engine holds the GIL while it
+works; its own `workers` goroutines gave no measurable gain (docs/performance.md). So a large
+list is cut into `workers` shares: this process identifies one, and each other share goes to
+a helper process (`preserve.formats.worker`, started with this Python, so the same siegfried
+and signatures answer). A helper that cannot start or fails leaves its share to this process:
+the answer never depends on whether helpers ran.
 
 A file siegfried cannot place gets `FormatInfo.puid is None` with siegfried's warning (e.g.
 the PUIDs its extension alone suggests); an unreadable or empty file does too, with the error
@@ -17,16 +23,24 @@ as warning. Identification never raises for one bad file: it is a description, n
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 #: siegfried's identifier for "no match".
 _NO_MATCH = "UNKNOWN"
+#: Files per call into siegfried (bounds the Go heap and the JSON answer).
+BATCH = 1000
+#: Files per extra process at least: starting one (Python, siegfried, signatures) costs about
+#: 0.1 s, the time of a hundred small files.
+PARALLEL_MIN = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +71,8 @@ UNKNOWN = FormatInfo(None, "", "", "", "", "no match")
 class FormatIdentifier:
     """A siegfried scanner with PRONOM signatures, loaded once and reused (thread-safe).
 
-    `workers` is the Go-side concurrency of batch calls; 0 means one per CPU.
+    `workers` is how many processes share a large batch (this one and helpers); 0 means one
+    per CPU, 1 keeps everything in this process.
     """
 
     def __init__(self, workers: int = 0) -> None:
@@ -80,24 +95,43 @@ class FormatIdentifier:
         return self.identify_many([path])[Path(path)]
 
     def identify_many(self, paths: Sequence[Path]) -> dict[Path, FormatInfo]:
-        """The format of every file in `paths`, in one batch call; keys are the given paths."""
+        """The format of every file in `paths`; keys are the given paths."""
         if not paths:
             return {}
         names = [os.fspath(p) for p in paths]
+        shares = min(self.workers, len(names) // PARALLEL_MIN) if self.workers > 1 else 1
+        if shares <= 1:
+            infos = self.identify_names(names)
+        else:
+            size = -(-len(names) // shares)
+            parts = [names[i:i + size] for i in range(0, len(names), size)]
+            helpers = [_Helper.start(part) for part in parts[1:]]
+            infos = self.identify_names(parts[0])
+            for part, helper in zip(parts[1:], helpers):
+                answer = helper.result() if helper is not None else None
+                if answer is None:  # the helper could not help: do its share here
+                    answer = self.identify_names(part)
+                infos += answer
+        return {Path(given): info for given, info in zip(paths, infos)}
+
+    def identify_names(self, names: Sequence[str]) -> list[FormatInfo]:
+        """The formats of the files named, in order, identified in this process."""
+        infos: list[FormatInfo] = []
+        for start in range(0, len(names), BATCH):
+            infos += self._batch(names[start:start + BATCH])
+        return infos
+
+    def _batch(self, names: Sequence[str]) -> list[FormatInfo]:
         try:
-            result = self._scanner.identify_many(names, workers=min(self.workers, 1024))
+            result = self._scanner.identify_many(list(names), workers=1)
         except (OSError, ValueError) as exc:  # GoError, or a name Go cannot take (not UTF-8)
             log.warning("format identification failed: %s", exc)
-            broken = FormatInfo(None, "", "", "", "", f"identification failed: {exc}")
-            return {Path(p): broken for p in paths}
+            return [FormatInfo(None, "", "", "", "", f"identification failed: {exc}")] * len(names)
         self._remember_signature(result)
         by_name = {entry.get("filename", ""): entry for entry in result.get("files", [])}
-        answers: dict[Path, FormatInfo] = {}
-        for given, name in zip(paths, names):
-            entry = by_name.get(name)
-            answers[Path(given)] = _format_of(entry) if entry is not None else FormatInfo(
-                None, "", "", "", "", "siegfried returned no result for this file")
-        return answers
+        return [_format_of(entry) if entry is not None else FormatInfo(
+                    None, "", "", "", "", "siegfried returned no result for this file")
+                for entry in map(by_name.get, names)]
 
     def _remember_signature(self, result: dict) -> None:
         if self._signature is not None:
@@ -128,3 +162,64 @@ def _format_of(entry: dict) -> FormatInfo:
         basis=first.get("basis", "") or "",
         warning="; ".join(warnings),
     )
+
+
+class _Helper:
+    """A helper process identifying one share of a batch (see `preserve.formats.worker`)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], count: int) -> None:
+        self._process = process
+        self._count = count
+
+    @classmethod
+    def start(cls, names: Sequence[str]) -> _Helper | None:
+        # -I: no PYTHON* variables or user site; the package is found where this one lives.
+        here = os.fspath(Path(__file__).resolve().parents[2])
+        code = (f"import sys; sys.path.insert(0, {here!r}); "
+                "from preserve.formats.worker import main; sys.exit(main())")
+        try:
+            process = subprocess.Popen([sys.executable, "-I", "-c", code],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+        except OSError as exc:
+            log.info("no helper process for format identification: %s", exc)
+            return None
+        stdin, process.stdin = process.stdin, None  # communicate() must not touch it later
+        assert stdin is not None
+        try:
+            # The helper reads all of its input before it writes anything: no deadlock.
+            stdin.write(json.dumps(list(names)).encode("utf-8", "surrogateescape"))
+            stdin.close()
+        except OSError as exc:  # it died at once (BrokenPipeError)
+            log.warning("format identification helper failed: %s", exc)
+            try:
+                stdin.close()
+            except OSError:
+                pass
+            process.communicate()
+            return None
+        return cls(process, len(names))
+
+    def result(self) -> list[FormatInfo] | None:
+        """The helper's answers in order, or None (logged) if it failed."""
+        out, err = self._process.communicate()
+        if self._process.returncode != 0:
+            log.warning("format identification helper failed (exit %s): %s",
+                        self._process.returncode, err.decode(errors="replace").strip()[-500:])
+            return None
+        try:
+            rows = json.loads(out)
+            infos = [FormatInfo(*row) for row in rows]
+        except (ValueError, TypeError) as exc:
+            log.warning("format identification helper answered nonsense: %s", exc)
+            return None
+        if len(infos) != self._count:
+            log.warning("format identification helper answered %d of %d files", len(infos),
+                        self._count)
+            return None
+        return infos
+
+
+def as_row(info: FormatInfo) -> list[str | None]:
+    """A FormatInfo as a JSON-able row (the helper's answer format)."""
+    return list(astuple(info))

@@ -68,3 +68,41 @@ def test_unknown_and_empty_files_are_answers_not_errors(tmp_path, identifier):
     assert many[tmp_path / "noise"].puid is None
     assert many[tmp_path / "missing.bin"].puid is None
     assert identifier.identify_many([]) == {}
+
+
+def _mixed_files(tmp_path, count):
+    makers = [_png, _pdf, _tiff, lambda: "Qoʻlyozma — қўлёзма — دستنویس\n".encode() * 20,
+              lambda: bytes(range(256)) * 3, lambda: b""]
+    paths = []
+    for i in range(count):
+        path = tmp_path / f"fayl-{i:03d}-ҳужжат"
+        path.write_bytes(makers[i % len(makers)]())
+        paths.append(path)
+    return paths + [tmp_path / "missing.bin"]
+
+
+def test_helper_processes_and_batches_give_the_same_answers(tmp_path, monkeypatch):
+    from preserve.formats import identify
+
+    paths = _mixed_files(tmp_path, 24)
+    alone = FormatIdentifier(workers=1).identify_many(paths)
+    monkeypatch.setattr(identify, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(identify, "BATCH", 5)
+    shared = FormatIdentifier(workers=3).identify_many(paths)
+    assert list(shared) == paths  # in the order given
+    assert shared == alone
+    assert {info.puid for info in shared.values()} >= {"x-fmt/111", None}
+
+
+def test_a_helper_that_cannot_start_leaves_its_share_here(tmp_path, monkeypatch, caplog):
+    from preserve.formats import identify
+
+    paths = _mixed_files(tmp_path, 12)
+    alone = FormatIdentifier(workers=1).identify_many(paths)
+    monkeypatch.setattr(identify, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(identify.sys, "executable", str(tmp_path / "no-such-python"))
+    assert FormatIdentifier(workers=2).identify_many(paths) == alone
+    monkeypatch.setattr(identify.sys, "executable", "/bin/false")  # starts, then fails
+    with caplog.at_level("WARNING", logger="preserve.formats.identify"):
+        assert FormatIdentifier(workers=2).identify_many(paths) == alone
+    assert "helper failed" in caplog.text

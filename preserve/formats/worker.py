@@ -1,0 +1,24 @@
+"""A helper process of `FormatIdentifier.identify_many` (formats/identify.py).
+
+Reads a JSON list of file names on stdin, identifies them with siegfried in this process,
+and writes a JSON list of rows (`FormatInfo` fields) in the same order on stdout. Run by
+`identify.py` with the parent's Python; not a command for people.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from preserve.formats.identify import FormatIdentifier, as_row
+
+
+def main() -> int:
+    names = json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogateescape"))
+    infos = FormatIdentifier(workers=1).identify_names(names)
+    sys.stdout.buffer.write(json.dumps([as_row(i) for i in infos]).encode())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
