@@ -278,6 +278,12 @@ _METADATA_CODES: list[FindingCode] = [
                 "as received in metadata/submission/, but its PREMIS history was not imported; "
                 "ask the sending archive for a valid METS if the history matters",
                 "METS 1.12.1 + PREMIS 3.0 schemas; DESIGN.md Metadata"),
+    FindingCode("IMP-E001", E, "{name}: its {algorithm} is {actual}, but the sender's METS "
+                "{file} declares {declared}{size}; the package was damaged on its way: ask the "
+                "sending archive for a new copy", "METS 1.12.1 file/@CHECKSUM, @SIZE"),
+    FindingCode("IMP-W003", W, "{name}: the sender's METS declares no checksum preserve can "
+                "verify ({why}); its digests start with this ingest",
+                "E-ARK CSIP 2.1 CSIP69-CSIP71 (file checksums)"),
     FindingCode("IMP-W002", W, "an event of the sender's METS {file} was not imported: {why}",
                 "PREMIS 3.0 Data Dictionary 2.1-2.5 (eventIdentifier, eventType, eventDateTime)"),
     FindingCode("META-W005", W, "{file} was not used as descriptive metadata: {why}; it is "

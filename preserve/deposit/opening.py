@@ -1,7 +1,8 @@
 """`open_deposit`: what kind of deposit a path is, and reading it (DESIGN.md, "Data flow").
 
-A directory with bagit.txt is a bag (RFC 8493 section 2), a directory without one a plain
-folder; a regular file is a zip or tar bag, told by its content, not only its suffix
+A directory with bagit.txt is a bag (RFC 8493 section 2), one with `METS.xml` and
+`representations/` an E-ARK package (`eark.py`), any other directory a plain folder; a
+regular file is a zip or tar bag (or E-ARK package), told by its content, not only its suffix
 (RFC 8493 section 4.2). A directory without bagit.txt but with
 BagIt manifests is read as a bag (and gets BAG-E001). A path that is none of these gives a `Deposit` carrying an error
 finding, never an exception: the caller reports findings the same way for every deposit.
@@ -9,6 +10,7 @@ finding, never an exception: the caller reports findings the same way for every 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -18,6 +20,7 @@ from types import MappingProxyType
 
 from preserve.deposit.archive import detect, extract
 from preserve.deposit.bag import read_bag
+from preserve.deposit.eark import is_eark_package, read_eark
 from preserve.deposit.folder import read_folder
 from preserve.deposit.report import make
 from preserve.deposit.values import Deposit, DepositKind, Limits
@@ -51,6 +54,9 @@ def open_deposit(path: Path, work_dir: Path, limits: Limits = Limits()) -> Depos
         if os.path.lexists(where / "bagit.txt") or _has_manifests(where):
             log.info("reading bag directory %s", where)
             return read_bag(where, source, DepositKind.BAG, limits)
+        if is_eark_package(where):
+            log.info("reading E-ARK package %s", where)
+            return read_eark(where, source, limits)
         log.info("reading plain folder %s", where)
         return read_folder(where, source, limits)
     if not stat.S_ISREG(info.st_mode):  # a FIFO or device: never opened
@@ -69,6 +75,9 @@ def open_deposit(path: Path, work_dir: Path, limits: Limits = Limits()) -> Depos
     root, findings = extract(where, kind, Path(work_dir), limits)
     if root is None:
         return _failed(source, Path(work_dir), kind, *findings)
+    if not os.path.lexists(root / "bagit.txt") and is_eark_package(root):
+        deposit = read_eark(root, source, limits, kind)
+        return dataclasses.replace(deposit, findings=tuple(findings) + deposit.findings)
     return read_bag(root, source, kind, limits, findings)
 
 

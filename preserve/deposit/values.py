@@ -22,6 +22,7 @@ class DepositKind(str, Enum):
     ZIP = "zip"
     TAR = "tar"
     FOLDER = "folder"
+    EARK = "eark"  # an E-ARK CSIP/SIP package directory (METS.xml, representations/)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,9 @@ class Limits:
     max_ratio: float = 1000.0  # uncompressed / compressed, per member and total
     max_depth: int = 64
     max_name_bytes: int = 255  # per path segment, in UTF-8
+    #: Whole relative path, in UTF-8: what is left of Linux's PATH_MAX (4096) once the
+    #: repository's own prefix (home, staging or OCFL object, version, content) is added.
+    max_path_bytes: int = 3072
     max_tag_file_size: int = 1 << 30  # tag files are read into memory
 
 

@@ -33,19 +33,18 @@ from preserve.findings import finding, has_errors
 from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, recovery
+from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
 from preserve.metadata import DcValue, FileFormat, MetsFile, PremisEvent, SchemaSet, build_mets
 from preserve.metadata.descriptive import find_descriptive_csv, read_descriptive_csv
 from preserve.metadata.supplied import DC_XML_PATH, MODS_XML_PATH, read_dc_xml, read_mods_xml
 from preserve.safeio import read_regular
 from preserve.model import (
-    Event, EventOutcome, EventType, Finding, PayloadFile, Severity, software_agent, utc_now,
+    Agent, AgentType, Event, EventOutcome, EventType, Finding, PayloadFile, Severity,
+    software_agent, utc_now, vocabulary_value,
 )
 from preserve.storage import StorageRoot, VersionBuilder
-from preserve.storage.staging import WorkDir, commit_lock
-
-#: The ingest commit lock in the repository home (preserve.storage.staging).
-COMMIT_LOCK = "ingest.lock"
+from preserve.storage.staging import COMMIT_LOCK, WorkDir, commit_lock
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +126,11 @@ def ingest_deposit(
                                    events=[_event(EventType.INGESTION, EventOutcome.FAILURE,
                                                   options.clock(), detail="ingest did not complete",
                                                   outcome_detail=detail, deposit_id=deposit_id)])
-        except Exception:  # the catalog itself may be what failed; the original error matters
-            log.exception("could not record the failed ingest attempt %s", deposit_id)
+        except Exception as failed:  # the catalog itself may be what failed; the original
+            # error matters, and a user sees no traceback (-vv shows it)
+            log.error("could not record the failed ingest attempt %s: %s", deposit_id,
+                      failed.message if isinstance(failed, PreserveError) else failed)
+            log.debug("recording the failed attempt", exc_info=True)
         raise
     finally:
         if attempt.stored_unrecorded:
@@ -166,6 +168,7 @@ class _Ingest:
         self.progress, self.deposit_id, self.work = progress, deposit_id, work
         self.findings: list[Finding] = []
         self._identifier: FormatIdentifier | None = None
+        self.sender: SenderHistory | None = None  # the history a transferred package brings
         self.stored_unrecorded = False  # moved into storage, catalog transaction not done
 
     def run(self) -> IngestResult:
@@ -177,6 +180,10 @@ class _Ingest:
                 "PRESERVE_SCHEMAS) to a folder with the official XSDs and catalog.xml")
         deposit = open_deposit(self.source, self.work / "deposit", opts.limits)
         self.findings.extend(deposit.findings)
+        # A package exported by another archive brings its history in its METS (issue 5).
+        self.sender, found = read_sender_history(deposit, opts.schemas,
+                                                 opts.limits.max_tag_file_size)
+        self.findings.extend(found)
         package_id, version_of = self._choose_package_id(deposit)
         if has_errors(self.findings):
             # Read (without storing) to report every finding at once.
@@ -215,13 +222,24 @@ class _Ingest:
         for identifier, other in held.items():
             self.findings.append(finding("ING-E001", "bag-info.txt", identifier=identifier,
                                          package_id=other))
-        package_id = opts.package_id or f"urn:uuid:{uuid.uuid4()}"
+        # The sender's package id (its METS OBJID) is kept unless --id names another.
+        chosen = opts.package_id or (self.sender.objid if self.sender is not None else None)
+        package_id = chosen or f"urn:uuid:{uuid.uuid4()}"
         problem = _id_problem(package_id)
         if problem:
             self.findings.append(finding("ING-E004", "", package_id=package_id, reason=problem))
-        elif opts.package_id and self.catalog.package_exists(package_id):
+        elif chosen and self.catalog.package_exists(package_id):
             self.findings.append(finding("ING-E003", "", package_id=package_id))
         return package_id, None
+
+    def _external_identifiers(self, deposit: Deposit, package_id: str) -> tuple[str, ...]:
+        """bag-info's External-Identifiers, then those the sender's PREMIS gives the package
+        (an E-ARK package has no bag-info)."""
+        found = list(deposit.bag_info_values("External-Identifier"))
+        if self.sender is not None:
+            found += [value for kind, value in self.sender.record.entity_identifiers
+                      if kind == "External-Identifier" and value != package_id]
+        return tuple(dict.fromkeys(found))
 
     def _reject(self) -> None:
         raise DepositRejected(path=str(self.source), findings=tuple(self.findings))
@@ -242,6 +260,8 @@ class _Ingest:
         read = read_payload(deposit, workers=opts.workers, progress=self.progress,
                             target_for=target_for, move=unpacked)
         self.findings.extend(read.findings)
+        if self.sender is not None:  # the fixity the sender's METS declares (E-ARK: the only)
+            self.findings.extend(self.sender.check_payload(read.files))
         fingerprint = payload_fingerprint(read.files)
         if not has_errors(self.findings):
             other = self.catalog.package_with_fingerprint(fingerprint)
@@ -276,11 +296,19 @@ class _Ingest:
                 mods, problems = read_mods_xml(data, tag.path)
                 self.findings.extend(problems)
                 mods = self._valid_mods(mods, tag.path, created)
+        dublin_core: Sequence[DcValue] | None = None
+        if self.sender is not None:  # the sender's record, unless the deposit brings its own
+            if not descriptive and self.sender.dublin_core:
+                dublin_core = self.sender.dublin_core
+            mods = mods if mods is not None else self.sender.mods
         software = f"{SOFTWARE_NAME} {__version__}"
-        title = _title(deposit, descriptive)
+        title = _title(deposit, descriptive or dublin_core or ())
         if opts.schemas is None:
             self.findings.append(finding("META-W004", "metadata/mets.xml"))
         events = self._events(package_id, builder.version, read.files, deposit, created, formats)
+        if self.sender is not None:  # the sender's history first, as it happened before ours
+            known = self.catalog.known_event_identifiers(self.sender.log_identifiers())
+            events[:0] = self.sender.events(package_id, skip=known)
         # Every event of the package so far, then this version's: each carries the PREMIS
         # identifier the catalog stores too (see _event).
         earlier = self.catalog.events(package_id) if version_of else []
@@ -293,7 +321,7 @@ class _Ingest:
                    for f in read.files],
             bag_info=deposit.bag_info, software=software, label=title,
             software_agent=SOFTWARE_AGENT, events=premis_events, descriptive=descriptive,
-            mods=mods,
+            mods=mods, dublin_core=dublin_core,
         )
         self._check_mets(mets)
         entries["metadata/mets.xml"], sizes["metadata/mets.xml"] = (
@@ -328,7 +356,7 @@ class _Ingest:
         )
         record = IngestRecord(
             package_id=package_id, version=builder.version, created=created, title=title,
-            external_identifiers=tuple(deposit.bag_info_values("External-Identifier")),
+            external_identifiers=self._external_identifiers(deposit, package_id),
             payload_fingerprint=fingerprint, location=DEFAULT_LOCATION,
             deposit_id=self.deposit_id, message=f"ingest of {self.source}", files=stored,
             findings=tuple(self.findings),
@@ -515,10 +543,17 @@ class _Ingest:
 
 
 def _premis_event(event) -> PremisEvent:  # Event or catalog EventView
-    return PremisEvent(identifier=event.identifier, type=event.type.value, time=event.time,
-                       outcome=event.outcome.value, agent=event.agent, detail=event.detail,
-                       outcome_detail=event.outcome_detail, version=event.version,
-                       object_paths=tuple(event.object_paths))
+    """PREMIS names an imported event by its first archive's identifier, credited to it."""
+    imported = event.imported
+    return PremisEvent(
+        identifier=imported.identifier if imported else event.identifier,
+        identifier_type=imported.identifier_type if imported else "UUID",
+        type=vocabulary_value(event.type), time=event.time,
+        outcome=vocabulary_value(event.outcome), agent=event.agent, detail=event.detail,
+        outcome_detail=event.outcome_detail, version=event.version,
+        object_paths=tuple(event.object_paths),
+        recorded_by=(Agent(imported.origin, imported.origin, AgentType.ORGANIZATION)
+                     if imported else None))
 
 
 def _file_format(info: FormatInfo | None) -> FileFormat | None:

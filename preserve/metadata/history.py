@@ -21,7 +21,9 @@ What is read (METS 1.12.1, PREMIS 3.0 Data Dictionary section numbers):
   value verbatim, type, time, detail, outcome and outcome detail; its executing agent
   (role "executing program", else the first linking agent) and the archive that carried it
   out (a linked organisation with role "implementer"); linked file paths;
-* every PREMIS `agent` (3.1-3.3): identifier, name, type.
+* every PREMIS `agent` (3.1-3.3): identifier, name, type;
+* per `fileSec` file: CHECKSUM, CHECKSUMTYPE and SIZE, by its `FLocat` href (METS 1.12.1
+  `file` attributes): the fixity an E-ARK package declares.
 """
 
 from __future__ import annotations
@@ -55,7 +57,26 @@ class MetsRecord:
     formats: dict[str, FileFormat] = field(default_factory=dict)
     events: tuple[PremisEvent, ...] = ()
     agents: tuple[Agent, ...] = ()
+    checksums: dict[str, FileChecksum] = field(default_factory=dict)  # href path -> declared
     problems: tuple[str, ...] = ()  # events that could not be read whole, said in words
+
+
+@dataclass(frozen=True, slots=True)
+class FileChecksum:
+    """What a METS `file` declares of its content: CHECKSUM with CHECKSUMTYPE, and SIZE.
+
+    `algorithm` is the hashlib name (`sha512`) or, for a type preserve does not compute, the
+    METS spelling as given.
+    """
+
+    algorithm: str
+    digest: str
+    size: int | None
+
+
+#: METS 1.12.1 CHECKSUMTYPE values -> hashlib names (the others are kept as spelled).
+_CHECKSUM_TYPES = {"SHA-512": "sha512", "SHA-256": "sha256", "SHA-1": "sha1", "MD5": "md5",
+                   "SHA-384": "sha384"}
 
 
 class UnreadableDocument(ValueError):
@@ -98,6 +119,7 @@ def read_record(document: bytes, *extra: bytes) -> MetsRecord:
         formats=_formats(root),
         events=events,
         agents=tuple(agents.values()),
+        checksums=_checksums(root),
         problems=tuple(problems),
     )
 
@@ -152,6 +174,23 @@ def _mimetypes(root: etree._Element) -> dict[str, str]:
         href = locat.get(ns.qname(ns.XLINK, "href")) if locat is not None else None
         if mime and href:
             found[unquote_to_bytes(href).decode("utf-8", "surrogateescape")] = mime
+    return found
+
+
+def _checksums(root: etree._Element) -> dict[str, FileChecksum]:
+    """Every fileSec file with a CHECKSUM, by its FLocat href (percent-decoded, relative)."""
+    found: dict[str, FileChecksum] = {}
+    for file in root.iter(_m("file")):
+        digest, kind = file.get("CHECKSUM"), file.get("CHECKSUMTYPE")
+        locat = file.find(_m("FLocat"))
+        href = locat.get(ns.qname(ns.XLINK, "href")) if locat is not None else None
+        if not (digest and kind and href):
+            continue
+        size = file.get("SIZE")
+        path = unquote_to_bytes(href).decode("utf-8", "surrogateescape")
+        found[path.removeprefix("./")] = FileChecksum(
+            _CHECKSUM_TYPES.get(kind, kind), digest.strip().lower(),
+            int(size) if size and size.isdigit() else None)
     return found
 
 

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 WORK_PREFIX = "ingest-"
 LOCK_SUFFIX = ".lock"
 
+#: The commit lock's file name in the repository home.
+COMMIT_LOCK = "ingest.lock"
+
 #: How long an ingest waits for another's commit (a rename and one catalog transaction;
 #: the catalog's own busy timeout bounds the latter) before giving up.
 COMMIT_LOCK_TIMEOUT_S = 600.0

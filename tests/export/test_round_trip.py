@@ -180,3 +180,48 @@ def test_a_doctype_in_the_sender_mets_is_refused_safely(cli, tmp_path):
     assert "TOP-SECRET" not in result.out + result.err
     stored = b"".join(p.read_bytes() for p in (b / "ocfl").rglob("*") if p.is_file())
     assert b"TOP-SECRET" not in stored
+
+
+def test_an_eark_export_is_ingested_with_its_history(cli, tmp_path, monkeypatch):
+    """A -> E-ARK -> B: names, bytes, identifiers, languages and A's history all arrive."""
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    a, b = make_archive(cli, tmp_path / "A"), make_archive(cli, tmp_path / "B")
+    monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", "Archive A")
+    assert cli("--repo", a, "ingest", multilingual_deposit(tmp_path / "d"), "--id", "E").code == 0
+    assert cli("--repo", a, "audit", "--all").code == 0
+    package = cli("--repo", a, "--json", "export", "E", tmp_path / "sip", "--format",
+                  "eark").json()["path"]
+    with Catalog(f"sqlite:///{a / 'catalog.sqlite'}") as catalog:
+        history_a = catalog.events("E")
+    monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", "Archive B")
+    result = cli("--repo", b, "--json", "ingest", package)
+    assert result.code == 0, result.err
+    assert result.json()["package_id"] == "E"
+    shown = cli("--repo", b, "--json", "show", "E").json()
+    assert "UZ-NL-MS-0042" in shown["external_identifiers"]
+    payload = {f["path"]: f["sha512"] for f in shown["files"] if f["path"].startswith("data/")}
+    assert payload == {f"data/{p}": hashlib.sha512(c).hexdigest() for p, c in MULTILINGUAL.items()}
+    log_b = cli("--repo", b, "--json", "log", "E").json()["events"]
+    imported = {e["imported"]["identifier"]: e for e in log_b if e["imported"]}
+    for event in history_a:
+        assert imported[event.identifier]["imported"]["origin"] == "Archive A"
+        assert imported[event.identifier]["time"] == event.time.isoformat()
+    mets = cli("--repo", b, "show", "E", "--mets").out
+    assert 'xml:lang="uz-Cyrl">Қўлёзмалар тўплами<' in mets
+
+
+def test_an_eark_package_damaged_in_transit_is_rejected(cli, tmp_path):
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    a, b = make_archive(cli, tmp_path / "A"), make_archive(cli, tmp_path / "B")
+    assert cli("--repo", a, "ingest", multilingual_deposit(tmp_path / "d"), "--id", "E").code == 0
+    package = Path(cli("--repo", a, "--json", "export", "E", tmp_path / "sip", "--format",
+                       "eark").json()["path"])
+    page = next(package.rglob("Летопись.txt"))
+    page.write_bytes(page.read_bytes().replace("Летопись".encode(), "Летопизь".encode()))
+    before = sorted(p.name for p in (b / "ocfl").rglob("*"))
+    result = cli("--repo", b, "--json", "ingest", package)
+    assert result.code == 11
+    assert "IMP-E001" in result.out
+    assert sorted(p.name for p in (b / "ocfl").rglob("*")) == before
