@@ -38,6 +38,7 @@ from preserve.errors import PackageNotFound
 from preserve.findings import finding
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
+from preserve.storage.staging import COMMIT_LOCK, commit_lock
 from preserve.storage import StorageRoot
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,13 @@ class _Audit:
             self.problems.append(Problem("AUD-E011", finding("AUD-E011", detail=chain.problem).message,
                                          path=f"events/{chain.first_bad_id}"))
         if selection.package_id is None:
-            self.problems.extend(cross_check(self.storage, self.catalog.package_ids()))
+            problems = cross_check(self.storage, self.catalog.package_ids())
+            if any(p.code == "AUD-E010" for p in problems):
+                # An ingest may have been between its rename and its catalog transaction:
+                # look again while none can be (the ingests' commit lock, storage/staging.py).
+                with commit_lock(self.home.path / COMMIT_LOCK):
+                    problems = cross_check(self.storage, self.catalog.package_ids())
+            self.problems.extend(problems)
         elif not self.storage.has_object(selection.package_id):
             self.problems.append(Problem("AUD-E009", finding(
                 "AUD-E009", package_id=selection.package_id,

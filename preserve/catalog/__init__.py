@@ -17,6 +17,7 @@ from preserve.catalog.engine import (
     schema_differences,
     sqlite_url,
     upgrade,
+    with_busy_timeout,
 )
 from preserve.catalog.repository import Catalog
 from preserve.catalog.views import (
@@ -36,5 +37,5 @@ from preserve.catalog.views import (
 __all__ = [
     "HEAD_REVISION", "AdoptedVersion", "AdoptionRecord", "AuditCopy", "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
     "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
-    "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade",
+    "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade", "with_busy_timeout",
 ]

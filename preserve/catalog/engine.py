@@ -36,8 +36,12 @@ log = logging.getLogger(__name__)
 #: The revision this preserve's models match; `Catalog` refuses any other.
 HEAD_REVISION = "0002_event_origin"
 
-#: Milliseconds a SQLite writer waits for another before giving up.
+#: Milliseconds a SQLite writer waits for another before giving up (setting
+#: catalog.busy_timeout, carried in the URL's `busy_timeout` query parameter, in seconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+#: The URL query parameter `with_busy_timeout` sets; make_engine takes it out again.
+BUSY_TIMEOUT_PARAM = "busy_timeout"
 
 #: Seconds to wait for a PostgreSQL server before reporting it unreachable.
 POSTGRES_CONNECT_TIMEOUT_S = 10
@@ -52,9 +56,36 @@ def sqlite_url(path: Path) -> str:
 def display_url(url: str) -> str:
     """`url` with any password hidden, for messages and logs."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url).difference_update_query([BUSY_TIMEOUT_PARAM])
+        return parsed.render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable URL>"
+
+
+def with_busy_timeout(url: str, seconds: float) -> str:
+    """`url` with a bounded wait for a locked SQLite catalog (no change for other databases).
+
+    SQLite lets one writer at a time in; the others wait up to this long (busy handler), then
+    fail with a CatalogError that says the catalog is locked. Kept in the URL so that every
+    command's Catalog gets it without another argument.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # make_engine reports it
+    if parsed.get_backend_name() != "sqlite":
+        return url
+    return parsed.update_query_dict({BUSY_TIMEOUT_PARAM: f"{seconds:g}"}).render_as_string(
+        hide_password=False)
+
+
+def _busy_timeout_ms(url: object) -> int:
+    try:
+        parsed = make_url(url)  # type: ignore[arg-type]
+        value = parsed.query.get(BUSY_TIMEOUT_PARAM)
+        return SQLITE_BUSY_TIMEOUT_MS if value is None else max(0, int(float(value) * 1000))
+    except (ArgumentError, ValueError, TypeError):
+        return SQLITE_BUSY_TIMEOUT_MS
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -79,8 +110,10 @@ def make_engine(url: str) -> Engine:
     backend = parsed.get_backend_name()
     try:
         if backend == "sqlite":
-            engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-            _configure_sqlite(engine)
+            busy_ms = _busy_timeout_ms(parsed)
+            parsed = parsed.difference_update_query([BUSY_TIMEOUT_PARAM])
+            engine = sa.create_engine(parsed, connect_args={"timeout": busy_ms / 1000})
+            _configure_sqlite(engine, busy_ms)
         elif backend == "postgresql":
             engine = sa.create_engine(
                 parsed,
@@ -100,14 +133,14 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA journal_mode = WAL")
         finally:
@@ -124,6 +157,13 @@ def unreachable(url: str, exc: BaseException) -> CatalogError:
     """The CatalogError for a database that cannot be opened or queried."""
     cause = getattr(exc, "orig", None) or exc
     first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    if "database is locked" in first_line or "database table is locked" in first_line:
+        waited = _busy_timeout_ms(url) / 1000
+        return CatalogError(
+            detail=f"the catalog at {display_url(url)} is locked by another process and stayed "
+            f"locked for {waited:g} s (setting catalog.busy_timeout); this step was not recorded. "
+            "Try again when the other writer (an ingest, audit, check or a tool holding a write "
+            "transaction) has finished, or raise catalog.busy_timeout")
     return CatalogError(
         detail=f"cannot use the catalog at {display_url(url)}: {first_line}. Check the URL and "
         "that the database exists and is reachable."

@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 
+from preserve.catalog import with_busy_timeout
 from preserve.cli import settings as settings_mod
 from preserve.deposit import Limits
 from preserve.home import Home, open_home
@@ -47,7 +48,8 @@ class AppState:
         return open_home(self.repo)
 
     def catalog_url(self) -> str:
-        return Home(self.repo.absolute()).catalog_url(self.settings()["catalog.url"])
+        url = Home(self.repo.absolute()).catalog_url(self.settings()["catalog.url"])
+        return with_busy_timeout(url, self.settings()["catalog.busy_timeout"])
 
     def workers(self) -> int:
         return self.settings()["ingest.workers"] or os.cpu_count() or 1

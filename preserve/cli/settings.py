@@ -74,6 +74,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("catalog.url", "PRESERVE_CATALOG_URL", "",
             _text, "SQLAlchemy URL of the catalog. Empty: `catalog.sqlite` in the repository home. "
             "For PostgreSQL: `postgresql+psycopg://user@host/db`."),
+    Setting("catalog.busy_timeout", "PRESERVE_CATALOG_BUSY_TIMEOUT", 30.0,
+            _positive_float, "Seconds a command waits for a SQLite catalog another process is "
+            "writing (one writer at a time) before it stops with a catalog error (exit 14); "
+            "nothing half-written is left. Ignored for PostgreSQL."),
     Setting("schemas.dir", "PRESERVE_SCHEMAS", "",
             _optional_path, "Directory holding the official METS/PREMIS XSDs and an OASIS "
             "`catalog.xml`; every METS written is validated against them. Empty: not validated "
