@@ -11,6 +11,7 @@ from preserve.cli import render
 from preserve.cli.context import state
 from preserve.errors import DepositRejected, ExitCode
 from preserve.ingest import IngestOptions, ingest_deposit
+from preserve.names import escape_name
 
 
 def ingest(
@@ -38,7 +39,9 @@ def ingest(
 
             def rejected_text(d: dict) -> None:
                 render.findings_text(d["findings"])
-                render.stderr.print(rejected.message, markup=False)
+                # The deposit's path is the user's, but may hold control characters.
+                raw = str(rejected.fields["path"])
+                render.stderr.print(rejected.message.replace(raw, escape_name(raw)), markup=False)
 
             render.emit(document, app.json, rejected_text)
             raise typer.Exit(ExitCode.DEPOSIT_REJECTED) from None
@@ -47,7 +50,7 @@ def ingest(
 
     def text(d: dict) -> None:
         render.findings_text(d["findings"])
-        render.line(f"ingested {path} as {d['package_id']} v{d['version']}: "
+        render.line(f"ingested {escape_name(str(path))} as {d['package_id']} v{d['version']}: "
                     f"{d['files']} files, {d['bytes']} bytes")
 
     render.emit(document, app.json, text)

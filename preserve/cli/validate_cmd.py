@@ -13,6 +13,7 @@ from preserve.cli import render
 from preserve.cli.context import state
 from preserve.errors import ExitCode
 from preserve.ingest import validate_deposit
+from preserve.names import escape_name
 
 
 def validate(
@@ -22,13 +23,14 @@ def validate(
     """Validate a deposit (RFC 8493 and our rules); nothing is written."""
     app = state(ctx)
     with render.progress_bar("validating", not app.quiet) as progress:
-        report = validate_deposit(path, limits=app.limits(), workers=app.workers(), progress=progress)
+        report = validate_deposit(path, limits=app.limits(), workers=app.workers(),
+                                  progress=progress, schemas=app.schemas)
     document = report.as_dict()
 
     def text(d: dict) -> None:
         render.findings_text(d["findings"])
         verdict = "valid" if d["valid"] else "REJECTED"
-        render.line(f"{path}: {verdict} ({len(report.files)} payload files, "
+        render.line(f"{escape_name(str(path))}: {verdict} ({len(report.files)} payload files, "
                     f"{sum(f.size for f in report.files)} bytes, {len(d['findings'])} findings)")
 
     render.emit(document, app.json, text)

@@ -135,10 +135,15 @@ def _normalise(raw: str, limits: Limits, out: list[Finding]) -> str | None:
             out.append(make("NAME-E003", raw, size=len(segment.encode("utf-8")),
                             limit=limits.max_name_bytes))
             return None
+    joined = "/".join(segments)
+    if len(joined.encode("utf-8")) > limits.max_path_bytes:
+        out.append(make("NAME-E004", raw, size=len(joined.encode("utf-8")),
+                        limit=limits.max_path_bytes))
+        return None
     if len(segments) > limits.max_depth:
         out.append(make("PAY-E002", raw, depth=len(segments), limit=limits.max_depth))
         return None
-    return "/".join(segments)
+    return joined
 
 
 def _add(found: Inspection, member: Member, limits: Limits) -> None:

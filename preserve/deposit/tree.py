@@ -2,9 +2,12 @@
 
 Shared by bag directories and plain folders. Symlinks, FIFOs, sockets and devices anywhere
 are findings (RFC 8493 section 7.2: a bag is regular files and directories); bagit-python
-follows symlinks and hangs on a FIFO, this never does. Names are checked here too: not UTF-8,
-too long, control or bidi characters, and siblings that collide after Unicode normalization
-or case folding (DESIGN.md, "Metadata"). The only file this module opens is a tag file, with
+follows symlinks and hangs on a FIFO, this never does. Hard links are counted: a file with
+more links than the deposit holds shares its inode with a file outside the deposit, whose
+owner can change it at any time (an error); links among the deposit's own files are a
+warning. Names are checked here too: not UTF-8, too long (a segment, or the whole path),
+control or bidi characters, and siblings that collide after Unicode normalization or case
+folding (DESIGN.md, "Metadata"). The only file this module opens is a tag file, with
 O_NOFOLLOW and O_NONBLOCK, after checking it is a regular file.
 """
 
@@ -61,6 +64,7 @@ def walk(root: Path, limits: Limits) -> Tree:
     """List every entry under `root` with lstat; see the module docstring."""
     tree = Tree()
     count = 0
+    links: dict[tuple[int, int], tuple[int, list[str]]] = {}  # inode -> (st_nlink, paths)
     pending: list[tuple[str, int]] = [("", 0)]  # (relative directory, depth)
     while pending:
         directory, depth = pending.pop()
@@ -93,9 +97,12 @@ def walk(root: Path, limits: Limits) -> Tree:
             elif stat.S_ISREG(info.st_mode):
                 log.debug("file %r (%d bytes)", rel, info.st_size)
                 tree.files.append(FileEntry(rel, Path(entry.path), info.st_size))
+                if info.st_nlink > 1:
+                    links.setdefault((info.st_dev, info.st_ino), (info.st_nlink, []))[1].append(rel)
             else:
                 tree.findings.append(make("PAY-E001", rel, kind=special_kind(info.st_mode)))
         tree.findings.extend(_collision_findings(directory, good_names))
+    tree.findings.extend(_link_findings(links))
     tree.files.sort(key=lambda f: f.path)
     tree.directories.sort()
     return tree
@@ -110,12 +117,29 @@ def _check_name(name: str, rel: str, depth: int, limits: Limits, out: list[Findi
     if size > limits.max_name_bytes:
         out.append(make("NAME-E003", rel, size=size, limit=limits.max_name_bytes))
         return False
+    if len(rel.encode("utf-8")) > limits.max_path_bytes:
+        out.append(make("NAME-E004", rel, size=len(rel.encode("utf-8")),
+                        limit=limits.max_path_bytes))
+        return False
     if depth > limits.max_depth:
         out.append(make("PAY-E002", rel, depth=depth, limit=limits.max_depth))
         return False
     if has_unsafe_characters(name):
         out.append(make("NAME-W002", rel))
     return True
+
+
+def _link_findings(links: dict[tuple[int, int], tuple[int, list[str]]]) -> list[Finding]:
+    """Hard links: more links than paths seen means some link lies outside the deposit."""
+    found = []
+    for count, paths in links.values():
+        paths.sort()
+        if count > len(paths):
+            found.extend(make("PAY-E005", path, links=count, outside=count - len(paths))
+                         for path in paths)
+        else:
+            found.extend(make("PAY-W002", path, other=paths[0]) for path in paths[1:])
+    return found
 
 
 def _collision_findings(directory: str, names: list[str]) -> list[Finding]:
