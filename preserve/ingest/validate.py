@@ -2,6 +2,8 @@
 
 The deposit is opened (for zip/tar: inspected, then unpacked into a temporary work directory
 that is removed afterwards), every payload file is read once and checked against the manifests.
+A package from another archive is checked as ingest would: its METS against the XSDs, its
+payload against the checksums the METS declares (`preserve.ingest.history`).
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from preserve.checksums import Progress
 from preserve.deposit import Limits, open_deposit
 from preserve.findings import has_errors
+from preserve.ingest.history import SENDER_METS_PATHS, read_sender_history
 from preserve.ingest.reading import read_payload
+from preserve.metadata import SchemaSet
 from preserve.model import Finding, PayloadFile, Severity
 
 
@@ -44,8 +49,13 @@ def validate_deposit(
     workers: int = 0,
     work_parent: Path | None = None,
     progress: Progress | None = None,
+    schemas: Callable[[], SchemaSet | None] | None = None,
 ) -> ValidationReport:
-    """Validate the deposit at `source`; payload bytes are read but never written anywhere."""
+    """Validate the deposit at `source`; payload bytes are read but never written anywhere.
+
+    `schemas` gives the XSDs to check a sender's METS with; it is called only when the
+    deposit carries one (compiling them costs a moment).
+    """
     work_dir = Path(tempfile.mkdtemp(prefix="preserve-validate-", dir=work_parent))
     try:
         deposit = open_deposit(source, work_dir, limits)
@@ -53,6 +63,12 @@ def validate_deposit(
         # structure has errors; doing it reports every finding at once.
         read = read_payload(deposit, workers=workers, progress=progress)
         findings = [*deposit.findings, *read.findings]
+        if any(tag.path in SENDER_METS_PATHS for tag in deposit.tag_files):
+            sender, found = read_sender_history(deposit, schemas() if schemas else None,
+                                                limits.max_tag_file_size)
+            findings += found
+            if sender is not None:
+                findings += sender.check_payload(read.files)
         files = read.files
         return ValidationReport(source, deposit.kind.value, tuple(findings), files)
     finally:

@@ -221,6 +221,8 @@ def test_an_eark_package_damaged_in_transit_is_rejected(cli, tmp_path):
     page = next(package.rglob("Летопись.txt"))
     page.write_bytes(page.read_bytes().replace("Летопись".encode(), "Летопизь".encode()))
     before = sorted(p.name for p in (b / "ocfl").rglob("*"))
+    checked = cli("--repo", b, "--json", "validate", package)  # says what ingest will say
+    assert checked.code == 11 and "IMP-E001" in checked.out
     result = cli("--repo", b, "--json", "ingest", package)
     assert result.code == 11
     assert "IMP-E001" in result.out
