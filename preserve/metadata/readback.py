@@ -16,7 +16,10 @@ from preserve.metadata.premis import PATH_ID_TYPE, PRONOM
 def _parse(document: bytes) -> etree._Element:
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False,
                              huge_tree=True)
-    root = etree.fromstring(document, parser)
+    try:
+        root = etree.fromstring(document, parser)
+    except etree.XMLSyntaxError as exc:  # a SyntaxError, not a ValueError: callers get one
+        raise ValueError(f"not well-formed XML: {exc}") from None
     if root.tag != qname(METS, "mets"):
         raise ValueError(f"the root element is {root.tag}, not a METS document")
     return root
@@ -31,7 +34,7 @@ def mets_label(document: bytes) -> str | None:
 def mets_file_formats(document: bytes) -> dict[str, str]:
     """Logical path -> PRONOM PUID of every PREMIS file object in the METS that has one.
 
-    ValueError (lxml's XMLSyntaxError is one) if the document is not well-formed METS.
+    ValueError if the document is not well-formed METS.
     PREMIS 3.0: `objectIdentifier` of type "preserve logical path", `format/formatRegistry`
     with `formatRegistryName` PRONOM.
     """

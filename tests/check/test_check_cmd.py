@@ -238,3 +238,23 @@ def test_staging_directory_whose_lock_is_held_is_left_alone(cli, repo):
     result = cli("--repo", repo, "--json", "check", "--repair", "--yes")
     assert result.code == 0 and [a["action"] for a in result.json()["actions"]] == ["removed"]
     assert list((repo / "staging").iterdir()) == []
+
+
+def test_catalog_ahead_of_a_restored_object_is_only_reported(cli, repo, tmp_path):
+    """The object restored from last week's copy lacks the version the catalog records: only
+    the operator can fetch it, so check reports it and changes nothing."""
+    ingest(cli, repo, tmp_path, "behind")
+    saved = tmp_path / "saved-object"
+    shutil.copytree(object_dir(repo, "behind"), saved)
+    ingest(cli, repo, tmp_path, "behind", {"page 1.txt": b"revised\n"}, as_version_of=True)
+    shutil.rmtree(object_dir(repo, "behind"))
+    shutil.copytree(saved, object_dir(repo, "behind"))
+    age(object_dir(repo, "behind"))
+    events = len(cli("--repo", repo, "--json", "log").json()["events"])
+    result = cli("--repo", repo, "--json", "check", "--repair", "--yes")
+    assert result.code == 12
+    [found] = result.json()["found"]
+    assert found["code"] == "CHK-E006" and found["repair"] == "nothing (needs the operator)"
+    assert "v1" in found["message"] and "2 version(s)" in found["message"]
+    assert result.json()["actions"] == []
+    assert len(cli("--repo", repo, "--json", "log").json()["events"]) == events
