@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+:
 #   make demo   virtualenv, install, build a multilingual sample deposit, validate, ingest, list,
-#               show, audit
+#               show, audit, export (a zip for another archive), log
 #   make test   virtualenv, install, run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -27,6 +27,8 @@ demo: $(BIN)/.installed
 	$(BIN)/preserve --repo $(DEMO)/repo list
 	$(BIN)/preserve --repo $(DEMO)/repo show demo-manuscripts-0001
 	$(BIN)/preserve --repo $(DEMO)/repo audit --all
+	$(BIN)/preserve --repo $(DEMO)/repo export demo-manuscripts-0001 $(DEMO) --format zip || test $$? -eq 1
+	$(BIN)/preserve --repo $(DEMO)/repo log demo-manuscripts-0001
 	$(BIN)/preserve --repo $(DEMO)/repo log verify
 
 # eark-validator 1.1.3 (the E-ARK oracle of tests/export_eark) pins lxml==5.1.0, preserve needs
