@@ -148,6 +148,7 @@ def write(results: Path, out: Path, *, scale: float) -> None:
         body += _shape_section(shape, head, sessions.get(head["session"]), figures, unavailable)
         used_sessions.append(head["session"])
     body += _targets(figures_by_shape)
+    body += _identify(records, scale, used_sessions)
     body += _scaling(records, scale, used_sessions)
     body += _due_copies(records, scale, used_sessions)
 
@@ -199,6 +200,24 @@ def _targets(figures_by_shape: dict[str, dict[str, Figure]]) -> list[str]:
             ratio = _ratio(figures.get(tool), figures.get(yardstick))
             met = "–" if ratio is None else ("yes" if ratio >= least else "**no**")
             lines.append(f"| {what} | {shape} | {_num(ratio, 2)} | {least:g} | {met} |")
+    return lines + [""]
+
+
+def _identify(records: list[dict], scale: float, used: list[str]) -> list[str]:
+    from benchmarks import identify_bench
+
+    rows = identify_bench.summarise([r for r in records if r.get("scale") == scale])
+    if not rows:
+        return []
+    used.append(rows[0]["session"])
+    lines = [f"## PRONOM identification: {rows[0]['files']:,} files of the many-small corpus",
+             "", f"Session `{rows[0]['session']}`, medians of {identify_bench.ROUNDS} rounds "
+             "after a warm-up (see `benchmarks/identify_bench.py`).", "",
+             "| strategy | seconds | files/s | CPU s in this process |",
+             "| --- | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['strategy']} | {r['seconds']:.2f} | "
+                     f"{r['files'] / r['seconds']:,.0f} | {r['cpu_seconds']:.2f} |")
     return lines + [""]
 
 

@@ -14,7 +14,7 @@ deleted right after it; the corpora stay in `--work` for the next run (`--clean`
 
     python -m benchmarks.run                      # the full run: 3 shapes, 1 warm-up + 3 runs
     python -m benchmarks.run --quick              # scale 0.1, 1 warm-up + 2 runs (a laptop)
-    python -m benchmarks.run --shapes scaling,due-copies
+    python -m benchmarks.run --shapes identify,scaling,due-copies
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from benchmarks import report
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MAIN_SHAPES = ("many-small", "images", "large")
-ALL_SHAPES = (*MAIN_SHAPES, "scaling", "due-copies")
+ALL_SHAPES = (*MAIN_SHAPES, "identify", "scaling", "due-copies")
 #: Exit codes that mean "done": preserve's 1 is "finished with warnings".
 OK_EXIT = {"preserve": (0, 1), "yardstick": (0,)}
 
@@ -356,6 +356,10 @@ def main(argv: list[str] | None = None) -> int:
 
             count = args.due_copies or max(1000, round(1_000_000 * scale))
             catalog_bench.run(session, count, args.postgres)
+        elif shape == "identify":
+            from benchmarks import identify_bench
+
+            identify_bench.run(session, max(10, round(5000 * scale)))
         else:
             bench_shape(session, shape, runs, args.warmup)
     if args.clean:
