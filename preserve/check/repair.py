@@ -140,6 +140,11 @@ class _Repair:
         return Action(item.kind, item.target, "removed", ok=True, event=event.identifier)
 
     def _remove_empty(self, item: Inconsistency) -> Action:
+        # Under the commit lock: an ingest makes these directories just before its rename.
+        with commit_lock(self.home_path):
+            return self._rmdirs(item)
+
+    def _rmdirs(self, item: Inconsistency) -> Action:
         path = self.storage.path / (item.object_path or "")
         if path not in empty_directories(self.storage.path):
             return Action(item.kind, item.target, "left alone", ok=True,
