@@ -125,6 +125,9 @@ class FormatIdentifier:
         try:
             result = self._scanner.identify_many(list(names), workers=1)
         except (OSError, ValueError) as exc:  # GoError, or a name Go cannot take (not UTF-8)
+            if len(names) > 1:  # one hostile name (e.g. a control character siegfried's JSON
+                # cannot carry) must not cost the rest of the batch their formats
+                return [info for name in names for info in self._batch([name])]
             log.warning("format identification failed: %s", exc)
             return [FormatInfo(None, "", "", "", "", f"identification failed: {exc}")] * len(names)
         self._remember_signature(result)

@@ -7,6 +7,7 @@ import os
 import unicodedata
 
 from tests.adversarial.build import PAGE, bag, folder
+from tests.adversarial.harness import catalog_of
 from tests.adversarial.registry import OK, REJECTED, WARNINGS, case
 
 GROUP = "File names and trees"
@@ -21,11 +22,20 @@ def _named(name: str):
     return lambda ws: bag(ws, {name: b"payload\n", **PAGE})
 
 
+def _others_identified(ws, repo):
+    """The hostile name does not cost its neighbours their PRONOM format."""
+    with catalog_of(repo) as catalog:
+        [summary] = catalog.list_packages()
+        files = catalog.get_package(summary.package_id).files
+    assert {f.path: f.format for f in files}["data/page.txt"] == "x-fmt/111"
+
+
 case(id="name-terminal-escape", group=GROUP,
      attack="a payload name holding ESC sequences that would clear and recolour a terminal",
      build=_named(ESCAPE_NAME), codes=("NAME-W002",), ingest_exit=WARNINGS,
-     names=(ESCAPE_NAME,),
-     guarantee="kept byte-exact, warned about, and printed escaped (`\\x1b`) in text and JSON")
+     names=(ESCAPE_NAME,), check=_others_identified,
+     guarantee="kept byte-exact, warned about, and printed escaped (`\\x1b`) in text and JSON; "
+               "the other files are still format-identified")
 case(id="name-newline", group=GROUP, attack="a payload name with a line feed in it",
      build=_named(NEWLINE_NAME), codes=("NAME-W002",), ingest_exit=WARNINGS,
      names=(NEWLINE_NAME,),

@@ -4,16 +4,19 @@ URLs), XInclude, a 20 MiB attribute, 200,000 nested elements.
 Two places matter. The tag files `metadata/dc.xml` and `metadata/mods.xml` are parsed by
 `preserve.metadata.supplied` (no DTD, no entities, no network, size and depth limits): hostile
 ones are kept as received but not used (META-W005, stored with exit 1). `preserve validate`
-checks the bag, not supplied metadata, so it reports these bags valid (exit 0). XML in the
-payload is never parsed by preserve: it is stored byte-exact (format identification reads
-its first bytes only) and nothing it refers to is fetched or read.
+checks the bag, not supplied metadata, so it reports these bags valid (exit 0). A sender's
+METS (`metadata/mets.xml` in a bag, `METS.xml` of an E-ARK package) is parsed by validate
+and ingest alike (`preserve.metadata.history`, the same refusals): hostile ones are IMP-W001.
+XML in the payload is never parsed by preserve: it is stored byte-exact (format
+identification reads its bytes, never resolves anything) and nothing it refers to is
+fetched or read.
 """
 
 from __future__ import annotations
 
 from tests.adversarial.build import PAGE, bag, retag
 from tests.adversarial.harness import snapshot
-from tests.adversarial.registry import OK, WARNINGS, case
+from tests.adversarial.registry import OK, REJECTED, WARNINGS, case
 
 GROUP = "XML in deposits"
 DC = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
@@ -178,3 +181,72 @@ for _id, _text, _what in (
     case(id=_id, group=GROUP, attack=f"a payload XML file with {_what}",
          build=_payload_xml(_text), codes=(), ingest_exit=OK,
          check=_stored_exactly("record.xml", _text), guarantee=_PAYLOAD)
+
+
+# --- a sender's METS (packages from other archives, issue 5): parsed by validate and ingest ----
+
+METS_NS = 'xmlns="http://www.loc.gov/METS/"'
+
+
+def _mets(body: str, doctype: str = "") -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}\n'
+            f'<mets {METS_NS} OBJID="{body}"><structMap><div/></structMap></mets>\n')
+
+
+_SENDER = ("the sender's history is not imported (warning); the METS is kept as received and "
+           "nothing in it is expanded, fetched or read")
+
+for _id, _text, _what in (
+    ("sender-mets-billion-laughs", _mets("&lol9;", LAUGHS), "the billion-laughs expansion"),
+    ("sender-mets-external-entity-file", lambda ws: _mets("&xxe;", (
+        f'<!DOCTYPE mets [<!ENTITY xxe SYSTEM "file://{ws.secret_file}">]>')),
+     "an external entity naming the sentinel file"),
+    ("sender-mets-external-entity-url", lambda ws: _mets("&xxe;", (
+        f'<!DOCTYPE mets [<!ENTITY xxe SYSTEM "{ws.url}">]>')),
+     "an external entity naming an http URL (the local listener)"),
+    ("sender-mets-nested-200000", f"<mets {METS_NS}>" + "<div>" * 200_000 + "</div>" * 200_000
+     + "</mets>", "200,000 nested elements"),
+    ("sender-mets-attribute-20mib", f'<mets {METS_NS} OBJID="' + "A" * (20 << 20) + '"/>',
+     "a 20 MiB attribute"),
+):
+    case(id=_id, group=GROUP, attack=f"a bag carrying a sender's `metadata/mets.xml` with {_what}",
+         build=_tag_xml("metadata/mets.xml", _text), codes=("IMP-W001",),
+         ingest_exit=WARNINGS, guarantee=_SENDER)
+
+
+def _eark(mets):
+    """A minimal E-ARK package folder (METS.xml + representations/rep1/data/) with `mets`."""
+
+    def build(ws):
+        root = ws.deposits / "eark"
+        data = root / "representations" / "rep1" / "data"
+        data.mkdir(parents=True)
+        (data / "page.txt").write_bytes(PAGE["page.txt"])
+        content = mets(ws) if callable(mets) else mets
+        (root / "METS.xml").write_text(content, encoding="utf-8")
+        return root
+
+    return build
+
+
+case(id="eark-mets-billion-laughs", group=GROUP,
+     attack="an E-ARK package whose root METS.xml holds the billion-laughs expansion",
+     build=_eark(_mets("&lol9;", LAUGHS)), codes=("IMP-W001",), ingest_exit=WARNINGS,
+     guarantee=_SENDER)
+case(id="eark-mets-external-entity", group=GROUP,
+     attack="an E-ARK package whose root METS.xml names the sentinel file as an external entity",
+     build=_eark(lambda ws: _mets("&xxe;", (
+         f'<!DOCTYPE mets [<!ENTITY xxe SYSTEM "file://{ws.secret_file}">]>'))),
+     codes=("IMP-W001",), ingest_exit=WARNINGS, guarantee=_SENDER)
+
+
+def _eark_symlink(ws):
+    root = _eark(_mets("x"))(ws)
+    (root / "representations" / "rep1" / "data" / "escape").symlink_to(ws.secret_file)
+    return root
+
+
+case(id="eark-symlink-payload", group=GROUP,
+     attack="an E-ARK package whose representation data holds a symlink to the sentinel file",
+     build=_eark_symlink, codes=("PAY-E001",), ingest_exit=REJECTED,
+     guarantee="E-ARK packages get the same lstat-only listing as bags: never followed")
