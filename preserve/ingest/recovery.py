@@ -82,7 +82,7 @@ class Intent:
 
 def write_intent(work: Path, intent: Intent) -> None:
     """Write `intent.json` into the work directory, durably, before the storage move."""
-    data = json.dumps(_intent_json(intent), ensure_ascii=False, indent=1).encode("utf-8")
+    data = json.dumps(_intent_json(intent), ensure_ascii=False).encode("utf-8")
     path = work / INTENT_FILE
     path.unlink(missing_ok=True)
     try:

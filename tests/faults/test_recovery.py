@@ -112,3 +112,31 @@ def test_another_deposit_under_the_orphans_id_is_refused(cli, repo, deposits):
     assert cli("--repo", repo, "ingest", deposits["v1"], "--id", "pkg-y").code == 0
     with catalog_of(repo) as catalog:
         assert [p.package_id for p in catalog.list_packages()] == ["pkg-y"]
+
+
+def test_killed_after_the_rename_with_a_postgresql_catalog(cli, tmp_path, deposits, postgres_url):
+    """Adoption works the same with PostgreSQL: one package, the object stored once."""
+    from preserve.catalog import Catalog
+    from tests.faults.conftest import assert_valid_storage, schemas_dir
+
+    home = tmp_path / "pg-repo"
+    schemas = schemas_dir()
+    if schemas is None:
+        pytest.skip("official XSDs not found: set PRESERVE_SCHEMAS")
+    assert cli("--repo", home, "init", "--catalog-url", postgres_url,
+               "--schemas-dir", schemas).code == 0
+    killed = run_faulted(home, "ingest", deposits["v1"], faults=[
+        {"point": "call", "match": "preserve.catalog.eventlog:append", "when": "after",
+         "action": "kill"}])
+    assert killed.code == -9
+    orphan = stored_objects(home)
+    with Catalog(postgres_url) as catalog:
+        assert catalog.list_packages() == []
+        assert [d.status for d in catalog.deposits()] == ["in_progress"]
+    again = cli("--repo", home, "--json", "ingest", deposits["v1"])
+    assert again.code == 0, again.err
+    assert stored_objects(home) == orphan == {again.json()["package_id"]: 1}
+    with Catalog(postgres_url) as catalog:
+        assert [p.package_id for p in catalog.list_packages()] == list(orphan)
+        assert catalog.verify_chain().ok
+    assert_valid_storage(home)
