@@ -8,7 +8,8 @@ action that fails is a CHK-E007 finding and the others still run.
   nothing there is unique. Event `deletion`.
 * empty directory in the storage root (E008): removed. Event `deletion`.
 * object without rows (E002): every byte verified (verify.py), then its catalog rows rebuilt
-  from storage. Event `ingestion`, "adopted by preserve check".
+  from storage; the object's own PREMIS events its METS carry and the log lacks are appended
+  first (same identifiers). Event `ingestion`, "adopted by preserve check".
 * ... that fails validation, or an invalid object directory (E005): renamed into
   `quarantine/check-<time>-<id>/<object path>` with a `.check.json` note beside it. Event
   `quarantine`.
@@ -203,11 +204,14 @@ class _Repair:
                                  "run check again")
         adoption = verified.adoption(head, self.location)
         numbers = [v.number for v in adoption.versions]
+        restored, foreign = self._history(verified)
         mets = ("METS schema-validated" if verified.mets_validated
                 else "METS parsed (no schemas configured, not schema-validated)")
         detail = (f"adopted by preserve check: object found in storage at {item.object_path} "
                   "without catalog rows; catalog rows of version(s) "
-                  f"{', '.join(f'v{n}' for n in numbers)} rebuilt from storage")
+                  f"{', '.join(f'v{n}' for n in numbers)} rebuilt from storage; "
+                  f"{len(restored)} earlier event(s) restored from its METS"
+                  + (f" ({foreign} recorded by other archives not restored)" if foreign else ""))
         outcome_detail = (f"valid: {verified.content_files} content files "
                           f"({verified.content_bytes} bytes) re-read, sha512 equal to the OCFL "
                           "inventory; every version a complete bag (manifests, Payload-Oxum); "
@@ -215,10 +219,30 @@ class _Repair:
         event = self._event(EventType.INGESTION, EventOutcome.SUCCESS,
                             detail=detail, outcome_detail=outcome_detail,
                             package_id=verified.object_id, version=numbers[-1])
-        self.catalog.adopt(adoption, [event])
+        self.catalog.adopt(adoption, [*restored, event])
         return Action(item.kind, item.target, "adopted", ok=True, event=event.identifier,
                       package_id=verified.object_id,
                       detail=f"version(s) {', '.join(f'v{n}' for n in numbers)}")
+
+    def _history(self, verified: VerifiedObject) -> tuple[list[Event], int]:
+        """The object's own events its METS carry and the log lacks, as they happened, and
+        the number of events recorded by other archives (left out: importing those is
+        ingest's business, with their origin).
+
+        An ingest interrupted before its catalog transaction wrote these events into the
+        version's METS but never into the log; restoring them keeps METS and log naming each
+        event alike (the log is appended to, never edited).
+        """
+        own = [(number, e) for number, e in verified.history
+               if e.identifier_type == "UUID" and e.recorded_by is None]
+        known = self.catalog.known_event_identifiers([e.identifier for _n, e in own])
+        restored = [
+            Event(type=_term(EventType, e.type), outcome=_term(EventOutcome, e.outcome),
+                  time=e.time, agent=e.agent, detail=e.detail, outcome_detail=e.outcome_detail,
+                  package_id=verified.object_id, version=number, object_paths=e.object_paths,
+                  identifier=e.identifier)
+            for number, e in own if e.identifier not in known]
+        return restored, len(verified.history) - len(own)
 
     def _catalog_head(self, package_id: str) -> int:
         if not self.catalog.package_exists(package_id):
@@ -314,3 +338,11 @@ class _Repair:
         self.catalog.finish_deposit(item.deposit_id, status="failed", findings=[item.finding],
                                     finished=now, events=[event])
         return Action(item.kind, item.target, "marked failed", ok=True, event=event.identifier)
+
+
+def _term(vocabulary, value: str):
+    """Our enum member for a known vocabulary term, else the term as written."""
+    try:
+        return vocabulary(value)
+    except ValueError:
+        return value

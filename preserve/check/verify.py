@@ -14,7 +14,8 @@ An object nobody recorded is trusted only after every byte was read back (DESIGN
    `bagit.txt`, payload manifests (sha256, sha512) listing exactly the payload with the
    digests just verified, tag manifests agreeing with the tag files, Payload-Oxum;
 4. each version's `metadata/mets.xml` parses as METS and, when schemas are configured, is
-   valid against METS 1.12.1 / PREMIS 3.0.
+   valid against METS 1.12.1 / PREMIS 3.0. Its PRONOM ids become the files' formats and its
+   PREMIS events the object's history (`VerifiedObject.history`).
 
 Any failure is an `ObjectInvalid` naming the first problem; nothing is written here.
 """
@@ -36,6 +37,8 @@ from preserve.deposit.tagfiles import (
 )
 from preserve.errors import PreserveError, StorageError
 from preserve.metadata import SchemaSet
+from preserve.metadata.history import read_record
+from preserve.metadata.premis import PremisEvent
 from preserve.metadata.readback import mets_file_formats, mets_label
 from preserve.safeio import read_regular
 from preserve.model import Severity
@@ -65,6 +68,8 @@ class VerifiedObject:
     content_files: int
     content_bytes: int
     mets_validated: bool  # False: parsed only (no schemas configured)
+    #: every PREMIS event the versions' METS carry, once, with the version that first has it
+    history: tuple[tuple[int, PremisEvent], ...]
 
     adoption: Callable[[int, str], AdoptionRecord]  # (catalog head, location) -> rows
 
@@ -151,6 +156,7 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
 
     # 3. and 4. each version is a bag with a METS
     built: list[tuple[int, dt.datetime, str, tuple[StoredFile, ...], dict[str, bytes]]] = []
+    history: dict[str, tuple[int, PremisEvent]] = {}
     for name in versions:
         state = inventory["versions"][name]["state"]
         files: list[StoredFile] = []
@@ -177,6 +183,8 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
                  for f in sorted(files, key=lambda f: f.path)]
         number = inv.version_number(name)
         entry = inventory["versions"][name]
+        for event in read_record(tags[METS_PATH]).events:
+            history.setdefault(f"{event.identifier_type} {event.identifier}", (number, event))
         built.append((number, _created(entry, number), str(entry.get("message") or ""),
                       tuple(files), tags))
 
@@ -198,6 +206,7 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
     return VerifiedObject(object_id=object_id, head=head, inventory_digest=digest,
                           content_files=len(manifest),
                           content_bytes=sum(sizes.values()), mets_validated=schemas is not None,
+                          history=tuple(history.values()),
                           adoption=adoption)
 
 
