@@ -67,3 +67,17 @@ def test_algorithms():
     assert not is_hex_digest("a" * 63, "sha256")
     assert not is_hex_digest("g" * 64, "sha256")
     assert not is_hex_digest("a" * 64, "nonsense")
+
+
+def test_hash_many_raises_a_storage_failure_from_its_threads(tmp_path):
+    sources, targets = tmp_path / "in", tmp_path / "out"
+    sources.mkdir()
+    targets.mkdir()
+    jobs = []
+    for i in range(200):
+        (sources / f"f{i:03d}").write_bytes(b"x" * (i + 1))
+        jobs.append(HashJob(f"f{i:03d}", sources / f"f{i:03d}", targets / f"f{i:03d}"))
+    (targets / "f010").write_bytes(b"already here")  # O_EXCL: the copy must refuse it
+    with pytest.raises(StorageError, match="f010"):
+        hash_many(jobs, ["sha256"], workers=3, fsync=False)
+    assert (targets / "f010").read_bytes() == b"already here"
