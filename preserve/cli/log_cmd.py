@@ -16,6 +16,7 @@ from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
 from preserve.errors import ExitCode
+from preserve.names import escape_name
 
 _PACKAGE = "preserve.log.package_id"
 
@@ -55,9 +56,11 @@ def log(ctx: typer.Context) -> None:
             subject = e.get("package_id") or f"deposit {e.get('deposit_id')}"
             # History imported with a transferred package says which archive recorded it.
             origin = f"[{e['imported']['origin']}] " if e.get("imported") else ""
-            render.line(f"{e['id']:>6}  {e['time']}  {e['type']:<28} {e['outcome']:<8} {subject}  "
-                        f"{origin}{e['detail']}"
-                        + (f" ({e['outcome_detail']})" if e.get("outcome_detail") else ""))
+            # Details name deposits and come from senders' METS: control/bidi shown escaped.
+            render.line(escape_name(
+                f"{e['id']:>6}  {e['time']}  {e['type']:<28} {e['outcome']:<8} {subject}  "
+                f"{origin}{e['detail']}"
+                + (f" ({e['outcome_detail']})" if e.get("outcome_detail") else "")))
 
     render.emit(document, app.json, text)
 

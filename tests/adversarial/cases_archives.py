@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import unicodedata
 import warnings
 import zipfile
 
@@ -175,6 +176,13 @@ case(id="zip-long-name", group=GROUP,
      attack="a zip member whose name has a 300-byte segment (impossible on Linux)",
      build=_zip([("bag/data/" + "ж" * 150, b"x")]), codes=("NAME-E003",),
      ingest_exit=REJECTED, guarantee="over-long names are findings, not an OSError half-way")
+
+_NFC = unicodedata.normalize("NFC", "bag/data/Qoʻlyozma-café.txt")
+case(id="zip-names-nfc-nfd", group=GROUP,
+     attack="two zip members whose names differ only in Unicode normalization (NFC/NFD)",
+     build=_zip([(_NFC, b"composed"), (unicodedata.normalize("NFD", _NFC), b"decomposed")]),
+     codes=("NAME-E002",), ingest_exit=REJECTED,
+     guarantee="unpacked names get the same collision check as a folder's")
 
 # --- tar ---------------------------------------------------------------------------------------
 case(id="tar-valid", group=GROUP, attack="control: a valid tar bag",

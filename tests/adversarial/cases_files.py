@@ -304,3 +304,36 @@ case(id="swapped-for-fifo", group=CHANGING,
      codes=("ING-E006",), ingest_exit=REJECTED,
      guarantee="payload files are opened O_NONBLOCK and fstat-ed: a late FIFO cannot hang "
                "the ingest")
+
+
+def _data_symlink(ws):
+    root = bag(ws, {})
+    (root / "data").rmdir()
+    (root / "data").symlink_to(ws.sentinel, target_is_directory=True)
+    return retag(root)
+
+
+case(id="symlink-data-directory", group=GROUP,
+     attack="the payload directory data/ itself is a symlink to the sentinel directory",
+     build=_data_symlink, codes=("PAY-E001", "BAG-E011"), ingest_exit=REJECTED,
+     guarantee="the payload directory is never entered through a link")
+
+
+def _many_files(ws):
+    return folder(ws, {f"page-{n:02}.txt": b"x" for n in range(12)})
+
+
+case(id="folder-members-limit", group=GROUP,
+     attack="a plain folder with more entries than allowed",
+     settings={"PRESERVE_MAX_MEMBERS": "5"}, build=_many_files, codes=("PAY-E004",),
+     ingest_exit=REJECTED,
+     guarantee="the listing stops at `limits.max_members`: a finding, not a runaway walk")
+
+
+def _missing(ws):
+    return ws.deposits / "no-such-deposit"
+
+
+case(id="deposit-missing", group=GROUP, attack="the deposit path does not exist",
+     build=_missing, codes=("BAG-E012",), ingest_exit=REJECTED,
+     guarantee="a finding and a rejected attempt in the log, not a traceback")

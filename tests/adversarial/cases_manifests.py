@@ -235,3 +235,16 @@ for _id, _values, _code, _what in (
 case(id="oxum-right", group=GROUP, attack="control: a correct Payload-Oxum (`9.1`)",
      build=_oxum("9.1"), codes=(), ingest_exit=OK,
      guarantee="a correct bag is stored with no finding")
+
+
+def _lists_directory(ws):
+    root = bag(ws, {"sub/page.txt": PAGE["page.txt"]})
+    append(root / "manifest-sha256.txt", manifest_line("data/sub", b""))
+    return retag(root)
+
+
+case(id="manifest-lists-directory", group=GROUP,
+     attack="a manifest entry naming a directory (`data/sub`)",
+     build=_lists_directory, codes=("MAN-E009",), ingest_exit=REJECTED,
+     guarantee="only regular files can satisfy a manifest entry; a directory is never opened "
+               "as one")

@@ -180,3 +180,6 @@ case(id="fetch-txt", group=GROUP,
      build=_fetch, codes=("BAG-E014",), ingest_exit=REJECTED,
      guarantee="preserve never fetches: the bag is incomplete, no connection is made and "
                "no file is read")
+case(id="bagit-txt-empty", group=GROUP, attack="bagit.txt is 0 bytes",
+     build=_bagit_txt(b""), codes=("BAG-E002",), ingest_exit=REJECTED,
+     guarantee="an empty declaration is a finding")

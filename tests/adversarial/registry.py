@@ -109,7 +109,8 @@ real repository and asserts, besides the finding codes and exit codes below:
   one `deposits` row, status `rejected`, holding its findings; a stored one (exit 0 or 1) adds
   one OCFL object and one `accepted` row;
 * output never carries a raw control or bidirectional formatting character: names are shown
-  escaped (`\\x1b`, `\\u202e`), in text and in JSON.
+  escaped (`\\x1b`, `\\u202e`), in text and in JSON; for cases with such names, also the text
+  of `preserve ingest` and of `preserve log`.
 
 Exit codes: 0 stored, 1 stored with warnings, 11 rejected (validate: valid, valid with
 warnings, invalid). Finding codes are explained in [findings.md](findings.md).

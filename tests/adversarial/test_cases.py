@@ -100,10 +100,13 @@ def test_adversarial_deposit(case: Case, cli, repo, repo_template, workspace: Wo
     }
     if case.names:
         runs["ingest"] = _run(cli, case, ws, deposit, "--repo", second_repo, "ingest")
+        with guarded() as guard:  # the event log names the deposit: shown escaped too
+            runs["log"] = (cli("--repo", repo, "log"), guard)
 
     # Exit codes (3 would be a traceback) and finding codes.
     for what, (result, _) in runs.items():
-        expected = case.validate_code if what.startswith("validate") else case.ingest_exit
+        expected = (case.validate_code if what.startswith("validate") else
+                    0 if what == "log" else case.ingest_exit)
         assert result.code == expected, f"{what}: exit {result.code}, expected {expected}\n" \
                                         f"{result.out}\n{result.err}"
         _assert_clean_output(result, what)
