@@ -64,7 +64,8 @@ def test_harness_runs_end_to_end(tmp_path: Path) -> None:
                 and r["shape"] == "many-small"}
     for tool in ("preserve validate", "preserve ingest", "preserve audit --all",
                  "bagit validate", "bagit create", "ocfl-py create", "floor copy+hash",
-                 "floor hash", "sha256sum", "sha256sum -P2", "cp -r + sync"):
+                 "floor hash", "sha256sum", "sha256sum -P2", "cp -r + sync",
+                 *(["preserve export"] if run.preserve_has_export() else [])):
         assert measured[tool]["ok"], (tool, measured[tool])
         assert measured[tool]["max_rss_kib"] > 0
     assert {r["situation"] for r in records if r["type"] == "due-copies"} == {
