@@ -40,10 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from preserve import model
 from preserve.catalog import Catalog, IngestRecord, StoredFile
 from preserve.errors import StorageError
-from preserve.model import Agent, Event, EventOutcome, EventType, Finding, Severity
+from preserve.model import (
+    Agent, AgentType, Event, EventOutcome, EventType, Finding, ImportedFrom, Severity,
+    vocabulary_value,
+)
 from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir, write_new
@@ -243,13 +245,12 @@ def _intent_json(intent: Intent) -> dict[str, Any]:
 
 
 def _event_json(e: Event) -> dict[str, Any]:
-    imported = getattr(e, "imported", None)
+    imported = e.imported
     return {
-        "type": model.vocabulary_value(e.type) if hasattr(model, "vocabulary_value")
-        else getattr(e.type, "value", e.type),
-        "outcome": getattr(e.outcome, "value", e.outcome), "time": _time(e.time),
+        "type": vocabulary_value(e.type), "outcome": vocabulary_value(e.outcome),
+        "time": _time(e.time),
         "agent": {"identifier": e.agent.identifier, "name": e.agent.name,
-                  "type": getattr(e.agent.type, "value", e.agent.type)},
+                  "type": vocabulary_value(e.agent.type)},
         "detail": e.detail, "outcome_detail": e.outcome_detail, "package_id": e.package_id,
         "version": e.version, "deposit_id": e.deposit_id, "object_paths": list(e.object_paths),
         "identifier": e.identifier,
@@ -282,12 +283,12 @@ def _intent_from(raw: dict[str, Any]) -> Intent:
             type=_enum(EventType, e["type"]), outcome=_enum(EventOutcome, e["outcome"]),
             time=dt.datetime.fromisoformat(e["time"]),
             agent=Agent(identifier=e["agent"]["identifier"], name=e["agent"]["name"],
-                        type=_enum(model.AgentType, e["agent"]["type"])),
+                        type=_enum(AgentType, e["agent"]["type"])),
             detail=e["detail"], outcome_detail=e["outcome_detail"], package_id=e["package_id"],
             version=e["version"], deposit_id=e["deposit_id"],
             object_paths=tuple(e["object_paths"]), identifier=e["identifier"])
         if e.get("imported"):
-            fields["imported"] = model.ImportedFrom(**e["imported"])
+            fields["imported"] = ImportedFrom(**e["imported"])
         events.append(Event(**fields))
     return Intent(deposit_id=int(raw["deposit_id"]), source=raw["source"],
                   requested_id=raw["requested_id"], version_of=raw["version_of"],

@@ -16,7 +16,8 @@ import pytest
 from preserve.catalog import Catalog, sqlite_url
 from preserve.storage import StorageRoot
 from tests.builders import write_bag
-from tests.cli.conftest import cli, repo, schemas_dir  # noqa: F401  (shared fixtures)
+from preserve.home import DEFAULT_LOCATION
+from tests.cli.conftest import cli, schemas_dir  # noqa: F401  (shared fixtures)
 from tests.unit.storage.ocfl_oracle import validate_root
 
 RUNNER = Path(__file__).with_name("runner.py")
@@ -55,6 +56,29 @@ def run_faulted(repo: Path, *args: str | Path, faults: list[dict] | tuple = (),
 def finish(process: subprocess.Popen) -> Completed:
     out, err = process.communicate(timeout=120)
     return Completed(process.returncode, out, err)
+
+
+@pytest.fixture(scope="session")
+def _template_repo(tmp_path_factory) -> Path:
+    """One `preserve init` per session (migrating the catalog is most of a case's set-up)."""
+    schemas = schemas_dir()
+    if schemas is None:
+        pytest.skip("official XSDs not found: set PRESERVE_SCHEMAS (../shared/schemas on dev/CI)")
+    home = tmp_path_factory.mktemp("template") / "repo"
+    from preserve.cli import run
+
+    assert run(["--repo", str(home), "-q", "init", "--schemas-dir", str(schemas)]) == 0
+    return home
+
+
+@pytest.fixture
+def repo(_template_repo, tmp_path) -> Path:
+    """A fresh, initialised repository home: a copy of the template, its location re-pointed."""
+    home = tmp_path / "repo"
+    shutil.copytree(_template_repo, home)
+    with catalog_of(home) as catalog:
+        catalog.ensure_location(DEFAULT_LOCATION, (home / "ocfl").as_uri())
+    return home
 
 
 @pytest.fixture
