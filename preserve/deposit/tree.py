@@ -4,11 +4,12 @@ Shared by bag directories and plain folders. Symlinks, FIFOs, sockets and device
 are findings (RFC 8493 section 7.2: a bag is regular files and directories); bagit-python
 follows symlinks and hangs on a FIFO, this never does. Hard links are counted: a file with
 more links than the deposit holds shares its inode with a file outside the deposit, whose
-owner can change it at any time (an error); links among the deposit's own files are a
-warning. Names are checked here too: not UTF-8, too long (a segment, or the whole path),
-control or bidi characters, and siblings that collide after Unicode normalization or case
-folding (DESIGN.md, "Metadata"). The only file this module opens is a tag file, with
-O_NOFOLLOW and O_NONBLOCK, after checking it is a regular file.
+owner can change it at any time (an error; the file is left out and never read); links
+among the deposit's own files are a warning. Names are checked here too: not UTF-8, too
+long (a segment, or the whole path), control or bidi characters, and siblings that collide
+after Unicode normalization or case folding (DESIGN.md, "Metadata"). The only file this
+module opens is a tag file, with O_NOFOLLOW and O_NONBLOCK, after checking it is a regular
+file.
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ def walk(root: Path, limits: Limits) -> Tree:
             else:
                 tree.findings.append(make("PAY-E001", rel, kind=special_kind(info.st_mode)))
         tree.findings.extend(_collision_findings(directory, good_names))
-    tree.findings.extend(_link_findings(links))
-    tree.files.sort(key=lambda f: f.path)
+    shared = _link_findings(links, tree.findings)
+    tree.files = sorted((f for f in tree.files if f.path not in shared), key=lambda f: f.path)
     tree.directories.sort()
     return tree
 
@@ -129,17 +130,22 @@ def _check_name(name: str, rel: str, depth: int, limits: Limits, out: list[Findi
     return True
 
 
-def _link_findings(links: dict[tuple[int, int], tuple[int, list[str]]]) -> list[Finding]:
-    """Hard links: more links than paths seen means some link lies outside the deposit."""
-    found = []
+def _link_findings(links: dict[tuple[int, int], tuple[int, list[str]]],
+                   out: list[Finding]) -> set[str]:
+    """Hard links: more links than paths seen means some link lies outside the deposit.
+
+    Returns those paths: their bytes belong to a file outside, so they are left out of the
+    listing and never read (like symlinks)."""
+    shared: set[str] = set()
     for count, paths in links.values():
         paths.sort()
         if count > len(paths):
-            found.extend(make("PAY-E005", path, links=count, outside=count - len(paths))
-                         for path in paths)
+            out.extend(make("PAY-E005", path, links=count, outside=count - len(paths))
+                       for path in paths)
+            shared.update(paths)
         else:
-            found.extend(make("PAY-W002", path, other=paths[0]) for path in paths[1:])
-    return found
+            out.extend(make("PAY-W002", path, other=paths[0]) for path in paths[1:])
+    return shared
 
 
 def _collision_findings(directory: str, names: list[str]) -> list[Finding]:

@@ -141,6 +141,23 @@ def _hardlink_outside(ws):
     return _list_file(root, "data/linked.txt")
 
 
+def _never_read(path_name: str):
+    """Install: fail the case if the payload file `path_name` is ever opened for reading."""
+
+    def install(ws, deposit, monkeypatch):
+        from preserve import checksums
+
+        real = checksums.open_regular
+
+        def opening(path):
+            assert Path(path).name != path_name, f"{path_name} was read"
+            return real(path)
+
+        monkeypatch.setattr(checksums, "open_regular", opening)
+
+    return install
+
+
 def _hardlink_inside(ws):
     root = bag(ws)
     os.link(root / "data" / "page.txt", root / "data" / "same-page.txt")
@@ -162,8 +179,9 @@ def _list_file(root: Path, rel: str) -> Path:
 case(id="hardlink-outside", group=GROUP,
      attack="a payload file hard-linked to the sentinel file outside the deposit",
      build=_hardlink_outside, codes=("PAY-E005",), ingest_exit=REJECTED,
-     guarantee="a file sharing its inode with a file outside the deposit is refused: its "
-               "content is not the deposit's own and may change under the ingest")
+     during=_never_read("linked.txt"),
+     guarantee="a file sharing its inode with a file outside the deposit is refused and never "
+               "read: its content is not the deposit's own and may change under the ingest")
 case(id="hardlink-inside", group=GROUP,
      attack="two payload names hard-linked to each other, both inside the deposit",
      build=_hardlink_inside, codes=("PAY-W002",), ingest_exit=WARNINGS,

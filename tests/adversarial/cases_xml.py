@@ -96,7 +96,8 @@ case(id="dc-doctype", group=GROUP, attack="metadata/dc.xml with an internal DOCT
 case(id="dc-billion-laughs", group=GROUP,
      attack="metadata/dc.xml with the billion-laughs entity expansion (10^9 `lol`s)",
      build=_tag_xml("metadata/dc.xml", _dc("&lol9;", LAUGHS)), codes=("META-W005",),
-     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(), guarantee="no entity is expanded; " + _KEPT)
+     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(),
+     guarantee="no entity is expanded; " + _KEPT)
 case(id="dc-external-entity-file", group=GROUP,
      attack="metadata/dc.xml with an external entity naming the sentinel file (file://)",
      build=_tag_xml("metadata/dc.xml", _xxe_file), codes=("META-W005",),
@@ -105,15 +106,18 @@ case(id="dc-external-entity-file", group=GROUP,
 case(id="dc-external-entity-url", group=GROUP,
      attack="metadata/dc.xml with an external entity naming an http URL (the local listener)",
      build=_tag_xml("metadata/dc.xml", _xxe_url), codes=("META-W005",),
-     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(), guarantee="no connection is made: " + _KEPT)
+     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(),
+     guarantee="no connection is made: " + _KEPT)
 case(id="dc-external-dtd", group=GROUP,
      attack="metadata/dc.xml whose DOCTYPE loads an external DTD from a URL",
      build=_tag_xml("metadata/dc.xml", _external_dtd), codes=("META-W005",),
-     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(), guarantee="DTDs are never loaded: " + _KEPT)
+     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(),
+     guarantee="DTDs are never loaded: " + _KEPT)
 case(id="dc-parameter-entity", group=GROUP,
      attack="metadata/dc.xml with an external parameter entity (out-of-band XXE)",
      build=_tag_xml("metadata/dc.xml", _parameter_entity), codes=("META-W005",),
-     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(), guarantee="no connection is made: " + _KEPT)
+     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(),
+     guarantee="no connection is made: " + _KEPT)
 case(id="dc-xinclude", group=GROUP,
      attack="metadata/dc.xml with an XInclude of the sentinel file",
      build=_tag_xml("metadata/dc.xml", _xinclude), codes=(), ingest_exit=OK,
@@ -135,7 +139,8 @@ case(id="dc-nested-200000", group=GROUP, attack="metadata/dc.xml with 200,000 ne
 case(id="dc-nested-100", group=GROUP,
      attack="metadata/dc.xml nested 100 levels (under the parser's limit, over ours of 64)",
      build=_tag_xml("metadata/dc.xml", _nested(100)), codes=("META-W005",),
-     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(), guarantee="our own depth limit of 64 holds")
+     ingest_exit=WARNINGS, validate_exit=OK, validate_codes=(),
+     guarantee="our own depth limit of 64 holds")
 case(id="mods-billion-laughs", group=GROUP,
      attack="metadata/mods.xml with the billion-laughs expansion",
      build=_tag_xml("metadata/mods.xml",

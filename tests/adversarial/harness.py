@@ -51,7 +51,7 @@ def _hook(event: str, args: tuple) -> None:
     if guard is None:
         return
     if event in _NETWORK_EVENTS:
-        guard.network.append(f"{event} {args[1:] if event.startswith('socket.connect') else args!r}")
+        guard.network.append(f"{event} {args!r}")
         raise PermissionError(f"adversarial suite: network access refused ({event})")
     if event == "open" or event in _LISTING_EVENTS:
         target = args[0] if args else None
