@@ -78,3 +78,16 @@ def test_harness_runs_end_to_end(tmp_path: Path) -> None:
     # the outputs are gone, the corpora stay for the next run
     assert not (tmp_path / "work" / "scratch" / "many-small").exists()
     assert (tmp_path / "work" / "corpora" / "many-small-0.001" / "corpus.json").is_file()
+
+
+def test_profile_summary_counts_threads_and_functions(tmp_path: Path) -> None:
+    from benchmarks import profile
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        "thread (1): MainThread;main (/x/cli/__init__.py:8);ingest (/x/ingest/ingest.py:10) 3\n"
+        "thread (2): hash_0;work (/x/checksums.py:240);hash_file (/x/checksums.py:120) 1\n",
+        encoding="utf-8")
+    text = profile.summarise(raw)
+    assert text.startswith("4 samples")
+    assert " 75.0%  ingest (ingest.py)" in text and " 25.0%  hash_file (checksums.py)" in text
