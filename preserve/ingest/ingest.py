@@ -374,8 +374,10 @@ class _Ingest:
                     builder.abort()
                     return adopted
                 recovery.write_intent(self.work, intent)
-                object_path = builder.commit()
+                # From here the version may be (partly) in storage: whatever fails, the work
+                # dir and its intent are kept for the next ingest to finish or clear.
                 self.stored_unrecorded = True
+                object_path = builder.commit()
                 log.info("stored %s v%d at %s", package_id, builder.version, object_path)
                 try:
                     self.catalog.record_ingest(record, events)

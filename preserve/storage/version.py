@@ -306,8 +306,9 @@ class VersionBuilder:
                 self._move_new_version(data)
         except OSError as exc:
             raise StorageError(detail=f"committing {inv.version_name(self.version)} of object "
-                               f"{self.object_id!r} failed: {exc}. Check the storage root with "
-                               "an audit before writing to this object again") from None
+                               f"{self.object_id!r} failed: {exc}. The version may be partly "
+                               "moved in: fix the cause, then run the same ingest again (it "
+                               "completes the commit) or `preserve check`") from None
         self._done = True
         log.info("committed %s of object %r at %s", inv.version_name(self.version),
                  self.object_id, self._object_path)

@@ -30,6 +30,7 @@ class FaultCase:
     rerun_exit: tuple[int, ...] = (0, 1)
     rerun_code: str | None = None  # finding code of the re-run, if it is refused
     package_id: str | None = None  # --id for the first ingest
+    work_dir_kept: bool = False  # a failed run keeps its work dir and intent (partly stored)
     extra: dict = field(default_factory=dict)
 
 
@@ -91,6 +92,12 @@ CASES: tuple[FaultCase, ...] = (
               "v2 not yet named by the root inventory (OCFL-invalid until then); the next ingest "
               "rolls the commit forward, the re-run adopts v2", objects_after_fault=1,
               new_version=True, valid_after_fault=False),
+    FaultCase("version-root-inventory-enospc", "7 v2 renamed in, new root inventory cannot be written",
+              (_fail("enospc", "write", "*/staging/ingest-*/version/.inventory.json.*.tmp"),),
+              STORAGE, "failed", "v2 not yet named by the root inventory (OCFL-invalid until "
+              "then); the intent is kept, the next ingest rolls the commit forward, the re-run "
+              "adopts v2", objects_after_fault=1, new_version=True, valid_after_fault=False,
+              message="No space left on device", work_dir_kept=True),
     FaultCase("version-inventory-replace-kill", "7 root inventory replaced, sidecar not yet",
               (_kill("replace", IN_ROOT + "/inventory.json", "after"),), KILLED, "in_progress",
               "root sidecar stale (OCFL-invalid until then); the next ingest rewrites it from "
