@@ -12,7 +12,7 @@ import unicodedata
 import warnings
 import zipfile
 
-from tests.adversarial.build import bag_members
+from tests.adversarial.build import bag as bag_root, bag_members
 from tests.adversarial.registry import OK, REJECTED, case
 
 GROUP = "Zip and tar deposits"
@@ -244,3 +244,36 @@ def _truncated_tar(ws):
 case(id="tar-truncated", group=GROUP, attack="a tar cut off in the middle of a member",
      build=_truncated_tar, codes=("SER-E001",), ingest_exit=REJECTED,
      guarantee="a truncated archive is a finding; nothing half-extracted is kept")
+
+
+# --- archives inside the payload: stored as bytes, never unpacked -----------------------------
+
+def _payload_bomb(ws):
+    """A bag whose payload holds a 80 KB zip that declares an 80 MiB `[Content_Types].xml`
+    (a member siegfried's OOXML container signature would unpack)."""
+    buffer = io.BytesIO()
+    info = zipfile.ZipInfo("[Content_Types].xml")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(buffer, "w") as archive, archive.open(info, "w") as out:
+        chunk = b" " * (1 << 20)
+        for _ in range(80):
+            out.write(chunk)
+    return bag_root(ws, {"report.docx": buffer.getvalue(), "page.txt": b"page one\n"})
+
+
+def _bomb_stored_unidentified(ws, repo):
+    from tests.adversarial.harness import catalog_of
+
+    with catalog_of(repo) as catalog:
+        [summary] = catalog.list_packages()
+        files = {f.path: f for f in catalog.get_package(summary.package_id).files}
+    assert files["data/report.docx"].format is None  # not opened by format identification
+    assert files["data/page.txt"].format == "x-fmt/111"
+
+
+case(id="payload-zip-bomb", group=GROUP,
+     attack="a payload file that is a deflate bomb: an 80 KB zip declaring an 80 MiB member "
+            "that format identification would unpack",
+     build=_payload_bomb, codes=(), ingest_exit=OK, check=_bomb_stored_unidentified,
+     guarantee="payload archives are stored byte-exact and never unpacked; format "
+               "identification does not open a zip declaring over 1000:1 (it stays unknown)")
