@@ -15,17 +15,15 @@ they are copied (`preserve.export.serialize`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from preserve.catalog import Catalog, EventView, PackageDetail
 from preserve.deposit.tagfiles import parse_tag_file
-from preserve.errors import FixityError, StorageError
+from preserve.errors import StorageError
 from preserve.metadata import DcValue, FileFormat, PremisEvent
 from preserve.metadata.history import MetsRecord, UnreadableDocument, read_record
 from preserve.model import Agent, AgentType, vocabulary_value
-from preserve.safeio import read_regular
 from preserve.storage import StorageRoot
 
 METS_PATH = "metadata/mets.xml"
@@ -116,8 +114,8 @@ def collect(catalog: Catalog, storage: StorageRoot, package_id: str, version: in
                            f"{storage.path}; run `preserve audit` and restore it")
     object_root = storage.object_path(package_id)
     inventory = storage.read_inventory(package_id)
-    record = _stored_record(object_root, inventory, number, package_id)
-    bag_info = _stored_bag_info(object_root, inventory, number, package_id)
+    record = _stored_record(storage, inventory, number, package_id)
+    bag_info = _stored_bag_info(storage, inventory, number, package_id)
     files = tuple(
         ExportFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
                    content=object_root / f.content_path,
@@ -133,27 +131,9 @@ def collect(catalog: Catalog, storage: StorageRoot, package_id: str, version: in
         organization=organization)
 
 
-def _stored(object_root: Path, inventory: dict, number: int, logical: str,
-            package_id: str) -> bytes | None:
-    """The bytes of `logical` in version `number`, checked against the inventory's sha512."""
-    state = inventory["versions"][f"v{number}"]["state"]
-    digest = next((d for d, paths in state.items() if logical in paths), None)
-    if digest is None:
-        return None
-    path = object_root / inventory["manifest"][digest][0]
-    try:
-        data = read_regular(path, _MAX_TAG_BYTES)
-    except OSError as exc:
-        raise StorageError(detail=f"cannot read {path}: {exc}; audit package {package_id}") from exc
-    if inventory.get("digestAlgorithm") == "sha512" and hashlib.sha512(data).hexdigest() != digest:
-        raise FixityError(detail=f"{path} does not match its sha512 in the inventory; run "
-                          f"`preserve audit` and restore package {package_id} from a good copy")
-    return data
-
-
-def _stored_record(object_root: Path, inventory: dict, number: int,
+def _stored_record(storage: StorageRoot, inventory: dict, number: int,
                    package_id: str) -> MetsRecord:
-    data = _stored(object_root, inventory, number, METS_PATH, package_id)
+    data = storage.read_logical(package_id, inventory, number, METS_PATH, _MAX_TAG_BYTES)
     if data is None:
         return MetsRecord()
     try:
@@ -163,9 +143,9 @@ def _stored_record(object_root: Path, inventory: dict, number: int,
                            f"({exc}); run `preserve audit`") from None
 
 
-def _stored_bag_info(object_root: Path, inventory: dict, number: int,
+def _stored_bag_info(storage: StorageRoot, inventory: dict, number: int,
                      package_id: str) -> tuple[tuple[str, str], ...]:
-    data = _stored(object_root, inventory, number, BAG_INFO_PATH, package_id)
+    data = storage.read_logical(package_id, inventory, number, BAG_INFO_PATH, _MAX_TAG_BYTES)
     if data is None:
         return ()
     pairs, _findings = parse_tag_file(data.decode("utf-8", "replace"), BAG_INFO_PATH)

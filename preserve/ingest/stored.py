@@ -9,13 +9,11 @@ failure, never shown as if it were the record.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
-from preserve.errors import FixityError, PackageNotFound, PreserveError, StorageError
+from preserve.errors import PackageNotFound, PreserveError, StorageError
 from preserve.home import Home
 from preserve.metadata.descriptive import mets_titles
-from preserve.safeio import read_regular
 from preserve.storage import StorageRoot
 
 log = logging.getLogger(__name__)
@@ -37,20 +35,10 @@ def stored_mets(home: Home, package_id: str, version: int | None = None) -> tupl
     if name not in inventory["versions"]:
         raise StorageError(detail=f"package {package_id} has no version {name}; it has "
                            + ", ".join(f"v{n}" for n in numbers))
-    state = inventory["versions"][name]["state"]
-    digest = next((d for d, paths in state.items() if METS_PATH in paths), None)
-    if digest is None:
+    data = storage.read_logical(package_id, inventory, number, METS_PATH, MAX_METS_BYTES)
+    if data is None:
         raise StorageError(detail=f"version {name} of package {package_id} has no {METS_PATH} "
                            "(it was stored before preserve wrote METS)")
-    content_path = inventory["manifest"][digest][0]
-    path = storage.object_path(package_id) / content_path
-    try:
-        data = read_regular(path, MAX_METS_BYTES)
-    except OSError as exc:
-        raise StorageError(detail=f"cannot read {path}: {exc}; audit the package") from exc
-    if inventory.get("digestAlgorithm") == "sha512" and hashlib.sha512(data).hexdigest() != digest:
-        raise FixityError(detail=f"{path} does not match its sha512 in the inventory; run "
-                          f"`preserve audit` and restore package {package_id} from a good copy")
     log.debug("read %s of %s %s (%d bytes)", METS_PATH, package_id, name, len(data))
     return number, data
 

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from preserve.errors import StorageError
+from preserve.errors import FixityError, StorageError
+from preserve.safeio import read_regular
 from preserve.storage import inventory as inv
 from preserve.storage import layout
 from preserve.storage.fsync import fsync_dir, write_atomic
@@ -154,6 +155,33 @@ class StorageRoot:
             raise StorageError(detail=f"{object_path / inv.INVENTORY} belongs to {inventory['id']!r}, "
                                f"not {object_id!r}; the object is misplaced")
         return inventory
+
+    def read_logical(self, object_id: str, inventory: dict, version: int, logical_path: str,
+                     max_bytes: int) -> bytes | None:
+        """The bytes of `logical_path` in version `version`, checked against the inventory.
+
+        OCFL 1.1 sections 3.5.3 and 3.5.3.1: the version's `state` names the content's
+        digest, the `manifest` where that content lies. None if the version has no such
+        logical path. StorageError if it cannot be read (or is larger than `max_bytes`);
+        FixityError if its bytes no longer match the inventory digest: a damaged file is
+        never handed out as if it were the record.
+        """
+        state = inventory["versions"][f"v{version}"]["state"]
+        digest = next((d for d, paths in state.items() if logical_path in paths), None)
+        if digest is None:
+            return None
+        path = self.object_path(object_id) / inventory["manifest"][digest][0]
+        try:
+            data = read_regular(path, max_bytes)
+        except OSError as exc:
+            raise StorageError(detail=f"cannot read {path}: {exc}; audit package "
+                               f"{object_id}") from exc
+        algorithm = inventory.get("digestAlgorithm", "sha512")
+        if hashlib.new(algorithm, data).hexdigest() != digest:
+            raise FixityError(detail=f"{path} does not match its {algorithm} in the inventory; "
+                              f"run `preserve audit` and restore package {object_id} from a "
+                              "good copy")
+        return data
 
     def head_version(self, object_id: str) -> int | None:
         if not self.object_path(object_id).exists():
