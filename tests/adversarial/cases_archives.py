@@ -7,6 +7,7 @@ Archives are built here with zipfile/tarfile; where those refuse to write a host
 from __future__ import annotations
 
 import io
+import struct
 import tarfile
 import unicodedata
 import warnings
@@ -277,3 +278,29 @@ case(id="payload-zip-bomb", group=GROUP,
      build=_payload_bomb, codes=(), ingest_exit=OK, check=_bomb_stored_unidentified,
      guarantee="payload archives are stored byte-exact and never unpacked; format "
                "identification does not open a zip declaring over 1000:1 (it stays unknown)")
+
+
+def _cfb_loop(ws):
+    """A payload OLE2 (Compound File) whose directory sector chain points at itself: a naive
+    reader walking the chain (format identification reads OLE2 directories) never ends."""
+    header = bytearray(512)
+    header[0:8] = bytes.fromhex("D0CF11E0A1B11AE1")
+    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIII", header, 44, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+    struct.pack_into("<109I", header, 76, 0, *[0xFFFFFFFF] * 108)
+    fat = struct.pack("<128I", 0xFFFFFFFD, 1, *[0xFFFFFFFF] * 126)  # directory: 1 -> 1 -> ...
+    entry = bytearray(128)
+    name = "Root Entry".encode("utf-16-le") + b"\0\0"
+    entry[0:len(name)] = name
+    struct.pack_into("<HBB", entry, 64, len(name), 5, 1)
+    struct.pack_into("<IIII", entry, 68, 0xFFFFFFFF, 0xFFFFFFFF, 1, 0)
+    directory = bytes(entry) * 4
+    return bag_root(ws, {"minutes.doc": bytes(header) + fat + directory,
+                         "page.txt": b"page one\n"})
+
+
+case(id="payload-ole2-cycle", group=GROUP,
+     attack="a payload OLE2 (.doc) file whose directory sector chain is a cycle",
+     build=_cfb_loop, codes=(), ingest_exit=OK,
+     guarantee="payload is stored byte-exact; format identification reads it without "
+               "looping (siegfried detects the cycle)")
