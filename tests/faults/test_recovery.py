@@ -140,3 +140,40 @@ def test_killed_after_the_rename_with_a_postgresql_catalog(cli, tmp_path, deposi
         assert [p.package_id for p in catalog.list_packages()] == list(orphan)
         assert catalog.verify_chain().ok
     assert_valid_storage(home)
+
+
+def test_intent_round_trips_every_field(tmp_path):
+    """What is adopted is exactly what the interrupted ingest meant to record, imported
+    events (free-text vocabulary, their first archive's identifiers) included."""
+    import datetime as dt
+
+    from preserve.catalog import IngestRecord, StoredFile
+    from preserve.ingest import recovery
+    from preserve.model import (Agent, AgentType, Event, EventOutcome, EventType, Finding,
+                                ImportedFrom, Severity)
+
+    when = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)
+    record = IngestRecord(
+        package_id="urn:x:Ўзбек", version=2, created=when, title="Қолжазба",
+        external_identifiers=("KZ-1",), payload_fingerprint="ab" * 32, location="local",
+        deposit_id=7, message="ingest of x",
+        files=(StoredFile("data/a b.txt", 3, "c" * 64, "d" * 128, "v2/content/data/a b.txt",
+                          "x-fmt/111"),
+               StoredFile("metadata/mets.xml", 9, "e" * 64, "f" * 128, "v1/content/m.xml")),
+        findings=(Finding("META-W004", Severity.WARNING, "metadata/mets.xml", "no schemas"),))
+    events = (
+        Event(EventType.INGESTION, EventOutcome.SUCCESS, when,
+              Agent("preserve/0.1", "preserve", AgentType.SOFTWARE), detail="stored",
+              package_id=record.package_id, version=2, deposit_id=7, identifier="u-1"),
+        Event("digitization", "done", when - dt.timedelta(days=900),
+              Agent("Milliy kutubxona", "Milliy kutubxona", "institution"), version=1,
+              object_paths=("data/a b.txt",), identifier="u-2",
+              imported=ImportedFrom("Archive A", "local", "evt-17")),
+    )
+    intent = recovery.Intent(deposit_id=7, source="/deposits/x", requested_id=None,
+                             version_of="urn:x:Ўзбек", inventory_sha512="0" * 128,
+                             record=record, events=events)
+    recovery.write_intent(tmp_path, intent)
+    assert recovery.read_intent(tmp_path) == intent
+    (tmp_path / recovery.INTENT_FILE).write_bytes(b'{"format": 1, "record": ')  # torn
+    assert recovery.read_intent(tmp_path) is None
