@@ -1,4 +1,5 @@
-"""One audit at a time per repository: an exclusive, non-blocking lock on `<repo>/audit.lock`.
+"""One audit at a time per repository: an exclusive, non-blocking lock on `<repo>/audit.lock`
+(`preserve.storage.staging.run_lock`).
 
 fcntl.flock locks belong to the open file, so the kernel releases the lock when the process
 ends, however it ends; the pid written into the file is only there to say who holds it.
@@ -6,13 +7,12 @@ ends, however it ends; the pid written into the file is only there to say who ho
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from preserve.errors import ExitCode, PreserveError
+from preserve.storage import staging
 
 LOCK_FILE = "audit.lock"
 
@@ -27,20 +27,8 @@ class AuditRunning(PreserveError):
 @contextmanager
 def audit_lock(home_path: Path) -> Iterator[None]:
     """Hold the repository's audit lock for the duration; AuditRunning if another holds it."""
-    path = Path(home_path) / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            raise AuditRunning(pid=holder, path=str(home_path)) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        try:
+        with staging.run_lock(Path(home_path) / LOCK_FILE):
             yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    except staging.LockHeld as held:
+        raise AuditRunning(pid=held.holder, path=str(home_path)) from None

@@ -14,7 +14,12 @@ that area, so two rules make it safe:
   cannot both decide "not held yet", and crash recovery never runs beside a commit.
 
 The lock files are empty; a stale `.lock` without its directory is harmless and removed by
-`tidy_lock_files`.
+`tidy_lock_files`. `work_dir_in_use` and `work_dir_claimed` let another process (`preserve
+check`) tell a live work directory from an orphan by the same locks.
+
+`run_lock` is the one-run-at-a-time lock of the commands that must not overlap themselves
+(`audit.lock`, `check.lock` in the repository home): exclusive, non-blocking, with the
+holder's pid written inside for the message.
 """
 
 from __future__ import annotations
@@ -43,6 +48,19 @@ COMMIT_LOCK = "ingest.lock"
 #: How long an ingest waits for another's commit (a rename and one catalog transaction;
 #: the catalog's own busy timeout bounds the latter) before giving up.
 COMMIT_LOCK_TIMEOUT_S = 600.0
+
+
+class CommitLockTimeout(StorageError):
+    """{path} has been held by another preserve process for {seconds:.0f} s; nothing was
+    committed or changed. Check for a hung preserve process, then run the command again."""
+
+
+class LockHeld(Exception):
+    """`run_lock` found the lock taken; `holder` is the pid written in the file."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
 
 
 def _open_lock(path: Path) -> int:
@@ -162,14 +180,84 @@ def commit_lock(path: Path, timeout: float = COMMIT_LOCK_TIMEOUT_S) -> Iterator[
                 if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
                     raise StorageError(detail=f"cannot lock {path}: {exc}") from None
             if time.monotonic() >= deadline:
-                raise StorageError(detail=f"another ingest has held {path} for {timeout:.0f} s; "
-                                   "nothing was committed. Check for a hung preserve process, "
-                                   "then ingest again")
+                raise CommitLockTimeout(path=str(path), seconds=timeout)
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
         try:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock file `path` for the duration; LockHeld if another holds it."""
+    fd = _open_lock(path)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise LockHeld(holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _held(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return False
+
+
+def work_dir_in_use(path: Path) -> bool:
+    """True if a process holds the lock file beside the work directory or an flock on it."""
+    sibling = path.with_name(path.name + LOCK_SUFFIX)
+    for target, flags in ((sibling, os.O_RDWR), (path, os.O_RDONLY)):
+        try:
+            fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue  # no lock file: nobody announced themselves that way
+        try:
+            if _held(fd):
+                return True
+        finally:
+            os.close(fd)
+    return False
+
+
+@contextmanager
+def work_dir_claimed(path: Path) -> Iterator[bool]:
+    """Take the work directory's lock file (if it has one) for the duration; yields False if
+    someone else holds it. The lock file itself is removed after the directory, like its
+    ingest does, while still held."""
+    sibling = path.with_name(path.name + LOCK_SUFFIX)
+    try:
+        fd = os.open(sibling, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        yield not work_dir_in_use(path)
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                yield False
+                return
+            raise
+        yield True
+        if not path.exists():
+            sibling.unlink(missing_ok=True)
     finally:
         os.close(fd)

@@ -9,8 +9,9 @@ import os
 import pytest
 
 from preserve.check.lock import (
-    CheckRunning, CommitLockBusy, check_lock, commit_lock, work_dir_claimed, work_dir_in_use,
+    CheckRunning, check_lock, commit_lock, work_dir_claimed, work_dir_in_use,
 )
+from preserve.storage.staging import CommitLockTimeout
 
 
 def _hold(path) -> int:
@@ -22,7 +23,7 @@ def _hold(path) -> int:
 def test_commit_lock_waits_then_gives_up_while_an_ingest_commits(tmp_path):
     fd = _hold(tmp_path / "ingest.lock")
     try:
-        with pytest.raises(CommitLockBusy):
+        with pytest.raises(CommitLockTimeout):
             with commit_lock(tmp_path, timeout=0.05):
                 pass
     finally:
