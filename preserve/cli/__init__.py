@@ -8,6 +8,7 @@ with 2; Ctrl-C with 130; anything else is a bug and exits 3.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(args: list[str]) -> int:
     """Run the CLI with `args`; return the exit code (never raises for user errors)."""
-    command = typer.main.get_command(app)
+    command = _command()
     try:
         result = command.main(args=args, prog_name="preserve", standalone_mode=False)
         return int(result) if isinstance(result, int) else ExitCode.OK
@@ -124,6 +125,12 @@ def run(args: list[str]) -> int:
         _report_error(args, f"internal error: {type(exc).__name__}: {exc}. This is a bug in preserve "
                       "(run with -vv for details); nothing was committed.", ExitCode.INTERNAL)
         return ExitCode.INTERNAL
+
+
+@functools.cache
+def _command() -> click.Command:
+    """The click command built from the typer app: once per process (tests run many)."""
+    return typer.main.get_command(app)
 
 
 def _report_error(args: list[str], message: str, code: int) -> None:

@@ -35,9 +35,8 @@ from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
+from preserve.ingest.supplied import read_supplied, supplied_paths
 from preserve.metadata import DcValue, FileFormat, MetsFile, PremisEvent, SchemaSet, build_mets
-from preserve.metadata.descriptive import find_descriptive_csv, read_descriptive_csv
-from preserve.metadata.supplied import DC_XML_PATH, MODS_XML_PATH, read_dc_xml, read_mods_xml
 from preserve.safeio import read_regular
 from preserve.model import (
     Agent, AgentType, Event, EventOutcome, EventType, Finding, PayloadFile, Severity,
@@ -277,25 +276,18 @@ class _Ingest:
         for f in read.files:
             entries["data/" + f.path] = dict(f.digests)
             sizes["data/" + f.path] = f.size
-        descriptive_path = find_descriptive_csv([tag.path for tag in deposit.tag_files])
-        descriptive: list[DcValue] = []
-        mods: bytes | None = None
+        tag_paths = [tag.path for tag in deposit.tag_files]
+        wanted = supplied_paths(tag_paths)
+        supplied_files: dict[str, bytes] = {}
         for tag in deposit.tag_files:
             logical = "metadata/submission/" + tag.path
             data = read_regular(tag.source, opts.limits.max_tag_file_size)
             entries[logical], sizes[logical] = self._write(builder, logical, data), len(data)
-            if tag.path == descriptive_path:
-                from_csv, problems = read_descriptive_csv(data, tag.path)
-                descriptive[:0] = from_csv  # the CSV first, then supplied DC XML
-                self.findings.extend(problems)
-            elif tag.path == DC_XML_PATH:
-                from_xml, problems = read_dc_xml(data, tag.path)
-                descriptive.extend(from_xml)
-                self.findings.extend(problems)
-            elif tag.path == MODS_XML_PATH:
-                mods, problems = read_mods_xml(data, tag.path)
-                self.findings.extend(problems)
-                mods = self._valid_mods(mods, tag.path, created)
+            if tag.path in wanted:
+                supplied_files[tag.path] = data
+        supplied = read_supplied(supplied_files, tag_paths, opts.schemas, created)
+        self.findings.extend(supplied.findings)
+        descriptive, mods = supplied.descriptive, supplied.mods
         dublin_core: Sequence[DcValue] | None = None
         if self.sender is not None:  # the sender's record, unless the deposit brings its own
             if not descriptive and self.sender.dublin_core:
@@ -475,24 +467,6 @@ class _Ingest:
             raise StorageError(detail=f"cannot write {target}: {exc.strerror or exc}; nothing "
                                "was committed (check free space and the disk)") from None
         return hasher.hexdigests()
-
-    def _valid_mods(self, mods: bytes | None, path: str, created: dt.datetime) -> bytes | None:
-        """`mods` if valid MODS (or not checkable), else None and a META-W005 finding.
-
-        Checked on its own, in an otherwise empty METS: invalid metadata from a depositor is
-        their warning, not an invalid METS of ours (which aborts the ingest as a bug).
-        """
-        schemas = self.options.schemas
-        if mods is None or schemas is None:
-            return mods
-        probe = build_mets(package_id="probe", version=1, created=created, files=[],
-                           bag_info=[], software="probe", mods=mods)
-        problems = schemas.validate_mets(probe)
-        if not problems:
-            return mods
-        self.findings.append(finding("META-W005", path, file=path,
-                                     why="it is not valid MODS: " + "; ".join(problems[:3])))
-        return None
 
     def _check_mets(self, mets: bytes) -> None:
         schemas = self.options.schemas

@@ -2,7 +2,8 @@
 
 The deposit is opened (for zip/tar: inspected, then unpacked into a temporary work directory
 that is removed afterwards), every payload file is read once and checked against the manifests.
-A package from another archive is checked as ingest would: its METS against the XSDs, its
+Supplied descriptive metadata (CSV, DC and MODS XML) is read as ingest reads it. A package
+from another archive is checked as ingest would: its METS against the XSDs, its
 payload against the checksums the METS declares (`preserve.ingest.history`).
 """
 
@@ -19,8 +20,11 @@ from preserve.deposit import Limits, open_deposit
 from preserve.findings import has_errors
 from preserve.ingest.history import SENDER_METS_PATHS, read_sender_history
 from preserve.ingest.reading import read_payload
+from preserve.ingest.supplied import read_supplied, supplied_paths
+from preserve.metadata.supplied import MODS_XML_PATH
+from preserve.safeio import read_regular
 from preserve.metadata import SchemaSet
-from preserve.model import Finding, PayloadFile, Severity
+from preserve.model import Finding, PayloadFile, Severity, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,7 @@ def validate_deposit(
         # structure has errors; doing it reports every finding at once.
         read = read_payload(deposit, workers=workers, progress=progress)
         findings = [*deposit.findings, *read.findings]
+        findings += _supplied_findings(deposit, limits, schemas)
         if any(tag.path in SENDER_METS_PATHS for tag in deposit.tag_files):
             sender, found = read_sender_history(deposit, schemas() if schemas else None,
                                                 limits.max_tag_file_size)
@@ -73,3 +78,16 @@ def validate_deposit(
         return ValidationReport(source, deposit.kind.value, tuple(findings), files)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _supplied_findings(deposit, limits: Limits,  # type: ignore[no-untyped-def]
+                       schemas: Callable[[], SchemaSet | None] | None) -> list[Finding]:
+    tag_paths = [tag.path for tag in deposit.tag_files]
+    wanted = supplied_paths(tag_paths)
+    if not wanted:
+        return []
+    files = {tag.path: read_regular(tag.source, limits.max_tag_file_size)
+             for tag in deposit.tag_files if tag.path in wanted}
+    needs_schemas = MODS_XML_PATH in files
+    checker = schemas() if (schemas and needs_schemas) else None
+    return read_supplied(files, tag_paths, checker, utc_now()).findings

@@ -1,0 +1,71 @@
+"""The descriptive metadata a deposit supplies in its tag files, read once for ingest and
+validate alike (so `validate` says what `ingest` will say).
+
+Which files (DESIGN.md, "Metadata"; docs/design.md, ingest step 6): the descriptive CSV
+(`metadata/descriptive.csv` or `metadata.csv`), then Dublin Core XML (`metadata/dc.xml`),
+and MODS (`metadata/mods.xml`), which must also be valid MODS on its own, checked in an
+otherwise empty METS: invalid metadata from a depositor is their warning (META-W005), not an
+invalid METS of ours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from preserve.findings import finding
+from preserve.metadata import DcValue, SchemaSet, build_mets
+from preserve.metadata.descriptive import find_descriptive_csv, read_descriptive_csv
+from preserve.metadata.supplied import DC_XML_PATH, MODS_XML_PATH, read_dc_xml, read_mods_xml
+from preserve.model import Finding
+
+
+@dataclass(slots=True)
+class SuppliedMetadata:
+    descriptive: list[DcValue] = field(default_factory=list)  # CSV values first, then DC XML
+    mods: bytes | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def supplied_paths(tag_paths: Sequence[str]) -> set[str]:
+    """The tag files `read_supplied` takes metadata from."""
+    wanted = {DC_XML_PATH, MODS_XML_PATH}
+    csv = find_descriptive_csv(list(tag_paths))
+    if csv is not None:
+        wanted.add(csv)
+    return wanted & set(tag_paths)
+
+
+def read_supplied(files: dict[str, bytes], tag_paths: Sequence[str],
+                  schemas: SchemaSet | None, created: dt.datetime) -> SuppliedMetadata:
+    """Descriptive values and MODS from `files` (tag path -> bytes), with their findings."""
+    supplied = SuppliedMetadata()
+    csv = find_descriptive_csv(list(tag_paths))
+    if csv is not None and csv in files:
+        values, problems = read_descriptive_csv(files[csv], csv)
+        supplied.descriptive += values
+        supplied.findings += problems
+    if DC_XML_PATH in files:
+        values, problems = read_dc_xml(files[DC_XML_PATH], DC_XML_PATH)
+        supplied.descriptive += values
+        supplied.findings += problems
+    if MODS_XML_PATH in files:
+        mods, problems = read_mods_xml(files[MODS_XML_PATH], MODS_XML_PATH)
+        supplied.findings += problems
+        supplied.mods = _valid_mods(mods, schemas, created, supplied.findings)
+    return supplied
+
+
+def _valid_mods(mods: bytes | None, schemas: SchemaSet | None, created: dt.datetime,
+                findings: list[Finding]) -> bytes | None:
+    if mods is None or schemas is None:
+        return mods
+    probe = build_mets(package_id="probe", version=1, created=created, files=[],
+                       bag_info=[], software="probe", mods=mods)
+    problems = schemas.validate_mets(probe)
+    if not problems:
+        return mods
+    findings.append(finding("META-W005", MODS_XML_PATH, file=MODS_XML_PATH,
+                            why="it is not valid MODS: " + "; ".join(problems[:3])))
+    return None
