@@ -39,7 +39,7 @@ from preserve.errors import PreserveError, StorageError
 from preserve.metadata import SchemaSet
 from preserve.metadata.history import read_record
 from preserve.metadata.premis import PremisEvent
-from preserve.metadata.readback import mets_file_formats, mets_label
+from preserve.metadata.history import read_record
 from preserve.safeio import read_regular
 from preserve.model import Severity
 from preserve.storage import object_path_for
@@ -188,7 +188,7 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
         built.append((number, _created(entry, number), str(entry.get("message") or ""),
                       tuple(files), tags))
 
-    title = mets_label(built[-1][4][METS_PATH])
+    title = read_record(built[-1][4][METS_PATH]).label
     # Identifiers accumulate over versions, as ingest records them.
     identifiers = tuple(dict.fromkeys(i for *_rest, tags in built for i in _identifiers(tags)))
 
@@ -288,7 +288,7 @@ def _check_mets(version: str, document: bytes | None,
         if problems:
             raise ObjectInvalid(f"{version}/{METS_PATH} is not valid METS: {problems[0]}")
     try:
-        return mets_file_formats(document)
+        return {path: f.puid for path, f in read_record(document).formats.items() if f.puid}
     except ValueError as exc:
         raise ObjectInvalid(f"{version}/{METS_PATH} cannot be parsed: {exc}") from None
 

@@ -1,18 +1,20 @@
 """Reading a package's record back out of a METS (or PREMIS) document: ours or another archive's.
 
-Two callers need the same facts from the same documents:
+Three callers need the same facts from the same documents:
 * export re-reads the METS preserve stored with a version, to carry its descriptive metadata
   and format identifications into the METS it writes for the receiving archive;
 * ingest reads the METS a deposit brings (an export of ours or of another repository, a
   bag's `metadata/mets.xml` or an E-ARK package's `METS.xml` and `metadata/preservation/*.xml`)
-  to import the sender's PREMIS events and agents as the package's history.
+  to import the sender's PREMIS events and agents as the package's history;
+* `preserve check` re-reads a stored METS to rebuild catalog rows (title, formats, events)
+  for an object found in storage without them.
 
 The document is untrusted input in both cases (DESIGN.md): parsed with no DTD (a DOCTYPE is
 refused), no entities, no network, within `MAX_BYTES`. Nothing here validates against the
 XSDs; the caller does that with `SchemaSet` and decides what an invalid document means.
 
 What is read (METS 1.12.1, PREMIS 3.0 Data Dictionary section numbers):
-* `mets/@OBJID`, and the organisations in `metsHdr/agent` (the archive that wrote it);
+* `mets/@OBJID` and `@LABEL`, and the organisations in `metsHdr/agent` (the archive that wrote it);
 * Dublin Core: the first `dmdSec` with `mdWrap MDTYPE="DC"`, every `dc:*` value with its
   `xml:lang`; MODS: the first `mdWrap MDTYPE="MODS"` document;
 * PREMIS `object`s: the intellectual entity's identifiers (1.1), and per file (identifier of
@@ -50,6 +52,7 @@ class MetsRecord:
     """What a METS or PREMIS document says about a package (see the module docstring)."""
 
     objid: str | None = None
+    label: str | None = None  # mets/@LABEL: the title the package was stored under
     organisations: tuple[str, ...] = ()
     dublin_core: tuple[DcValue, ...] = ()
     mods: bytes | None = None
@@ -112,6 +115,7 @@ def read_record(document: bytes, *extra: bytes) -> MetsRecord:
     events = tuple(_events(roots, agents, problems))
     return MetsRecord(
         objid=root.get("OBJID") if root.tag == _m("mets") else None,
+        label=root.get("LABEL") if root.tag == _m("mets") else None,
         organisations=_organisations(root),
         dublin_core=_dublin_core(root),
         mods=_mods(root),
