@@ -56,29 +56,38 @@ def verify_archive(target: Path, kind: str, entries: list[Entry], top: str,
     """Problems found reading the zip or tar `target` back ([] when it is sound)."""
     expected = {f"{top}/{e.path}": e for e in entries}
     problems: list[str] = []
-    seen: set[str] = set()
     with open(target, "rb") as raw:
         whole = _WholeFileHash(raw)
-        members = _zip_members(target) if kind == "zip" else _tar_members(whole)
-        for name, stream in members:
-            entry = expected.get(name)
-            if entry is None or name in seen:
-                problems.append(f"{name}: {'duplicate' if name in seen else 'unexpected'} member")
-                continue
-            seen.add(name)
-            hasher = MultiHasher(ALGORITHMS)
-            size = 0
-            while block := stream.read(_BLOCK):
-                hasher.update(block)
-                size += len(block)
-            got = hasher.hexdigests()
-            if size != entry.size or any(got[a] != entry.digests[a] for a in ALGORITHMS):
-                problems.append(f"{name}: its bytes in the {kind} do not match the manifests")
-        problems += [f"{name}: missing from the {kind}" for name in sorted(set(expected) - seen)]
+        try:
+            _check_members(target, kind, whole, expected, problems)
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+            # A CRC or header that does not hold: the archive is not what was written.
+            problems.append(f"{target}: cannot be read back as {kind}: {exc}")
         if whole.finish() != sha256:
             problems.append(f"{target}: the file read back does not have the sha256 computed "
                             "while writing it")
     return problems
+
+
+def _check_members(target: Path, kind: str, whole: _WholeFileHash, expected: dict[str, Entry],
+                   problems: list[str]) -> None:
+    seen: set[str] = set()
+    members = _zip_members(target) if kind == "zip" else _tar_members(whole)
+    for name, stream in members:
+        entry = expected.get(name)
+        if entry is None or name in seen:
+            problems.append(f"{name}: {'duplicate' if name in seen else 'unexpected'} member")
+            continue
+        seen.add(name)
+        hasher = MultiHasher(ALGORITHMS)
+        size = 0
+        while block := stream.read(_BLOCK):
+            hasher.update(block)
+            size += len(block)
+        got = hasher.hexdigests()
+        if size != entry.size or any(got[a] != entry.digests[a] for a in ALGORITHMS):
+            problems.append(f"{name}: its bytes in the {kind} do not match the manifests")
+    problems += [f"{name}: missing from the {kind}" for name in sorted(set(expected) - seen)]
 
 
 class _WholeFileHash:
