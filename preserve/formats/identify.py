@@ -88,6 +88,7 @@ class FormatIdentifier:
         self._scanner = pygfried.Scanner()
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
         self._signature: str | None = None
+        self._answers: dict[FormatInfo, FormatInfo] = {}
 
     @property
     def tool(self) -> str:
@@ -144,9 +145,13 @@ class FormatIdentifier:
             return [FormatInfo(None, "", "", "", "", f"identification failed: {exc}")] * len(names)
         self._remember_signature(result)
         by_name = {entry.get("filename", ""): entry for entry in result.get("files", [])}
-        return [_format_of(entry) if entry is not None else FormatInfo(
-                    None, "", "", "", "", "siegfried returned no result for this file")
-                for entry in map(by_name.get, names)]
+        # Most files share one answer (e.g. "no match; possibilities based on extension are
+        # …", 600 bytes): keep one object per distinct answer, not one per file.
+        same = self._answers
+        return [same.setdefault(info, info) for info in (
+            _format_of(entry) if entry is not None else FormatInfo(
+                None, "", "", "", "", "siegfried returned no result for this file")
+            for entry in map(by_name.get, names))]
 
     def _remember_signature(self, result: dict) -> None:
         if self._signature is not None:
@@ -249,9 +254,10 @@ class _Helper:
                         self._process.returncode, err.decode(errors="replace").strip()[-500:])
             return None
         try:
-            rows = json.loads(out)
-            infos = [FormatInfo(*row) for row in rows]
-        except (ValueError, TypeError) as exc:
+            answer = json.loads(out)
+            distinct = [FormatInfo(*row) for row in answer["rows"]]
+            infos = [distinct[i] for i in answer["index"]]
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
             log.warning("format identification helper answered nonsense: %s", exc)
             return None
         if len(infos) != self._count:
@@ -261,6 +267,9 @@ class _Helper:
         return infos
 
 
-def as_row(info: FormatInfo) -> list[str | None]:
-    """A FormatInfo as a JSON-able row (the helper's answer format)."""
-    return list(astuple(info))
+def as_answer(infos: Sequence[FormatInfo]) -> dict[str, list]:
+    """The helper's answer: each distinct FormatInfo once (`rows`), and per file its row
+    number (`index`); 100,000 files would otherwise be 70 MB of repeated warnings."""
+    numbers: dict[FormatInfo, int] = {}
+    index = [numbers.setdefault(info, len(numbers)) for info in infos]
+    return {"rows": [list(astuple(info)) for info in numbers], "index": index}

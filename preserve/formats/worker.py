@@ -1,8 +1,9 @@
 """A helper process of `FormatIdentifier.identify_many` (formats/identify.py).
 
 Reads a JSON list of file names on stdin, identifies them with siegfried in this process,
-and writes a JSON list of rows (`FormatInfo` fields) in the same order on stdout. Run by
-`identify.py` with the parent's Python; not a command for people.
+and writes the answers in the same order on stdout (`identify.as_answer`: distinct
+`FormatInfo` rows and a row number per file). Run by `identify.py` with the parent's
+Python; not a command for people.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import json
 import sys
 
-from preserve.formats.identify import FormatIdentifier, as_row
+from preserve.formats.identify import FormatIdentifier, as_answer
 
 
 def main() -> int:
     names = json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogateescape"))
     infos = FormatIdentifier(workers=1).identify_names(names)
-    sys.stdout.buffer.write(json.dumps([as_row(i) for i in infos]).encode())
+    sys.stdout.buffer.write(json.dumps(as_answer(infos)).encode())
     return 0
 
 
