@@ -9,7 +9,9 @@ Issue 6, item 3. Four sources, compared:
   The lock alone decides for ingests that take it (the kernel drops it when the process
   dies, however it dies); the age covers writers that do not: ingests write continuously
   while they copy (each file's mtime moves with every block), so an idle day means the run
-  is gone. A younger or locked one is only mentioned (CHK-W001).
+  is gone. A younger or locked one is only mentioned (CHK-W001). An orphaned one holding an
+  ingest's intent record (`intent.json`) is reported and kept (CHK-E009): re-running that
+  ingest completes and records its version.
 * storage objects the catalog does not know (CHK-E002), directories holding an OCFL object
   declaration that cannot be an object of ours (CHK-E005), and objects whose versions and the
   catalog's disagree (CHK-E006). The object's root inventory is written last by every commit,
@@ -36,6 +38,7 @@ from preserve.findings import finding
 from preserve.model import Finding
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
+from preserve.storage.staging import INTENT_FILE
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,10 @@ def _staging(staging: Path, min_age: dt.timedelta, now: dt.datetime,
         if young is not None:
             skipped.append(finding("CHK-W001", shown, what="staging directory", target=shown,
                                    age=human_age(young), min_age=human_age(min_age)))
+            continue
+        if (path / INTENT_FILE).exists():
+            found.append(Inconsistency(Kind.STAGING, Plan.NOTHING,
+                                       finding("CHK-E009", shown, directory=shown), target=shown))
             continue
         age = now - newest_mtime(path)
         found.append(Inconsistency(Kind.STAGING, Plan.REMOVE,

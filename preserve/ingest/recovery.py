@@ -48,11 +48,10 @@ from preserve.model import (
 from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir, write_new
-from preserve.storage.staging import WorkDir, stale_work_dirs, tidy_lock_files
+from preserve.storage.staging import INTENT_FILE, WorkDir, stale_work_dirs, tidy_lock_files
 
 log = logging.getLogger(__name__)
 
-INTENT_FILE = "intent.json"
 INTENT_FORMAT = 1
 
 

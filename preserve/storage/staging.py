@@ -45,6 +45,11 @@ LOCK_SUFFIX = ".lock"
 #: The commit lock's file name in the repository home.
 COMMIT_LOCK = "ingest.lock"
 
+#: The intent record an ingest writes into its work directory before it moves a version into
+#: storage (written and read by preserve.ingest.recovery; `preserve check` keeps such a
+#: directory rather than delete the one record that makes the version recordable).
+INTENT_FILE = "intent.json"
+
 #: How long an ingest waits for another's commit (a rename and one catalog transaction;
 #: the catalog's own busy timeout bounds the latter) before giving up.
 COMMIT_LOCK_TIMEOUT_S = 600.0

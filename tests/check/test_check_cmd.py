@@ -276,3 +276,17 @@ def test_catalog_ahead_of_a_restored_object_is_only_reported(cli, repo, tmp_path
     assert "v1" in found["message"] and "2 version(s)" in found["message"]
     assert result.json()["actions"] == []
     assert len(cli("--repo", repo, "--json", "log").json()["events"]) == events
+
+
+def test_an_interrupted_ingests_intent_record_is_kept(cli, repo, tmp_path):
+    """A dead work directory holding `intent.json` is reported (CHK-E009), never removed:
+    it is what lets re-running that ingest complete and record its stored version."""
+    work = staging_leftover(repo, "ingest-fedcba9876543210fedcba9876543210")
+    (work / "intent.json").write_text('{"format": 1}', encoding="utf-8")
+    age(work)
+    result = cli("--repo", repo, "--json", "check")
+    assert result.code == 12, result.err
+    assert _codes(result.json()) == ["CHK-E009"]
+    repaired = cli("--repo", repo, "--json", "check", "--repair", "--yes")
+    assert repaired.code == 12, repaired.err  # still needs the operator
+    assert (work / "intent.json").is_file()
