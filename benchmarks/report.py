@@ -159,7 +159,11 @@ def write(results: Path, out: Path, *, scale: float) -> None:
              "`make bench-quick` a tenth of it. See `benchmarks/run.py` for the method: "
              "every command is a subprocess timed start to exit, with a warm page cache, "
              "alternating `preserve` with the yardsticks in each round; medians of the "
-             "measured rounds; peak RSS from `wait4`. MB are 10^6 bytes.", ""]
+             "measured rounds; peak RSS from `wait4` (the largest single process of the "
+             "command, its helper processes included), the largest of the measured rounds. "
+             "MB are 10^6 bytes. The `floor` rows are `benchmarks/floor.py`: plain Python, "
+             "2 threads, sha256+sha512 in one read; `floor copy+hash` also writes the copy "
+             "and syncs once, as an ingest does.", ""]
     lines += _machine(sessions, used_sessions)
     lines += body
     if ANALYSIS.is_file():

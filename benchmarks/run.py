@@ -90,6 +90,8 @@ def _copy_tree(src: Path, dst: Path) -> None:
 
 def _unbag(path: Path) -> None:
     """Undo `bagit.py` in place: tag files away, `data/*` back up to the top."""
+    if not (path / "data").is_dir():  # bagit failed before moving anything: nothing to undo
+        return
     side = path.with_name(path.name + ".payload")
     os.rename(path / "data", side)
     shutil.rmtree(path)
