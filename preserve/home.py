@@ -17,7 +17,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from preserve import catalog
 from preserve.errors import RepositoryExists, RepositoryNotFound
 from preserve.storage import StorageRoot
 
@@ -51,6 +50,7 @@ class Home:
 
     def catalog_url(self, configured: str = "") -> str:
         """The configured catalog URL, or the default SQLite file in the home."""
+        from preserve import catalog  # SQLAlchemy is loaded by the commands that use it only
         return configured or catalog.sqlite_url(self.path / "catalog.sqlite")
 
     def exists(self) -> bool:
@@ -82,6 +82,8 @@ def init_home(path: Path, settings_toml: str, catalog_url: str = "") -> Home:
     StorageRoot.create(home.ocfl)
     for directory in (home.staging, home.quarantine):
         directory.mkdir(exist_ok=True)
+    from preserve import catalog
+
     url = home.catalog_url(catalog_url)
     catalog.upgrade(url)
     with catalog.Catalog(url) as cat:

@@ -39,7 +39,6 @@ from preserve.errors import PreserveError, StorageError
 from preserve.metadata import SchemaSet
 from preserve.metadata.history import read_record
 from preserve.metadata.premis import PremisEvent
-from preserve.metadata.history import read_record
 from preserve.safeio import read_regular
 from preserve.model import Severity
 from preserve.storage import object_path_for

@@ -12,13 +12,10 @@ from pathlib import Path
 
 import typer
 
-from preserve.audit import Budgets, Selection, audit_lock, html_report, run_audit
-from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
 from preserve.errors import ConfigurationError, ExitCode
 from preserve.names import escape_name
-from preserve.storage import StorageRoot
 
 
 def audit(
@@ -39,6 +36,11 @@ def audit(
                                      help="Also write a self-contained HTML report."),
 ) -> None:
     """Re-read stored files due for a fixity check; record, quarantine and report damage."""
+    # Imported here, not at the top: every command's module is loaded at start-up (see
+    # preserve/cli/__init__.py), and only this command needs these.
+    from preserve.audit import Budgets, Selection, audit_lock, html_report, run_audit
+    from preserve.catalog import Catalog
+    from preserve.storage import StorageRoot
     if all_copies and package_id is not None:
         raise ConfigurationError(detail="--all and --package exclude each other; give one")
     app = state(ctx)

@@ -14,15 +14,12 @@ import sys
 
 import typer
 
-from preserve.catalog import Catalog
-from preserve.check import CheckReport, check_lock, find_inconsistencies, repair
 from preserve.cli import render
 from preserve.cli.context import state
 from preserve.errors import ExitCode, PreserveError
 from preserve.home import DEFAULT_LOCATION
 from preserve.model import utc_now
 from preserve.names import escape_name
-from preserve.storage import StorageRoot
 
 
 class ConfirmationNeeded(PreserveError):
@@ -44,6 +41,11 @@ def check(
 ) -> None:
     """Find (and with --repair fix) orphaned staging directories, objects without catalog rows,
     packages whose objects are missing, and deposits stuck in progress."""
+    # Imported here, not at the top: every command's module is loaded at start-up (see
+    # preserve/cli/__init__.py), and only this command needs these.
+    from preserve.catalog import Catalog
+    from preserve.check import CheckReport, check_lock, find_inconsistencies, repair
+    from preserve.storage import StorageRoot
     app = state(ctx)
     home = app.home()
     age = dt.timedelta(hours=min_age)

@@ -15,7 +15,6 @@ from typing import Any
 
 import typer
 
-from preserve.catalog import with_busy_timeout
 from preserve.cli import settings as settings_mod
 from preserve.deposit import Limits
 from preserve.home import Home, open_home
@@ -48,6 +47,7 @@ class AppState:
         return open_home(self.repo)
 
     def catalog_url(self) -> str:
+        from preserve.catalog import with_busy_timeout  # SQLAlchemy: only commands that need it
         url = Home(self.repo.absolute()).catalog_url(self.settings()["catalog.url"])
         return with_busy_timeout(url, self.settings()["catalog.busy_timeout"])
 

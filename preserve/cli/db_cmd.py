@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from preserve import catalog
 from preserve.cli import render
 from preserve.cli.context import state
 
@@ -14,6 +13,7 @@ db_app = typer.Typer(help="Catalog schema migrations.", no_args_is_help=True)
 @db_app.command()
 def upgrade(ctx: typer.Context) -> None:
     """Migrate the catalog to the newest schema (back it up first)."""
+    from preserve import catalog  # here: only the db commands load Alembic at once
     app = state(ctx)
     app.home()
     url = app.catalog_url()
@@ -26,6 +26,7 @@ def upgrade(ctx: typer.Context) -> None:
 @db_app.command()
 def current(ctx: typer.Context) -> None:
     """Show the catalog's schema revision and whether it is the newest."""
+    from preserve import catalog
     app = state(ctx)
     app.home()
     revision = catalog.current_revision(app.catalog_url())

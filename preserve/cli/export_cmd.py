@@ -13,13 +13,11 @@ from pathlib import Path
 
 import typer
 
-from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
 from preserve.errors import ExitCode, UsageError
-from preserve.export import ExportFormat, ExportOptions, export_package
+from preserve.export.formats import ExportFormat
 from preserve.names import escape_name
-from preserve.storage import StorageRoot
 
 
 def export(
@@ -34,6 +32,11 @@ def export(
                                                help="bag (a BagIt directory), zip, tar, eark."),
 ) -> None:
     """Write a package version out as BagIt, zip, tar or E-ARK, with its complete history."""
+    # Imported here, not at the top: every command's module is loaded at start-up (see
+    # preserve/cli/__init__.py), and only this command needs these.
+    from preserve.catalog import Catalog
+    from preserve.export import ExportOptions, export_package
+    from preserve.storage import StorageRoot
     app = state(ctx)
     home = app.home()
     options = ExportOptions(format=export_format, version=_version(version),

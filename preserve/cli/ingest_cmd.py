@@ -6,11 +6,9 @@ from pathlib import Path
 
 import typer
 
-from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
 from preserve.errors import DepositRejected, ExitCode
-from preserve.ingest import IngestOptions, ingest_deposit
 from preserve.names import escape_name
 
 
@@ -23,6 +21,10 @@ def ingest(
                                       help="Store the deposit as the next version of package ID."),
 ) -> None:
     """Ingest a deposit into the repository."""
+    # Imported here, not at the top: every command's module is loaded at start-up (see
+    # preserve/cli/__init__.py), and only this command needs these.
+    from preserve.catalog import Catalog
+    from preserve.ingest import IngestOptions, ingest_deposit
     app = state(ctx)
     home = app.home()
     options = IngestOptions(package_id=package_id, as_version_of=as_version_of,

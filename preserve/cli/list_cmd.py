@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
 from preserve.names import escape_name
@@ -12,6 +11,9 @@ from preserve.names import escape_name
 
 def list_packages(ctx: typer.Context) -> None:
     """List packages: id, external identifiers, title, versions, files, bytes."""
+    # Imported here, not at the top: every command's module is loaded at start-up (see
+    # preserve/cli/__init__.py), and only this command needs these.
+    from preserve.catalog import Catalog
     app = state(ctx)
     app.home()
     with Catalog(app.catalog_url()) as catalog:

@@ -12,7 +12,6 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
 from preserve.errors import ExitCode
@@ -40,6 +39,7 @@ log_app = typer.Typer(cls=_LogGroup, invoke_without_command=True, subcommand_met
 @log_app.callback()
 def log(ctx: typer.Context) -> None:
     """Show events (all, or one package's with `log ID`); `log verify` checks the hash chain."""
+    from preserve.catalog import Catalog  # here, not at start-up (see preserve/cli/__init__.py)
     if ctx.invoked_subcommand is not None:
         return
     package_id = ctx.meta.get(_PACKAGE)
@@ -68,6 +68,7 @@ def log(ctx: typer.Context) -> None:
 @log_app.command()
 def verify(ctx: typer.Context) -> None:
     """Recompute the event hash chain; name the first edited, inserted or deleted row (exit 12)."""
+    from preserve.catalog import Catalog
     app = state(ctx)
     app.home()
     with Catalog(app.catalog_url()) as catalog:

@@ -6,7 +6,6 @@ import sys
 
 import typer
 
-from preserve.catalog import Catalog
 from preserve.cli import render
 from preserve.cli.context import state
 from preserve.ingest import stored_mets, stored_titles
@@ -22,6 +21,9 @@ def show(
                                 help="With --mets: that version (default: the latest)."),
 ) -> None:
     """Show one package."""
+    # Imported here, not at the top: every command's module is loaded at start-up (see
+    # preserve/cli/__init__.py), and only this command needs these.
+    from preserve.catalog import Catalog
     if version is not None and not mets:
         raise typer.BadParameter("--version needs --mets", param_hint="--version")
     app = state(ctx)

@@ -22,7 +22,6 @@ import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 from preserve import SOFTWARE_NAME, __version__
@@ -32,6 +31,7 @@ from preserve.errors import (
     ExportFailed, ExportTargetExists, InvalidMetadata, PreserveError, UsageError,
 )
 from preserve.export import serialize
+from preserve.export.formats import ExportFormat
 from preserve.deposit.tagfiles import parse_tag_file
 from preserve.export.bag import Entry, bag_entries, bag_info
 from preserve.export.source import ExportSource, collect, organization_agent
@@ -45,19 +45,6 @@ from preserve.storage.fsync import fsync_dir, fsync_file, fsync_tree
 log = logging.getLogger(__name__)
 
 SOFTWARE_AGENT = software_agent()
-
-
-class ExportFormat(str, Enum):
-    """What `--format` writes: a BagIt directory, the bag as zip or tar, or E-ARK CSIP/SIP."""
-
-    BAG = "bag"
-    ZIP = "zip"
-    TAR = "tar"
-    EARK = "eark"
-
-    @property
-    def suffix(self) -> str:
-        return {"zip": ".zip", "tar": ".tar"}.get(self.value, "")
 
 
 @dataclass(frozen=True, slots=True)
