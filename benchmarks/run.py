@@ -266,10 +266,14 @@ def machine_facts(work: Path) -> dict:
 
     disk = shutil.disk_usage(work)
     commit = out(["git", "rev-parse", "--short", "HEAD"])
+    if out(["git", "status", "--porcelain", "--", "preserve"]):
+        commit += ", with uncommitted changes in preserve/"
     return {
         "nproc": os.cpu_count(),
         "cpu": first("/proc/cpuinfo", "model name"),
-        "memory": first("/proc/meminfo", "MemTotal"),
+        "memory": _gib(first("/proc/meminfo", "MemTotal")),
+        "SHA instructions (sha_ni)": "yes" if " sha_ni" in first("/proc/cpuinfo", "flags")
+                                     else "no",
         "disk": (f"{out(['findmnt', '-n', '-o', 'SOURCE,FSTYPE', '--target', str(work)])}, "
                  f"{disk.total / 1e9:.0f} GB, {disk.free / 1e9:.0f} GB free"),
         "kernel": os.uname().release,
@@ -281,6 +285,12 @@ def machine_facts(work: Path) -> dict:
         "coreutils": out(["sha256sum", "--version"]).splitlines()[0] if shutil.which(
             "sha256sum") else "not installed",
     }
+
+
+def _gib(meminfo: str) -> str:
+    """'24683656 kB' -> '23.5 GiB'."""
+    number = meminfo.split()[0] if meminfo.split() else ""
+    return f"{int(number) / 1024**2:.1f} GiB" if number.isdigit() else meminfo
 
 
 def bench_shape(session: Session, shape: str, runs: int, warmup: int) -> None:
