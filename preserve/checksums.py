@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from preserve.errors import StorageError
 from preserve.safeio import open_regular
@@ -75,6 +75,26 @@ class MultiHasher:
 
     def hexdigests(self) -> dict[str, str]:
         return {name: h.hexdigest() for name, h in self._hashers.items()}
+
+
+class HashingWriter:
+    """Writes to a binary file and hashes what passes (`hexdigests`, `size`): a generated
+    file's digests without reading it back."""
+
+    def __init__(self, raw: BinaryIO, algorithms: Iterable[str]) -> None:
+        self._raw = raw
+        self._hasher = MultiHasher(algorithms)
+
+    def write(self, data: bytes) -> int:
+        self._hasher.update(data)
+        return self._raw.write(data)
+
+    @property
+    def size(self) -> int:
+        return self._hasher.size
+
+    def hexdigests(self) -> dict[str, str]:
+        return self._hasher.hexdigests()
 
 
 ProgressCallback = Callable[[int], None]

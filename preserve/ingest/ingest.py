@@ -17,13 +17,14 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog, IngestRecord, StoredFile
-from preserve.checksums import Progress, REQUIRED_ALGORITHMS, MultiHasher
+from preserve.checksums import Progress, REQUIRED_ALGORITHMS, HashingWriter, MultiHasher
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import (
     CatalogError, ConfigurationError, DepositRejected, InvalidMetadata, PackageNotFound,
@@ -36,7 +37,7 @@ from preserve.ingest import bagging, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
 from preserve.ingest.supplied import read_supplied, supplied_paths
-from preserve.metadata import DcValue, FileFormat, MetsFile, PremisEvent, SchemaSet, build_mets
+from preserve.metadata import DcValue, FileFormat, MetsFile, PremisEvent, SchemaSet, write_mets
 from preserve.safeio import read_regular
 from preserve.model import (
     Agent, AgentType, Event, EventOutcome, EventType, Finding, PayloadFile, Severity,
@@ -46,6 +47,8 @@ from preserve.storage import StorageRoot, VersionBuilder
 from preserve.storage.staging import COMMIT_LOCK, WorkDir, commit_lock
 
 log = logging.getLogger(__name__)
+
+METS_PATH = "metadata/mets.xml"
 
 SOFTWARE_AGENT = software_agent()
 
@@ -306,18 +309,22 @@ class _Ingest:
         earlier = self.catalog.events(package_id) if version_of else []
         premis_events = [_premis_event(e) for e in [*earlier, *events]]
         prefix = "" if deposit.kind is DepositKind.FOLDER else "data/"
-        mets = build_mets(
-            package_id=package_id, version=builder.version, created=created,
-            files=[MetsFile("data/" + f.path, f.size, f.digests["sha256"], f.digests["sha512"],
-                            original_name=prefix + f.path, format=_file_format(formats.get(f.path)))
-                   for f in read.files],
-            bag_info=deposit.bag_info, software=software, label=title,
-            software_agent=SOFTWARE_AGENT, events=premis_events, descriptive=descriptive,
-            mods=mods, dublin_core=dublin_core,
-        )
-        self._check_mets(mets)
-        entries["metadata/mets.xml"], sizes["metadata/mets.xml"] = (
-            self._write(builder, "metadata/mets.xml", mets), len(mets))
+        # Written straight into the staged version as it is built, and validated from there:
+        # memory does not grow with the number of files (20,000 files make 60 MB of METS).
+        mets_target = builder.content_target(METS_PATH)
+        with self._staged_file(mets_target) as out:
+            write_mets(
+                out, package_id=package_id, version=builder.version, created=created,
+                files=[MetsFile("data/" + f.path, f.size, f.digests["sha256"],
+                                f.digests["sha512"], original_name=prefix + f.path,
+                                format=_file_format(formats.get(f.path)))
+                       for f in read.files],
+                bag_info=deposit.bag_info, software=software, label=title,
+                software_agent=SOFTWARE_AGENT, events=premis_events, descriptive=descriptive,
+                mods=mods, dublin_core=dublin_core,
+            )
+        entries[METS_PATH], sizes[METS_PATH] = out.hexdigests(), out.size
+        self._check_mets(mets_target)
         tag_bytes = {
             "bagit.txt": bagging.BAGIT_TXT,
             "bag-info.txt": bagging.bag_info(deposit.bag_info, read.files, created=created,
@@ -468,13 +475,24 @@ class _Ingest:
                                "was committed (check free space and the disk)") from None
         return hasher.hexdigests()
 
-    def _check_mets(self, mets: bytes) -> None:
+    def _check_mets(self, path: Path) -> None:
         schemas = self.options.schemas
         if schemas is None:  # META-W004 is already among the findings
             return
-        problems = schemas.validate_mets(mets)
+        problems = schemas.validate_mets_file(path)
         if problems:
             raise InvalidMetadata(problems="; ".join(problems[:5]))
+
+    @contextmanager
+    def _staged_file(self, target: Path) -> Iterator[HashingWriter]:
+        """A new file in the staged version, hashed as it is written (sha256, sha512)."""
+        try:
+            with open(target, "xb") as raw:
+                writer = HashingWriter(raw, REQUIRED_ALGORITHMS)
+                yield writer
+        except OSError as exc:  # ours to fix (full disk, I/O error), not the deposit's
+            raise StorageError(detail=f"cannot write {target}: {exc.strerror or exc}; nothing "
+                               "was committed (check free space and the disk)") from None
 
     def _events(self, package_id: str, version: int, files: Sequence[PayloadFile],
                 deposit: Deposit, created: dt.datetime,

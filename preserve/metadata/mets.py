@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any, BinaryIO
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -132,7 +134,15 @@ def file_ids(paths: Sequence[str]) -> dict[str, str]:
     return ids
 
 
-def build_mets(
+def build_mets(**arguments: Any) -> bytes:
+    """The METS document as bytes: `write_mets` into memory (see it for the arguments)."""
+    out = io.BytesIO()
+    write_mets(out, **arguments)
+    return out.getvalue()
+
+
+def write_mets(
+    out: BinaryIO,
     *,
     package_id: str,
     version: int,
@@ -146,8 +156,8 @@ def build_mets(
     descriptive: Sequence[DcValue] = (),
     mods: bytes | None = None,
     dublin_core: Sequence[DcValue] | None = None,
-) -> bytes:
-    """The METS document (UTF-8, XML declaration, pretty-printed) of one package version.
+) -> None:
+    """Write the METS document (UTF-8, XML declaration, indented) of one package version.
 
     `events` are the PREMIS events to carry (for a later version: every event of the package
     so far); `software_agent` is the repository software (default: an agent named
@@ -157,6 +167,10 @@ def build_mets(
     a MODS document (already checked by `preserve.metadata.supplied`) for a second dmdSec.
     `dublin_core`, when given, is the complete Dublin Core record instead (an export carries
     the stored record as it is: nothing is derived from `bag_info` or added to it).
+
+    Written as a stream so memory does not grow with the number of files: the parts that
+    are one per file (a techMD, a fileSec `file`, a structMap `div`) are built, written and
+    dropped one at a time into the places the rest of the document leaves for them.
 
     Raises ValueError for inputs no caller should produce: a naive `created`, a version < 1,
     duplicate or malformed paths, a path that is both a file and a folder, a bad digest.
@@ -194,18 +208,83 @@ def build_mets(
     provenance = _add_amd_sec(root, package_id, version,
                               _values(bag_info, "external-identifier"), ordered, ids, events,
                               _agents(agent, events, bag_info))
-    _add_file_sec(root, ordered, ids)
+    file_sec = etree.SubElement(root, _m("fileSec"))
+    group = etree.SubElement(file_sec, _m("fileGrp"), USE=PAYLOAD_USE)
+    group.append(etree.Comment(_FILES_HERE))
     struct_map = etree.SubElement(root, _m("structMap"), TYPE="physical")
     top = etree.SubElement(struct_map, _m("div"), TYPE="Version",
                            DMDID=DMD_ID if mods is None else f"{DMD_ID} {MODS_DMD_ID}")
     if provenance:
         top.set("ADMID", " ".join(provenance))
     top.set("LABEL", xml_safe(mets_label if mets_label is not None else package_id))
-    _add_divs(top, tree, ids)
+    top.append(etree.Comment(_DIVS_HERE))
 
-    return etree.tostring(
-        etree.ElementTree(root), xml_declaration=True, encoding="UTF-8", pretty_print=True
-    )
+    skeleton = etree.tostring(
+        etree.ElementTree(root), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    del root, file_sec, group, struct_map, top
+    parts = _split(skeleton, (_TECH_MD_HERE, _FILES_HERE, _DIVS_HERE))
+    out.write(parts[0])
+    for mets_file in ordered:
+        out.write(_fragment(_tech_md(mets_file, ids), _TECH_MD_LEVEL))
+    out.write(parts[1])
+    for mets_file in ordered:
+        out.write(_fragment(_file_element(mets_file, ids), _FILE_LEVEL))
+    out.write(parts[2])
+    _write_divs(out, tree, ids, _DIV_LEVEL)
+    out.write(parts[3])
+
+
+# Places the skeleton leaves for what is written one file at a time (XML comments in the
+# skeleton, replaced in the output: none of them reaches the document).
+_TECH_MD_HERE = "preserve: one techMD per file"
+_FILES_HERE = "preserve: one file per payload file"
+_DIVS_HERE = "preserve: the folder tree"
+_INDENT = b"  "
+_TECH_MD_LEVEL = 2  # mets/amdSec/techMD
+_FILE_LEVEL = 3  # mets/fileSec/fileGrp/file
+_DIV_LEVEL = 3  # mets/structMap/div[@TYPE="Version"]/div
+# Namespace declarations a fragment repeats from the root, where they are already in scope.
+_ROOT_DECLARATIONS = tuple(f' xmlns:{prefix}="{uri}"'.encode() for prefix, uri in ns.NSMAP.items())
+
+
+def _split(skeleton: bytes, markers: Sequence[str]) -> list[bytes]:
+    """The skeleton cut at each marker comment (its line's indentation dropped with it)."""
+    parts: list[bytes] = []
+    rest = skeleton
+    for marker in markers:
+        comment = f"<!--{marker}-->".encode()
+        before, found, after = rest.partition(comment)
+        if not found:
+            raise AssertionError(f"the METS skeleton lost its place for {marker!r}")
+        parts.append(before.rstrip(b" ") )
+        rest = after.lstrip(b"\n")
+    parts.append(rest)
+    return parts
+
+
+def _fragment(element: etree._Element, level: int) -> bytes:
+    """One element serialised for its place `level` deep in the document, on lines of its
+    own and indented like the rest; the root's namespace declarations, in scope there, are
+    not repeated on it. (etree.indent only adds whitespace where an element holds elements,
+    never inside text, so names with line breaks stay exact.)"""
+    etree.indent(element, space=_INDENT.decode(), level=level)
+    data = etree.tostring(element, encoding="UTF-8")
+    end = data.index(b">")  # lxml escapes ">" in attribute values, so this ends the tag
+    start_tag = data[:end]
+    for declaration in _ROOT_DECLARATIONS:
+        start_tag = start_tag.replace(declaration, b"", 1)
+    return _INDENT * level + start_tag + data[end:] + b"\n"
+
+
+def _tech_md(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
+    md = etree.Element(_m("techMD"), nsmap=ns.NSMAP, ID=tech_id(ids[mets_file.path]))
+    wrap = etree.SubElement(md, _m("mdWrap"), MDTYPE="PREMIS:OBJECT",
+                            MDTYPEVERSION=premis.PREMIS_VERSION)
+    etree.SubElement(wrap, _m("xmlData")).append(premis.file_object(
+        path=mets_file.path, original_name=mets_file.original_name or mets_file.path,
+        size=mets_file.size, digests=(("sha256", mets_file.sha256), ("sha512", mets_file.sha512)),
+        file_format=mets_file.format, text=xml_safe))
+    return md
 
 
 # --- sections -----------------------------------------------------------------------------
@@ -279,13 +358,7 @@ def _add_amd_sec(root: etree._Element, package_id: str, version: int,
         text=xml_safe)
     _md(amd, "techMD", ENTITY_ID, "PREMIS:OBJECT", entity)
     _md(amd, "techMD", REPRESENTATION_ID, "PREMIS:OBJECT", representation)
-    for mets_file in files:
-        obj = premis.file_object(
-            path=mets_file.path, original_name=mets_file.original_name or mets_file.path,
-            size=mets_file.size,
-            digests=(("sha256", mets_file.sha256), ("sha512", mets_file.sha512)),
-            file_format=mets_file.format, text=xml_safe)
-        _md(amd, "techMD", tech_id(ids[mets_file.path]), "PREMIS:OBJECT", obj)
+    amd.append(etree.Comment(_TECH_MD_HERE))  # one techMD per file, written by write_mets
     provenance: list[str] = [ENTITY_ID, REPRESENTATION_ID]
     taken: set[str] = set(provenance)
     for event in sorted(events, key=lambda e: e.time):  # stable: ties keep the given order
@@ -334,31 +407,34 @@ def tech_id(file_id: str) -> str:
     return "tech-" + file_id
 
 
-def _add_file_sec(root: etree._Element, files: Sequence[MetsFile], ids: dict[str, str]) -> None:
-    file_sec = etree.SubElement(root, _m("fileSec"))
-    group = etree.SubElement(file_sec, _m("fileGrp"), USE=PAYLOAD_USE)
-    for mets_file in files:
-        element = etree.SubElement(group, _m("file"), ID=ids[mets_file.path])
-        element.set("SIZE", str(mets_file.size))
-        element.set("CHECKSUM", mets_file.sha512)
-        element.set("CHECKSUMTYPE", "SHA-512")
-        if mets_file.format is not None and mets_file.format.mime:
-            element.set("MIMETYPE", mets_file.format.mime)
-        element.set("ADMID", tech_id(ids[mets_file.path]))
-        locat = etree.SubElement(element, _m("FLocat"), LOCTYPE="URL")
-        locat.set(ns.qname(ns.XLINK, "type"), "simple")
-        locat.set(ns.qname(ns.XLINK, "href"), href_for(mets_file.path))
+def _file_element(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
+    element = etree.Element(_m("file"), nsmap=ns.NSMAP, ID=ids[mets_file.path])
+    element.set("SIZE", str(mets_file.size))
+    element.set("CHECKSUM", mets_file.sha512)
+    element.set("CHECKSUMTYPE", "SHA-512")
+    if mets_file.format is not None and mets_file.format.mime:
+        element.set("MIMETYPE", mets_file.format.mime)
+    element.set("ADMID", tech_id(ids[mets_file.path]))
+    locat = etree.SubElement(element, _m("FLocat"), LOCTYPE="URL")
+    locat.set(ns.qname(ns.XLINK, "type"), "simple")
+    locat.set(ns.qname(ns.XLINK, "href"), href_for(mets_file.path))
+    return element
 
 
-def _add_divs(parent: etree._Element, tree: _Tree, ids: dict[str, str]) -> None:
+def _write_divs(out: BinaryIO, tree: _Tree, ids: dict[str, str], level: int) -> None:
     # One sorted listing per folder (files and folders interleaved by name), like `ls`.
     for name in sorted({*tree.files, *tree.folders}):
         if name in tree.files:
-            item = etree.SubElement(parent, _m("div"), TYPE="Item", LABEL=xml_safe(name))
+            item = etree.Element(_m("div"), nsmap=ns.NSMAP, TYPE="Item", LABEL=xml_safe(name))
             etree.SubElement(item, _m("fptr"), FILEID=ids[tree.files[name]])
+            out.write(_fragment(item, level))
         else:
-            folder = etree.SubElement(parent, _m("div"), TYPE="Directory", LABEL=xml_safe(name))
-            _add_divs(folder, tree.folders[name], ids)
+            folder = etree.Element(_m("div"), nsmap=ns.NSMAP, TYPE="Directory",
+                                   LABEL=xml_safe(name))
+            empty = _fragment(folder, level).rstrip()  # `<mets:div .../>`: open it instead
+            out.write(empty[:-2] + b">\n")
+            _write_divs(out, tree.folders[name], ids, level + 1)
+            out.write(_INDENT * level + b"</mets:div>\n")
 
 
 # --- helpers ------------------------------------------------------------------------------

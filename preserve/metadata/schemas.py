@@ -129,6 +129,10 @@ class _CatalogResolver(etree.Resolver):
         return None  # a local file (e.g. dcterms.xsd importing "dc.xsd"): libxml2 reads it
 
 
+#: METS documents up to this size are validated in memory (`SchemaSet.validate_mets_file`).
+IN_MEMORY_BYTES = 16 * 2**20
+
+
 class SchemaSet:
     """The compiled METS validation schema of one schema directory (thread-safe)."""
 
@@ -202,6 +206,51 @@ class SchemaSet:
             return [f"line {error.line}: {error.message}"
                     for error in self._schema.error_log] + problems
 
+    def validate_mets_file(self, path: Path) -> list[str]:
+        """`validate_mets` for a METS document in a file, in memory that does not grow with it.
+
+        Documents up to `IN_MEMORY_BYTES` are read and checked exactly as `validate_mets`
+        does. Larger ones (a package of many thousand files) are validated while they are
+        parsed (libxml2 checks the schema on the parser's events) and every element is
+        dropped once it is complete; the embedded-metadata rule is checked as each `xmlData`
+        child starts. The one difference: embedded metadata of a namespace with no schema
+        loaded keeps its `xsi:type` attributes (they cannot be dropped before validation when
+        streaming), which preserve's own METS never embeds.
+        """
+        path = Path(path)
+        if path.stat().st_size <= IN_MEMORY_BYTES:
+            return self.validate_mets(path.read_bytes())
+        xml_data = ns.qname(ns.METS, "xmlData")
+        problems: list[str] = []
+        with self._lock:
+            try:
+                events = etree.iterparse(str(path), events=("start", "end"), schema=self._schema,
+                                         no_network=True, resolve_entities=False,
+                                         load_dtd=False, huge_tree=True)
+                for event, element in events:
+                    if event == "start":
+                        parent = element.getparent()
+                        if parent is None and element.tag != ns.qname(ns.METS, "mets"):
+                            return [f"line {element.sourceline}: root element is "
+                                    f"{element.tag}, not {{{ns.METS}}}mets"]
+                        if parent is not None and parent.tag == xml_data:
+                            problems += self._embedded_root_problem(element)
+                        continue
+                    element.clear(keep_tail=True)
+                    while element.getprevious() is not None:  # finished siblings
+                        del element.getparent()[0]
+            except etree.XMLSyntaxError as exc:
+                problems.append(f"line {exc.lineno}: {exc.msg}")
+        return problems
+
+    def _embedded_root_problem(self, child: etree._Element) -> list[str]:
+        qname = etree.QName(child)
+        known = self._globals.get(qname.namespace or "")
+        if known is not None and qname.localname not in known:
+            return [f"line {child.sourceline}: Element '{child.tag}': not a global element of "
+                    f"the {qname.namespace} schema, so it cannot be embedded metadata"]
+        return []
+
     def _check_embedded(self, root: etree._Element) -> list[str]:
         """Undeclared roots of embedded metadata are errors; unloaded namespaces are skipped."""
         problems: list[str] = []
@@ -215,10 +264,8 @@ class SchemaSet:
                 if known is None:
                     for element in child.iter():
                         element.attrib.pop(xsi_type, None)  # not validated: see module doc
-                elif qname.localname not in known:
-                    problems.append(f"line {child.sourceline}: Element '{child.tag}': not a "
-                                    f"global element of the {qname.namespace} schema, so it "
-                                    "cannot be embedded metadata")
+                else:
+                    problems += self._embedded_root_problem(child)
         return problems
 
     def validate_mets_independently(self, document: bytes) -> list[str]:
