@@ -1,8 +1,10 @@
 """Catalog queries of fixity audits (DESIGN.md, "Catalog": copies, audit_runs; "Data flow": audit).
 
 Functions of an open session, wired into `repository.Catalog` as methods. Due copies are
-found with two bounded queries that the index on `copies.last_fixity_at` serves: first the
-never-checked copies (`IS NULL`), then those checked before a cutoff, oldest first. Recording
+found with two bounded queries that the index on `copies (last_fixity_at, file_id)` serves
+(migration 0003): first the never-checked copies (`IS NULL`), then those checked before a
+cutoff, oldest first, in the index's own order, so even copies sharing one check time (an
+audit batch records one) are not sorted before the LIMIT applies. Recording
 an outcome moves a copy's `last_fixity_at` past the cutoff, so asking again returns the next
 copies: an audit pages through the collection without loading it and without an offset.
 """

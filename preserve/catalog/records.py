@@ -20,6 +20,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -140,11 +141,13 @@ class CopyRecord(Base):
     """One file held at one location; audits pick the least recently checked copies."""
 
     __tablename__ = "copies"
+    # Both columns due_copies orders by (migration 0003): the query stops at its LIMIT.
+    __table_args__ = (Index("ix_copies_last_fixity_at_file_id", "last_fixity_at", "file_id"),)
 
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     content_path: Mapped[str] = mapped_column(Text)
-    last_fixity_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    last_fixity_at: Mapped[dt.datetime | None]
     last_fixity_outcome: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="ok", server_default="ok")
 
