@@ -11,7 +11,9 @@ in the situations an archive meets:
   oldest first (the ordered half of the query);
 - `--all`: the same, due = everything checked before now;
 - `--package`: the same, one package's copies;
-- `nothing due`: every check newer than the cutoff (the query must say "none" quickly).
+- `nothing due`: every check newer than the cutoff (the query must say "none" quickly);
+- `one check time`: every copy checked at the same instant, due (ties on the first column
+  the query orders by: without an index on both, all of them are sorted before the LIMIT).
 
 Each is asked once to warm the cache, then `SAMPLES` times; the median is reported. SQLite is
 measured without ANALYZE (nothing in preserve runs it); PostgreSQL after ANALYZE (autovacuum
@@ -109,13 +111,17 @@ def _fill(url: str, dialect: str, copies: int) -> float:
     return time.perf_counter() - started
 
 
-def _mark_checked(url: str, dialect: str) -> None:
+def _mark_checked(url: str, dialect: str, *, one_time: bool = False) -> None:
     from sqlalchemy import text
 
+    statement = _CHECKED[dialect]
+    if one_time:  # every copy checked at the first instant of the year
+        statement = statement.replace("(file_id * 7919) % 31536000", "0").replace(
+            "(file_id::bigint * 7919) % 31536000", "0")
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            connection.execute(text(_CHECKED[dialect]))
+            connection.execute(text(statement))
         if dialect == "postgresql":
             with engine.begin() as connection:
                 connection.execute(text("ANALYZE copies"))
@@ -134,6 +140,40 @@ def _time_query(catalog: Catalog, **kwargs: object) -> tuple[float, list[float],
     return statistics.median(samples), samples, rows
 
 
+def _plans(url: str, dialect: str, catalog: Catalog, **kwargs: object) -> list[str]:
+    """The database's plan of every statement one `due_copies` call sends."""
+    from sqlalchemy import event, text
+    from sqlalchemy.engine import Engine
+
+    sent: list[tuple[str, object]] = []
+
+    def remember(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", remember)
+    try:
+        catalog.due_copies(location=LOCATION, limit=LIMIT, **kwargs)
+    finally:
+        event.remove(Engine, "before_cursor_execute", remember)
+    plans = []
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            for statement, parameters in sent:
+                cursor = raw.cursor()
+                prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+                cursor.execute(prefix + statement, parameters)
+                rows = cursor.fetchall()
+                plans.append("\n".join(str(r[-1] if dialect == "sqlite" else r[0])
+                                        for r in rows))
+                cursor.close()
+    finally:
+        engine.dispose()
+    return plans
+
+
 def measure(url: str, dialect: str, copies: int) -> list[dict]:
     """Fill the empty catalog at `url` and time each situation; one record per situation."""
     upgrade(url)
@@ -142,7 +182,8 @@ def measure(url: str, dialect: str, copies: int) -> list[dict]:
     now = BASE + dt.timedelta(days=400)
     with Catalog(url) as catalog:
         median, samples, rows = _time_query(catalog, checked_before=now)
-        results.append(("first audit", median, samples, rows))
+        results.append(("first audit", median, samples, rows,
+                        _plans(url, dialect, catalog, checked_before=now)))
     _mark_checked(url, dialect)
     some_package = f"pkg-{(copies // FILES_PER_PACKAGE) // 2:06d}"
     situations = [
@@ -154,12 +195,18 @@ def measure(url: str, dialect: str, copies: int) -> list[dict]:
     with Catalog(url) as catalog:
         for name, kwargs in situations:
             median, samples, rows = _time_query(catalog, **kwargs)
-            results.append((name, median, samples, rows))
+            results.append((name, median, samples, rows, _plans(url, dialect, catalog,
+                                                                 **kwargs)))
+    _mark_checked(url, dialect, one_time=True)
+    with Catalog(url) as catalog:
+        median, samples, rows = _time_query(catalog, checked_before=now)
+        results.append(("one check time", median, samples, rows,
+                        _plans(url, dialect, catalog, checked_before=now)))
     return [{"type": "due-copies", "backend": dialect, "copies": copies, "situation": name,
              "limit": LIMIT, "median_ms": round(median, 2),
              "samples_ms": [round(s, 2) for s in samples], "rows": rows,
-             "fill_seconds": round(fill_seconds, 1)}
-            for name, median, samples, rows in results]
+             "fill_seconds": round(fill_seconds, 1), "plans": plans}
+            for name, median, samples, rows, plans in results]
 
 
 def _postgres_schema(server: str) -> tuple[str, str, str] | None:

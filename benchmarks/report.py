@@ -277,4 +277,12 @@ def _due_copies(records: list[dict], scale: float, used: list[str]) -> list[str]
         lines.append(f"| {r['backend']} | {r['situation']} | {r['median_ms']:,.1f} | "
                      f"{r['rows']:,} | {ok} | {', '.join(f'{s:.1f}' for s in r['samples_ms'])} "
                      f"| {r['fill_seconds']} |")
+    plans = [r for r in rows if r.get("plans") and r["situation"] in ("nightly", "one check time")]
+    if plans:
+        lines += ["", "Query plans of the ordered statement (checked before the cutoff, oldest "
+                  "first), as the database reports them:", ""]
+        for r in plans:
+            lines += [f"- {r['backend']}, {r['situation']}:", "", "  ```"]
+            lines += [f"  {line}" for line in r["plans"][-1].splitlines()]
+            lines += ["  ```", ""]
     return lines + [""]

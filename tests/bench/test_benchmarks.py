@@ -69,7 +69,7 @@ def test_harness_runs_end_to_end(tmp_path: Path) -> None:
         assert measured[tool]["ok"], (tool, measured[tool])
         assert measured[tool]["max_rss_kib"] > 0
     assert {r["situation"] for r in records if r["type"] == "due-copies"} == {
-        "first audit", "nightly", "--all", "--package", "nothing due"}
+        "first audit", "nightly", "--all", "--package", "nothing due", "one check time"}
     text = out.read_text(encoding="utf-8")
     for heading in ("## many-small: 20 files", "## Targets", "## Scaling: 200 files",
                     "## Due copies: 2,000 copies"):
