@@ -219,3 +219,22 @@ def test_a_killed_export_leaves_nothing_that_looks_complete(cli, repo, stored, t
     assert not (dest / f"pkg-42-v1{'' if fmt == 'bag' else '.' + fmt}").exists()
     # A second export after the crash succeeds beside the leftover.
     assert cli("--repo", repo, "export", stored, dest, "--format", fmt).code == 0
+
+
+def test_an_earlier_version_is_exported_with_the_whole_history(cli, repo, stored, tmp_path):
+    changed = dict(MULTILINGUAL, **{"yangi varaq.txt": b"added in v2\n"})
+    changed.pop("empty.txt")
+    assert cli("--repo", repo, "ingest", write_bag(tmp_path / "v2", changed),
+               "--as-version-of", stored).code == 0
+    old = cli("--repo", repo, "--json", "export", stored, tmp_path / "old", "--version", "v1")
+    assert old.code == 0, old.err
+    bag_dir = Path(old.json()["path"])
+    bagit.Bag(str(bag_dir)).validate()
+    assert payload_digests(bag_dir) == {f"data/{p}": hashlib.sha512(c).hexdigest()
+                                        for p, c in MULTILINGUAL.items()}
+    assert bagit.Bag(str(bag_dir)).info["Internal-Sender-Identifier"] == "pkg-42 v1"
+    carried = [e[1] for e in mets_events(bag_dir)]
+    assert carried.count("ingestion") == 2  # v2's ingestion is history too
+    new = cli("--repo", repo, "--json", "export", stored, tmp_path / "new")
+    assert payload_digests(Path(new.json()["path"])) == {
+        f"data/{p}": hashlib.sha512(c).hexdigest() for p, c in changed.items()}
