@@ -9,12 +9,13 @@ Many files are identified in batches (`identify_many`): the Python/Go boundary i
 once per `BATCH` files, which keeps 20,000 small files from costing 20,000 round trips and
 keeps the Go heap flat (one call over 20,000 files held about 280 MB, batches of 1,000 about
 160 MB whatever the total). siegfried costs about 1 ms of CPU per small file of random bytes
-(it scans the first and last few KiB for signatures), and the engine holds the GIL while it
-works; its own `workers` goroutines gave no measurable gain (docs/performance.md). So a large
-list is cut into `workers` shares: this process identifies one, and each other share goes to
-a helper process (`preserve.formats.worker`, started with this Python, so the same siegfried
-and signatures answer). A helper that cannot start or fails leaves its share to this process:
-the answer never depends on whether helpers ran.
+(0.3 ms at 4 KiB, 3 ms at 1 MiB: it scans for signatures), and the engine holds the GIL while it
+works; its own `workers` goroutines use a second core only in part (1.5 × one, against
+2 × for two processes: docs/performance.md). So a large list is cut into `workers` shares,
+each identified by a helper process (`preserve.formats.worker`, started with this Python, so
+the same siegfried and signatures answer), and this process never loads the Go runtime. A
+helper that cannot start or fails leaves its share to this process: the answer never depends
+on whether helpers ran.
 
 A file siegfried cannot place gets `FormatInfo.puid is None` with siegfried's warning (e.g.
 the PUIDs its extension alone suggests); an unreadable or empty file does too, with the error
@@ -82,20 +83,30 @@ class FormatIdentifier:
     """
 
     def __init__(self, workers: int = 0) -> None:
-        import pygfried  # only here: loading the Go runtime costs time and memory
-
-        self._pygfried = pygfried
-        self._scanner = pygfried.Scanner()
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
+        self._scanner: object | None = None  # loaded on first use in this process
+        self._version: str | None = None
         self._signature: str | None = None
         self._answers: dict[FormatInfo, FormatInfo] = {}
+
+    def _scan(self, names: list[str]) -> dict:
+        if self._scanner is None:
+            import pygfried  # only here: the Go runtime costs time and ~150 MB of memory
+
+            self._scanner = pygfried.Scanner()
+            self._version = pygfried.version()
+        return self._scanner.identify_many(names, workers=1)  # type: ignore[attr-defined]
 
     @property
     def tool(self) -> str:
         """siegfried's version and signature set, e.g. `siegfried 1.11.9 (default.sig; DROID…)`."""
+        if self._version is None:
+            import pygfried
+
+            self._version = pygfried.version()
         if self._signature is None:
-            return f"siegfried {self._pygfried.version()}"
-        return f"siegfried {self._pygfried.version()} ({self._signature})"
+            return f"siegfried {self._version}"
+        return f"siegfried {self._version} ({self._signature})"
 
     def identify(self, path: Path) -> FormatInfo:
         """The format of one file."""
@@ -110,15 +121,21 @@ class FormatIdentifier:
         if shares <= 1:
             infos = self.identify_names(names)
         else:
+            # Every share goes to a helper, none is done here: this process never loads the
+            # Go runtime and its heap (about 150 MB), which matters to a large ingest's peak.
             size = -(-len(names) // shares)
             parts = [names[i:i + size] for i in range(0, len(names), size)]
-            helpers = [_Helper.start(part) for part in parts[1:]]
-            infos = self.identify_names(parts[0])
-            for part, helper in zip(parts[1:], helpers):
+            helpers = [_Helper.start(part) for part in parts]
+            infos = []
+            for part, helper in zip(parts, helpers):
                 answer = helper.result() if helper is not None else None
                 if answer is None:  # the helper could not help: do its share here
-                    answer = self.identify_names(part)
-                infos += answer
+                    infos += self.identify_names(part)
+                    continue
+                found, version, signature = answer
+                self._version = self._version or version
+                self._signature = self._signature or signature
+                infos += [self._answers.setdefault(info, info) for info in found]
         return {Path(given): info for given, info in zip(paths, infos)}
 
     def identify_names(self, names: Sequence[str]) -> list[FormatInfo]:
@@ -136,7 +153,7 @@ class FormatIdentifier:
             return [FormatInfo(None, "", "", "", "", bombs[name]) if name in bombs
                     else answers[name] for name in names]
         try:
-            result = self._scanner.identify_many(list(names), workers=1)
+            result = self._scan(list(names))
         except (OSError, ValueError) as exc:  # GoError, or a name Go cannot take (not UTF-8)
             if len(names) > 1:  # one hostile name (e.g. a control character siegfried's JSON
                 # cannot carry) must not cost the rest of the batch their formats
@@ -246,8 +263,9 @@ class _Helper:
             return None
         return cls(process, len(names))
 
-    def result(self) -> list[FormatInfo] | None:
-        """The helper's answers in order, or None (logged) if it failed."""
+    def result(self) -> tuple[list[FormatInfo], str | None, str | None] | None:
+        """The helper's answers in order, siegfried's version and signature set; or None
+        (logged) if it failed."""
         out, err = self._process.communicate()
         if self._process.returncode != 0:
             log.warning("format identification helper failed (exit %s): %s",
@@ -257,19 +275,22 @@ class _Helper:
             answer = json.loads(out)
             distinct = [FormatInfo(*row) for row in answer["rows"]]
             infos = [distinct[i] for i in answer["index"]]
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            version, signature = answer.get("version"), answer.get("signature")
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             log.warning("format identification helper answered nonsense: %s", exc)
             return None
         if len(infos) != self._count:
             log.warning("format identification helper answered %d of %d files", len(infos),
                         self._count)
             return None
-        return infos
+        return infos, version, signature
 
 
-def as_answer(infos: Sequence[FormatInfo]) -> dict[str, list]:
+def as_answer(identifier: FormatIdentifier, infos: Sequence[FormatInfo]) -> dict[str, object]:
     """The helper's answer: each distinct FormatInfo once (`rows`), and per file its row
-    number (`index`); 100,000 files would otherwise be 70 MB of repeated warnings."""
+    number (`index`), since 100,000 files would otherwise be 70 MB of repeated warnings; and
+    the siegfried version and signature set that answered."""
     numbers: dict[FormatInfo, int] = {}
     index = [numbers.setdefault(info, len(numbers)) for info in infos]
-    return {"rows": [list(astuple(info)) for info in numbers], "index": index}
+    return {"rows": [list(astuple(info)) for info in numbers], "index": index,
+            "version": identifier._version, "signature": identifier._signature}

@@ -16,8 +16,9 @@ from preserve.formats.identify import FormatIdentifier, as_answer
 
 def main() -> int:
     names = json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogateescape"))
-    infos = FormatIdentifier(workers=1).identify_names(names)
-    sys.stdout.buffer.write(json.dumps(as_answer(infos)).encode())
+    identifier = FormatIdentifier(workers=1)
+    infos = identifier.identify_names(names)
+    sys.stdout.buffer.write(json.dumps(as_answer(identifier, infos)).encode())
     return 0
 
 
