@@ -6,7 +6,7 @@ times, on the first `count` files of the many-small corpus (page cache warm):
 - `pygfried, one call, 1 worker` and `… 2 workers`: one `Scanner.identify_many` call over
   all files, with siegfried's own goroutines;
 - `FormatIdentifier(workers=1)`: preserve's batches of 1,000 in this process;
-- `FormatIdentifier(workers=2)`: the same list shared with one helper process.
+- `FormatIdentifier(workers=2)`: the same list shared between two helper processes.
 
 Each strategy is run once to warm up, then `ROUNDS` times; medians of wall time and of this
 process's CPU time are recorded (a helper's CPU is not in the latter).
@@ -47,7 +47,7 @@ def run(session: Session, count: int) -> None:
         ("pygfried, one call, 1 worker", lambda: scanner.identify_many(names, workers=1)),
         ("pygfried, one call, 2 workers", lambda: scanner.identify_many(names, workers=2)),
         ("FormatIdentifier(workers=1): batches", lambda: one.identify_names(names)),
-        ("FormatIdentifier(workers=2): + 1 helper process",
+        ("FormatIdentifier(workers=2): 2 helper processes",
          lambda: two.identify_many(names)),  # type: ignore[arg-type]
     ]
     print(f"identify: {len(names)} files", file=sys.stderr)
