@@ -345,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         "PRESERVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
         help="PostgreSQL for the due-copy benchmark ('none' to skip)")
     parser.add_argument("--clean", action="store_true", help="delete the corpora afterwards")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing: rewrite --out from --results (after editing "
+                             "benchmarks/analysis.md)")
     args = parser.parse_args(argv)
 
     shapes = ALL_SHAPES if args.shapes == "all" else tuple(args.shapes.split(","))
@@ -357,6 +360,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 1, --warmup at least 0, --scale positive")
     out = args.out or (args.work / "performance.md" if args.quick
                        else REPO_ROOT / "docs" / "performance.md")
+    if args.report_only:
+        report.write(args.results, out, scale=scale)
+        print(f"report: {out}", file=sys.stderr)
+        return 0
     args.work.mkdir(parents=True, exist_ok=True)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     schemas = args.schemas if (args.schemas / "catalog.xml").is_file() else None
