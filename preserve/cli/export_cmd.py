@@ -43,9 +43,9 @@ def export(
                             organization=app.settings()["repository.name"],
                             schemas=app.schemas(), workers=app.workers())
     storage = StorageRoot.open(home.ocfl)
-    # The read-back opens a directory bag in place; the deposit reader still names a work
-    # directory (it extracts archives there), which is never created for a directory.
-    work_dir = home.staging / f"export-readback-{uuid.uuid4().hex}"
+    # Scratch space beside storage for the export's METS (written before the bag is), made
+    # and removed by export_package.
+    work_dir = home.staging / f"export-{uuid.uuid4().hex}"
     with Catalog(app.catalog_url()) as catalog:
         with render.progress_bar("exporting", not app.quiet) as progress:
             result = export_package(catalog, storage, package_id, dest, options,

@@ -26,7 +26,7 @@ from pathlib import Path
 from preserve import SOFTWARE_NAME, __version__
 from preserve.checksums import MultiHasher
 from preserve.deposit import format_manifest_line, format_tag_file
-from preserve.export.source import METS_PATH, ExportSource
+from preserve.export.source import ExportSource
 
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 ALGORITHMS = ("sha256", "sha512")
@@ -52,8 +52,9 @@ class Entry:
     content: Path | None = None
 
 
-def bag_entries(source: ExportSource, mets: bytes) -> list[Entry]:
-    """Every entry of the bag, tag files first, then the payload in path order."""
+def bag_entries(source: ExportSource, mets: Entry) -> list[Entry]:
+    """Every entry of the bag, tag files first, then the payload in path order; `mets` is
+    the export's METS (written to a file first: it grows with the package)."""
     tags: list[Entry] = []
 
     def tag(path: str, data: bytes) -> None:
@@ -67,7 +68,7 @@ def bag_entries(source: ExportSource, mets: bytes) -> list[Entry]:
     tag("bag-info.txt", bag_info(source))
     for algorithm in ALGORITHMS:
         tag(f"manifest-{algorithm}.txt", _manifest(payload, algorithm))
-    tag(METS_PATH, mets)
+    tags.append(mets)
     listed = list(tags)
     for algorithm in ALGORITHMS:
         tag(f"tagmanifest-{algorithm}.txt", _manifest(listed, algorithm))

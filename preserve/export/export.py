@@ -26,18 +26,18 @@ from pathlib import Path
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
-from preserve.checksums import Progress
+from preserve.checksums import HashingWriter, Progress
 from preserve.errors import (
     ExportFailed, ExportTargetExists, InvalidMetadata, PreserveError, UsageError,
 )
 from preserve.export import serialize
 from preserve.export.formats import ExportFormat
 from preserve.deposit.tagfiles import parse_tag_file
-from preserve.export.bag import Entry, bag_entries, bag_info
-from preserve.export.source import ExportSource, collect, organization_agent
+from preserve.export.bag import ALGORITHMS, Entry, bag_entries, bag_info
+from preserve.export.source import METS_PATH, ExportSource, collect, organization_agent
 from preserve.export.verify import verify_archive, verify_directory
 from preserve.findings import finding
-from preserve.metadata import MetsFile, PremisEvent, SchemaSet, build_mets
+from preserve.metadata import MetsFile, PremisEvent, SchemaSet, write_mets
 from preserve.model import Event, EventOutcome, EventType, Finding, software_agent, utc_now
 from preserve.storage import StorageRoot
 from preserve.storage.fsync import fsync_dir, fsync_file, fsync_tree
@@ -109,6 +109,7 @@ def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest
     source = source.with_events(transfer)
     findings: list[Finding] = []
     try:
+        work_dir.mkdir(parents=True)  # ours alone: the export's METS is written here first
         digest = _write(source, options, temp, target.name, work_dir, findings, progress)
         _sync(temp)
         _publish(temp, target)
@@ -118,6 +119,8 @@ def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest
             _log_transfer(catalog, source, transfer_id, created, detail, EventOutcome.FAILURE,
                           f"nothing was exported: {exc.message}")
         raise
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
     outcome = f"{len(source.files)} payload files, {source.payload_bytes} bytes"
     if digest is not None:
         outcome += f"; sha256 of the {options.format.value} file: {digest}"
@@ -129,25 +132,30 @@ def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest
                         transfer_event=transfer_id, findings=tuple(findings))
 
 
-def export_mets(source: ExportSource, schemas: SchemaSet | None,
-                findings: list[Finding]) -> bytes:
-    """The METS of the export: the stored descriptive record, every event, schema-checked."""
+def export_mets(source: ExportSource, schemas: SchemaSet | None, findings: list[Finding],
+                work_dir: Path) -> Entry:
+    """The METS of the export, written into `work_dir` as a stream and schema-checked from
+    there (memory does not grow with the package): the stored descriptive record as it is,
+    every event. Returns it as the bag entry `metadata/mets.xml`."""
     files = [MetsFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
                       format=f.format) for f in source.files]
     # The export's own bag-info names the sender: the METS header says the same.
     pairs, _ = parse_tag_file(bag_info(source).decode("utf-8"), "bag-info.txt")
-    document = build_mets(
-        package_id=source.package_id, version=source.version, created=source.created,
-        files=files, bag_info=pairs, software=f"{SOFTWARE_NAME} {__version__}",
-        label=source.title, software_agent=SOFTWARE_AGENT, events=source.events,
-        mods=source.mods_xml, dublin_core=source.dc_values or None)
+    path = work_dir / "mets.xml"
+    with open(path, "xb") as raw:
+        out = HashingWriter(raw, ALGORITHMS)
+        write_mets(
+            out, package_id=source.package_id, version=source.version, created=source.created,
+            files=files, bag_info=pairs, software=f"{SOFTWARE_NAME} {__version__}",
+            label=source.title, software_agent=SOFTWARE_AGENT, events=source.events,
+            mods=source.mods_xml, dublin_core=source.dc_values or None)
     if schemas is None:
-        findings.append(finding("META-W004", "metadata/mets.xml"))
+        findings.append(finding("META-W004", METS_PATH))
     else:
-        problems = schemas.validate_mets(document)
+        problems = schemas.validate_mets_file(path)
         if problems:
             raise InvalidMetadata(problems="; ".join(problems[:5]))
-    return document
+    return Entry(METS_PATH, out.size, out.hexdigests(), content=path)
 
 
 def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
@@ -165,14 +173,15 @@ def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
                                problems="; ".join(f"{p.code} {p.path}: {p.message}"
                                                   for p in problems[:10]))
         return None
-    entries: list[Entry] = bag_entries(source, export_mets(source, options.schemas, findings))
+    entries: list[Entry] = bag_entries(source, export_mets(source, options.schemas, findings,
+                                                           work_dir))
     if progress:
         progress.start(sum(e.size for e in entries))
     advance = progress.advance if progress else None
     top = name.removesuffix(options.format.suffix) if options.format.suffix else name
     if options.format is ExportFormat.BAG:
         serialize.write_directory(entries, temp, advance)
-        problems = verify_directory(temp, entries, work_dir, options.workers)
+        problems = verify_directory(temp, entries, work_dir / "readback", options.workers)
         digest = None
     else:
         writer = serialize.write_zip if options.format is ExportFormat.ZIP else serialize.write_tar

@@ -30,7 +30,9 @@ What is read (METS 1.12.1, PREMIS 3.0 Data Dictionary section numbers):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
@@ -86,136 +88,210 @@ class UnreadableDocument(ValueError):
     """The document is not well-formed XML, declares a DOCTYPE, or is too large."""
 
 
-def parse_document(document: bytes) -> etree._Element:
-    """The root element of an untrusted XML document (no DTD, entities or network)."""
-    if len(document) > MAX_BYTES:
-        raise UnreadableDocument(f"it is larger than {MAX_BYTES} bytes")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             dtd_validation=False, remove_comments=True, remove_pis=True,
-                             collect_ids=False)
-    try:
-        root = etree.fromstring(document, parser)
-    except etree.XMLSyntaxError as exc:
-        raise UnreadableDocument(f"it is not well-formed XML: {exc.msg}") from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise UnreadableDocument("it has a DOCTYPE (DTDs and entities are not accepted)")
-    return root
-
-
 def read_record(document: bytes, *extra: bytes) -> MetsRecord:
     """The record of a METS document, plus the events and agents of `extra` PREMIS documents.
 
-    Raises UnreadableDocument if any of them cannot be parsed safely.
+    Read as a stream: each section (metsHdr, a dmdSec, a techMD or digiprovMD, a fileSec
+    `file`, a PREMIS object, event or agent) is taken in when it is complete and then
+    dropped, so memory holds the record, not the document (a METS of 20,000 files is 60 MB,
+    its tree several times that). Raises UnreadableDocument if any document cannot be
+    parsed safely.
     """
-    root = parse_document(document)
-    roots = [root] + [parse_document(more) for more in extra]
-    agents = _agents(roots)
-    problems: list[str] = []
-    events = tuple(_events(roots, agents, problems))
+    collected = _Collected()
+    root_tag, objid, label = _stream(document, collected)
+    for more in extra:
+        _stream(more, collected)
+    problems: list[str] = list(collected.problems)
+    events = tuple(_resolve(raw, collected.agents, problems) for raw in collected.events)
+    formats = {path: dataclasses.replace(found, mime=collected.mimetypes.get(path, ""))
+               for path, found in collected.formats.items()}
+    is_mets = root_tag == _m("mets")
     return MetsRecord(
-        objid=root.get("OBJID") if root.tag == _m("mets") else None,
-        label=root.get("LABEL") if root.tag == _m("mets") else None,
-        organisations=_organisations(root),
-        dublin_core=_dublin_core(root),
-        mods=_mods(root),
-        entity_identifiers=_entity_identifiers(roots),
-        formats=_formats(root),
-        events=events,
-        agents=tuple(agents.values()),
-        checksums=_checksums(root),
+        objid=objid if is_mets else None,
+        label=label if is_mets else None,
+        organisations=tuple(collected.organisations),
+        dublin_core=collected.dublin_core or (),
+        mods=collected.mods,
+        entity_identifiers=tuple(collected.entity_identifiers),
+        formats=formats,
+        events=tuple(e for e in events if e is not None),
+        agents=tuple(collected.agents.values()),
+        checksums=collected.checksums,
         problems=tuple(problems),
     )
 
 
+@dataclass(slots=True)
+class _RawEvent:
+    """An event's values as read, before its agents are known (agents may come after it)."""
+
+    id_type: str
+    identifier: str
+    type: str
+    time: dt.datetime | None
+    details: list[str]
+    outcome: str
+    notes: list[str]
+    links: list[tuple[str, set[str]]]  # linked agent identifier, its roles
+    paths: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Collected:
+    organisations: list[str] = field(default_factory=list)
+    dublin_core: tuple[DcValue, ...] | None = None
+    mods: bytes | None = None
+    entity_identifiers: list[tuple[str, str]] = field(default_factory=list)
+    formats: dict[str, FileFormat] = field(default_factory=dict)
+    mimetypes: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, FileChecksum] = field(default_factory=dict)
+    agents: dict[str, Agent] = field(default_factory=dict)
+    events: list[_RawEvent] = field(default_factory=list)
+    seen_events: set[tuple[str, str]] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+
+#: Elements taken in whole when they end, then dropped from the tree.
+_SECTIONS = frozenset({
+    ns.qname(ns.METS, "metsHdr"), ns.qname(ns.METS, "dmdSec"), ns.qname(ns.METS, "techMD"),
+    ns.qname(ns.METS, "digiprovMD"), ns.qname(ns.METS, "rightsMD"),
+    ns.qname(ns.METS, "sourceMD"), ns.qname(ns.METS, "file"), ns.qname(ns.METS, "div"),
+    ns.qname(ns.PREMIS, "object"), ns.qname(ns.PREMIS, "event"), ns.qname(ns.PREMIS, "agent"),
+    ns.qname(ns.PREMIS, "rights"),
+})
+
+
+_DIV = ns.qname(ns.METS, "div")
+
+
+def _stream(document: bytes, collected: _Collected) -> tuple[str, str | None, str | None]:
+    """Take in every section of `document`; return its root tag, OBJID and LABEL."""
+    if len(document) > MAX_BYTES:
+        raise UnreadableDocument(f"it is larger than {MAX_BYTES} bytes")
+    root: etree._Element | None = None
+    try:
+        for event, element in etree.iterparse(
+                io.BytesIO(document), events=("start", "end"), resolve_entities=False,
+                no_network=True, load_dtd=False, dtd_validation=False, remove_comments=True,
+                remove_pis=True, collect_ids=False):
+            if root is None:
+                root = element
+                docinfo = element.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None:
+                    raise UnreadableDocument(
+                        "it has a DOCTYPE (DTDs and entities are not accepted)")
+            if event == "end" and element.tag in _SECTIONS:
+                parent = element.getparent()
+                if element.tag == _DIV:  # the structMap holds nothing the record needs
+                    if parent is not None:
+                        parent.remove(element)
+                    continue
+                if parent is not None and parent.tag in _SECTIONS:
+                    continue  # a PREMIS object inside a techMD: taken in with its section
+                _take(element, collected)
+                if parent is not None:
+                    parent.remove(element)
+    except etree.XMLSyntaxError as exc:
+        raise UnreadableDocument(f"it is not well-formed XML: {exc.msg}") from None
+    if root is None:
+        raise UnreadableDocument("it is empty")
+    return root.tag, root.get("OBJID"), root.get("LABEL")
+
+
+def _take(section: etree._Element, collected: _Collected) -> None:
+    tag = section.tag
+    if tag == _m("metsHdr"):
+        for name in _organisations(section):
+            if name not in collected.organisations:
+                collected.organisations.append(name)
+    elif tag == _m("dmdSec"):
+        for wrap in section.iterfind(_m("mdWrap")):
+            data = wrap.find(_m("xmlData"))
+            if data is None:
+                continue
+            if wrap.get("MDTYPE") == "DC" and collected.dublin_core is None:
+                collected.dublin_core = _dublin_core(data)
+            elif wrap.get("MDTYPE") == "MODS" and collected.mods is None:
+                collected.mods = _mods(data)
+    elif tag == _m("file"):
+        _file(section, collected)
+    else:
+        for pair in _entity_identifiers(section):
+            if pair not in collected.entity_identifiers:
+                collected.entity_identifiers.append(pair)
+        collected.formats.update(_formats(section))
+        for agent in _agents(section):
+            collected.agents.setdefault(agent.identifier, agent)
+        for raw in _raw_events(section, collected):
+            collected.events.append(raw)
+
+
 # --- METS ---------------------------------------------------------------------------------
 
-def _organisations(root: etree._Element) -> tuple[str, ...]:
+def _organisations(header: etree._Element) -> list[str]:
     found = []
-    for agent in root.iterfind(f"{_m('metsHdr')}/{_m('agent')}"):
+    for agent in header.iterfind(_m("agent")):
         if agent.get("TYPE") == "ORGANIZATION":
             name = (agent.findtext(_m("name")) or "").strip()
             if name and name not in found:
                 found.append(name)
-    return tuple(found)
+    return found
 
 
-def _wraps(root: etree._Element, md_type: str) -> Iterable[etree._Element]:
-    for dmd in root.iterfind(_m("dmdSec")):
-        for wrap in dmd.iterfind(_m("mdWrap")):
-            if wrap.get("MDTYPE") == md_type:
-                data = wrap.find(_m("xmlData"))
-                if data is not None:
-                    yield data
+def _dublin_core(data: etree._Element) -> tuple[DcValue, ...]:
+    values = []
+    for element in data.iter():
+        if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{ns.DC}}}"):
+            continue
+        values.append(DcValue(etree.QName(element).localname, element.text or "",
+                              element.get(ns.qname(ns.XML, "lang"), "")))
+    return tuple(values)
 
 
-def _dublin_core(root: etree._Element) -> tuple[DcValue, ...]:
-    for data in _wraps(root, "DC"):
-        values = []
-        for element in data.iter():
-            if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{ns.DC}}}"):
-                continue
-            values.append(DcValue(etree.QName(element).localname, element.text or "",
-                                  element.get(ns.qname(ns.XML, "lang"), "")))
-        return tuple(values)
-    return ()
-
-
-def _mods(root: etree._Element) -> bytes | None:
-    for data in _wraps(root, "MODS"):
-        for child in data:
-            if isinstance(child.tag, str):
-                return etree.tostring(child, encoding="UTF-8")
+def _mods(data: etree._Element) -> bytes | None:
+    for child in data:
+        if isinstance(child.tag, str):
+            return etree.tostring(child, encoding="UTF-8")
     return None
 
 
-def _mimetypes(root: etree._Element) -> dict[str, str]:
-    """Logical path -> MIMETYPE from the fileSec (`FLocat` hrefs are percent-encoded)."""
-    found = {}
-    for file in root.iter(_m("file")):
-        mime = file.get("MIMETYPE")
-        locat = file.find(_m("FLocat"))
-        href = locat.get(ns.qname(ns.XLINK, "href")) if locat is not None else None
-        if mime and href:
-            found[unquote_to_bytes(href).decode("utf-8", "surrogateescape")] = mime
-    return found
-
-
-def _checksums(root: etree._Element) -> dict[str, FileChecksum]:
-    """Every fileSec file with a CHECKSUM, by its FLocat href (percent-decoded, relative)."""
-    found: dict[str, FileChecksum] = {}
-    for file in root.iter(_m("file")):
-        digest, kind = file.get("CHECKSUM"), file.get("CHECKSUMTYPE")
-        locat = file.find(_m("FLocat"))
-        href = locat.get(ns.qname(ns.XLINK, "href")) if locat is not None else None
-        if not (digest and kind and href):
-            continue
+def _file(file: etree._Element, collected: _Collected) -> None:
+    """A fileSec `file`: its MIMETYPE, and its CHECKSUM by its FLocat href (percent-decoded,
+    relative)."""
+    locat = file.find(_m("FLocat"))
+    href = locat.get(ns.qname(ns.XLINK, "href")) if locat is not None else None
+    if not href:
+        return
+    path = unquote_to_bytes(href).decode("utf-8", "surrogateescape")
+    mime = file.get("MIMETYPE")
+    if mime:
+        collected.mimetypes[path] = mime
+    digest, kind = file.get("CHECKSUM"), file.get("CHECKSUMTYPE")
+    if digest and kind:
         size = file.get("SIZE")
-        path = unquote_to_bytes(href).decode("utf-8", "surrogateescape")
-        found[path.removeprefix("./")] = FileChecksum(
+        collected.checksums[path.removeprefix("./")] = FileChecksum(
             _CHECKSUM_TYPES.get(kind, kind), digest.strip().lower(),
             int(size) if size and size.isdigit() else None)
-    return found
 
 
 # --- PREMIS -------------------------------------------------------------------------------
 
-def _entity_identifiers(roots: list[etree._Element]) -> tuple[tuple[str, str], ...]:
+def _entity_identifiers(section: etree._Element) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for root in roots:
-        for obj in root.iter(_p("object")):
-            if not (obj.get(ns.qname(ns.XSI, "type")) or "").endswith("intellectualEntity"):
-                continue
-            for pair in _identifiers(obj, "objectIdentifier"):
-                if pair not in found:
-                    found.append(pair)
-    return tuple(found)
+    for obj in section.iter(_p("object")):
+        if not (obj.get(ns.qname(ns.XSI, "type")) or "").endswith("intellectualEntity"):
+            continue
+        for pair in _identifiers(obj, "objectIdentifier"):
+            if pair not in found:
+                found.append(pair)
+    return found
 
 
-def _formats(root: etree._Element) -> dict[str, FileFormat]:
-    mimes = _mimetypes(root)
+def _formats(section: etree._Element) -> dict[str, FileFormat]:
+    """Format designation and PRONOM key per file object (MIME types come from the fileSec,
+    later in the document: `read_record` adds them)."""
     formats: dict[str, FileFormat] = {}
-    for obj in root.iter(_p("object")):
+    for obj in section.iter(_p("object")):
         paths = [value for id_type, value in _identifiers(obj, "objectIdentifier")
                  if id_type == PATH_ID_TYPE]
         element = obj.find(f"{_p('objectCharacteristics')}/{_p('format')}")
@@ -230,22 +306,21 @@ def _formats(root: etree._Element) -> dict[str, FileFormat]:
         if designation is not None and puid is not None:
             name = designation.findtext(_p("formatName")) or ""
             version = designation.findtext(_p("formatVersion")) or ""
-        formats[paths[0]] = FileFormat(puid, name, version, mimes.get(paths[0], ""),
+        formats[paths[0]] = FileFormat(puid, name, version, "",
                                        element.findtext(_p("formatNote")) or "")
     return formats
 
 
-def _agents(roots: list[etree._Element]) -> dict[str, Agent]:
-    agents: dict[str, Agent] = {}
-    for root in roots:
-        for element in root.iter(_p("agent")):
-            pairs = _identifiers(element, "agentIdentifier")
-            if not pairs:
-                continue
-            identifier = pairs[0][1]
-            name = (element.findtext(_p("agentName")) or identifier).strip() or identifier
-            agent_type = (element.findtext(_p("agentType")) or _UNKNOWN_AGENT_TYPE).strip()
-            agents.setdefault(identifier, Agent(identifier, name, _agent_type(agent_type)))
+def _agents(section: etree._Element) -> list[Agent]:
+    agents = []
+    for element in section.iter(_p("agent")):
+        pairs = _identifiers(element, "agentIdentifier")
+        if not pairs:
+            continue
+        identifier = pairs[0][1]
+        name = (element.findtext(_p("agentName")) or identifier).strip() or identifier
+        agent_type = (element.findtext(_p("agentType")) or _UNKNOWN_AGENT_TYPE).strip()
+        agents.append(Agent(identifier, name, _agent_type(agent_type)))
     return agents
 
 
@@ -256,59 +331,57 @@ def _agent_type(value: str) -> AgentType | str:
         return value
 
 
-def _events(roots: list[etree._Element], agents: dict[str, Agent],
-            problems: list[str]) -> Iterable[PremisEvent]:
-    seen: set[tuple[str, str]] = set()
-    for root in roots:
-        for element in root.iter(_p("event")):
-            pairs = _identifiers(element, "eventIdentifier")
-            if not pairs:
-                problems.append("an event without eventIdentifier was not imported")
-                continue
-            id_type, identifier = pairs[0]
-            if (id_type, identifier) in seen:  # the same event in METS and a PREMIS file
-                continue
-            seen.add((id_type, identifier))
-            event = _event(element, id_type, identifier, agents, problems)
-            if event is not None:
-                yield event
+def _raw_events(section: etree._Element, collected: _Collected) -> Iterable[_RawEvent]:
+    for element in section.iter(_p("event")):
+        pairs = _identifiers(element, "eventIdentifier")
+        if not pairs:
+            collected.problems.append("an event without eventIdentifier was not imported")
+            continue
+        id_type, identifier = pairs[0]
+        if (id_type, identifier) in collected.seen_events:  # in the METS and a PREMIS file
+            continue
+        collected.seen_events.add((id_type, identifier))
+        details = [text.strip() for text in element.xpath(
+            "p:eventDetailInformation/p:eventDetail/text()", namespaces={"p": ns.PREMIS})]
+        outcome = ""
+        notes: list[str] = []
+        for info in element.findall(_p("eventOutcomeInformation")):
+            outcome = outcome or (info.findtext(_p("eventOutcome")) or "").strip()
+            notes.extend(text.strip() for text in info.xpath(
+                "p:eventOutcomeDetail/p:eventOutcomeDetailNote/text()",
+                namespaces={"p": ns.PREMIS}))
+        links = []
+        for link in element.iterfind(_p("linkingAgentIdentifier")):
+            value = link.findtext(_p("linkingAgentIdentifierValue")) or ""
+            if value:
+                links.append((value, {(role.text or "").strip().lower()
+                                      for role in link.iterfind(_p("linkingAgentRole"))}))
+        paths = tuple(value for link_type, value in
+                      _identifiers(element, "linkingObjectIdentifier")
+                      if link_type == PATH_ID_TYPE)
+        yield _RawEvent(id_type, identifier, (element.findtext(_p("eventType")) or "").strip(),
+                        _datetime(element.findtext(_p("eventDateTime")) or ""), details,
+                        outcome, notes, links, paths)
 
 
-def _event(element: etree._Element, id_type: str, identifier: str, agents: dict[str, Agent],
-           problems: list[str]) -> PremisEvent | None:
-    event_type = (element.findtext(_p("eventType")) or "").strip()
-    when = _datetime(element.findtext(_p("eventDateTime")) or "")
-    if not event_type or when is None:
-        problems.append(f"event {id_type} {identifier}: no eventType or no readable "
+def _resolve(raw: _RawEvent, agents: dict[str, Agent], problems: list[str]) -> PremisEvent | None:
+    """The event with its agents: the executing one (role "executing program", else the
+    first linked) and the archive that carried it out (an organisation, role "implementer")."""
+    if not raw.type or raw.time is None:
+        problems.append(f"event {raw.id_type} {raw.identifier}: no eventType or no readable "
                         "eventDateTime; not imported")
         return None
-    details = [text.strip() for text in element.xpath(
-        "p:eventDetailInformation/p:eventDetail/text()", namespaces={"p": ns.PREMIS})]
-    outcomes = element.findall(_p("eventOutcomeInformation"))
-    outcome = ""
-    notes: list[str] = []
-    for info in outcomes:
-        outcome = outcome or (info.findtext(_p("eventOutcome")) or "").strip()
-        notes.extend(text.strip() for text in info.xpath(
-            "p:eventOutcomeDetail/p:eventOutcomeDetailNote/text()", namespaces={"p": ns.PREMIS}))
-    links: list[tuple[Agent, set[str]]] = []
-    for link in element.iterfind(_p("linkingAgentIdentifier")):
-        value = link.findtext(_p("linkingAgentIdentifierValue")) or ""
-        if value:
-            roles = {(role.text or "").strip().lower()
-                     for role in link.iterfind(_p("linkingAgentRole"))}
-            links.append((agents.get(value) or Agent(value, value, _UNKNOWN_AGENT_TYPE), roles))
+    links = [(agents.get(value) or Agent(value, value, _UNKNOWN_AGENT_TYPE), roles)
+             for value, roles in raw.links]
     custodian = next((agent for agent, roles in links if "implementer" in roles
                       and agent.type == AgentType.ORGANIZATION), None)
     executing = (next((agent for agent, roles in links if "executing program" in roles), None)
                  or next((agent for agent, _ in links if agent is not custodian), None)
                  or custodian or Agent("unknown", "unknown agent", _UNKNOWN_AGENT_TYPE))
-    paths = tuple(value for link_type, value in _identifiers(element, "linkingObjectIdentifier")
-                  if link_type == PATH_ID_TYPE)
-    return PremisEvent(identifier=identifier, identifier_type=id_type, type=event_type,
-                       time=when, outcome=outcome, agent=executing, detail="\n".join(details),
-                       outcome_detail="\n".join(notes), object_paths=paths,
-                       recorded_by=custodian)
+    return PremisEvent(identifier=raw.identifier, identifier_type=raw.id_type, type=raw.type,
+                       time=raw.time, outcome=raw.outcome, agent=executing,
+                       detail="\n".join(raw.details), outcome_detail="\n".join(raw.notes),
+                       object_paths=raw.paths, recorded_by=custodian)
 
 
 def _datetime(text: str) -> dt.datetime | None:

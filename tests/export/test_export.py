@@ -132,7 +132,8 @@ def test_serializing_the_same_bag_twice_gives_identical_bytes(cli, repo, stored,
     clock = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
     with Catalog(f"sqlite:///{repo / 'catalog.sqlite'}") as catalog:
         source = collect(catalog, StorageRoot.open(repo / "ocfl"), stored, None, "Archive", clock)
-    entries = bag_entries(source, export_mets(source, None, []))
+    (tmp_path / "work").mkdir()
+    entries = bag_entries(source, export_mets(source, None, [], tmp_path / "work"))
     for writer, suffix in ((write_zip, ".zip"), (write_tar, ".tar")):
         first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
         digest_a = writer(entries, first, "bag")
