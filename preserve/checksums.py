@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -160,6 +161,7 @@ def copy_and_hash(
     with open(open_regular(source), "rb", buffering=0) as src:
         fd = _storage_call(os.open, target, target, _CREATE_FLAGS, 0o644)
         try:
+            flushed = 0
             while n := src.readinto(buffer):
                 chunk = view[:n]
                 hasher.update(chunk)
@@ -167,11 +169,48 @@ def copy_and_hash(
                     chunk = chunk[_storage_call(os.write, target, fd, chunk):]
                 if progress:
                     progress(n)
+                if hasher.size - flushed >= WRITEBACK_STEP:
+                    _start_writeback(fd, flushed, hasher.size - flushed)
+                    flushed = hasher.size
+            if hasher.size - flushed >= WRITEBACK_MIN:
+                _start_writeback(fd, flushed, hasher.size - flushed)
             if fsync:
                 _storage_call(os.fsync, target, fd)
         finally:
             os.close(fd)
     return hasher.size, hasher.hexdigests()
+
+
+#: Written bytes of a copy are handed to the disk every WRITEBACK_STEP, and the rest at the
+#: end if at least WRITEBACK_MIN (smaller files are left to the one sync of the version).
+WRITEBACK_STEP = 32 << 20
+WRITEBACK_MIN = 1 << 20
+_sync_file_range: Callable[[int, int, int, int], int] | None | bool = False  # False: unknown yet
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Start writing a just-copied range to disk now, without waiting for it: Linux
+    sync_file_range(2) with SYNC_FILE_RANGE_WRITE (pages stay cached; a hint, so errors are
+    ignored — the fsync or syncfs that makes the copy durable reports them). Otherwise the
+    kernel starts writeback only once gigabytes are dirty, and the one sync before a version
+    is committed then waits for all of it: 2 GiB copied, 0.9 s of sync -> 0.01 s, same copy
+    time (docs/performance.md)."""
+    global _sync_file_range
+    if _sync_file_range is False:
+        _sync_file_range = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes  # only for this hint; ctypes releases the GIL during the call
+
+                function = ctypes.CDLL(None, use_errno=True).sync_file_range
+                function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
+                                     ctypes.c_uint]
+                function.restype = ctypes.c_int
+                _sync_file_range = function
+            except (OSError, AttributeError):
+                pass
+    if _sync_file_range:
+        _sync_file_range(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE
 
 
 def _fsync_path(path: Path | str) -> None:

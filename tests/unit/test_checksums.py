@@ -81,3 +81,17 @@ def test_hash_many_raises_a_storage_failure_from_its_threads(tmp_path):
     with pytest.raises(StorageError, match="f010"):
         hash_many(jobs, ["sha256"], workers=3, fsync=False)
     assert (targets / "f010").read_bytes() == b"already here"
+
+
+def test_copy_hands_written_ranges_to_the_disk_early_and_still_copies_exactly(
+        tmp_path, monkeypatch):
+    import preserve.checksums as checksums
+
+    monkeypatch.setattr(checksums, "WRITEBACK_STEP", 1 << 20)
+    monkeypatch.setattr(checksums, "WRITEBACK_MIN", 1 << 19)
+    data = bytes(range(256)) * (3 * 4096 + 77)  # about 3 MiB: three steps and a tail
+    (tmp_path / "in").write_bytes(data)
+    size, digests = copy_and_hash(tmp_path / "in", tmp_path / "out", ["sha256"], fsync=False)
+    assert size == len(data)
+    assert digests["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (tmp_path / "out").read_bytes() == data
