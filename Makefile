@@ -43,7 +43,7 @@ test: $(BIN)/.installed $(EARK_VALIDATOR)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # docs/performance.md: every shape, the 200,000-file scaling run and the 1,000,000-copy catalog
-# query (about 30 minutes on 2 cores, 20 GB free in BENCH_WORK); bench-quick: a tenth, a laptop.
+# query (22 minutes on 2 cores, 20 GB free in BENCH_WORK); bench-quick: a tenth, a laptop.
 BENCH_WORK ?= /tmp/preserve-bench
 bench: $(BIN)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m benchmarks.run --shapes all --work $(BENCH_WORK)
