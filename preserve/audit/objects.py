@@ -8,7 +8,6 @@ Nothing here writes to storage.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +17,12 @@ from preserve.errors import StorageError
 from preserve.findings import finding
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
+from preserve.storage.listing import is_structural, object_entries
 
 log = logging.getLogger(__name__)
 
 #: Object-root entries that are not content: the declaration, inventory and sidecar, and the
 #: directories OCFL 1.1 reserves (section 3.1: `extensions/`, `logs/`).
-_ROOT_FILES = {inv.OBJECT_NAMASTE, inv.INVENTORY, inv.SIDECAR}
-_ROOT_DIRS = {"extensions", "logs"}
 
 
 @dataclass(slots=True)
@@ -78,38 +76,16 @@ def inspect_object(storage: StorageRoot, package_id: str) -> tuple[ObjectState, 
                 problems.append(_problem("AUD-E005", package_id, f"{version}/{inv.INVENTORY}",
                                          detail=exc.message))
     present = set()
-    for relative in _files_under(path):
+    for relative in object_entries(path):
         present.add(relative)
-        if relative not in state.manifest and not _structural(relative, inventory["versions"]):
+        if relative not in state.manifest and not is_structural(relative, inventory["versions"]):
             problems.append(_problem("AUD-E008", package_id, relative, entry=relative))
     state.missing = {c for c in state.manifest if c not in present}
     return state, problems
 
 
-def _structural(relative: str, versions: Iterable[str]) -> bool:
-    """True for the object's own bookkeeping files, which no manifest lists."""
-    parts = relative.split("/")
-    if len(parts) == 1:
-        return parts[0] in _ROOT_FILES
-    if parts[0] in _ROOT_DIRS:
-        return True
-    return len(parts) == 2 and parts[0] in versions and parts[1] in (inv.INVENTORY, inv.SIDECAR)
 
 
-def _files_under(root: Path) -> list[str]:
-    """Every non-directory entry under `root`, as POSIX paths relative to it (links not followed)."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        base = Path(dirpath).relative_to(root)
-        for name in sorted(filenames):
-            found.append((base / name).as_posix())
-        # os.walk lists symlinks to directories among dirnames but does not enter them.
-        for name in list(dirnames):
-            if (Path(dirpath) / name).is_symlink():
-                found.append((base / name).as_posix())
-                dirnames.remove(name)
-    return found
 
 
 def cross_check(storage: StorageRoot, package_ids: Iterable[str]) -> list[Problem]:

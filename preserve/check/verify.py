@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,14 +42,13 @@ from preserve.safeio import read_regular
 from preserve.model import Severity
 from preserve.storage import object_path_for
 from preserve.storage import inventory as inv
+from preserve.storage.listing import is_structural, object_entries
 
 log = logging.getLogger(__name__)
 
 METS_PATH = "metadata/mets.xml"
 MAX_TAG_BYTES = 2**31  # a 20,000-file version has manifests and a METS of tens of MB
 MANIFEST_ALGORITHMS = ("sha256", "sha512")
-_STRUCTURAL_ROOT = {inv.OBJECT_NAMASTE, inv.INVENTORY, inv.SIDECAR}
-_RESERVED_DIRS = {"extensions", "logs"}
 
 
 class ObjectInvalid(Exception):
@@ -127,8 +125,8 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
     fixity_sha256 = {path: d.lower()
                      for d, paths in (inventory.get("fixity") or {}).get("sha256", {}).items()
                      for path in paths}
-    for entry in _entries(object_path):
-        if entry not in manifest and not _structural(entry, versions):
+    for entry in object_entries(object_path):
+        if entry not in manifest and not is_structural(entry, versions):
             raise ObjectInvalid(f"{entry} is not in the inventory's manifest")
     sizes: dict[str, int] = {}
     sha256: dict[str, str] = {}
@@ -209,26 +207,8 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
                           adoption=adoption)
 
 
-def _entries(root: Path) -> list[str]:
-    """Every non-directory entry under the object (links included, not followed)."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        base = Path(dirpath).relative_to(root)
-        found.extend((base / name).as_posix() for name in filenames)
-        for name in list(dirnames):
-            if (Path(dirpath) / name).is_symlink():
-                found.append((base / name).as_posix())
-                dirnames.remove(name)
-    return found
 
 
-def _structural(entry: str, versions: Sequence[str]) -> bool:
-    parts = entry.split("/")
-    if len(parts) == 1:
-        return parts[0] in _STRUCTURAL_ROOT
-    if parts[0] in _RESERVED_DIRS:
-        return True
-    return len(parts) == 2 and parts[0] in versions and parts[1] in (inv.INVENTORY, inv.SIDECAR)
 
 
 def _text(tags: dict[str, bytes], path: str, version: str) -> str:

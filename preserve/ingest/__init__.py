@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from preserve.lazy import lazy_exports
 
-# Names are imported on first use (PEP 562): the CLI imports this package for one
-# command, and loading every module (SQLAlchemy, Alembic, lxml) costs a third of a
-# second of start-up that `preserve validate` never needs.
+# Names are imported on first use (PEP 562; see preserve.lazy).
 _EXPORTS = {
     "IngestOptions": "preserve.ingest.ingest",
     "IngestResult": "preserve.ingest.ingest",
@@ -21,9 +18,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

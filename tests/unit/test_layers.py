@@ -1,6 +1,6 @@
 """The import rules of DESIGN.md "Layers", checked on the source.
 
-core (model, checksums, errors, findings, names, safeio): standard library only;
+core (model, checksums, errors, findings, names, safeio, lazy): standard library only;
 adapters (deposit, metadata, storage, catalog, formats): core only, never each other;
 workflows (ingest, home): adapters and core, never the CLI;
 lxml/xmlschema only in metadata/, SQLAlchemy/alembic only in catalog/, typer/rich/click only in cli/,
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "preserve"
-CORE = {"model", "checksums", "errors", "findings", "names", "safeio"}
+CORE = {"model", "checksums", "errors", "findings", "names", "safeio", "lazy"}
 ADAPTERS = {"deposit", "metadata", "storage", "catalog", "formats"}
 THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "catalog",
                     "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli",
