@@ -134,7 +134,8 @@ def read_sender_history(deposit: Deposit, schemas: SchemaSet | None,
     except OSError as exc:
         return None, [finding("IMP-W001", path, file=path, why=f"it cannot be read: {exc}")]
     findings: list[Finding] = []
-    record = _read_valid(document, path, schemas, findings, _premis_documents(deposit, tags))
+    premis = _premis_documents(deposit, tags, findings)
+    record = _read_valid(document, path, schemas, findings, premis)
     if record is None:
         return None, findings
     findings += [finding("IMP-W002", path, file=path, why=problem) for problem in record.problems]
@@ -177,7 +178,9 @@ def _with_referenced_descriptive(record: MetsRecord, tags: dict,
             continue
         try:
             data = read_regular(tag.source, _MAX_METS_BYTES)
-        except OSError:
+        except OSError as exc:  # kept as received all the same; say what was not taken
+            findings.append(finding("IMP-W001", tag_path, file=tag_path,
+                                    why=f"it cannot be read: {exc}"))
             continue
         if tag_path.endswith("/dc.xml") and not record.dublin_core:
             values, problems = read_dc_xml(data, tag_path)
@@ -189,7 +192,7 @@ def _with_referenced_descriptive(record: MetsRecord, tags: dict,
     return dataclasses.replace(record, dublin_core=tuple(dc_values), mods=mods)
 
 
-def _premis_documents(deposit: Deposit, tags: dict) -> list[bytes]:
+def _premis_documents(deposit: Deposit, tags: dict, findings: list[Finding]) -> list[bytes]:
     """An E-ARK package's PREMIS files (package and representation `metadata/preservation/`):
     the package METS only references them (CSIP 2.1, amdSec/digiprovMD/mdRef)."""
     found = []
@@ -200,8 +203,9 @@ def _premis_documents(deposit: Deposit, tags: dict) -> list[bytes]:
                 or (parts[0] == "representations" and parts[2:4] == ["metadata", "preservation"])):
             try:
                 found.append(read_regular(tag.source, _MAX_METS_BYTES))
-            except OSError:
-                continue
+            except OSError as exc:
+                findings.append(finding("IMP-W001", tag_path, file=tag_path,
+                                        why=f"it cannot be read: {exc}"))
     return found
 
 
