@@ -4,7 +4,7 @@ core (model, checksums, errors, findings, names, safeio, lazy): standard library
 adapters (deposit, metadata, storage, catalog, formats): core only, never each other;
 workflows (ingest, home): adapters and core, never the CLI;
 lxml/xmlschema only in metadata/, SQLAlchemy/alembic only in catalog/, typer/rich/click only in cli/,
-pygfried only in formats/,
+pygfried only in formats/, boto3/botocore only in storage/,
 bagit nowhere in the package (it is a test oracle).
 """
 
@@ -19,7 +19,7 @@ CORE = {"model", "checksums", "errors", "findings", "names", "safeio", "lazy"}
 ADAPTERS = {"deposit", "metadata", "storage", "catalog", "formats"}
 THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "catalog",
                     "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli",
-                    "pygfried": "formats"}
+                    "pygfried": "formats", "boto3": "storage", "botocore": "storage"}
 
 
 def imports(path: Path) -> set[str]:
