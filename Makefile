@@ -1,7 +1,8 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+:
 #   make demo   virtualenv, install, build a multilingual sample deposit, validate, ingest, list,
 #               show, audit, export (a zip for another archive), log
-#   make test   virtualenv, install, run the test suite
+#   make test   virtualenv, install (with OpenStack Swift, the S3 server of the tests, in
+#               .venv/swift), run the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -39,7 +40,15 @@ $(EARK_VALIDATOR)/.installed: | $(BIN)/.installed
 	$(EARK_VALIDATOR)/bin/python -m pip install -q eark-validator==1.1.3
 	touch $@
 
-test: $(BIN)/.installed $(EARK_VALIDATOR)/.installed
+# OpenStack Swift with s3api, the real S3 server of the tests (scripts/swift_server.py): its own
+# virtualenv, as swift pins eventlet, greenlet and lxml of its own.
+SWIFT := $(VENV)/swift
+$(SWIFT)/.installed: | $(BIN)/.installed
+	$(BIN)/python -m venv $(SWIFT)
+	$(SWIFT)/bin/python -m pip install -q swift==2.38.3
+	touch $@
+
+test: $(BIN)/.installed $(EARK_VALIDATOR)/.installed $(SWIFT)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # docs/performance.md: every shape, the 200,000-file scaling run and the 1,000,000-copy catalog
