@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,10 @@ _VERSION = re.compile(r"^v([1-9][0-9]*)$")
 def version_name(number: int) -> str:
     """`v1`, `v2`, ...: no zero padding (OCFL 1.1 section 3.3 recommends it)."""
     return f"v{number}"
+
+
+def is_version_name(name: str) -> bool:
+    return bool(_VERSION.match(name))
 
 
 def version_number(name: object) -> int:
@@ -143,6 +149,14 @@ def load(directory: Path) -> tuple[dict[str, Any], str]:
                            "verified; check the copy against another location") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StorageError(detail=f"cannot read {sidecar_file}: {exc}") from None
+    inventory, actual = verify_bytes(data, declared_text, inventory_file, sidecar_file)
+    return inventory, actual
+
+
+def verify_bytes(data: bytes, declared_text: str, inventory_file: Path | str,
+                 sidecar_file: Path | str) -> tuple[dict[str, Any], str]:
+    """Inventory bytes checked against their sidecar's text (OCFL 1.1 section 3.5.6) and
+    parsed; any location's reader calls this. Returns (inventory, sha512 hex of `data`)."""
     fields = declared_text.split()
     actual = hashlib.sha512(data).hexdigest()
     if len(fields) != 2 or fields[1] != INVENTORY:
@@ -185,3 +199,60 @@ def check_shape(inventory: object, where: Path | str) -> None:
 
 def head_number(inventory: dict[str, Any]) -> int:
     return version_number(inventory["head"])
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """An OCFL 1.1 inventory (section 3.5) as a value: what new code reads instead of indexing
+    the JSON dict. Versions are numbers (`head` 3 is `v3`); `manifest` maps a digest to its
+    content paths, `states[n]` a digest to the logical paths of version n."""
+
+    id: str
+    head: int
+    digest_algorithm: str
+    content_directory: str
+    manifest: Mapping[str, tuple[str, ...]]
+    fixity: Mapping[str, Mapping[str, tuple[str, ...]]]
+    states: Mapping[int, Mapping[str, tuple[str, ...]]]
+    data: Mapping[str, Any] = field(repr=False, compare=False)  # the JSON as read
+
+    @classmethod
+    def from_dict(cls, inventory: dict[str, Any], where: Path | str = "inventory") -> Inventory:
+        check_shape(inventory, where)
+        if not isinstance(inventory.get("fixity", {}), dict):
+            raise StorageError(detail=f"{where} is not a usable OCFL inventory: 'fixity' is "
+                               "not an object")
+
+        def paths(block: dict) -> dict[str, tuple[str, ...]]:
+            return {key: tuple(value) for key, value in block.items()}
+
+        return cls(
+            id=inventory["id"], head=version_number(inventory["head"]),
+            digest_algorithm=inventory["digestAlgorithm"],
+            content_directory=inventory.get("contentDirectory", DEFAULT_CONTENT_DIRECTORY),
+            manifest=paths(inventory["manifest"]),
+            fixity={alg: paths(block) for alg, block in inventory.get("fixity", {}).items()},
+            states={version_number(name): paths(version["state"])
+                    for name, version in inventory["versions"].items()},
+            data=inventory)
+
+    def state(self, version: int) -> dict[str, str]:
+        """{logical path: digest} of `version` (section 3.5.3.1)."""
+        return {path: digest for digest, paths in self.states[version].items()
+                for path in paths}
+
+    def content_digests(self) -> dict[str, str]:
+        """{content path: digest} over the whole manifest."""
+        return {path: digest for digest, paths in self.manifest.items() for path in paths}
+
+    def content_paths_added_in(self, version: int) -> dict[str, str]:
+        """{content path: digest} of the content first stored in `version`: its files live
+        under `vN/` (section 3.3), and later versions only point at them."""
+        start = f"{version_name(version)}/"
+        return {path: digest for path, digest in self.content_digests().items()
+                if path.startswith(start)}
+
+    def fixity_of(self, content_path: str) -> dict[str, str]:
+        """{algorithm: digest} the fixity block records for one content path."""
+        return {alg: digest for alg, block in self.fixity.items()
+                for digest, paths in block.items() if content_path in paths}
