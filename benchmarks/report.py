@@ -149,6 +149,7 @@ def write(results: Path, out: Path, *, scale: float) -> None:
         used_sessions.append(head["session"])
     body += _targets(figures_by_shape)
     body += _identify(records, scale, used_sessions)
+    body += _s3(records, scale, used_sessions)
     body += _scaling(records, scale, used_sessions)
     body += _due_copies(records, scale, used_sessions)
 
@@ -222,6 +223,27 @@ def _identify(records: list[dict], scale: float, used: list[str]) -> list[str]:
     for r in rows:
         lines.append(f"| {r['strategy']} | {r['seconds']:.2f} | "
                      f"{r['files'] / r['seconds']:,.0f} | {r['cpu_seconds']:.2f} |")
+    return lines + [""]
+
+
+def _s3(records: list[dict], scale: float, used: list[str]) -> list[str]:
+    from benchmarks import s3_bench
+
+    rows = s3_bench.summarise([r for r in records if r.get("scale") == scale])
+    if not rows:
+        return []
+    used.append(rows[0]["session"])
+    lines = ["## S3: replication to the local Swift and reading it back", "",
+             f"Session `{rows[0]['session']}`, in-process, {s3_bench.WORKERS} requests in "
+             "flight, medians of the measured rounds (see `benchmarks/s3_bench.py`). Ratio = "
+             "yardstick seconds / preserve seconds; target ≥ 0.8 for both.", "",
+             "| corpus | what | preserve | s | yardstick | s | MB/s (preserve) | ratio |",
+             "| --- | --- | --- | ---: | --- | ---: | ---: | ---: |"]
+    for r in rows:
+        lines.append(f"| {r['shape']} ({r['files']:,} files, {r['bytes'] / 1e6:,.0f} MB) | "
+                     f"{r['what']} | {r['ours']} | {r['ours_seconds']:.2f} | {r['yardstick']} "
+                     f"| {r['yardstick_seconds']:.2f} | {r['bytes'] / 1e6 / r['ours_seconds']:.1f}"
+                     f" | {r['ratio']:.2f} |")
     return lines + [""]
 
 

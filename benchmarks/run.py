@@ -15,6 +15,7 @@ deleted right after it; the corpora stay in `--work` for the next run (`--clean`
     python -m benchmarks.run                      # the full run: 3 shapes, 1 warm-up + 3 runs
     python -m benchmarks.run --quick              # scale 0.1, 1 warm-up + 2 runs (a laptop)
     python -m benchmarks.run --shapes identify,scaling,due-copies
+    python -m benchmarks.run --quick --shapes s3     # replication to the local Swift (S3)
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from benchmarks import report
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MAIN_SHAPES = ("many-small", "images", "large")
-ALL_SHAPES = (*MAIN_SHAPES, "identify", "scaling", "due-copies")
+ALL_SHAPES = (*MAIN_SHAPES, "identify", "scaling", "due-copies", "s3")
 #: Exit codes that mean "done": preserve's 1 is "finished with warnings".
 OK_EXIT = {"preserve": (0, 1), "yardstick": (0,)}
 
@@ -383,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
 
             count = args.due_copies or max(1000, round(1_000_000 * scale))
             catalog_bench.run(session, count, args.postgres)
+        elif shape == "s3":
+            from benchmarks import s3_bench
+
+            s3_bench.run(session, runs, args.warmup)
         elif shape == "identify":
             from benchmarks import identify_bench
 

@@ -252,6 +252,15 @@ class Inventory:
         return {path: digest for path, digest in self.content_digests().items()
                 if path.startswith(start)}
 
+    def fixity_by_path(self) -> dict[str, dict[str, str]]:
+        """{content path: {algorithm: digest}} over the whole fixity block."""
+        out: dict[str, dict[str, str]] = {}
+        for alg, block in self.fixity.items():
+            for digest, paths in block.items():
+                for path in paths:
+                    out.setdefault(path, {})[alg] = digest
+        return out
+
     def fixity_of(self, content_path: str) -> dict[str, str]:
         """{algorithm: digest} the fixity block records for one content path."""
         return {alg: digest for alg, block in self.fixity.items()

@@ -207,13 +207,13 @@ def restore_file(source: Location, target: Location, path: str, expected_sha512:
     return VerifiedFile(path, size, sha256, sha512, copied=True)
 
 
-def _copy_if_needed(source: Location, target: Location, path: str,
-                    sha512: str, fixity: dict[str, str]) -> VerifiedFile:
-    size = source.size(path)
+def _copy_if_needed(source: Location, target: Location, path: str, sha512: str,
+                    fixity: dict[str, str], size: int | None,
+                    held: int | None) -> VerifiedFile:
     if size is None:
         raise StoredFileMissing(location=source.name, path=path,
                                 detail="(listed in the inventory; the source copy needs repair)")
-    if target.size(path) == size:
+    if held == size:
         got_size, sha256, got = hash_stored(target, path)
         if got == sha512 and got_size == size:  # already there, verified: resumable
             return VerifiedFile(path, size, sha256, got, copied=False)
@@ -290,8 +290,17 @@ def _copy_declaration(source: Location, target: Location, path: str) -> None:
 
 def _copy_files(source: Location, target: Location, base: str, added: dict[str, str],
                 inventory: inv.Inventory, workers: int) -> list[VerifiedFile]:
-    jobs = [(f"{base}/{content}", digest.lower(), inventory.fixity_of(content))
-            for content, digest in sorted(added.items())]
+    # One listing per side instead of a stat/HEAD per file: on S3 a request per file costs
+    # as much as a small file's PUT.
+    prefix = f"{base}/{inv.version_name(inventory.head)}/"
+    at_source = {e.path: e.size for e in source.iter_entries(prefix)}
+    at_target = {e.path: e.size for e in target.iter_entries(prefix)}
+    fixity = inventory.fixity_by_path()
+    jobs = []
+    for content, digest in sorted(added.items()):
+        path = f"{base}/{content}"
+        jobs.append((path, digest.lower(), fixity.get(content, {}), at_source.get(path),
+                     at_target.get(path)))
     if workers <= 1 or len(jobs) <= 1:
         return [_copy_if_needed(source, target, *job) for job in jobs]
     # Small files are bound by round trips, not bandwidth: many requests in flight at once.

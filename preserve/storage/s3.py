@@ -5,9 +5,9 @@ The OCFL storage root is the bucket's keys under `prefix`: a stored file's relat
 (OCFL 1.1 section 4, extension 0004) is its key after the prefix, byte for byte, so any OCFL
 tool that reads S3 reads the same tree. A PUT is atomic (a reader sees the old object or the
 whole new one), so `write` needs no temporary name: small files go in one PUT with a
-Content-MD5 the server checks; large ones in a multipart upload (each part with its
-Content-MD5) that is completed only once every byte came, and aborted otherwise, so a failed
-write leaves no object. The stored size is checked with a HEAD afterwards.
+Content-MD5 the server checks (and whose ETag must be that MD5); large ones in a multipart
+upload (each part with its Content-MD5) that is completed only once every byte came, and
+aborted otherwise, so a failed write leaves no object; its stored size is checked with a HEAD.
 
 Addressing is path style (`endpoint/bucket/key`), which every S3-compatible server accepts.
 Checksums are sent only where the API requires them: boto3 >= 1.36 otherwise adds CRC
@@ -239,10 +239,15 @@ class S3Location(Location):
         key = self._key(path)
         if size <= self.multipart_threshold:
             data = _read_exactly(source, size, lambda got: self._short(path, size, got))
-            self._call(f"writing {path}", self.client.put_object, Bucket=self.bucket, Key=key,
-                       Body=data, ContentMD5=_md5(data), ContentLength=size)
+            md5 = hashlib.md5(data, usedforsecurity=False)
+            answer = self._call(f"writing {path}", self.client.put_object, Bucket=self.bucket,
+                                Key=key, Body=data, ContentLength=size,
+                                ContentMD5=base64.b64encode(md5.digest()).decode("ascii"))
+            if answer.get("ETag", "").strip('"') == md5.hexdigest():
+                return  # the server stored exactly these bytes (a plain PUT's ETag is their MD5)
         else:
             self._write_multipart(path, key, source, size)
+        # A multipart ETag is no MD5 of the object (nor, with some encryption, a PUT's): HEAD.
         stored = self.size(path)
         if stored != size:
             raise LocationError(location=self.name, detail=f"{path} was stored with "
