@@ -91,3 +91,25 @@ def test_profile_summary_counts_threads_and_functions(tmp_path: Path) -> None:
     text = profile.summarise(raw)
     assert text.startswith("4 samples")
     assert " 75.0%  ingest (ingest.py)" in text and " 25.0%  hash_file (checksums.py)" in text
+
+
+def test_s3_situation_runs_on_the_local_swift(tmp_path: Path, swift_server) -> None:
+    # `swift_server`: the same .venv/swift must be there (the harness starts its own server)
+    from benchmarks import s3_bench
+
+    results, out = tmp_path / "results.jsonl", tmp_path / "performance.md"
+    code = run.main(["--scale", "0.001", "--runs", "1", "--warmup", "0", "--shapes", "s3",
+                     "--work", str(tmp_path / "work"), "--results", str(results),
+                     "--out", str(out)])
+    assert code == 0
+    records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    measured = {(r["shape"], r["tool"]) for r in records if r["type"] == "s3"}
+    tools = {tool for pair in s3_bench.PAIRS for tool in pair[:2]}
+    assert measured == {(shape, tool) for shape in s3_bench.SHAPES for tool in tools}
+    rows = s3_bench.summarise(records)
+    assert {(r["shape"], r["what"]) for r in rows} == {
+        (shape, what) for shape in s3_bench.SHAPES
+        for what in ("replication", "read + hash", "replication with read-back")}
+    assert all(r["ratio"] > 0 for r in rows)
+    assert "## S3: replication to the local Swift" in out.read_text(encoding="utf-8")
+    assert not (tmp_path / "work" / "scratch" / "s3-many-small").exists()
