@@ -153,14 +153,23 @@ def _target_state(target: Location, object_id: str) -> tuple[int, bool]:
 
 def hash_stored(location: Location, path: str) -> tuple[int, str, str]:
     """(size, sha256, sha512) of a stored file, in one streaming read."""
-    hasher = MultiHasher(("sha256", "sha512"))
+    size, digests = _hash(location, path, ("sha256", "sha512"))
+    return size, digests["sha256"], digests["sha512"]
+
+
+def _sha512_stored(location: Location, path: str) -> tuple[int, str]:
+    size, digests = _hash(location, path, ("sha512",))
+    return size, digests["sha512"]
+
+
+def _hash(location: Location, path: str, algorithms: tuple[str, ...]) -> tuple[int, dict]:
+    hasher = MultiHasher(algorithms)
     buffer = bytearray(BLOCK_SIZE)
     view = memoryview(buffer)
     with location.open_read(path) as stream:
         while n := stream.readinto(buffer):
             hasher.update(view[:n])
-    digests = hasher.hexdigests()
-    return hasher.size, digests["sha256"], digests["sha512"]
+    return hasher.size, hasher.hexdigests()
 
 
 class _Verifying(io.RawIOBase):
@@ -197,7 +206,10 @@ def restore_file(source: Location, target: Location, path: str, expected_sha512:
     with source.open_read(path) as stream:
         verifying = _Verifying(stream, source, path, expected_sha512.lower(), size)
         target.write(path, io.BufferedReader(verifying, BLOCK_SIZE), size)
-    got_size, sha256, sha512 = hash_stored(target, path)
+    # The read-back needs only sha512 (equal sha512, equal bytes); the sha256 is the one of
+    # the bytes that were sent. sha512 runs at about 400 MB/s here, sha256 at 900.
+    got_size, sha512 = _sha512_stored(target, path)
+    sha256 = verifying.hasher.hexdigests()["sha256"]
     if sha512 != expected_sha512.lower() or got_size != size:
         raise ReplicaMismatch(location=target.name, path=path, detail=(
             f"read back as {got_size} bytes with sha512 {sha512} right after it was written "
@@ -217,6 +229,10 @@ def _copy_if_needed(source: Location, target: Location, path: str, sha512: str,
         got_size, sha256, got = hash_stored(target, path)
         if got == sha512 and got_size == size:  # already there, verified: resumable
             return VerifiedFile(path, size, sha256, got, copied=False)
+    if held is not None:
+        # not a copy of ours that verified: replaced (repair quarantines damage before this)
+        log.warning("%s: %s is there with other bytes than its inventory says; copying it "
+                    "again from %s", target.name, path, source.name)
     done = restore_file(source, target, path, sha512, size)
     if "sha256" in fixity and fixity["sha256"].lower() != done.sha256:
         raise ReplicaMismatch(location=source.name, path=path, detail=(

@@ -43,9 +43,14 @@ from preserve.storage.location import (
 log = logging.getLogger(__name__)
 
 _PROBE_NAME = ".preserve-probe"
-#: Files up to this size go in one PUT, read into memory first (bounded by the pool's size);
-#: larger ones in a multipart upload of parts this size (S3 allows at most 10,000 parts).
-MULTIPART_THRESHOLD = 16 << 20
+#: Files up to this size go in one PUT, read into memory first; larger ones in a multipart
+#: upload of parts this size (S3 allows at most 10,000 parts). On Swift an 18 MiB file took
+#: 0.42 s as two parts and 0.15 s as one PUT: completing a multipart upload is costly.
+MULTIPART_THRESHOLD = 64 << 20
+#: At most this many writes of more than _SMALL bytes hold their buffer at once, so memory
+#: stays under about 4 x 64 MiB however many threads write.
+_LARGE_BUFFERS = 4
+_SMALL = 4 << 20
 _MAX_PARTS = 10_000
 _READ_BLOCK = 1 << 20
 
@@ -96,6 +101,7 @@ class S3Location(Location):
             max_pool_connections=max_connections, tcp_keepalive=True)
         self._client = None
         self._lock = threading.Lock()
+        self._large = threading.BoundedSemaphore(_LARGE_BUFFERS)
 
     def describe(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix}"
@@ -209,7 +215,8 @@ class S3Location(Location):
     def open_read(self, path: str) -> BinaryIO:
         answer = self._call(f"reading {path}", self.client.get_object, path=path,
                             Bucket=self.bucket, Key=self._key(path))
-        return io.BufferedReader(_Body(self, path, answer["Body"]), _READ_BLOCK)
+        # a small buffer: reads of a block or more go straight to the body, uncopied
+        return io.BufferedReader(_Body(self, path, answer["Body"]), 64 << 10)
 
     def size(self, path: str) -> int | None:
         try:
@@ -228,8 +235,8 @@ class S3Location(Location):
             for page in pages:
                 for item in page.get("Contents", ()):
                     path = item["Key"][cut:]
-                    if path.startswith(_PROBE_NAME):
-                        continue
+                    if path.startswith(_PROBE_NAME) or path.endswith("/"):
+                        continue  # our probe; a "folder" marker some S3 consoles create
                     yield StoredEntry(path, item["Size"])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError,
                 OSError) as exc:
@@ -237,6 +244,13 @@ class S3Location(Location):
 
     def write(self, path: str, source: BinaryIO, size: int) -> None:
         key = self._key(path)
+        if size <= _SMALL:
+            self._write(path, key, source, size)
+        else:
+            with self._large:
+                self._write(path, key, source, size)
+
+    def _write(self, path: str, key: str, source: BinaryIO, size: int) -> None:
         if size <= self.multipart_threshold:
             data = _read_exactly(source, size, lambda got: self._short(path, size, got))
             md5 = hashlib.md5(data, usedforsecurity=False)
