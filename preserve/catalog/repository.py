@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from preserve.catalog import audits, eventlog
+from preserve.catalog import audits, copies, eventlog
 from preserve.catalog.engine import (
     HEAD_REVISION,
     require_sqlite_file,
@@ -167,6 +167,40 @@ class Catalog:
             elif record.uri != uri:
                 log.warning("location %s moved from %s to %s", name, record.uri, uri)
                 record.uri = uri
+
+    def location_holdings(self) -> list[copies.LocationHoldings]:
+        with self._transaction() as session:
+            return copies.holdings(session)
+
+    def package_copies(self, package_ids: Sequence[str] | None = None
+                       ) -> list[copies.PackageCopies]:
+        with self._transaction() as session:
+            return copies.package_copies(session, package_ids)
+
+    def record_replica(self, package_id: str, location: str, verified: Sequence[str],
+                       checked_at: dt.datetime, events: Sequence[Event]) -> int:
+        with self._transaction() as session:
+            return copies.record_replica(session, package_id, location, verified, checked_at,
+                                         events)
+
+    def copies_to_repair(self, package_id: str | None = None, location: str | None = None
+                         ) -> list[copies.CopyToRepair]:
+        with self._transaction() as session:
+            return copies.copies_to_repair(session, package_id, location)
+
+    def contents_lacking(self, package_id: str, location: str) -> list[tuple[str, int, str]]:
+        with self._transaction() as session:
+            return copies.contents_lacking(session, package_id, location)
+
+    def ok_locations(self, file_id: int) -> list[str]:
+        with self._transaction() as session:
+            return copies.ok_locations(session, file_id)
+
+    def set_copy_status(self, file_ids: Sequence[int], location: str, status: str,
+                        checked_at: dt.datetime, events: Sequence[Event]) -> int:
+        with self._transaction() as session:
+            return copies.set_copy_status(session, file_ids, location, status, checked_at,
+                                          events)
 
     def package_exists(self, package_id: str) -> bool:
         with self._transaction() as session:

@@ -29,7 +29,10 @@ from preserve.cli.export_cmd import export
 from preserve.cli.ingest_cmd import ingest
 from preserve.cli.init_cmd import init
 from preserve.cli.list_cmd import list_packages
+from preserve.cli.locations_cmd import locations_app
 from preserve.cli.log_cmd import log_app
+from preserve.cli.repair_cmd import repair
+from preserve.cli.replicate_cmd import replicate
 from preserve.cli.schemas_cmd import schemas_app
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
@@ -81,6 +84,9 @@ app.add_typer(schemas_app, name="schemas")
 app.command("audit")(audit)
 app.command("export")(export)
 app.command("check")(check)
+app.add_typer(locations_app, name="locations")
+app.command("replicate")(replicate)
+app.command("repair")(repair)
 
 
 def _wants_json(argv: list[str]) -> bool:

@@ -21,6 +21,8 @@ from preserve.home import Home, open_home
 from preserve.metadata import SchemaSet, find_schemas
 from preserve.metadata.fetch import default_cache_dir
 from preserve.metadata.schemas import CATALOG_FILENAME
+from preserve.storage.configured import LocationConfig, open_location
+from preserve.storage.location import Location
 
 DEFAULT_REPO = Path("storage")
 
@@ -58,6 +60,25 @@ class AppState:
         s = self.settings()
         return Limits(max_members=s["limits.max_members"], max_total_size=s["limits.max_total_size"],
                       max_ratio=s["limits.max_ratio"])
+
+    def location_configs(self) -> list[LocationConfig]:
+        return settings_mod.location_configs(self.repo)
+
+    def locations(self) -> list[Location]:
+        """Every configured storage location, the home's own root (`local`) first.
+
+        Credentials come from the environment only (PRESERVE_LOCATION_<NAME>_ACCESS_KEY /
+        _SECRET_KEY), else boto3's own chain; they are never written anywhere."""
+        home = self.home()
+        opened = []
+        for config in self.location_configs():
+            credentials: tuple[str | None, str | None] = (None, None)
+            if config.kind == "s3":
+                from preserve.storage.s3 import credential_variables
+                access, secret = credential_variables(config.name)
+                credentials = (os.environ.get(access), os.environ.get(secret))
+            opened.append(open_location(config, home_root=home.ocfl, credentials=credentials))
+        return opened
 
     def schemas(self) -> SchemaSet | None:
         configured = self.settings()["schemas.dir"]

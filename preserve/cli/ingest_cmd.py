@@ -19,6 +19,9 @@ def ingest(
                                    "(default: a new urn:uuid)."),
     as_version_of: str = typer.Option(None, "--as-version-of", metavar="ID",
                                       help="Store the deposit as the next version of package ID."),
+    no_replicate: bool = typer.Option(False, "--no-replicate",
+                                      help="Do not copy the new version to the other storage "
+                                           "locations now; `preserve replicate` does it later."),
 ) -> None:
     """Ingest a deposit into the repository."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
@@ -55,6 +58,34 @@ def ingest(
         render.line(f"ingested {escape_name(str(path))} as {d['package_id']} v{d['version']}: "
                     f"{d['files']} files, {d['bytes']} bytes")
 
-    render.emit(document, app.json, text)
+    copies = app.settings()["replication.copies"]
+    if copies > 1 and not no_replicate:
+        from preserve.cli.replicate_cmd import run_replication
+        # One JSON document on stdout: the replication report goes into the ingest's.
+        if app.json:
+            document["replication"] = _replication_json(app, result.package_id)
+            report_code = document["replication"].pop("_exit_code")
+        else:
+            render.emit(document, app.json, text)
+            report_code = run_replication(app, [result.package_id]).exit_code
+        if app.json:
+            render.emit(document, app.json, text)
+        if report_code:
+            render.stderr.print(f"{result.package_id} v{result.version} is stored and recorded "
+                                "in the local root; its copies elsewhere are not complete: "
+                                "run `preserve replicate` when the locations are reachable",
+                                markup=False)
+            raise typer.Exit(report_code)
+    else:
+        render.emit(document, app.json, text)
     if result.findings:
         raise typer.Exit(ExitCode.WARNINGS)
+
+
+def _replication_json(app, package_id: str) -> dict:
+    from preserve.catalog import Catalog
+    from preserve.replicate import replicate as replicate_packages
+    with Catalog(app.catalog_url()) as catalog:
+        report = replicate_packages(catalog, app.locations(), app.settings()["replication.copies"],
+                                    package_ids=[package_id], workers=max(4, app.workers() * 4))
+    return {**report.as_dict(), "_exit_code": report.exit_code}

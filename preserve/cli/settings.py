@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from preserve.errors import ConfigurationError
+from preserve.storage.configured import PRIMARY, LocationConfig, parse_table
 
 SETTINGS_FILE = "preserve.toml"
+LOCATIONS_SECTION = "locations"
 
 
 def _positive_int(value: Any) -> int:
@@ -94,6 +96,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("audit.workers", "PRESERVE_AUDIT_WORKERS", 0,
             lambda v: 0 if int(v) == 0 else _positive_int(v),
             "Threads that re-read stored files in an audit. 0: the number of CPUs."),
+    Setting("replication.copies", "PRESERVE_REPLICATION_COPIES", 1,
+            _positive_int, "How many verified copies of every package the archive keeps, the "
+            "home's own `local` root included; `preserve replicate` (and every ingest, unless "
+            "--no-replicate) copies to the `[locations.<name>]` tables in their order until "
+            "each package has this many. 1: only the local root."),
     Setting("limits.max_members", "PRESERVE_MAX_MEMBERS", 1_000_000,
             _positive_int, "Most members a zip/tar deposit may hold."),
     Setting("limits.max_total_size", "PRESERVE_MAX_TOTAL_SIZE", 4 * 2**40,
@@ -127,21 +134,63 @@ def load(repo: Path, environ: Mapping[str, str] | None = None,
     return values
 
 
-def _read_toml(repo: Path) -> dict[str, Any]:
+def _toml_document(repo: Path) -> dict[str, Any]:
     path = repo / SETTINGS_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(detail=f"{path} is not valid TOML ({exc}); fix or remove it") from None
+
+
+def _read_toml(repo: Path) -> dict[str, Any]:
+    path = repo / SETTINGS_FILE
+    data = _toml_document(repo)
     flat: dict[str, Any] = {}
     for section, table in data.items():
+        if section == LOCATIONS_SECTION:  # one table per location: location_configs reads them
+            continue
         if not isinstance(table, dict):
             raise ConfigurationError(detail=f"{path}: top-level key {section!r} must be a [section]")
         for key, value in table.items():
             flat[f"{section}.{key}"] = value
     return flat
+
+
+def location_configs(repo: Path) -> list[LocationConfig]:
+    """Every storage location, the home's own `local` root first, then the
+    `[locations.<name>]` tables of preserve.toml in their order (docs/storage-locations.md)."""
+    path = repo / SETTINGS_FILE
+    tables = _toml_document(repo).get(LOCATIONS_SECTION, {})
+    if not isinstance(tables, dict):
+        raise ConfigurationError(detail=f"{path}: [{LOCATIONS_SECTION}] must hold one table per "
+                                 "location, e.g. [locations.vault]")
+    configs = [LocationConfig(PRIMARY, "local")]
+    for name, table in tables.items():
+        config = parse_table(name, table, str(path))
+        if name != PRIMARY:
+            configs.append(config)
+    return configs
+
+
+def add_location(repo: Path, config: LocationConfig) -> None:
+    """Append a `[locations.<name>]` table to preserve.toml, keeping everything else in the
+    file as it is (comments included); written to a temporary file and renamed."""
+    path = repo / SETTINGS_FILE
+    if any(c.name == config.name for c in location_configs(repo)):
+        raise ConfigurationError(detail=f"location {config.name!r} is configured already in "
+                                 f"{path}; edit or remove its table there first")
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    lines = [f"[{LOCATIONS_SECTION}.{config.name}]"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in config.as_table().items()]
+    text += "\n" + "\n".join(lines) + "\n"
+    tomllib.loads(text)  # never write a file the next command cannot read
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def render_toml(values: Mapping[str, Any]) -> str:

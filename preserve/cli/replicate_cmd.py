@@ -1,0 +1,69 @@
+"""`preserve replicate [--package ID] [--location NAME]`: bring every package up to
+`replication.copies` verified copies (issue 13, item 3). Idempotent and resumable: run it
+again after a failure or a kill, and it sends only what is not verified at the target yet.
+Exit 0 when every package has its copies; 13 when a location failed or copies are short;
+12 when a source did not verify.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from preserve.cli import render
+from preserve.cli.context import AppState, state
+from preserve.names import escape_name
+
+
+def replicate(
+    ctx: typer.Context,
+    package: str = typer.Option(None, "--package", metavar="ID",
+                                help="Only this package (default: every package)."),
+    location: str = typer.Option(None, "--location", metavar="NAME",
+                                 help="Copy to this location (whatever replication.copies "
+                                      "says); default: the configured locations in order."),
+) -> None:
+    """Copy packages to the other storage locations, verified, until each has its copies."""
+    app = state(ctx)
+    report = run_replication(app, [package] if package else None, location)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def run_replication(app: AppState, package_ids: list[str] | None, location: str | None = None):
+    """Replicate and print the report (also used by `ingest` after a commit)."""
+    from preserve.catalog import Catalog
+    from preserve.replicate import replicate as replicate_packages
+    copies = app.settings()["replication.copies"]
+    locations = app.locations()
+    with Catalog(app.catalog_url()) as catalog:
+        if package_ids:
+            for package_id in package_ids:
+                catalog.get_package(package_id)  # PackageNotFound before any copying
+        report = replicate_packages(catalog, locations, copies, package_ids=package_ids,
+                                    only=location, workers=max(4, app.workers() * 4))
+    document = report.as_dict()
+    if copies > len(locations):
+        document["warning"] = (f"replication.copies is {copies} but only {len(locations)} "
+                               "location(s) are configured: add one with `preserve locations add`")
+
+    def text(d: dict) -> None:
+        for m in d["made"]:
+            render.line(f"copied {escape_name(m['package_id'])} to {m['location']} from "
+                        f"{m['source']}: {m['files_copied']} files, {m['bytes_copied']} bytes "
+                        f"sent, {m['copies_recorded']} copies verified")
+        for f in d["failed"]:
+            render.stderr.print(f"replication of {escape_name(f['package_id'] or '')} to "
+                                f"{f['location']} failed: {f['message']}", markup=False)
+        for s in d["short"]:
+            render.stderr.print(f"{escape_name(s['package_id'])} has {s['copies']} verified "
+                                f"cop{'y' if s['copies'] == 1 else 'ies'} of "
+                                f"{d['copies_wanted']}: run `preserve replicate` when the "
+                                "locations are reachable", markup=False)
+        if "warning" in d:
+            render.stderr.print(d["warning"], markup=False)
+        if not d["failed"] and not d["short"] and not app.quiet:
+            render.line(f"{d['packages']} package(s) have their {d['copies_wanted']} "
+                        "verified copies")
+
+    render.emit(document, app.json, text)
+    return report
