@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from preserve.catalog import eventlog
+from preserve.catalog.audits import AuditCopy
 from preserve.catalog.records import CopyRecord, FileRecord, LocationRecord, PackageRecord
 from preserve.errors import CatalogError
 from preserve.model import Event
@@ -214,3 +215,19 @@ def contents_lacking(session: Session, package_id: str, location: str
     for content_path, size, sha512 in rows:
         seen.setdefault(content_path, (content_path, size, sha512))
     return list(seen.values())
+
+
+def damaged_at(session: Session, location: str, package_id: str | None) -> list[AuditCopy]:
+    """The copies at `location` marked damaged or missing, as an audit re-checks them."""
+    query = (select(CopyRecord.file_id, CopyRecord.location_id, FileRecord.package_id,
+                    FileRecord.version, FileRecord.path, CopyRecord.content_path,
+                    FileRecord.size, FileRecord.sha256, FileRecord.sha512,
+                    CopyRecord.last_fixity_at)
+             .join(FileRecord, CopyRecord.file_id == FileRecord.id)
+             .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
+             .where(LocationRecord.name == location)
+             .where(CopyRecord.status.in_(("damaged", "missing")))
+             .order_by(CopyRecord.file_id))
+    if package_id is not None:
+        query = query.where(FileRecord.package_id == package_id)
+    return [AuditCopy(*row) for row in session.execute(query)]

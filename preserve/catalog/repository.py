@@ -192,6 +192,11 @@ class Catalog:
         with self._transaction() as session:
             return copies.contents_lacking(session, package_id, location)
 
+    def damaged_copies_at(self, location: str, package_id: str | None = None
+                          ) -> list[audits.AuditCopy]:
+        with self._transaction() as session:
+            return copies.damaged_at(session, location, package_id)
+
     def ok_locations(self, file_id: int) -> list[str]:
         with self._transaction() as session:
             return copies.ok_locations(session, file_id)

@@ -7,6 +7,7 @@ audit running.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -34,6 +35,12 @@ def audit(
                                 help="Reading threads (default: setting audit.workers, else CPUs)."),
     report_file: Path = typer.Option(None, "--report", metavar="FILE.html",
                                      help="Also write a self-contained HTML report."),
+    location_name: str = typer.Option(None, "--location", metavar="NAME",
+                                      help="Audit only this storage location (default: every "
+                                           "configured location, `local` first)."),
+    then_repair: bool = typer.Option(False, "--repair",
+                                     help="Then restore damaged or missing copies from a copy "
+                                          "in another location verified good now."),
 ) -> None:
     """Re-read stored files due for a fixity check; record, quarantine and report damage."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
@@ -50,18 +57,67 @@ def audit(
                           interval_days=settings["audit.interval_days"])
     budgets = Budgets(max_files=max_files, max_bytes=max_bytes, max_duration=max_duration)
     threads = workers or settings["audit.workers"] or os.cpu_count() or 1
+    from preserve.audit.locations import audit_location
+    from preserve.model import utc_now
+    locations = app.locations()
+    names = [loc.name for loc in locations]
+    if location_name is not None and location_name not in names:
+        raise typer.BadParameter(f"no location named {location_name!r}; configured: "
+                                 + ", ".join(names), param_hint="--location")
+    others = [loc for loc in locations[1:] if location_name in (None, loc.name)]
+    rate = max_rate * 1e6 if max_rate else None
+    report = None
+    elsewhere = []
+    repaired = None
     with audit_lock(home.path):
         storage = StorageRoot.open(home.ocfl)
         with Catalog(app.catalog_url()) as catalog:
-            with render.progress_bar("auditing", not app.quiet) as progress:
-                report = run_audit(home, catalog, storage, selection=selection, budgets=budgets,
-                                   workers=threads, max_rate=max_rate * 1e6 if max_rate else None,
-                                   progress=progress)
-    if report_file is not None:
+            if location_name in (None, "local"):
+                with render.progress_bar("auditing", not app.quiet) as progress:
+                    report = run_audit(home, catalog, storage, selection=selection,
+                                       budgets=budgets, workers=threads, max_rate=rate,
+                                       progress=progress)
+            now = utc_now()
+            cutoff = now if selection.all or package_id else now - dt.timedelta(
+                days=selection.interval_days)
+            for location in others:
+                elsewhere.append(audit_location(
+                    catalog, location, home.quarantine, cutoff=cutoff, package_id=package_id,
+                    max_files=max_files, max_bytes=max_bytes, max_duration=max_duration,
+                    max_rate=rate))
+            if then_repair:
+                from preserve.repair import repair_copies
+                repaired = repair_copies(catalog, locations, home.quarantine,
+                                         package_id=package_id)
+    if report_file is not None and report is not None:
         report_file.write_text(html_report(report, str(home.path)), encoding="utf-8")
-    document = report.as_dict()
+    document = report.as_dict() if report is not None else {"failed": [], "ok": True}
+    document["locations"] = [r.as_dict() for r in elsewhere]
+    if repaired is not None:
+        document["repair"] = repaired.as_dict()
 
     def text(d: dict) -> None:
+        if report is not None:
+            local_text(d)
+        for r in d["locations"]:
+            for p in r["problems"]:
+                render.stderr.print(f"ERROR   {p['code']} {p['message']}", markup=False)
+            stopped = f", stopped by {r['stopped_by']}" if r["stopped_by"] else ""
+            if not (app.quiet and r["ok"]):
+                render.line(f"location {r['location']}: {r['checked']} copies checked, "
+                            f"{r['bytes']} bytes read, {r['passed']} passed, "
+                            f"{len(r['problems'])} problem(s){stopped}")
+        if "repair" in d:
+            for x in d["repair"]["repaired"]:
+                render.line(f"repaired {escape_name(x['package_id'])} "
+                            f"{escape_name(x['content_path'])} at {x['location']} from "
+                            f"{x['source']}")
+            for u in d["repair"]["unrepaired"]:
+                render.stderr.print(f"NOT repaired: {escape_name(u['package_id'])} "
+                                    f"{escape_name(u['content_path'])} at {u['location']}: "
+                                    f"{u['reason']}", markup=False)
+
+    def local_text(d: dict) -> None:
         render.findings_text(report.findings())
         stopped = f", stopped by {d['stopped_by']}" if d["stopped_by"] else ""
         render.line(f"audit run {d['run_id']} {d['status']}: {d['checked']} copies checked, "
@@ -73,5 +129,13 @@ def audit(
                         f"{escape_name(p['path'])}")
 
     render.emit(document, app.json, text)
-    if not report.ok:
+    # A copy the repair restored is no problem left; anything else found is.
+    repairable = ("AUD-E001", "AUD-E003")
+    problems_left = bool(repaired and repaired.unrepaired)
+    if report is not None and not report.ok:
+        problems_left |= repaired is None or any(p.code not in repairable
+                                                 for p in report.problems)
+    for r in elsewhere:
+        problems_left |= any(repaired is None or p.code not in repairable for p in r.problems)
+    if problems_left:
         raise typer.Exit(ExitCode.FIXITY_FAILURE)
