@@ -15,7 +15,7 @@ import typer
 
 from preserve.cli import render
 from preserve.cli.context import state
-from preserve.errors import ExitCode, UsageError
+from preserve.errors import ExitCode, FixityError, StorageError, UsageError
 from preserve.export.formats import ExportFormat
 from preserve.names import escape_name
 
@@ -42,15 +42,32 @@ def export(
     options = ExportOptions(format=export_format, version=_version(version),
                             organization=app.settings()["repository.name"],
                             schemas=app.schemas(), workers=app.workers())
+    from preserve.export.fallback import readable_storage
     storage = StorageRoot.open(home.ocfl)
     # Scratch space beside storage for the export's METS (written before the bag is), made
     # and removed by export_package.
     work_dir = home.staging / f"export-{uuid.uuid4().hex}"
     with Catalog(app.catalog_url()) as catalog:
-        with render.progress_bar("exporting", not app.quiet) as progress:
-            result = export_package(catalog, storage, package_id, dest, options,
-                                    work_dir, progress)
-    document = result.as_dict()
+        catalog.get_package(package_id)
+        locations = app.locations()
+
+        def attempt(avoid_local: bool):
+            scratch = home.staging / f"export-copy-{uuid.uuid4().hex}"
+            with readable_storage(catalog, storage, locations, package_id, scratch,
+                                  avoid_local=avoid_local) as (root, origin):
+                with render.progress_bar("exporting", not app.quiet) as progress:
+                    return export_package(catalog, root, package_id, dest, options,
+                                          work_dir, progress), origin
+
+        try:
+            result, source = attempt(False)
+        except (FixityError, StorageError):
+            if len(locations) < 2:
+                raise
+            # The local copy failed on the way out (damage not known to the catalog yet):
+            # nothing was exported; another location's verified copy is tried once.
+            result, source = attempt(True)
+    document = {**result.as_dict(), "read_from": source}
 
     def text(d: dict) -> None:
         render.findings_text(result.findings)
@@ -58,6 +75,9 @@ def export(
                 f"{escape_name(d['path'])}: {d['files']} files, {d['bytes']} bytes, "
                 f"{d['events']} events")
         render.line(line)
+        if d["read_from"] != "local":
+            render.line(f"read from location {d['read_from']}: the local copy is damaged or "
+                        "unreadable (`preserve repair` restores it)")
         if d["sha256"]:
             render.line(f"sha256 {d['sha256']}  {escape_name(Path(d['path']).name)}")
 
