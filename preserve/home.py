@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,24 @@ def open_home(path: Path) -> Home:
     return home
 
 
+def _undo_init(path: Path, created_dir: bool, before: set[str]) -> None:
+    """Remove what a failed `init_home` made: the directory if it made it, else the entries
+    it added (never anything that was there before)."""
+    if created_dir:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    if not path.is_dir():
+        return
+    for entry in path.iterdir():
+        if entry.name in before:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    log.debug("undid a failed init in %s", path)
+
+
 def init_home(path: Path, settings_toml: str, catalog_url: str = "") -> Home:
     """Create a repository home: directories, settings, OCFL storage root, migrated catalog.
 
@@ -78,19 +97,27 @@ def init_home(path: Path, settings_toml: str, catalog_url: str = "") -> Home:
         raise RepositoryExists(path=str(path))
     if path.exists() and not path.is_dir():
         raise RepositoryNotFound(path=str(path))
-    path.mkdir(parents=True, exist_ok=True)
-    StorageRoot.create(home.ocfl)
-    for directory in (home.staging, home.quarantine):
-        directory.mkdir(exist_ok=True)
-    from preserve import catalog
+    # A failed init leaves nothing behind (issue 11): everything it made is removed again,
+    # so the next `init` starts from the same place. Only what this call created is removed.
+    created_dir = not path.exists()
+    before = {p.name for p in path.iterdir()} if path.is_dir() else set()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        StorageRoot.create(home.ocfl)
+        for directory in (home.staging, home.quarantine):
+            directory.mkdir(exist_ok=True)
+        from preserve import catalog
 
-    url = home.catalog_url(catalog_url)
-    catalog.upgrade(url)
-    with catalog.Catalog(url) as cat:
-        cat.ensure_location(DEFAULT_LOCATION, home.ocfl.as_uri())
-    # The settings file is written last: its presence marks a finished init.
-    tmp = home.settings_file.with_suffix(".toml.tmp")
-    tmp.write_text(settings_toml, encoding="utf-8")
-    os.replace(tmp, home.settings_file)
+        url = home.catalog_url(catalog_url)
+        catalog.upgrade(url)
+        with catalog.Catalog(url) as cat:
+            cat.ensure_location(DEFAULT_LOCATION, home.ocfl.as_uri())
+        # The settings file is written last: its presence marks a finished init.
+        tmp = home.settings_file.with_suffix(".toml.tmp")
+        tmp.write_text(settings_toml, encoding="utf-8")
+        os.replace(tmp, home.settings_file)
+    except BaseException:
+        _undo_init(path, created_dir, before)
+        raise
     log.info("initialised repository at %s", home.path)
     return home

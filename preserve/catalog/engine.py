@@ -7,8 +7,8 @@ so that the event chain is appended by one writer at a time). PostgreSQL replace
 settings name a PostgreSQL URL; the same Alembic history serves both.
 
 Alembic is configured here, in code, with no alembic.ini: the history lives in the top-level
-`alembic/` directory next to the `preserve` package, and the connection is handed to `env.py`
-through `Config.attributes`. Nothing here runs at import time.
+`alembic/` directory, shipped inside the package as `preserve/_migrations`, and the
+connection is handed to `env.py` through `Config.attributes`. Nothing here runs at import time.
 """
 
 from __future__ import annotations
@@ -184,10 +184,11 @@ def connection_for(url: str) -> Iterator[Connection]:
 
 
 def script_location() -> Path:
-    """The top-level `alembic/` directory, next to the `preserve` package."""
+    """The migration history: the top-level `alembic/` directory of the source tree, which
+    the package reaches as `preserve/_migrations` (a symlink in a checkout, real files in an
+    installed wheel), so an installed preserve finds it without the checkout."""
     import preserve
-
-    return Path(preserve.__file__).resolve().parent.parent / "alembic"
+    return Path(preserve.__file__).resolve().parent / "_migrations"
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:

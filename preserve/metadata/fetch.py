@@ -35,7 +35,9 @@ from preserve.metadata.schemas import CATALOG_FILENAME
 log = logging.getLogger(__name__)
 
 #: The list of official schemas, kept beside preserve's own schema files.
-SOURCES_PATH = Path(__file__).resolve().parents[2] / "schemas" / "sources.json"
+# schemas/sources.json at the top of the source tree, shipped inside the package as
+# preserve/_schemas (a symlink in a checkout, real files in an installed wheel).
+SOURCES_PATH = Path(__file__).resolve().parents[1] / "_schemas" / "sources.json"
 TIMEOUT_SECONDS = 60.0
 #: The largest official XSD needed is ~160 KB; anything far bigger is not a schema.
 MAX_SIZE = 4 * 2**20
