@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Protocol
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, insert, select
@@ -49,8 +50,8 @@ from preserve.catalog.views import (
     PackageSummary,
     VersionView,
 )
-from preserve.errors import CatalogError, MigrationNeeded, PackageNotFound
-from preserve.model import Event, Finding, Severity
+from preserve.errors import CatalogError, MigrationNeeded, PackageNotFound, PreserveError
+from preserve.model import ChainHead, Event, Finding, Severity
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,24 @@ log = logging.getLogger(__name__)
 FINISHED_STATUSES = ("accepted", "rejected", "failed")
 
 
-class Catalog:
-    """The SQL catalog at `url` (SQLite or PostgreSQL), which must be at HEAD_REVISION."""
+class ChainAnchor(Protocol):
+    """Where the event log's head is kept outside the catalog (storage/chainhead.py)."""
 
-    def __init__(self, url: str) -> None:
+    def read(self) -> ChainHead | None: ...
+
+    def advance(self, head: ChainHead) -> bool: ...
+
+
+class Catalog:
+    """The SQL catalog at `url` (SQLite or PostgreSQL), which must be at HEAD_REVISION.
+
+    With `anchor`, every transaction that appends events hands the chain's new head to it
+    after the commit, and `verify_chain` compares the log with the anchored head.
+    """
+
+    def __init__(self, url: str, anchor: ChainAnchor | None = None) -> None:
         self._url = url
+        self._anchor = anchor
         require_sqlite_file(url)
         self._engine = make_engine(url)
         try:
@@ -104,8 +118,12 @@ class Catalog:
     def _transaction(self) -> Iterator[Session]:
         """One session in one transaction; database failures become CatalogError."""
         try:
-            with self._sessions() as session, session.begin():
-                yield session
+            with self._sessions() as session:
+                with session.begin():
+                    yield session
+                head = session.info.pop("chain_head", None)
+            if head is not None and self._anchor is not None:
+                self._advance_anchor(head)
         except IntegrityError as exc:
             raise CatalogError(
                 detail=f"the catalog refused the change: {_first_line(exc)}"
@@ -116,6 +134,14 @@ class Catalog:
             raise unreachable(self._url, exc) from None
         except SQLAlchemyError as exc:
             raise unreachable(self._url, exc) from None
+
+    def _advance_anchor(self, head: ChainHead) -> None:
+        try:
+            self._anchor.advance(head)  # type: ignore[union-attr]
+        except (OSError, PreserveError) as exc:
+            # The events are committed; the anchor only lags (audit and log verify say so).
+            log.warning("could not anchor the event log head (%s events) in storage: %s",
+                        head.events, exc)
 
     # --- deposits -------------------------------------------------------------------------
 
@@ -240,6 +266,7 @@ class Catalog:
                     file_count=len(payload),
                     byte_count=sum(f.size for f in payload),
                     payload_fingerprint=ingest.payload_fingerprint,
+                    inventory_sha512=ingest.inventory_sha512,
                 )
             )
             session.flush()
@@ -270,6 +297,9 @@ class Catalog:
                 select(PackageRecord).order_by(PackageRecord.created, PackageRecord.id)
             ).all()
             identifiers = _identifiers(session, None)
+            damaged: dict[str, int] = defaultdict(int)
+            for problem in audits.open_problems(session):
+                damaged[problem.package_id] += 1
             heads = {}
             counts: dict[str, int] = defaultdict(int)
             for version in session.scalars(select(PackageVersionRecord)):
@@ -288,6 +318,7 @@ class Catalog:
                         files=head.file_count if head else 0,
                         bytes=head.byte_count if head else 0,
                         created=p.created,
+                        open_problems=damaged.get(p.id, 0),
                     )
                 )
             return summaries
@@ -340,6 +371,7 @@ class Catalog:
                     for f in files
                 ),
                 events=tuple(eventlog.event_views(session, package_id)),
+                open_problems=tuple(audits.open_problems(session, package_id=package_id)),
             )
 
     # --- events ---------------------------------------------------------------------------
@@ -365,19 +397,66 @@ class Catalog:
             eventlog.lock_chain(session)
             return eventlog.append(session, events)
 
-    def verify_chain(self) -> ChainReport:
-        """Recompute every event's hash and link; report the first bad row."""
+    def verify_chain(self, anchored: ChainHead | None = None) -> ChainReport:
+        """Recompute every event's hash and link; report the first bad row.
+
+        The chain is compared with `anchored`, or else with the head kept by this catalog's
+        anchor (StorageError if it cannot be read). A chain that verifies and reaches beyond
+        the anchored head moves the anchor forward (a writer killed between its commit and
+        its anchor write, or a repository from before anchoring).
+        """
+        if anchored is None and self._anchor is not None:
+            anchored = self._anchor.read()
         with self._transaction() as session:
-            return eventlog.verify(session)
+            report = eventlog.verify(session, anchored)
+        if (report.ok and report.head is not None and self._anchor is not None
+                and (anchored is None or report.head.events > anchored.events)):
+            self._advance_anchor(report.head)
+        return report
+
+    def chain_head(self) -> ChainHead:
+        """The event log's head in the catalog: how many events, and the last hash."""
+        with self._transaction() as session:
+            return eventlog.head(session)
+
+    def missing_guards(self) -> list[str]:
+        """Append-only triggers of the events table that someone dropped (issue 18)."""
+        with self._transaction() as session:
+            return eventlog.missing_guards(session)
+
+    def clock_reference(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """(the database's now() on PostgreSQL else None, the latest time recorded)."""
+        with self._transaction() as session:
+            return audits.clock_reference(session)
+
+    def open_problems(self, package_id: str | None = None) -> list[audits.OpenProblem]:
+        """Damaged or missing copies not yet repaired, one per content file and location."""
+        with self._transaction() as session:
+            return audits.open_problems(session, package_id=package_id)
+
+    def damaged_copies(self, *, location: str,
+                       package_id: str | None = None) -> list[audits.AuditCopy]:
+        """Every copy at `location` whose status is damaged or missing."""
+        with self._transaction() as session:
+            return audits.damaged_copies(session, location=location, package_id=package_id)
+
+    def inventory_digests(self, package_id: str) -> dict[int, str | None]:
+        """Version number -> the sha512 of that version's inventory pinned at ingest."""
+        with self._transaction() as session:
+            return dict(session.execute(
+                select(PackageVersionRecord.number, PackageVersionRecord.inventory_sha512)
+                .where(PackageVersionRecord.package_id == package_id)).all())
 
     # --- audits (queries in audits.py) -----------------------------------------------------
 
     def due_copies(self, *, location: str, checked_before: dt.datetime, limit: int,
-                   package_id: str | None = None) -> list[audits.AuditCopy]:
-        """Copies never checked or checked before `checked_before`, oldest first, at most `limit`."""
+                   package_id: str | None = None,
+                   now: dt.datetime | None = None) -> list[audits.AuditCopy]:
+        """Copies never checked or checked before `checked_before` (or, with `now`, stamped
+        after it), oldest first, at most `limit`."""
         with self._transaction() as session:
             return audits.due_copies(session, location=location, checked_before=checked_before,
-                                     limit=limit, package_id=package_id)
+                                     limit=limit, package_id=package_id, now=now)
 
     def record_fixity(self, outcomes: Sequence[audits.CopyOutcome]) -> None:
         """Store each checked copy's outcome, time and (if given) status."""
@@ -459,7 +538,8 @@ class Catalog:
                     package_id=adoption.package_id, number=version.number,
                     created=version.created, message=version.message, deposit_id=None,
                     file_count=len(payload), byte_count=sum(f.size for f in payload),
-                    payload_fingerprint=version.payload_fingerprint))
+                    payload_fingerprint=version.payload_fingerprint,
+                    inventory_sha512=version.inventory_sha512))
                 session.flush()
                 if not version.files:
                     continue
