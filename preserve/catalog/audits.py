@@ -89,14 +89,9 @@ def due_copies(
     checked_before: dt.datetime,
     limit: int,
     package_id: str | None = None,
-    now: dt.datetime | None = None,
 ) -> list[AuditCopy]:
     """Up to `limit` copies at `location` never checked or last checked before `checked_before`,
-    least recently checked first (never-checked first).
-
-    With `now`, copies stamped after it are due too (issue 18, "The clock"): a run under a
-    clock set years ahead must not excuse them from checks until that date comes.
-    """
+    least recently checked first (never-checked first)."""
     if limit <= 0:
         return []
     base = _copies(location, package_id)
@@ -108,12 +103,6 @@ def due_copies(
     if len(rows) < limit:
         rows += session.execute(
             base.where(CopyRecord.last_fixity_at < checked_before)
-            .order_by(CopyRecord.last_fixity_at, CopyRecord.file_id)
-            .limit(limit - len(rows))
-        )
-    if now is not None and len(rows) < limit:
-        rows += session.execute(
-            base.where(CopyRecord.last_fixity_at > now)
             .order_by(CopyRecord.last_fixity_at, CopyRecord.file_id)
             .limit(limit - len(rows))
         )
@@ -134,6 +123,16 @@ def _copies(location: str, package_id: str | None) -> Select[Any]:
     if package_id is not None:
         base = base.where(FileRecord.package_id == package_id)
     return base
+
+
+def reset_future_checks(session: Session, now: dt.datetime) -> int:
+    """Forget check times after `now` (a clock that ran ahead wrote them): those copies are
+    due again, first in line with the never-checked (issue 18, "The clock")."""
+    table = CopyRecord.__table__
+    result = session.connection().execute(
+        update(table).where(table.c.last_fixity_at > bindparam("now", now, type_=UTCDateTime()))
+        .values(last_fixity_at=None))
+    return int(result.rowcount or 0)
 
 
 def damaged_copies(session: Session, *, location: str,

@@ -405,14 +405,32 @@ class Catalog:
         the anchored head moves the anchor forward (a writer killed between its commit and
         its anchor write, or a repository from before anchoring).
         """
+        unreadable = ""
         if anchored is None and self._anchor is not None:
-            anchored = self._anchor.read()
+            try:
+                anchored = self._anchor.read()
+            except PreserveError as exc:
+                unreadable = exc.message
         with self._transaction() as session:
             report = eventlog.verify(session, anchored)
+        if unreadable:  # a damaged anchor is never silently replaced
+            return ChainReport(False, report.checked, report.first_bad_id,
+                               report.problem or f"the anchored head cannot be read: {unreadable}",
+                               report.head, None)
         if (report.ok and report.head is not None and self._anchor is not None
                 and (anchored is None or report.head.events > anchored.events)):
             self._advance_anchor(report.head)
         return report
+
+    @property
+    def anchored(self) -> bool:
+        """True if this catalog keeps its chain head outside (an anchor was given)."""
+        return self._anchor is not None
+
+    def reset_future_checks(self, now: dt.datetime) -> int:
+        """Make copies stamped as checked after `now` due again; returns how many."""
+        with self._transaction() as session:
+            return audits.reset_future_checks(session, now)
 
     def chain_head(self) -> ChainHead:
         """The event log's head in the catalog: how many events, and the last hash."""
@@ -450,13 +468,11 @@ class Catalog:
     # --- audits (queries in audits.py) -----------------------------------------------------
 
     def due_copies(self, *, location: str, checked_before: dt.datetime, limit: int,
-                   package_id: str | None = None,
-                   now: dt.datetime | None = None) -> list[audits.AuditCopy]:
-        """Copies never checked or checked before `checked_before` (or, with `now`, stamped
-        after it), oldest first, at most `limit`."""
+                   package_id: str | None = None) -> list[audits.AuditCopy]:
+        """Copies never checked or checked before `checked_before`, oldest first, at most `limit`."""
         with self._transaction() as session:
             return audits.due_copies(session, location=location, checked_before=checked_before,
-                                     limit=limit, package_id=package_id, now=now)
+                                     limit=limit, package_id=package_id)
 
     def record_fixity(self, outcomes: Sequence[audits.CopyOutcome]) -> None:
         """Store each checked copy's outcome, time and (if given) status."""

@@ -39,7 +39,6 @@ def audit(
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
     from preserve.audit import Budgets, Selection, audit_lock, html_report, run_audit
-    from preserve.catalog import Catalog
     from preserve.storage import StorageRoot
     if all_copies and package_id is not None:
         raise ConfigurationError(detail="--all and --package exclude each other; give one")
@@ -52,7 +51,7 @@ def audit(
     threads = workers or settings["audit.workers"] or os.cpu_count() or 1
     with audit_lock(home.path):
         storage = StorageRoot.open(home.ocfl)
-        with Catalog(app.catalog_url()) as catalog:
+        with app.open_catalog() as catalog:
             with render.progress_bar("auditing", not app.quiet) as progress:
                 report = run_audit(home, catalog, storage, selection=selection, budgets=budgets,
                                    workers=threads, max_rate=max_rate * 1e6 if max_rate else None,

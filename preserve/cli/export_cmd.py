@@ -34,7 +34,6 @@ def export(
     """Write a package version out as BagIt, zip, tar or E-ARK, with its complete history."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
-    from preserve.catalog import Catalog
     from preserve.export import ExportOptions, export_package
     from preserve.storage import StorageRoot
     app = state(ctx)
@@ -46,7 +45,7 @@ def export(
     # Scratch space beside storage for the export's METS (written before the bag is), made
     # and removed by export_package.
     work_dir = home.staging / f"export-{uuid.uuid4().hex}"
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         with render.progress_bar("exporting", not app.quiet) as progress:
             result = export_package(catalog, storage, package_id, dest, options,
                                     work_dir, progress)

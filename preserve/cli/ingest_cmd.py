@@ -23,7 +23,6 @@ def ingest(
     """Ingest a deposit into the repository."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
-    from preserve.catalog import Catalog
     from preserve.ingest import IngestOptions, ingest_deposit
     app = state(ctx)
     home = app.home()
@@ -31,7 +30,7 @@ def ingest(
                             workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"])
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:
                 result = ingest_deposit(home, catalog, path, options, progress)

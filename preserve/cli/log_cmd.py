@@ -39,13 +39,12 @@ log_app = typer.Typer(cls=_LogGroup, invoke_without_command=True, subcommand_met
 @log_app.callback()
 def log(ctx: typer.Context) -> None:
     """Show events (all, or one package's with `log ID`); `log verify` checks the hash chain."""
-    from preserve.catalog import Catalog  # here, not at start-up (see preserve/cli/__init__.py)
     if ctx.invoked_subcommand is not None:
         return
     package_id = ctx.meta.get(_PACKAGE)
     app = state(ctx)
     app.home()
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         if package_id is not None:
             catalog.get_package(package_id)  # PackageNotFound for an unknown id
         events = catalog.events(package_id)
@@ -68,10 +67,9 @@ def log(ctx: typer.Context) -> None:
 @log_app.command()
 def verify(ctx: typer.Context) -> None:
     """Recompute the event hash chain; name the first edited, inserted or deleted row (exit 12)."""
-    from preserve.catalog import Catalog
     app = state(ctx)
     app.home()
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         report = catalog.verify_chain()
     document = {"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id,
                 "problem": report.problem}
