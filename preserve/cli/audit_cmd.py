@@ -70,6 +70,13 @@ def audit(
         for p in d["failed"]:
             render.line(f"  {p['problem']}: {escape_name(p['package_id'] or '')} "
                         f"{escape_name(p['path'])}")
+        for o in d["open_problems"]:
+            render.line(f"  still {o['status']} since {o['since']}: "
+                        f"{escape_name(o['package_id'])} {escape_name(o['content_path'])}")
+        if d["chain_head"]:
+            # Keep this line elsewhere: a later log must still contain this head.
+            render.line(f"event log head: {d['chain_head']['events']} events, last hash "
+                        f"{d['chain_head']['hash']}")
 
     render.emit(document, app.json, text)
     if not report.ok:

@@ -72,11 +72,17 @@ def verify(ctx: typer.Context) -> None:
     with app.open_catalog() as catalog:
         report = catalog.verify_chain()
     document = {"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id,
-                "problem": report.problem}
+                "problem": report.problem,
+                "head": report.head.as_dict() if report.head else None,
+                "anchored": report.anchored.as_dict() if report.anchored else None}
 
     def text(d: dict) -> None:
         if d["ok"]:
-            render.line(f"event log intact: {d['checked']} events, hash chain verified")
+            head = d["head"] or {}
+            anchored = ("matches the head anchored in storage" if d["anchored"]
+                        else "no head was anchored in storage yet; anchored now")
+            render.line(f"event log intact: {d['checked']} events, hash chain verified, "
+                        f"{anchored}; head {head.get('hash', '')}")
         else:
             render.stderr.print(f"event log broken at event {d['first_bad_id']}: {d['problem']}",
                                 markup=False)
