@@ -256,7 +256,11 @@ def _root(storage: StorageRoot, found: list[Inconsistency]) -> set[str]:
 def _known_damage(catalog: Catalog, found: list[Inconsistency]) -> None:
     """Copies an audit found damaged or missing, until one passes again (issue 11 item 2);
     and an event log whose append-only triggers were dropped (issue 18)."""
+    # A package whose whole object is gone is one finding (CHK-E003), not one per file.
+    gone = {i.package_id for i in found if i.kind is Kind.MISSING}
     for p in catalog.open_problems():
+        if p.package_id in gone:
+            continue
         found.append(Inconsistency(
             Kind.DAMAGED, Plan.NOTHING,
             finding("CHK-E012", p.content_path, package_id=p.package_id,
