@@ -96,6 +96,9 @@ class AuditReport:
     stopped_by: str = ""  # the budget that ended the run early: max-files, max-bytes, max-duration
     open_problems: tuple[OpenProblem, ...] = ()  # every copy still damaged or missing
     recovered: tuple[tuple[str, str], ...] = ()  # (package, content path) healthy again
+    coverage: tuple[int, int] = (0, 0)  # (copies held, copies overdue after this run)
+    interval_days: float = 90.0
+    titles: dict[str, str] | None = None  # package id -> title, for the views
 
     @property
     def ok(self) -> bool:
@@ -140,6 +143,10 @@ class AuditReport:
                  "paths": list(o.paths)} for o in self.open_problems],
             "recovered": [{"package_id": pid, "content_path": c} for pid, c in self.recovered],
             "warnings": [p.as_dict() for p in self.problems if not p.is_error],
+            "duration_seconds": round((self.finished - self.started).total_seconds(), 3),
+            "copies_held": self.coverage[0],
+            "copies_overdue": self.coverage[1],
+            "interval_days": self.interval_days,
             "stopped_by": self.stopped_by or None,
             "packages": [{"package_id": s.package_id, "status": s.status, "checked": s.checked,
                           "passed": s.passed, "failed": s.failed} for s in self.packages],

@@ -226,6 +226,7 @@ class _Audit:
             cutoff = started - dt.timedelta(days=selection.interval_days)
         stopped_by = self._check_due(selection.package_id, cutoff, budgets)
         self._report_missing_content()
+        self.interval = dt.timedelta(days=selection.interval_days)
         return self._finish(started, chain, stopped_by)
 
     def _check_due(self, package_id: str | None, cutoff: dt.datetime, budgets: Budgets) -> str:
@@ -453,6 +454,10 @@ class _Audit:
             packages=tuple(statuses), chain=chain, stopped_by=stopped_by,
             open_problems=tuple(self.catalog.open_problems()) if self.recovered else open_problems,
             recovered=tuple(sorted(self.recovered)),
+            coverage=self.catalog.coverage(location=self.location,
+                                           due_before=finished - self.interval),
+            interval_days=self.interval.total_seconds() / 86400,
+            titles=self.catalog.package_titles(),
         )
         self.catalog.finish_audit_run(
             self.run_id, finished=finished, checked=self.checked, bytes_read=self.bytes,

@@ -125,6 +125,18 @@ def _copies(location: str, package_id: str | None) -> Select[Any]:
     return base
 
 
+def coverage(session: Session, *, location: str, due_before: dt.datetime) -> tuple[int, int]:
+    """(copies at `location`, how many of them are overdue: never checked or last checked
+    before `due_before`)."""
+    base = (select(func.count()).select_from(CopyRecord)
+            .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
+            .where(LocationRecord.name == location))
+    total = session.scalar(base) or 0
+    overdue = session.scalar(base.where((CopyRecord.last_fixity_at.is_(None))
+                                        | (CopyRecord.last_fixity_at < due_before))) or 0
+    return total, overdue
+
+
 def reset_future_checks(session: Session, now: dt.datetime) -> int:
     """Forget check times after `now` (a clock that ran ahead wrote them): those copies are
     due again, first in line with the never-checked (issue 18, "The clock")."""

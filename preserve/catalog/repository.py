@@ -427,6 +427,17 @@ class Catalog:
         """True if this catalog keeps its chain head outside (an anchor was given)."""
         return self._anchor is not None
 
+    def coverage(self, *, location: str, due_before: dt.datetime) -> tuple[int, int]:
+        """(copies at `location`, copies overdue: unchecked or checked before `due_before`)."""
+        with self._transaction() as session:
+            return audits.coverage(session, location=location, due_before=due_before)
+
+    def package_titles(self) -> dict[str, str]:
+        """Package id -> title, for reports."""
+        with self._transaction() as session:
+            return {pid: title or "" for pid, title in
+                    session.execute(select(PackageRecord.id, PackageRecord.title))}
+
     def reset_future_checks(self, now: dt.datetime) -> int:
         """Make copies stamped as checked after `now` due again; returns how many."""
         with self._transaction() as session:
