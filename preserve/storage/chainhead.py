@@ -1,11 +1,12 @@
 """The event log's chain head, anchored in the storage root (issue 11 item 3; OCFL 1.1
-section 4.1: a storage root may hold extension directories under `extensions/`).
+section 4.1: "the storage root MAY contain other files as direct children").
 
 The catalog's hash chain shows any edited, inserted or deleted row, except rows cut off its
 end: a shorter chain is still a valid chain. So after every transaction that appends events
 the catalog hands its new head (event count and last hash) to this file, which lives in the
-storage root, outside the database:
-`extensions/preserve-event-log-head/head.json`. `log verify` and `audit` compare the chain
+storage root, outside the database: `preserve-event-log-head.json`
+(a direct child of the root, which OCFL 1.1 allows; an unregistered extension directory would
+draw a validator warning, ocfl-py W901). `log verify` and `audit` compare the chain
 with it: the event at position `events` must carry `hash`, and the log must hold at least
 `events` events. An attacker who can change the database but not storage cannot shorten or
 replace the log unseen; the head is also printed in every audit report so that it can be
@@ -29,9 +30,8 @@ from preserve.storage.fsync import write_atomic
 
 log = logging.getLogger(__name__)
 
-EXTENSION = "preserve-event-log-head"
 #: Relative to the storage root.
-HEAD_PATH = f"extensions/{EXTENSION}/head.json"
+HEAD_PATH = "preserve-event-log-head.json"
 FORMAT = 1
 
 
@@ -73,6 +73,7 @@ class ChainHeadFile:
         document = {"format": FORMAT, **head.as_dict(),
                     "about": "head of preserve's event log hash chain: the number of events "
                              "and the hash of the last one (docs/attacker-model.md)"}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.parent.is_dir():  # no storage root (yet): never create one here
+            raise FileNotFoundError(2, "no storage root", str(self.path.parent))
         write_atomic(self.path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
         return True

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from preserve.storage import inventory as inv
+from preserve.storage.chainhead import HEAD_PATH
 
 _ROOT_FILES = frozenset({inv.OBJECT_NAMASTE, inv.INVENTORY, inv.SIDECAR})
 _RESERVED_DIRS = frozenset({"extensions", "logs"})
@@ -52,9 +53,9 @@ def is_structural(relative: str, versions: Iterable[str]) -> bool:
 # --- the storage root (issue 11 item 4) -------------------------------------------------------
 
 #: The root's own declared files (OCFL 1.1 section 4.1: the declaration, the layout
-#: declaration and an optional copy of the specification); `extensions/` holds one
+#: declaration, an optional copy of the specification, and the event log head we anchor); `extensions/` holds one
 #: directory per extension (section 4.3), whatever each keeps inside.
-_STORAGE_ROOT_FILES = frozenset({"0=ocfl_1.1", "ocfl_layout.json", "ocfl_1.1.txt"})
+_STORAGE_ROOT_FILES = frozenset({"0=ocfl_1.1", "ocfl_layout.json", "ocfl_1.1.txt", HEAD_PATH})
 STRAY = "stray"  # neither an object, nor a layout directory, nor the root's own files
 UNDECLARED = "undeclared-object"  # where an object belongs, but no 0=ocfl_object_ declaration
 
