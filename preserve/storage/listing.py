@@ -63,7 +63,8 @@ UNDECLARED = "undeclared-object"  # where an object belongs, but no 0=ocfl_objec
 def unaccounted_paths(root: Path, tuple_size: int, tuples: int,
                       object_name: Callable[[str], bool]) -> list[tuple[str, str]]:
     """Every path under the storage root that is not an object, a layout directory or one of
-    the root's own files, as (STRAY | UNDECLARED, POSIX path relative to `root`), sorted.
+    the root's own files, as (STRAY | UNDECLARED, POSIX path relative to `root`), each directory's
+    entries in name order.
 
     The hashed n-tuple layout (extension 0004) puts objects `tuples` directories of
     `tuple_size` lowercase hex characters down, in a directory `object_name` accepts. A
