@@ -33,7 +33,7 @@ from preserve.audit.objects import ObjectState, cross_check, inspect_object
 from preserve.audit.quarantine import quarantine_copy
 from preserve.audit.report import AuditReport, PackageStatus, Problem
 from preserve.audit.throttle import Throttle
-from preserve.catalog import AuditCopy, Catalog, ChainReport, CopyOutcome, OpenProblem
+from preserve.catalog import AuditCopy, Catalog, ChainReport, CopyOutcome
 from preserve.checksums import Progress
 from preserve.safeio import open_regular
 from preserve.errors import PackageNotFound
