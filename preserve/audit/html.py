@@ -145,10 +145,11 @@ def html_report(report: AuditReport, repository: str = "") -> str:
             *(f"<li>{_e(step)}</li>" for step in _next_steps(report)), "</ul></div>",
             "<h2>This run</h2>", '<table class="facts">',
             *(f"<tr><th>{_e(k)}</th><td>{_shorten(str(v))}</td></tr>" for k, v in rows)]
-    if report.chain.head is not None:
-        out.append(f"<tr><th>Event log head</th><td>{report.chain.head.events:,} events, last "
-                   f"hash <code>{_e(report.chain.head.hash)}</code> (keep this elsewhere: a later "
-                   "log must still contain it)</td></tr>")
+    head = report.head or report.chain.head
+    if head is not None:
+        out.append(f"<tr><th>Event log head</th><td>{head.events:,} events, last "
+                   f"hash <code>{_e(head.hash)}</code> (after this run; keep it elsewhere: a "
+                   "later log must still contain it)</td></tr>")
     out += ["</table>", "<h2>Problems found by this run</h2>"]
     if report.problems:
         out += ["<table>", '<colgroup><col class="code"><col class="pkg"><col class="path">'

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from preserve.catalog import ChainReport
 from preserve.findings import CATALOGUE
 from preserve.catalog import OpenProblem
-from preserve.model import Finding, Severity
+from preserve.model import ChainHead, Finding, Severity
 
 #: Short names of problems, as the JSON `problem` field spells them, by finding code.
 PROBLEMS: dict[str, str] = {
@@ -99,6 +99,7 @@ class AuditReport:
     coverage: tuple[int, int] = (0, 0)  # (copies held, copies overdue after this run)
     interval_days: float = 90.0
     titles: dict[str, str] | None = None  # package id -> title, for the views
+    head: ChainHead | None = None  # the event log's head after this run's own events
 
     @property
     def ok(self) -> bool:
@@ -135,7 +136,8 @@ class AuditReport:
             "chain_ok": self.chain.ok,
             "chain_problem": self.chain.problem,
             # Keep this elsewhere (a mail, another archive): a later log must still hold it.
-            "chain_head": self.chain.head.as_dict() if self.chain.head else None,
+            "chain_head": (self.head or self.chain.head).as_dict()
+            if (self.head or self.chain.head) else None,
             "chain_anchored": self.chain.anchored.as_dict() if self.chain.anchored else None,
             "open_problems": [
                 {"package_id": o.package_id, "content_path": o.content_path,

@@ -17,6 +17,7 @@ Budgets stop the run from taking new files; what is left stays due for the next 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -464,6 +465,8 @@ class _Audit:
             passed=self.passed, failed=self.checked - self.passed,
             status="passed" if report.ok else "failed", events=events,
         )
+        # The head after this run's own events: the value to keep elsewhere.
+        report = dataclasses.replace(report, head=self.catalog.chain_head())
         log.info("audit run %s: %s copies checked, %s bytes, %s problems", self.run_id,
                  self.checked, self.bytes, len(self.problems))
         return report

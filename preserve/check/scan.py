@@ -276,7 +276,7 @@ def _known_damage(catalog: Catalog, found: list[Inconsistency]) -> None:
 
 def _empty(storage: StorageRoot, min_age: dt.timedelta, now: dt.datetime,
            found: list[Inconsistency], skipped: list[Finding],
-           undeclared: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+           undeclared: frozenset[str] | set[str] = frozenset()) -> None:
     for path in empty_directories(storage.path):
         relative = path.relative_to(storage.path).as_posix()
         if relative in undeclared:

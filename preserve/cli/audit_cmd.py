@@ -75,8 +75,8 @@ def audit(
                         f"{escape_name(o['package_id'])} {escape_name(o['content_path'])}")
         if d["chain_head"]:
             # Keep this line elsewhere: a later log must still contain this head.
-            render.line(f"event log head: {d['chain_head']['events']} events, last hash "
-                        f"{d['chain_head']['hash']}")
+            render.line(f"event log head after this run: {d['chain_head']['events']} events, "
+                        f"last hash {d['chain_head']['hash']}")
 
     render.emit(document, app.json, text)
     if not report.ok:
