@@ -506,3 +506,37 @@ def test_check_times_in_the_future_are_due_again_and_reported(cli, repo, tmp_pat
     with catalog(repo) as cat:
         assert all(c.last_fixity_at.year < 2036 for f in cat.get_package("pkg-1").files
                    for c in f.copies)
+
+
+def test_an_event_edited_and_the_chain_recomputed_forward_is_caught(cli, repo, tmp_path):
+    """Issue 18: the hashing code is in the repository, so an attacker with the database can
+    edit an event and recompute every later hash; the chain alone then verifies."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from preserve.catalog import chain, eventlog
+    from preserve.catalog.records import AgentRecord, EventRecord
+
+    ingest(cli, repo, tmp_path, "pkg-1")
+    ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
+    _drop_triggers(repo).close()
+    engine = create_engine(f"sqlite:///{repo / 'catalog.sqlite'}")
+    with Session(engine) as session:
+        rows = session.execute(select(EventRecord, AgentRecord.identifier)
+                               .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
+                               .order_by(EventRecord.id)).all()
+        previous = chain.GENESIS_HASH
+        for record, agent in rows:
+            if record.id == 2:
+                record.outcome_detail = "nothing to see"
+            record.prev_hash = previous
+            record.hash = chain.link_hash(eventlog._link(record, agent))
+            previous = record.hash
+        session.commit()
+    engine.dispose()
+    with catalog(repo) as cat:  # no anchor: the chain itself is consistent again
+        assert cat.verify_chain().ok
+    verify = cli("--repo", repo, "--json", "log", "verify")
+    assert verify.code == 12 and "replaced or rewritten" in verify.json()["problem"]
+    d = audit(cli, repo).json()
+    assert d["chain_ok"] is False and {"AUD-E011", "AUD-E015"} <= set(codes(d))
