@@ -2,12 +2,17 @@
 audit; issue 4).
 
 ```
-lock held by the CLI ─▶ audit_runs row ─▶ event chain verified ─▶ storage vs catalog
-─▶ due copies in bounded batches (never checked first, then oldest check) ─▶ per object:
+lock held by the CLI ─▶ clock checked (clock.py) ─▶ audit_runs row ─▶ event chain verified
+against the head anchored in storage, append-only triggers present ─▶ storage vs catalog,
+every path of the root accounted for ─▶ known damaged/missing copies re-checked (every run,
+outside budgets) ─▶ due copies in bounded batches (never checked first, then oldest
+check) ─▶ per object:
 inventories + directory listing ─▶ each content file read once (sha512 + sha256, worker
-threads, shared rate limit) ─▶ three-way comparison: file vs catalog vs inventory ─▶ damaged
+threads, shared rate limit) ─▶ four-way comparison (compare.py): file vs catalog vs
+inventory vs the version's bag manifest; inventories vs their pinned sha512 ─▶ damaged
 copies quarantined (copied, never moved) ─▶ outcomes recorded per batch ─▶ one `fixity check`
-event per package, run row closed
+event per package (and one per copy healthy again), run row closed; every open problem
+reported
 ```
 
 Recording an outcome moves a copy's `last_fixity_at` past the selection cutoff, so the next
@@ -29,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from preserve import SOFTWARE_NAME, __version__
+from preserve.audit.clock import trusted_clock
+from preserve.audit.clock import when as _when
 from preserve.audit.compare import Expected, Read, compare, read_copy
 from preserve.audit.objects import ObjectState, cross_check, inspect_object
 from preserve.audit.quarantine import quarantine_copy
@@ -74,54 +81,6 @@ class Budgets:
     max_duration: float | None = None  # seconds
 
 
-#: Clock differences below this are ordinary drift, not a clock to distrust.
-CLOCK_TOLERANCE = dt.timedelta(minutes=5)
-
-
-
-def _trusted_clock(catalog: Catalog, clock: Callable[[], dt.datetime]
-                   ) -> tuple[Callable[[], dt.datetime], list[str]]:
-    """A clock that never runs ahead of the catalog's own, and what was wrong with ours
-    (issue 18, "The clock"). PostgreSQL's now() is the catalog's clock: ahead of it, check
-    times are taken from it instead. SQLite has none; the latest time recorded in the
-    catalog shows a clock that jumped back (or an earlier run whose clock was ahead)."""
-    database_now, latest = catalog.clock_reference()
-    local = clock()
-    notes: list[str] = []
-    offset = dt.timedelta(0)
-    if database_now is not None:
-        skew = local - database_now
-        if abs(skew) > CLOCK_TOLERANCE:
-            way = "ahead of" if skew > dt.timedelta(0) else "behind"
-            notes.append(f"this machine's clock ({_when(local)}) is {_span(abs(skew))} {way} the "
-                         f"catalog database's ({_when(database_now)})"
-                         + ("; check times are taken from the database's clock"
-                            if skew > dt.timedelta(0) else ""))
-            if skew > dt.timedelta(0):
-                offset = skew
-    now = local - offset
-    if latest is not None and latest - now > CLOCK_TOLERANCE:
-        notes.append(f"the catalog holds times up to {_when(latest)}, {_span(latest - now)} "
-                     f"after now ({_when(now)}): the clock jumped back, or an earlier run "
-                     "ran with a clock set ahead; copies stamped after now are due again")
-    if offset:
-        return (lambda: clock() - offset), notes
-    return clock, notes
-
-
-def _when(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _span(delta: dt.timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds >= 2 * 86400:
-        return f"{seconds // 86400} days"
-    if seconds >= 7200:
-        return f"{seconds // 3600} hours"
-    return f"{seconds // 60} minutes"
-
-
 def run_audit(
     home: Home,
     catalog: Catalog,
@@ -141,7 +100,7 @@ def run_audit(
     """
     if selection.package_id is not None and not catalog.package_exists(selection.package_id):
         raise PackageNotFound(package_id=selection.package_id)
-    clock, notes = _trusted_clock(catalog, clock)
+    clock, notes = trusted_clock(catalog, clock)
     started = clock()
     # Stamps after now cannot be trusted: due again, so a run under a clock set years ahead
     # does not excuse the copies from checks until that date (issue 18, "The clock").
