@@ -71,22 +71,28 @@ def verify(ctx: typer.Context) -> None:
     app.home()
     with app.open_catalog() as catalog:
         report = catalog.verify_chain()
-    document = {"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id,
-                "problem": report.problem,
+        unguarded = catalog.missing_guards()
+    document = {"ok": report.ok and not unguarded, "checked": report.checked,
+                "first_bad_id": report.first_bad_id, "problem": report.problem,
+                "missing_triggers": unguarded,
                 "head": report.head.as_dict() if report.head else None,
                 "anchored": report.anchored.as_dict() if report.anchored else None}
 
     def text(d: dict) -> None:
-        if d["ok"]:
+        if d["missing_triggers"]:
+            render.stderr.print("the events table has lost its append-only trigger(s) "
+                                f"{', '.join(d['missing_triggers'])}: someone with database "
+                                "access dropped them (AUD-E015)", markup=False)
+        if report.ok:
             head = d["head"] or {}
             anchored = ("matches the head anchored in storage" if d["anchored"]
                         else "no head was anchored in storage yet; anchored now")
             render.line(f"event log intact: {d['checked']} events, hash chain verified, "
                         f"{anchored}; head {head.get('hash', '')}")
         else:
-            render.stderr.print(f"event log broken at event {d['first_bad_id']}: {d['problem']}",
-                                markup=False)
+            where = f" at event {d['first_bad_id']}" if d["first_bad_id"] else ""
+            render.stderr.print(f"event log broken{where}: {d['problem']}", markup=False)
 
     render.emit(document, app.json, text)
-    if not report.ok:
+    if not document["ok"]:
         raise typer.Exit(ExitCode.FIXITY_FAILURE)

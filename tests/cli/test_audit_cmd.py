@@ -48,7 +48,8 @@ def test_log_list_package_and_verify(cli, repo, tmp_path):
     document = verify.json()
     head = document.pop("head")
     assert document == {"ok": True, "checked": len(all_events), "first_bad_id": None,
-                        "problem": "", "anchored": head}  # every writer anchored the head
+                        "problem": "", "anchored": head,  # every writer anchored the head
+                        "missing_triggers": []}
     assert head["events"] == len(all_events) and head["hash"] == all_events[-1]["hash"]
     text = cli("--repo", repo, "log", "verify")
     assert text.code == 0 and "intact" in text.out

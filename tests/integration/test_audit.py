@@ -476,11 +476,14 @@ def test_rewritten_inventory_message_is_caught(cli, repo, tmp_path):
         "inventory.json", "v1/inventory.json"}
 
 
-def test_dropped_triggers_are_reported_by_check(cli, repo, tmp_path):
+def test_dropped_triggers_are_reported_by_check_and_log_verify(cli, repo, tmp_path):
     ingest(cli, repo, tmp_path, "pkg-1")
     _drop_triggers(repo).close()
     check = cli("--repo", repo, "--json", "check")
     assert check.code != 0 and "CHK-E013" in check.out
+    verify = cli("--repo", repo, "--json", "log", "verify")
+    assert verify.code == 12
+    assert verify.json()["missing_triggers"] == ["events_no_update", "events_no_delete"]
 
 
 # --- issue 18: the clock -------------------------------------------------------------------------
