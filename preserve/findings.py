@@ -253,6 +253,33 @@ _AUDIT_CODES: list[FindingCode] = [
                 "DESIGN.md Catalog: events are append-only and hash-chained"),
     FindingCode("AUD-E012", E, "object directory {object_path} has no readable inventory "
                 "({detail}), so its owner is unknown", "OCFL 1.1 section 3.5"),
+    FindingCode("AUD-E013", E, "the sources disagree on {content_path} of package {package_id}: "
+                "{detail}; a copy was kept in {quarantine}. The version's own bag manifest was "
+                "written at ingest: find out who rewrote the others, restore from a good copy",
+                "RFC 8493 section 2.1.3; issue 18: four sources"),
+    FindingCode("AUD-E014", E, "the OCFL inventory of {version} of package {package_id} is not "
+                "the one recorded when it was stored (sha512 {found}, recorded {expected}); its "
+                "message, created, user or another field was rewritten: restore it from a good "
+                "copy", "OCFL 1.1 section 3.5; issue 18: the catalog pins whole inventories"),
+    FindingCode("AUD-E015", E, "the events table has lost its append-only trigger(s) "
+                "{triggers}: someone with database access dropped them; find out who, restore "
+                "them (`preserve db upgrade` on a fresh catalog, or from a backup) and verify "
+                "the log", "DESIGN.md Catalog: events are append-only"),
+    FindingCode("AUD-E016", E, "{entry} in the storage root is neither an OCFL object, nor a "
+                "layout directory, nor one of the root's own files; find out who put it there. "
+                "It was left in place", "OCFL 1.1 section 4.1; extension 0004"),
+    FindingCode("AUD-E017", E, "{entry} is where an OCFL object belongs but holds no "
+                "0=ocfl_object_1.1 declaration (it is empty or incomplete); restore the object "
+                "from a good copy or remove the directory", "OCFL 1.1 sections 3.1, 4.1"),
+    FindingCode("AUD-E018", E, "stored file {content_path} of package {package_id} is still "
+                "{status}, found {since} ({paths}); restore it from a good copy: every audit "
+                "reports it until it passes again", "issue 11: known damage stays visible"),
+    FindingCode("AUD-W001", W, "the event log's head is not anchored in storage yet ({detail}); "
+                "it was anchored now. If the log was anchored before, someone removed the "
+                "anchor: compare the head with the one in earlier audit reports",
+                "issue 11: the chain head is kept outside the catalog"),
+    FindingCode("AUD-W002", W, "the clock is not to be trusted: {detail}",
+                "issue 18: the clock"),
 ]
 
 register(*_AUDIT_CODES)
@@ -331,6 +358,18 @@ _CHECK_CODES: list[FindingCode] = [
                 "the stored version without copying it), then run check again",
                 "DESIGN.md Rules: a failed or interrupted ingest leaves no partial package; "
                 "re-running is safe"),
+    FindingCode("CHK-E010", E, "{entry} in the storage root is neither an OCFL object, nor a "
+                "layout directory, nor one of the root's own files; find out who put it there. "
+                "It is left in place", "OCFL 1.1 section 4.1; extension 0004"),
+    FindingCode("CHK-E011", E, "{entry} is where an OCFL object belongs but holds no "
+                "0=ocfl_object_1.1 declaration (it is empty or incomplete); restore the object "
+                "from a good copy or remove the directory", "OCFL 1.1 sections 3.1, 4.1"),
+    FindingCode("CHK-E012", E, "stored file {content_path} of package {package_id} is "
+                "{status} since {since} ({paths}); restore it from a good copy, then `preserve "
+                "audit` confirms it", "issue 11: known damage stays visible"),
+    FindingCode("CHK-E013", E, "the events table has lost its append-only trigger(s) "
+                "{triggers}: someone with database access dropped them; restore them and run "
+                "`preserve log verify`", "DESIGN.md Catalog: events are append-only"),
     FindingCode("CHK-W001", W, "{what} {target} is only {age} old, younger than the safety age "
                 "of {min_age}: it may belong to an ingest running now, so it was left alone",
                 "DESIGN.md Rules: re-running is safe"),

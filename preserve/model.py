@@ -148,3 +148,16 @@ def software_agent() -> Agent:
 def utc_now() -> dt.datetime:
     """The one clock: timezone-aware UTC, to the microsecond."""
     return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The head of the event log's hash chain: how many events it holds and the last one's
+    hash (issue 11 item 3). Kept in storage beside the catalog, printed in every audit report,
+    so that cutting events off the end of the log can be seen."""
+
+    events: int
+    hash: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"events": self.events, "hash": self.hash}

@@ -70,6 +70,16 @@ def write_folder(root: Path, files: Mapping[str, bytes]) -> Path:
     return root
 
 
+def storage_snapshot(root: Path) -> dict[str, bytes | None]:
+    """`tree_snapshot` of a storage root without the event log's head
+    (`preserve-event-log-head.json`), which moves with every event, a failed attempt's too."""
+    from preserve.storage.chainhead import HEAD_PATH
+
+    snapshot = tree_snapshot(root)
+    snapshot.pop(HEAD_PATH, None)
+    return snapshot
+
+
 def tree_snapshot(root: Path) -> dict[str, bytes | None]:
     """Every path below root with its bytes (None for directories): to assert nothing changed."""
     snapshot: dict[str, bytes | None] = {}

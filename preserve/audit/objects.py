@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from preserve.audit.report import Problem
-from preserve.errors import StorageError
+from preserve.deposit.tagfiles import parse_manifest
+from preserve.errors import PreserveError, StorageError
 from preserve.findings import finding
+from preserve.safeio import read_regular
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
-from preserve.storage.listing import is_structural, object_entries
+from preserve.storage.listing import UNDECLARED, is_structural, object_entries
 
 log = logging.getLogger(__name__)
 
-#: Object-root entries that are not content: the declaration, inventory and sidecar, and the
-#: directories OCFL 1.1 reserves (section 3.1: `extensions/`, `logs/`).
+#: A bag manifest larger than this is not read for the four-way comparison (its own copy is
+#: still checked): 20,000 payload lines of 128 hex digits and a path fit many times over.
+MAX_MANIFEST_BYTES = 256 << 20
 
 
 @dataclass(slots=True)
@@ -36,6 +39,33 @@ class ObjectState:
     sha256: dict[str, str] = field(default_factory=dict)  # content path -> fixity sha256
     inventory_ok: bool = False
     missing: set[str] = field(default_factory=set)  # manifest content paths not on disk
+    states: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # version -> state
+    by_digest: dict[str, str] = field(default_factory=dict)  # sha512 -> a content path
+    bags: dict[int, dict[str, str]] = field(default_factory=dict)  # version -> path -> sha512
+
+    def bag_sha512(self, version: int, path: str) -> str | None:
+        """What the version's own bag manifest (payload) or tag manifest (tag files) says
+        `path` holds; None if it does not list it or cannot be read (its own copy's check
+        reports why). Read once per version and kept."""
+        if version not in self.bags:
+            self.bags[version] = self._read_bag(version)
+        return self.bags[version].get(path)
+
+    def _read_bag(self, version: int) -> dict[str, str]:
+        state = self.states.get(inv.version_name(version), {})
+        entries: dict[str, str] = {}
+        for name, payload in (("manifest-sha512.txt", True), ("tagmanifest-sha512.txt", False)):
+            digest = next((d for d, paths in state.items() if name in paths), None)
+            content = self.by_digest.get(digest.lower()) if digest else None
+            if content is None:
+                continue
+            try:
+                text = read_regular(self.path / content, MAX_MANIFEST_BYTES).decode("utf-8")
+            except (OSError, UnicodeDecodeError, PreserveError):
+                continue
+            found, _findings = parse_manifest(text, name, "sha512", payload)
+            entries.update(found)
+        return entries
 
 
 def _problem(code: str, package_id: str | None, path: str = "", content_path: str = "",
@@ -45,8 +75,10 @@ def _problem(code: str, package_id: str | None, path: str = "", content_path: st
     return Problem(code, message, package_id, path, content_path)
 
 
-def inspect_object(storage: StorageRoot, package_id: str) -> tuple[ObjectState, list[Problem]]:
-    """Read the object's inventories and list its directory: E005 (inventory), E008 (unexpected).
+def inspect_object(storage: StorageRoot, package_id: str,
+                   pins: dict[int, str | None] | None = None) -> tuple[ObjectState, list[Problem]]:
+    """Read the object's inventories and list its directory: E005 (inventory), E008
+    (unexpected), E014 (an inventory other than the one the catalog pinned at ingest).
 
     Missing content files are only collected in `ObjectState.missing`: the caller reports them
     once, with the logical path when a catalog copy names the same content.
@@ -57,11 +89,21 @@ def inspect_object(storage: StorageRoot, package_id: str) -> tuple[ObjectState, 
         return state, []
     problems: list[Problem] = []
     try:
-        inventory = storage.read_inventory(package_id)
+        inventory, root_digest = inv.load(path)
+        if inventory["id"] != package_id:
+            raise StorageError(detail=f"{path / inv.INVENTORY} belongs to {inventory['id']!r}, "
+                               f"not {package_id!r}; the object is misplaced")
     except StorageError as exc:
         problems.append(_problem("AUD-E005", package_id, inv.INVENTORY, detail=exc.message))
         return state, problems
     state.inventory_ok = True
+    pins = pins or {}
+    state.states = {v: entry.get("state", {}) for v, entry in inventory["versions"].items()}
+    state.by_digest = {d.lower(): sorted(paths)[0] for d, paths in inventory["manifest"].items()}
+    head_pin = pins.get(inv.head_number(inventory))
+    if head_pin is not None and head_pin != root_digest:
+        problems.append(_problem("AUD-E014", package_id, inv.INVENTORY, version="the root",
+                                 found=root_digest, expected=head_pin))
     for digest, paths in inventory["manifest"].items():
         for content in paths:
             state.manifest[content] = digest.lower()
@@ -71,10 +113,15 @@ def inspect_object(storage: StorageRoot, package_id: str) -> tuple[ObjectState, 
     for version in inventory["versions"]:
         if (path / version / inv.INVENTORY).exists() or (path / version / inv.SIDECAR).exists():
             try:
-                inv.load(path / version)
+                _own, own_digest = inv.load(path / version)
             except StorageError as exc:
                 problems.append(_problem("AUD-E005", package_id, f"{version}/{inv.INVENTORY}",
                                          detail=exc.message))
+                continue
+            pin = pins.get(inv.version_number(version))
+            if pin is not None and pin != own_digest:
+                problems.append(_problem("AUD-E014", package_id, f"{version}/{inv.INVENTORY}",
+                                         version=version, found=own_digest, expected=pin))
     present = set()
     for relative in object_entries(path):
         present.add(relative)
@@ -82,10 +129,6 @@ def inspect_object(storage: StorageRoot, package_id: str) -> tuple[ObjectState, 
             problems.append(_problem("AUD-E008", package_id, relative, entry=relative))
     state.missing = {c for c in state.manifest if c not in present}
     return state, problems
-
-
-
-
 
 
 def cross_check(storage: StorageRoot, package_ids: Iterable[str]) -> list[Problem]:
@@ -113,4 +156,8 @@ def cross_check(storage: StorageRoot, package_ids: Iterable[str]) -> list[Proble
     for relative, pid in expected.items():
         if relative not in seen:
             problems.append(_problem("AUD-E009", pid, "", object_path=relative))
+    # Everything else in the root (issue 11 item 4; storage/listing.py).
+    for kind, relative in storage.unaccounted():
+        code = "AUD-E017" if kind == UNDECLARED else "AUD-E016"
+        problems.append(_problem(code, None, relative, entry=relative))
     return problems

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from preserve.catalog import ChainReport
 from preserve.findings import CATALOGUE
-from preserve.model import Finding
+from preserve.catalog import OpenProblem
+from preserve.model import ChainHead, Finding, Severity
 
 #: Short names of problems, as the JSON `problem` field spells them, by finding code.
 PROBLEMS: dict[str, str] = {
@@ -27,6 +28,14 @@ PROBLEMS: dict[str, str] = {
     "AUD-E010": "unknown-object",
     "AUD-E011": "broken-event-chain",
     "AUD-E012": "unknown-object",
+    "AUD-E013": "sources-disagree",
+    "AUD-E014": "inventory-rewritten",
+    "AUD-E015": "log-unguarded",
+    "AUD-E016": "unexpected",
+    "AUD-E017": "undeclared-object",
+    "AUD-E018": "still-damaged",
+    "AUD-W001": "log-head-not-anchored",
+    "AUD-W002": "clock",
 }
 
 
@@ -44,6 +53,10 @@ class Problem:
     @property
     def problem(self) -> str:
         return PROBLEMS[self.code]
+
+    @property
+    def is_error(self) -> bool:
+        return CATALOGUE[self.code].severity is Severity.ERROR
 
     def finding(self) -> Finding:
         return Finding(self.code, CATALOGUE[self.code].severity, self.path, self.message)
@@ -81,10 +94,18 @@ class AuditReport:
     packages: tuple[PackageStatus, ...]
     chain: ChainReport
     stopped_by: str = ""  # the budget that ended the run early: max-files, max-bytes, max-duration
+    open_problems: tuple[OpenProblem, ...] = ()  # every copy still damaged or missing
+    recovered: tuple[tuple[str, str], ...] = ()  # (package, content path) healthy again
+    coverage: tuple[int, int] = (0, 0)  # (copies held, copies overdue after this run)
+    interval_days: float = 90.0
+    titles: dict[str, str] | None = None  # package id -> title, for the views
+    head: ChainHead | None = None  # the event log's head after this run's own events
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.chain.ok
+        """No error (warnings do not fail a run), an intact chain, no damage left."""
+        return (not any(p.is_error for p in self.problems) and self.chain.ok
+                and not self.open_problems)
 
     @property
     def failed(self) -> int:
@@ -94,8 +115,9 @@ class AuditReport:
         return tuple(p.finding() for p in self.problems)
 
     def as_dict(self) -> dict:
-        listed = [p for p in self.problems if p.problem not in ("unexpected", "unknown-object",
-                                                                  "broken-event-chain")]
+        listed = [p for p in self.problems if p.is_error and p.problem not in (
+            "unexpected", "unknown-object", "broken-event-chain", "log-unguarded",
+            "undeclared-object", "still-damaged")]
         return {
             "run_id": self.run_id,
             "status": "passed" if self.ok else "failed",
@@ -109,9 +131,24 @@ class AuditReport:
             "missing": [{"package_id": p.package_id, "path": p.path}
                         for p in self.problems if p.problem == "missing"],
             "unexpected": [{"package_id": p.package_id, "path": p.path, "code": p.code}
-                           for p in self.problems if p.problem in ("unexpected", "unknown-object")],
+                           for p in self.problems if p.problem in ("unexpected", "unknown-object",
+                                                                   "undeclared-object")],
             "chain_ok": self.chain.ok,
             "chain_problem": self.chain.problem,
+            # Keep this elsewhere (a mail, another archive): a later log must still hold it.
+            "chain_head": (self.head or self.chain.head).as_dict()
+            if (self.head or self.chain.head) else None,
+            "chain_anchored": self.chain.anchored.as_dict() if self.chain.anchored else None,
+            "open_problems": [
+                {"package_id": o.package_id, "content_path": o.content_path,
+                 "location": o.location, "status": o.status, "since": o.since.isoformat(),
+                 "paths": list(o.paths)} for o in self.open_problems],
+            "recovered": [{"package_id": pid, "content_path": c} for pid, c in self.recovered],
+            "warnings": [p.as_dict() for p in self.problems if not p.is_error],
+            "duration_seconds": round((self.finished - self.started).total_seconds(), 3),
+            "copies_held": self.coverage[0],
+            "copies_overdue": self.coverage[1],
+            "interval_days": self.interval_days,
             "stopped_by": self.stopped_by or None,
             "packages": [{"package_id": s.package_id, "status": s.status, "checked": s.checked,
                           "passed": s.passed, "failed": s.failed} for s in self.packages],

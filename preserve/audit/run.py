@@ -2,12 +2,17 @@
 audit; issue 4).
 
 ```
-lock held by the CLI ─▶ audit_runs row ─▶ event chain verified ─▶ storage vs catalog
-─▶ due copies in bounded batches (never checked first, then oldest check) ─▶ per object:
+lock held by the CLI ─▶ clock checked (clock.py) ─▶ audit_runs row ─▶ event chain verified
+against the head anchored in storage, append-only triggers present ─▶ storage vs catalog,
+every path of the root accounted for ─▶ known damaged/missing copies re-checked (every run,
+outside budgets) ─▶ due copies in bounded batches (never checked first, then oldest
+check) ─▶ per object:
 inventories + directory listing ─▶ each content file read once (sha512 + sha256, worker
-threads, shared rate limit) ─▶ three-way comparison: file vs catalog vs inventory ─▶ damaged
+threads, shared rate limit) ─▶ four-way comparison (compare.py): file vs catalog vs
+inventory vs the version's bag manifest; inventories vs their pinned sha512 ─▶ damaged
 copies quarantined (copied, never moved) ─▶ outcomes recorded per batch ─▶ one `fixity check`
-event per package, run row closed
+event per package (and one per copy healthy again), run row closed; every open problem
+reported
 ```
 
 Recording an outcome moves a copy's `last_fixity_at` past the selection cutoff, so the next
@@ -17,6 +22,7 @@ Budgets stop the run from taking new files; what is left stays due for the next 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -28,12 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from preserve import SOFTWARE_NAME, __version__
+from preserve.audit.clock import trusted_clock
+from preserve.audit.clock import when as _when
+from preserve.audit.compare import Expected, Read, compare, read_copy
 from preserve.audit.objects import ObjectState, cross_check, inspect_object
 from preserve.audit.quarantine import quarantine_copy
 from preserve.audit.report import AuditReport, PackageStatus, Problem
 from preserve.audit.throttle import Throttle
 from preserve.catalog import AuditCopy, Catalog, ChainReport, CopyOutcome
-from preserve.checksums import REQUIRED_ALGORITHMS, Progress, hash_file
+from preserve.checksums import Progress
+from preserve.safeio import open_regular
 from preserve.errors import PackageNotFound
 from preserve.findings import finding
 from preserve.home import DEFAULT_LOCATION, Home
@@ -44,7 +54,6 @@ from preserve.storage import StorageRoot
 log = logging.getLogger(__name__)
 
 AGENT = software_agent()
-ALGORITHMS = REQUIRED_ALGORITHMS
 #: Copies asked from the catalog at a time: bounds memory and the size of each transaction.
 BATCH = 1000
 #: Object states (inventory manifests) kept between batches; older ones are dropped.
@@ -72,16 +81,6 @@ class Budgets:
     max_duration: float | None = None  # seconds
 
 
-@dataclass(frozen=True, slots=True)
-class _Read:
-    """The result of reading one content file."""
-
-    size: int = 0
-    digests: dict[str, str] | None = None
-    missing: bool = False
-    error: str = ""
-
-
 def run_audit(
     home: Home,
     catalog: Catalog,
@@ -101,10 +100,20 @@ def run_audit(
     """
     if selection.package_id is not None and not catalog.package_exists(selection.package_id):
         raise PackageNotFound(package_id=selection.package_id)
+    clock, notes = trusted_clock(catalog, clock)
     started = clock()
+    # Stamps after now cannot be trusted: due again, so a run under a clock set years ahead
+    # does not excuse the copies from checks until that date (issue 18, "The clock").
+    reset = catalog.reset_future_checks(started)
+    if reset:
+        log.warning("%s copies had check times after now; they are due again", reset)
+    for note in notes:
+        log.warning("clock: %s", note)
     run_id = catalog.begin_audit_run(started)
     audit = _Audit(home, catalog, storage, run_id, workers or os.cpu_count() or 1,
                    Throttle(max_rate) if max_rate else None, clock, progress, location)
+    for note in notes:
+        audit.problems.append(Problem("AUD-W002", finding("AUD-W002", detail=note).message))
     try:
         report = audit.run(selection, budgets, started)
     except BaseException:
@@ -134,11 +143,13 @@ class _Audit:
         # states for the OBJECT_CACHE most recent packages; only problems accumulate.
         self.objects: OrderedDict[str, ObjectState] = OrderedDict()
         self.inspected: set[str] = set()  # structural problems are reported once per run
-        self.reads: dict[tuple[str, str], _Read] = {}  # (package, content path) -> result
+        self.reads: dict[tuple[str, str], Read] = {}  # (package, content path) -> result
         self.quarantined: dict[tuple[str, str], str] = {}
         self.missing_reported: set[tuple[str, str]] = set()
         self.per_package: dict[str, list[int]] = {}  # package -> [checked, passed]
         self.planned = 0
+        self.reported: set[tuple[str, str, str]] = set()  # (code, package, content path)
+        self.recovered: dict[tuple[str, str], AuditCopy] = {}  # damaged before, passes now
 
     # --- the run ----------------------------------------------------------------------------
 
@@ -147,7 +158,15 @@ class _Audit:
         if not chain.ok:
             log.error("event chain broken: %s", chain.problem)
             self.problems.append(Problem("AUD-E011", finding("AUD-E011", detail=chain.problem).message,
-                                         path=f"events/{chain.first_bad_id}"))
+                                         path=f"events/{chain.first_bad_id or ''}"))
+        elif (chain.anchored is None and chain.head is not None and chain.head.events
+              and self.catalog.anchored):
+            detail = f"the log holds {chain.head.events} events, last hash {chain.head.hash}"
+            self.problems.append(Problem("AUD-W001", finding("AUD-W001", detail=detail).message))
+        missing_guards = self.catalog.missing_guards()
+        if missing_guards:
+            self.problems.append(Problem("AUD-E015", finding(
+                "AUD-E015", triggers=", ".join(missing_guards)).message, path="events"))
         if selection.package_id is None:
             problems = cross_check(self.storage, self.catalog.package_ids())
             if any(p.code == "AUD-E010" for p in problems):
@@ -167,11 +186,17 @@ class _Audit:
             cutoff = started - dt.timedelta(days=selection.interval_days)
         stopped_by = self._check_due(selection.package_id, cutoff, budgets)
         self._report_missing_content()
+        self.interval = dt.timedelta(days=selection.interval_days)
         return self._finish(started, chain, stopped_by)
 
     def _check_due(self, package_id: str | None, cutoff: dt.datetime, budgets: Budgets) -> str:
         deadline = (time.monotonic() + budgets.max_duration if budgets.max_duration is not None
                     else None)
+        # Known damage first, every run, whatever the budgets: a damaged or missing copy is
+        # re-checked until it passes again (issue 11 item 2). Such copies are few.
+        damaged = self.catalog.damaged_copies(location=self.location, package_id=package_id)
+        for start in range(0, len(damaged), BATCH):
+            self._check_batch(damaged[start:start + BATCH], None)
         taken = taken_bytes = 0
         while True:
             limit = BATCH if budgets.max_files is None else min(BATCH, budgets.max_files - taken)
@@ -213,7 +238,8 @@ class _Audit:
             if pid in self.objects:
                 self.objects.move_to_end(pid)
                 continue
-            state, problems = inspect_object(self.storage, pid)
+            state, problems = inspect_object(self.storage, pid,
+                                             self.catalog.inventory_digests(pid))
             self.objects[pid] = state
             if pid not in self.inspected:
                 self.inspected.add(pid)
@@ -280,63 +306,42 @@ class _Audit:
 
     # --- judging one copy -------------------------------------------------------------------
 
-    def _judge(self, c: AuditCopy, read: _Read, now: dt.datetime) -> CopyOutcome:
+    def _judge(self, c: AuditCopy, read: Read, now: dt.datetime) -> CopyOutcome:
         key = (c.package_id, c.content_path)
         counts = self.per_package.setdefault(c.package_id, [0, 0])
         counts[0] += 1
         self.checked += 1
-
-        def outcome(result: str, status: str | None) -> CopyOutcome:
-            if result == "pass":
-                counts[1] += 1
-                self.passed += 1
-            return CopyOutcome(c.file_id, c.location_id, result, status, now)
-
-        def problem(code: str, **fields: object) -> None:
-            message = finding(code, c.path, package_id=c.package_id,
-                              content_path=c.content_path, **fields).message
-            self.problems.append(Problem(code, message, c.package_id, c.path, c.content_path,
-                                         str(fields.get("quarantine", ""))))
-
-        if read.missing:
-            if key not in self.missing_reported:
-                self.missing_reported.add(key)
-                problem("AUD-E006")
-            return outcome("fail", "missing")
-        if read.digests is None:
-            problem("AUD-E007", detail=read.error)
-            return outcome("could-not-check", None)
-        found = read.digests
-        catalog_ok = (read.size == c.size and found["sha512"] == c.sha512
-                      and found["sha256"] == c.sha256)
         state = self.objects[c.package_id]
-        listed = state.manifest.get(c.content_path)
-        if not state.inventory_ok:
-            inventory_ok = None  # unknown: reported as AUD-E005 for the object
-        else:
-            fixity = state.sha256.get(c.content_path)
-            inventory_ok = listed == found["sha512"] and fixity in (None, found["sha256"])
-        if catalog_ok and inventory_ok is not False:
-            return outcome("pass", "ok")
-        if catalog_ok:
-            detail = ("the inventory does not list it" if listed is None
-                      else f"inventory sha512 {listed}, file and catalog {found['sha512']}")
-            problem("AUD-E003", detail=detail)
-            return outcome("fail", None)
-        if inventory_ok:
-            problem("AUD-E002", detail=f"catalog: {c.size} bytes, sha512 {c.sha512}; file and "
-                    f"inventory: {read.size} bytes, sha512 {found['sha512']}")
-            return outcome("fail", None)
-        kept = self._quarantine(c, read, listed)
-        if inventory_ok is None or listed == c.sha512:
-            problem("AUD-E001", size=read.size, found=found["sha512"], expected_size=c.size,
-                    expected=c.sha512, quarantine=kept)
-        else:
-            problem("AUD-E004", detail=f"file sha512 {found['sha512']} ({read.size} bytes), "
-                    f"catalog {c.sha512} ({c.size} bytes), inventory {listed}", quarantine=kept)
-        return outcome("fail", "damaged")
+        expected = Expected(
+            size=c.size, sha512=c.sha512, sha256=c.sha256, inventory_readable=state.inventory_ok,
+            inventory_sha512=state.manifest.get(c.content_path),
+            inventory_sha256=state.sha256.get(c.content_path),
+            bag_sha512=state.bag_sha512(c.version, c.path) if state.inventory_ok else None)
+        verdict = compare(read, expected)
+        if verdict.code is None:
+            counts[1] += 1
+            self.passed += 1
+            if c.status != "ok":
+                self.recovered.setdefault(key, c)
+            return CopyOutcome(c.file_id, c.location_id, "pass", "ok", now)
+        fields: dict[str, object] = {"detail": verdict.detail}
+        if verdict.code == "AUD-E006":
+            self.missing_reported.add(key)
+        if verdict.damaged:
+            fields["quarantine"] = self._quarantine(c, read, expected.inventory_sha512)
+        if verdict.code == "AUD-E001" and read.digests is not None:
+            fields.update(size=read.size, found=read.digests["sha512"], expected_size=c.size,
+                          expected=c.sha512)
+        # One problem per stored file, however many versions' logical paths share it.
+        if (verdict.code, *key) not in self.reported:
+            self.reported.add((verdict.code, *key))
+            message = finding(verdict.code, c.path, package_id=c.package_id,
+                              content_path=c.content_path, **fields).message
+            self.problems.append(Problem(verdict.code, message, c.package_id, c.path,
+                                         c.content_path, str(fields.get("quarantine", ""))))
+        return CopyOutcome(c.file_id, c.location_id, verdict.outcome, verdict.status, now)
 
-    def _quarantine(self, c: AuditCopy, read: _Read, listed: str | None) -> str:
+    def _quarantine(self, c: AuditCopy, read: Read, listed: str | None) -> str:
         key = (c.package_id, c.content_path)
         if key in self.quarantined:
             return self.quarantined[key]
@@ -373,6 +378,15 @@ class _Audit:
 
     def _finish(self, started: dt.datetime, chain: ChainReport, stopped_by: str) -> AuditReport:
         finished = self.clock()
+        # Every copy still damaged or missing, whether this run looked at it or not.
+        open_problems = tuple(self.catalog.open_problems())
+        seen = {(p.package_id, p.content_path) for p in self.problems if p.content_path}
+        for o in open_problems:
+            if (o.package_id, o.content_path) not in seen:
+                self.problems.append(Problem("AUD-E018", finding(
+                    "AUD-E018", o.content_path, package_id=o.package_id,
+                    content_path=o.content_path, status=o.status, since=_when(o.since),
+                    paths=", ".join(o.paths)).message, o.package_id, o.paths[0], o.content_path))
         by_package: dict[str, list[Problem]] = {}
         for p in self.problems:
             if p.package_id is not None:
@@ -384,16 +398,34 @@ class _Audit:
             problems = by_package.get(pid, [])
             statuses.append(PackageStatus(pid, checked, passed, checked - passed, len(problems)))
             events.append(self._event(pid, checked, passed, problems, finished))
+        for (pid, content), c in sorted(self.recovered.items()):
+            # Healthy again: the repair is on record as a PREMIS event of its own.
+            events.append(Event(
+                type=EventType.FIXITY_CHECK, outcome=EventOutcome.SUCCESS, time=finished,
+                agent=AGENT, package_id=pid, object_paths=(content,),
+                detail=f"audit run {self.run_id}: stored file {content} passes its fixity check "
+                       f"again",
+                outcome_detail=f"it was {c.status} since "
+                               f"{_when(c.problem_since) if c.problem_since else 'an earlier run'}"
+                               "; it matches the catalog, the inventory and the bag manifest"))
         report = AuditReport(
             run_id=self.run_id, started=started, finished=finished, checked=self.checked,
             bytes=self.bytes, passed=self.passed, problems=tuple(self.problems),
             packages=tuple(statuses), chain=chain, stopped_by=stopped_by,
+            open_problems=tuple(self.catalog.open_problems()) if self.recovered else open_problems,
+            recovered=tuple(sorted(self.recovered)),
+            coverage=self.catalog.coverage(location=self.location,
+                                           due_before=finished - self.interval),
+            interval_days=self.interval.total_seconds() / 86400,
+            titles=self.catalog.package_titles(),
         )
         self.catalog.finish_audit_run(
             self.run_id, finished=finished, checked=self.checked, bytes_read=self.bytes,
             passed=self.passed, failed=self.checked - self.passed,
             status="passed" if report.ok else "failed", events=events,
         )
+        # The head after this run's own events: the value to keep elsewhere.
+        report = dataclasses.replace(report, head=self.catalog.chain_head())
         log.info("audit run %s: %s copies checked, %s bytes, %s problems", self.run_id,
                  self.checked, self.bytes, len(self.problems))
         return report
@@ -403,11 +435,14 @@ class _Audit:
         detail = (f"audit run {self.run_id} by {SOFTWARE_NAME} {__version__}: re-read {checked} "
                   f"stored file(s) with sha512 and sha256; {passed} passed, "
                   f"{checked - passed} failed")
+        notes = [p.message for p in self.problems if p.code == "AUD-W002"]
         if problems:
             outcome_detail = "; ".join(f"{p.code} {p.problem}: {p.content_path or p.path}"
                                        for p in problems)
         else:
             outcome_detail = "every file checked matches the catalog and the OCFL inventory"
+        if notes:  # a distrusted clock is on record with the checks it timed
+            outcome_detail += "; " + "; ".join(notes)
         return Event(
             type=EventType.FIXITY_CHECK,
             outcome=EventOutcome.FAILURE if problems or passed < checked else EventOutcome.SUCCESS,
@@ -433,15 +468,15 @@ def _chunks(jobs: dict[tuple[str, str], tuple[Path, int]]) -> Iterator[list]:
 
 
 def _read_chunk(chunk: list[tuple[tuple[str, str], Path]],
-                on_bytes: Callable[[int], None]) -> list[tuple[tuple[str, str], _Read]]:
+                on_bytes: Callable[[int], None]) -> list[tuple[tuple[str, str], Read]]:
     return [(key, _read_one(path, on_bytes)) for key, path in chunk]
 
 
-def _read_one(path: Path, on_bytes: Callable[[int], None]) -> _Read:
+def _read_one(path: Path, on_bytes: Callable[[int], None]) -> Read:
     try:
-        size, digests = hash_file(path, ALGORITHMS, on_bytes)
+        with open(open_regular(path), "rb", buffering=0) as stream:
+            return read_copy(stream, on_bytes)
     except FileNotFoundError:
-        return _Read(missing=True)
+        return Read(missing=True)
     except OSError as exc:
-        return _Read(error=exc.strerror or str(exc))
-    return _Read(size=size, digests=digests)
+        return Read(error=exc.strerror or str(exc))

@@ -8,7 +8,7 @@ engines are made when a `Catalog` is opened or a migration function is called.
 
 from __future__ import annotations
 
-from preserve.catalog.audits import AuditCopy, AuditRunView, CopyOutcome
+from preserve.catalog.audits import AuditCopy, AuditRunView, CopyOutcome, OpenProblem
 from preserve.catalog.chain import ChainReport
 from preserve.catalog.engine import (
     HEAD_REVISION,
@@ -35,7 +35,7 @@ from preserve.catalog.views import (
 )
 
 __all__ = [
-    "HEAD_REVISION", "AdoptedVersion", "AdoptionRecord", "AuditCopy", "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
+    "HEAD_REVISION", "OpenProblem", "AdoptedVersion", "AdoptionRecord", "AuditCopy", "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
     "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
     "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade", "with_busy_timeout",
 ]

@@ -15,12 +15,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from typing import Any
+
+from sqlalchemy import Select, String, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from preserve.catalog.records import (
     AuditRunRecord,
     CopyRecord,
+    EventRecord,
     FileRecord,
     LocationRecord,
     PackageRecord,
@@ -48,6 +51,24 @@ class AuditCopy:
     sha256: str
     sha512: str
     last_fixity_at: dt.datetime | None
+    status: str = "ok"
+    problem_since: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenProblem:
+    """A stored content file with damaged or missing copies, not yet repaired (issue 11 item 2).
+
+    One per content file and location: a file shared by several versions (OCFL
+    deduplication) is one problem; `paths` lists every logical path it stands for.
+    """
+
+    package_id: str
+    content_path: str
+    location: str
+    status: str  # damaged or missing
+    since: dt.datetime  # when it was first found
+    paths: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +94,7 @@ def due_copies(
     least recently checked first (never-checked first)."""
     if limit <= 0:
         return []
-    # Plain columns, not ORM entities: a batch is read-only and thousands of rows long.
-    base = (
-        select(CopyRecord.file_id, CopyRecord.location_id, FileRecord.package_id,
-               FileRecord.version, FileRecord.path, CopyRecord.content_path, FileRecord.size,
-               FileRecord.sha256, FileRecord.sha512, CopyRecord.last_fixity_at)
-        .join(FileRecord, CopyRecord.file_id == FileRecord.id)
-        .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
-        .where(LocationRecord.name == location)
-    )
-    if package_id is not None:
-        base = base.where(FileRecord.package_id == package_id)
+    base = _copies(location, package_id)
     # No ORDER BY among the never-checked: any order is fair, and sorting them all would cost
     # a full sort per batch; the index scan stops at the LIMIT.
     rows = list(session.execute(
@@ -98,6 +109,100 @@ def due_copies(
     return [AuditCopy(*row) for row in rows]
 
 
+def _copies(location: str, package_id: str | None) -> Select[Any]:
+    # Plain columns, not ORM entities: a batch is read-only and thousands of rows long.
+    base = (
+        select(CopyRecord.file_id, CopyRecord.location_id, FileRecord.package_id,
+               FileRecord.version, FileRecord.path, CopyRecord.content_path, FileRecord.size,
+               FileRecord.sha256, FileRecord.sha512, CopyRecord.last_fixity_at,
+               CopyRecord.status, CopyRecord.problem_since)
+        .join(FileRecord, CopyRecord.file_id == FileRecord.id)
+        .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
+        .where(LocationRecord.name == location)
+    )
+    if package_id is not None:
+        base = base.where(FileRecord.package_id == package_id)
+    return base
+
+
+def coverage(session: Session, *, location: str, due_before: dt.datetime) -> tuple[int, int]:
+    """(copies at `location`, how many of them are overdue: never checked or last checked
+    before `due_before`)."""
+    base = (select(func.count()).select_from(CopyRecord)
+            .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
+            .where(LocationRecord.name == location))
+    total = session.scalar(base) or 0
+    overdue = session.scalar(base.where((CopyRecord.last_fixity_at.is_(None))
+                                        | (CopyRecord.last_fixity_at < due_before))) or 0
+    return total, overdue
+
+
+def reset_future_checks(session: Session, now: dt.datetime) -> int:
+    """Forget check times after `now` (a clock that ran ahead wrote them): those copies are
+    due again, first in line with the never-checked (issue 18, "The clock")."""
+    table = CopyRecord.__table__
+    result = session.connection().execute(
+        update(table).where(table.c.last_fixity_at > bindparam("now", now, type_=UTCDateTime()))
+        .values(last_fixity_at=None))
+    return int(result.rowcount or 0)
+
+
+def damaged_copies(session: Session, *, location: str,
+                   package_id: str | None = None) -> list[AuditCopy]:
+    """Every copy at `location` whose status is damaged or missing: re-checked by every run
+    until it passes (issue 11 item 2). Few by nature; read whole."""
+    return [AuditCopy(*row) for row in session.execute(
+        _copies(location, package_id).where(CopyRecord.status != "ok")
+        .order_by(FileRecord.package_id, CopyRecord.content_path, CopyRecord.file_id))]
+
+
+def open_problems(session: Session, *, package_id: str | None = None) -> list[OpenProblem]:
+    """Damaged or missing copies, one entry per (package, content file, location)."""
+    query = (
+        select(FileRecord.package_id, CopyRecord.content_path, LocationRecord.name,
+               CopyRecord.status, CopyRecord.problem_since, CopyRecord.last_fixity_at,
+               FileRecord.path)
+        .join(FileRecord, CopyRecord.file_id == FileRecord.id)
+        .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
+        .where(CopyRecord.status != "ok")
+        .order_by(FileRecord.package_id, CopyRecord.content_path, LocationRecord.name,
+                  FileRecord.version)
+    )
+    if package_id is not None:
+        query = query.where(FileRecord.package_id == package_id)
+    grouped: dict[tuple[str, str, str], list[Any]] = {}
+    for pid, content, location, status, since, checked, path in session.execute(query):
+        # A status set without a date (rows from before migration 0004, or `check` marking a
+        # whole object missing) dates from the last check, else from the epoch of unknown.
+        when = since or checked or _UNKNOWN
+        entry = grouped.setdefault((pid, content, location), [status, when, []])
+        if status == "missing":
+            entry[0] = "missing"
+        entry[1] = min(entry[1], when)
+        entry[2].append(path)
+    return [OpenProblem(pid, content, location, status, since, tuple(dict.fromkeys(paths)))
+            for (pid, content, location), (status, since, paths) in grouped.items()]
+
+
+_UNKNOWN = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def clock_reference(session: Session) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The catalog's own clock (issue 18, "The clock"): the database's `now()` on PostgreSQL
+    (None on SQLite, which has no clock of its own), and the latest time recorded anywhere
+    in it (events, copy checks, audit runs)."""
+    database_now = None
+    if session.get_bind().dialect.name == "postgresql":
+        database_now = session.scalar(select(func.now()))
+        if database_now is not None and database_now.tzinfo is None:
+            database_now = database_now.replace(tzinfo=dt.timezone.utc)
+    latest = [session.scalar(select(func.max(EventRecord.time))),
+              session.scalar(select(func.max(CopyRecord.last_fixity_at))),
+              session.scalar(select(func.max(AuditRunRecord.started)))]
+    known = [t for t in latest if t is not None]
+    return database_now, (max(known) if known else None)
+
+
 def record_outcomes(session: Session, outcomes: Sequence[CopyOutcome]) -> None:
     """Update the copies in two executemany statements (with and without a new status)."""
     table = CopyRecord.__table__
@@ -109,7 +214,7 @@ def record_outcomes(session: Session, outcomes: Sequence[CopyOutcome]) -> None:
             raise ValueError(f"copy status must be one of {COPY_STATUSES}, not {o.status!r}")
         by_kind[o.status is not None].append(
             {"k_file": o.file_id, "k_location": o.location_id, "k_at": o.checked_at,
-             "k_outcome": o.outcome, "k_status": o.status})
+             "k_at2": o.checked_at, "k_outcome": o.outcome, "k_status": o.status})
     for with_status, rows in by_kind.items():
         if not rows:
             continue
@@ -117,6 +222,11 @@ def record_outcomes(session: Session, outcomes: Sequence[CopyOutcome]) -> None:
                                      "last_fixity_outcome": bindparam("k_outcome")}
         if with_status:
             values["status"] = bindparam("k_status")
+            # The date damage was first found stays until a check passes again.
+            values["problem_since"] = case(
+                (bindparam("k_status", type_=String(20)) == "ok", None),
+                else_=func.coalesce(table.c.problem_since,
+                                    bindparam("k_at2", type_=UTCDateTime())))
         statement = (
             update(table)
             .where(table.c.file_id == bindparam("k_file"),

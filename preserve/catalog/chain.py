@@ -14,7 +14,8 @@ exactly as before, so logs written before 0002 still verify. The row's integer i
 order of ids, and the `prev_hash` links already pin it. The agent is hashed by its stable
 identifier, not by its database id.
 
-Standard library only, so other tools can re-verify an exported log with this module alone.
+Standard library only (and the core `preserve.model`), so other tools can re-verify an exported
+log with this module and that one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from preserve.model import ChainHead
 
 #: prev_hash of the first event.
 GENESIS_HASH = "0" * 64
@@ -101,32 +104,59 @@ def link_hash(link: ChainLink) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
-    """What `verify` found: `ok`, how many rows were checked, and the first bad row if any."""
+    """What `verify` found: `ok`, how many rows were checked, and the first bad row if any.
+
+    `head` is the chain's head as found (count and last hash); `anchored` the head kept
+    outside the catalog that it was compared with, if any.
+    """
 
     ok: bool
     checked: int
     first_bad_id: int | None
     problem: str
+    head: ChainHead | None = None
+    anchored: ChainHead | None = None
 
 
-def verify(rows: Iterable[tuple[int, ChainLink, str]]) -> ChainReport:
-    """Check `(id, link, stored_hash)` rows given in id order; stop at the first bad row."""
+def verify(rows: Iterable[tuple[int, ChainLink, str]],
+           anchored: ChainHead | None = None) -> ChainReport:
+    """Check `(id, link, stored_hash)` rows given in id order; stop at the first bad row.
+
+    With `anchored`, the row at position `anchored.events` must carry `anchored.hash` and
+    the log must be at least that long: events cut off the end, or a whole log replaced by
+    another valid one, are caught.
+    """
     expected_prev = GENESIS_HASH
     checked = 0
     for row_id, link, stored_hash in rows:
         checked += 1
+        if anchored is not None and checked == anchored.events and stored_hash != anchored.hash:
+            problem = (
+                f"event {row_id} is event number {checked} of the log, but the head anchored "
+                f"in storage says event {checked} has hash {anchored.hash}, not "
+                f"{stored_hash}; the log was replaced or rewritten from here on"
+            )
+            return ChainReport(False, checked, row_id, problem, None, anchored)
         if link.prev_hash != expected_prev:
             problem = (
                 f"event {row_id}: prev_hash {link.prev_hash} does not match the hash of the "
                 f"row before it ({expected_prev}); a row was deleted, inserted or reordered"
             )
-            return ChainReport(False, checked, row_id, problem)
+            return ChainReport(False, checked, row_id, problem, None, anchored)
         computed = link_hash(link)
         if computed != stored_hash:
             problem = (
                 f"event {row_id}: stored hash {stored_hash} does not match its content "
                 f"(recomputed {computed}); the row was edited"
             )
-            return ChainReport(False, checked, row_id, problem)
+            return ChainReport(False, checked, row_id, problem, None, anchored)
         expected_prev = stored_hash
-    return ChainReport(True, checked, None, "")
+    head = ChainHead(checked, expected_prev if checked else GENESIS_HASH)
+    if anchored is not None and checked < anchored.events:
+        problem = (
+            f"the log holds {checked} events but the head anchored in storage says "
+            f"{anchored.events} (last hash {anchored.hash}): {anchored.events - checked} "
+            "event(s) were cut off its end"
+        )
+        return ChainReport(False, checked, None, problem, head, anchored)
+    return ChainReport(True, checked, None, "", head, anchored)

@@ -14,14 +14,14 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from preserve.catalog import chain
 from preserve.catalog.records import AgentRecord, EventRecord
 from preserve.catalog.views import ChainReport, EventView
 from preserve.model import (
-    Agent, AgentType, Event, EventOutcome, EventType, ImportedFrom, vocabulary_value,
+    Agent, AgentType, ChainHead, Event, EventOutcome, EventType, ImportedFrom, vocabulary_value,
 )
 
 #: Key of the PostgreSQL advisory lock that serialises appends to the event chain
@@ -71,7 +71,40 @@ def append(session: Session, events: Sequence[Event]) -> list[EventView]:
         session.flush()  # one at a time, so ids follow chain order
         views.append(_view(record, agent))
         prev_hash = record.hash
+    # The new head, for the anchor outside the catalog (repository.Catalog writes it after
+    # the commit): counted inside this transaction, which holds the chain lock.
+    session.info["chain_head"] = head(session)
     return views
+
+
+def head(session: Session) -> ChainHead:
+    """The chain's head now: how many events, and the last one's hash."""
+    count = session.scalar(select(func.count()).select_from(EventRecord)) or 0
+    last = session.scalar(select(EventRecord.hash).order_by(EventRecord.id.desc()).limit(1))
+    return ChainHead(count, last or chain.GENESIS_HASH)
+
+
+#: Triggers that make the events table append-only (migration 0001), by database.
+GUARDS = {
+    "sqlite": ("events_no_update", "events_no_delete"),
+    "postgresql": ("events_append_only", "events_no_truncate"),
+}
+
+
+def missing_guards(session: Session) -> list[str]:
+    """The append-only triggers of the events table that are not in the database."""
+    dialect = session.get_bind().dialect.name
+    wanted = GUARDS.get(dialect, ())
+    if dialect == "sqlite":
+        present = set(session.scalars(text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")))
+    elif dialect == "postgresql":
+        present = set(session.scalars(text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'events'::regclass "
+            "AND NOT tgisinternal AND tgenabled <> 'D'")))
+    else:
+        return []
+    return [name for name in wanted if name not in present]
 
 
 def event_views(session: Session, package_id: str | None = None) -> Iterator[EventView]:
@@ -91,15 +124,16 @@ def known_identifiers(session: Session, identifiers: Sequence[str]) -> list[str]
         select(EventRecord.identifier).where(EventRecord.identifier.in_(identifiers))))
 
 
-def verify(session: Session) -> ChainReport:
-    """Recompute every row's hash and link, streaming in id order."""
+def verify(session: Session, anchored: ChainHead | None = None) -> ChainReport:
+    """Recompute every row's hash and link, streaming in id order; compare with `anchored`."""
     rows = session.execute(
         select(EventRecord, AgentRecord.identifier)
         .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
         .order_by(EventRecord.id)
         .execution_options(yield_per=1000)
     )
-    return chain.verify((record.id, _link(record, agent), record.hash) for record, agent in rows)
+    return chain.verify(((record.id, _link(record, agent), record.hash) for record, agent in rows),
+                        anchored)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -109,6 +109,8 @@ class PackageVersionRecord(Base):
     file_count: Mapped[int] = mapped_column(Integer)
     byte_count: Mapped[int] = mapped_column(BigInteger)
     payload_fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+    # sha512 of the version's own inventory.json, pinned at ingest/adoption (migration 0004).
+    inventory_sha512: Mapped[str | None] = mapped_column(String(128))
 
 
 class FileRecord(Base):
@@ -150,6 +152,8 @@ class CopyRecord(Base):
     last_fixity_at: Mapped[dt.datetime | None]
     last_fixity_outcome: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="ok", server_default="ok")
+    # When the current damage (status damaged/missing) was first found (migration 0004).
+    problem_since: Mapped[dt.datetime | None]
 
 
 class AgentRecord(Base):

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Protocol
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, insert, select
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from preserve.catalog import audits, copies, eventlog
+from preserve.catalog.audit_catalog import AuditCatalog
 from preserve.catalog.engine import (
     HEAD_REVISION,
     require_sqlite_file,
@@ -49,8 +51,8 @@ from preserve.catalog.views import (
     PackageSummary,
     VersionView,
 )
-from preserve.errors import CatalogError, MigrationNeeded, PackageNotFound
-from preserve.model import Event, Finding, Severity
+from preserve.errors import CatalogError, MigrationNeeded, PackageNotFound, PreserveError
+from preserve.model import ChainHead, Event, Finding, Severity
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +60,24 @@ log = logging.getLogger(__name__)
 FINISHED_STATUSES = ("accepted", "rejected", "failed")
 
 
-class Catalog:
-    """The SQL catalog at `url` (SQLite or PostgreSQL), which must be at HEAD_REVISION."""
+class ChainAnchor(Protocol):
+    """Where the event log's head is kept outside the catalog (storage/chainhead.py)."""
 
-    def __init__(self, url: str) -> None:
+    def read(self) -> ChainHead | None: ...
+
+    def advance(self, head: ChainHead) -> bool: ...
+
+
+class Catalog(AuditCatalog):
+    """The SQL catalog at `url` (SQLite or PostgreSQL), which must be at HEAD_REVISION.
+
+    With `anchor`, every transaction that appends events hands the chain's new head to it
+    after the commit, and `verify_chain` compares the log with the anchored head.
+    """
+
+    def __init__(self, url: str, anchor: ChainAnchor | None = None) -> None:
         self._url = url
+        self._anchor = anchor
         require_sqlite_file(url)
         self._engine = make_engine(url)
         try:
@@ -104,8 +119,12 @@ class Catalog:
     def _transaction(self) -> Iterator[Session]:
         """One session in one transaction; database failures become CatalogError."""
         try:
-            with self._sessions() as session, session.begin():
-                yield session
+            with self._sessions() as session:
+                with session.begin():
+                    yield session
+                head = session.info.pop("chain_head", None)
+            if head is not None and self._anchor is not None:
+                self._advance_anchor(head)
         except IntegrityError as exc:
             raise CatalogError(
                 detail=f"the catalog refused the change: {_first_line(exc)}"
@@ -116,6 +135,14 @@ class Catalog:
             raise unreachable(self._url, exc) from None
         except SQLAlchemyError as exc:
             raise unreachable(self._url, exc) from None
+
+    def _advance_anchor(self, head: ChainHead) -> None:
+        try:
+            self._anchor.advance(head)  # type: ignore[union-attr]
+        except (OSError, PreserveError) as exc:
+            # The events are committed; the anchor only lags (audit and log verify say so).
+            log.warning("could not anchor the event log head (%s events) in storage: %s",
+                        head.events, exc)
 
     # --- deposits -------------------------------------------------------------------------
 
@@ -279,6 +306,7 @@ class Catalog:
                     file_count=len(payload),
                     byte_count=sum(f.size for f in payload),
                     payload_fingerprint=ingest.payload_fingerprint,
+                    inventory_sha512=ingest.inventory_sha512,
                 )
             )
             session.flush()
@@ -309,6 +337,9 @@ class Catalog:
                 select(PackageRecord).order_by(PackageRecord.created, PackageRecord.id)
             ).all()
             identifiers = _identifiers(session, None)
+            damaged: dict[str, int] = defaultdict(int)
+            for problem in audits.open_problems(session):
+                damaged[problem.package_id] += 1
             heads = {}
             counts: dict[str, int] = defaultdict(int)
             for version in session.scalars(select(PackageVersionRecord)):
@@ -327,6 +358,7 @@ class Catalog:
                         files=head.file_count if head else 0,
                         bytes=head.byte_count if head else 0,
                         created=p.created,
+                        open_problems=damaged.get(p.id, 0),
                     )
                 )
             return summaries
@@ -379,6 +411,7 @@ class Catalog:
                     for f in files
                 ),
                 events=tuple(eventlog.event_views(session, package_id)),
+                open_problems=tuple(audits.open_problems(session, package_id=package_id)),
             )
 
     # --- events ---------------------------------------------------------------------------
@@ -404,47 +437,45 @@ class Catalog:
             eventlog.lock_chain(session)
             return eventlog.append(session, events)
 
-    def verify_chain(self) -> ChainReport:
-        """Recompute every event's hash and link; report the first bad row."""
-        with self._transaction() as session:
-            return eventlog.verify(session)
+    def verify_chain(self, anchored: ChainHead | None = None) -> ChainReport:
+        """Recompute every event's hash and link; report the first bad row.
 
-    # --- audits (queries in audits.py) -----------------------------------------------------
-
-    def due_copies(self, *, location: str, checked_before: dt.datetime, limit: int,
-                   package_id: str | None = None) -> list[audits.AuditCopy]:
-        """Copies never checked or checked before `checked_before`, oldest first, at most `limit`."""
+        The chain is compared with `anchored`, or else with the head kept by this catalog's
+        anchor (StorageError if it cannot be read). A chain that verifies and reaches beyond
+        the anchored head moves the anchor forward (a writer killed between its commit and
+        its anchor write, or a repository from before anchoring).
+        """
+        unreadable = ""
+        if anchored is None and self._anchor is not None:
+            try:
+                anchored = self._anchor.read()
+            except PreserveError as exc:
+                unreadable = exc.message
         with self._transaction() as session:
-            return audits.due_copies(session, location=location, checked_before=checked_before,
-                                     limit=limit, package_id=package_id)
+            report = eventlog.verify(session, anchored)
+        if unreadable:  # a damaged anchor is never silently replaced
+            return ChainReport(False, report.checked, report.first_bad_id,
+                               report.problem or f"the anchored head cannot be read: {unreadable}",
+                               report.head, None)
+        if (report.ok and report.head is not None and self._anchor is not None
+                and (anchored is None or report.head.events > anchored.events)):
+            self._advance_anchor(report.head)
+        return report
 
-    def record_fixity(self, outcomes: Sequence[audits.CopyOutcome]) -> None:
-        """Store each checked copy's outcome, time and (if given) status."""
-        with self._transaction() as session:
-            audits.record_outcomes(session, outcomes)
+    @property
+    def anchored(self) -> bool:
+        """True if this catalog keeps its chain head outside (an anchor was given)."""
+        return self._anchor is not None
 
-    def package_ids(self) -> list[str]:
+    def chain_head(self) -> ChainHead:
+        """The event log's head in the catalog: how many events, and the last hash."""
         with self._transaction() as session:
-            return audits.package_ids(session)
+            return eventlog.head(session)
 
-    def begin_audit_run(self, started: dt.datetime) -> int:
+    def missing_guards(self) -> list[str]:
+        """Append-only triggers of the events table that someone dropped (issue 18)."""
         with self._transaction() as session:
-            return audits.begin_run(session, started)
-
-    def finish_audit_run(self, run_id: int, *, finished: dt.datetime, checked: int,
-                         bytes_read: int, passed: int, failed: int, status: str,
-                         events: Sequence[Event] = ()) -> None:
-        """Close an audit run and append its events, in one transaction."""
-        with self._transaction() as session:
-            if events:
-                eventlog.lock_chain(session)
-            audits.finish_run(session, run_id, finished=finished, checked=checked,
-                              bytes_read=bytes_read, passed=passed, failed=failed, status=status)
-            eventlog.append(session, events)
-
-    def audit_runs(self) -> list[audits.AuditRunView]:
-        with self._transaction() as session:
-            return audits.runs(session)
+            return eventlog.missing_guards(session)
 
     # --- reconciliation (preserve check) ---------------------------------------------------
 
@@ -498,7 +529,8 @@ class Catalog:
                     package_id=adoption.package_id, number=version.number,
                     created=version.created, message=version.message, deposit_id=None,
                     file_count=len(payload), byte_count=sum(f.size for f in payload),
-                    payload_fingerprint=version.payload_fingerprint))
+                    payload_fingerprint=version.payload_fingerprint,
+                    inventory_sha512=version.inventory_sha512))
                 session.flush()
                 if not version.files:
                     continue

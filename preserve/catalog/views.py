@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from preserve.catalog.audits import OpenProblem
 from preserve.catalog.chain import ChainReport
 from preserve.model import Agent, EventOutcome, EventType, Finding, ImportedFrom
 
@@ -49,6 +50,7 @@ class IngestRecord:
     message: str
     files: tuple[StoredFile, ...]
     findings: tuple[Finding, ...] = ()
+    inventory_sha512: str | None = None  # sha512 of the version's inventory.json (pinned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class AdoptedVersion:
     message: str
     payload_fingerprint: str
     files: tuple[StoredFile, ...]
+    inventory_sha512: str | None = None  # sha512 of the version's inventory.json (pinned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ class PackageSummary:
     files: int
     bytes: int
     created: dt.datetime
+    open_problems: int = 0  # stored files with damaged or missing copies (issue 11 item 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,7 @@ class PackageDetail:
     versions: tuple[VersionView, ...]
     files: tuple[FileView, ...]
     events: tuple[EventView, ...]
+    open_problems: tuple[OpenProblem, ...] = ()  # damaged or missing copies, not yet repaired
 
     @property
     def head(self) -> int:

@@ -59,7 +59,7 @@ NOTE_SUFFIX = ".check.json"
 #: Objects first: a stale work directory may hold the record of the version an object lacks
 #: rows for, so it goes only after that object was dealt with.
 _ORDER = (Kind.ORPHAN, Kind.VERSIONS, Kind.INVALID, Kind.MISSING, Kind.STUCK, Kind.STAGING,
-          Kind.EMPTY)
+          Kind.EMPTY, Kind.STRAY, Kind.UNDECLARED, Kind.DAMAGED, Kind.UNGUARDED)
 
 
 def repair(plan: CheckPlan, *, home_path: Path, staging: Path, quarantine: Path,

@@ -23,6 +23,10 @@ class Kind(str, Enum):
     INVALID = "invalid object directory"  # CHK-E005
     VERSIONS = "versions out of step"  # CHK-E006
     EMPTY = "empty directory in the storage root"  # CHK-E008
+    STRAY = "stray path in the storage root"  # CHK-E010
+    UNDECLARED = "object directory without declaration"  # CHK-E011
+    DAMAGED = "damaged or missing copy"  # CHK-E012
+    UNGUARDED = "event log without append-only triggers"  # CHK-E013
 
 
 class Plan(str, Enum):

@@ -38,6 +38,7 @@ from preserve.findings import finding
 from preserve.model import Finding
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
+from preserve.storage.listing import UNDECLARED
 from preserve.storage.staging import INTENT_FILE
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,10 @@ def find_inconsistencies(staging: Path, catalog: Catalog, storage: StorageRoot, 
     skipped: list[Finding] = []
     _staging(staging, min_age, now, found, skipped)
     _storage(catalog, storage, location, min_age, now, found, skipped)
-    _empty(storage, min_age, now, found, skipped)
+    undeclared = _root(storage, found)
+    _empty(storage, min_age, now, found, skipped, undeclared)
     _deposits(catalog, min_age, now, found, skipped)
+    _known_damage(catalog, found)
     return CheckPlan(tuple(found), tuple(skipped))
 
 
@@ -232,10 +235,52 @@ def empty_directories(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def _root(storage: StorageRoot, found: list[Inconsistency]) -> set[str]:
+    """Every path of the storage root that is no object, layout directory or root file
+    (issue 11 item 4; `storage/listing.py`). Left for the operator: nobody knows whose it is.
+    Returns the object-shaped directories without a declaration."""
+    undeclared = set()
+    for kind, relative in storage.unaccounted():
+        if kind == UNDECLARED:
+            undeclared.add(relative)
+            found.append(Inconsistency(Kind.UNDECLARED, Plan.NOTHING,
+                                       finding("CHK-E011", relative, entry=relative),
+                                       target=relative, object_path=relative))
+        else:
+            found.append(Inconsistency(Kind.STRAY, Plan.NOTHING,
+                                       finding("CHK-E010", relative, entry=relative),
+                                       target=relative, object_path=relative))
+    return undeclared
+
+
+def _known_damage(catalog: Catalog, found: list[Inconsistency]) -> None:
+    """Copies an audit found damaged or missing, until one passes again (issue 11 item 2);
+    and an event log whose append-only triggers were dropped (issue 18)."""
+    # A package whose whole object is gone is one finding (CHK-E003), not one per file.
+    gone = {i.package_id for i in found if i.kind is Kind.MISSING}
+    for p in catalog.open_problems():
+        if p.package_id in gone:
+            continue
+        found.append(Inconsistency(
+            Kind.DAMAGED, Plan.NOTHING,
+            finding("CHK-E012", p.content_path, package_id=p.package_id,
+                    content_path=p.content_path, status=p.status,
+                    since=p.since.isoformat(timespec="seconds"), paths=", ".join(p.paths)),
+            target=f"{p.package_id}:{p.content_path}", package_id=p.package_id))
+    missing = catalog.missing_guards()
+    if missing:
+        found.append(Inconsistency(Kind.UNGUARDED, Plan.NOTHING,
+                                   finding("CHK-E013", "events", triggers=", ".join(missing)),
+                                   target="events"))
+
+
 def _empty(storage: StorageRoot, min_age: dt.timedelta, now: dt.datetime,
-           found: list[Inconsistency], skipped: list[Finding]) -> None:
+           found: list[Inconsistency], skipped: list[Finding],
+           undeclared: frozenset[str] | set[str] = frozenset()) -> None:
     for path in empty_directories(storage.path):
         relative = path.relative_to(storage.path).as_posix()
+        if relative in undeclared:
+            continue  # reported as CHK-E011
         age = now - newest_mtime(path)
         if age < min_age:  # an ingest makes the layout's directories just before its rename
             skipped.append(_young("empty directory", relative, age, min_age))

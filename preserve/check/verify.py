@@ -197,7 +197,8 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
                 AdoptedVersion(number=number, created=created, message=message,
                                payload_fingerprint=payload_fingerprint(
                                    [f for f in files if f.path.startswith("data/")]),
-                               files=files)
+                               files=files,
+                               inventory_sha512=_inventory_digest(object_path, number))
                 for number, created, message, files, _tags in built if number > catalog_head))
 
     return VerifiedObject(object_id=object_id, head=head, inventory_digest=digest,
@@ -289,3 +290,11 @@ def _created(entry: dict, number: int) -> dt.datetime:
     if created.tzinfo is None:
         raise StorageError(detail=f"v{number} created time has no timezone")
     return created.astimezone(dt.timezone.utc)
+
+
+def _inventory_digest(object_path: Path, number: int) -> str | None:
+    """The sha512 of version `number`'s own inventory (verified by its sidecar), to pin."""
+    try:
+        return inv.load(object_path / inv.version_name(number))[1]
+    except StorageError:
+        return None

@@ -46,7 +46,6 @@ def audit(
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
     from preserve.audit import Budgets, Selection, audit_lock, html_report, run_audit
-    from preserve.catalog import Catalog
     from preserve.storage import StorageRoot
     if all_copies and package_id is not None:
         raise ConfigurationError(detail="--all and --package exclude each other; give one")
@@ -71,7 +70,7 @@ def audit(
     repaired = None
     with audit_lock(home.path):
         storage = StorageRoot.open(home.ocfl)
-        with Catalog(app.catalog_url()) as catalog:
+        with app.open_catalog() as catalog:
             if location_name in (None, "local"):
                 with render.progress_bar("auditing", not app.quiet) as progress:
                     report = run_audit(home, catalog, storage, selection=selection,
@@ -127,6 +126,13 @@ def audit(
         for p in d["failed"]:
             render.line(f"  {p['problem']}: {escape_name(p['package_id'] or '')} "
                         f"{escape_name(p['path'])}")
+        for o in d["open_problems"]:
+            render.line(f"  still {o['status']} since {o['since']}: "
+                        f"{escape_name(o['package_id'])} {escape_name(o['content_path'])}")
+        if d["chain_head"]:
+            # Keep this line elsewhere: a later log must still contain this head.
+            render.line(f"event log head after this run: {d['chain_head']['events']} events, "
+                        f"last hash {d['chain_head']['hash']}")
 
     render.emit(document, app.json, text)
     # A copy the repair restored is no problem left; anything else found is.

@@ -43,14 +43,13 @@ def check(
     packages whose objects are missing, and deposits stuck in progress."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
-    from preserve.catalog import Catalog
     from preserve.check import CheckReport, check_lock, find_inconsistencies, repair
     from preserve.storage import StorageRoot
     app = state(ctx)
     home = app.home()
     age = dt.timedelta(hours=min_age)
     storage = StorageRoot.open(home.ocfl)
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         plan = find_inconsistencies(home.staging, catalog, storage, location=DEFAULT_LOCATION,
                                     min_age=age, now=utc_now())
         report = CheckReport(plan=plan)

@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -23,6 +23,9 @@ from preserve.metadata.fetch import default_cache_dir
 from preserve.metadata.schemas import CATALOG_FILENAME
 from preserve.storage.configured import LocationConfig, open_location
 from preserve.storage.location import Location
+
+if TYPE_CHECKING:
+    from preserve.catalog import Catalog
 
 DEFAULT_REPO = Path("storage")
 
@@ -52,6 +55,14 @@ class AppState:
         from preserve.catalog import with_busy_timeout  # SQLAlchemy: only commands that need it
         url = Home(self.repo.absolute()).catalog_url(self.settings()["catalog.url"])
         return with_busy_timeout(url, self.settings()["catalog.busy_timeout"])
+
+    def open_catalog(self) -> Catalog:
+        """The catalog, with the event log's head anchored in the default storage root
+        (storage/chainhead.py): every command opens it this way, so every transaction that
+        appends events moves the anchor, and `log verify` and `audit` compare with it."""
+        from preserve.catalog import Catalog
+        from preserve.storage.chainhead import ChainHeadFile
+        return Catalog(self.catalog_url(), anchor=ChainHeadFile(self.home().ocfl))
 
     def workers(self) -> int:
         return self.settings()["ingest.workers"] or os.cpu_count() or 1

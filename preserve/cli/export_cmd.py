@@ -34,7 +34,6 @@ def export(
     """Write a package version out as BagIt, zip, tar or E-ARK, with its complete history."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
-    from preserve.catalog import Catalog
     from preserve.export import ExportOptions, export_package
     from preserve.storage import StorageRoot
     app = state(ctx)
@@ -47,7 +46,7 @@ def export(
     # Scratch space beside storage for the export's METS (written before the bag is), made
     # and removed by export_package.
     work_dir = home.staging / f"export-{uuid.uuid4().hex}"
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         catalog.get_package(package_id)
         locations = app.locations()
 

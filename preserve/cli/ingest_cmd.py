@@ -26,7 +26,6 @@ def ingest(
     """Ingest a deposit into the repository."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
-    from preserve.catalog import Catalog
     from preserve.ingest import IngestOptions, ingest_deposit
     app = state(ctx)
     home = app.home()
@@ -34,7 +33,7 @@ def ingest(
                             workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"])
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:
                 result = ingest_deposit(home, catalog, path, options, progress)
@@ -83,9 +82,8 @@ def ingest(
 
 
 def _replication_json(app, package_id: str) -> dict:
-    from preserve.catalog import Catalog
     from preserve.replicate import replicate as replicate_packages
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         report = replicate_packages(catalog, app.locations(), app.settings()["replication.copies"],
                                     package_ids=[package_id], workers=max(4, app.workers() * 4))
     return {**report.as_dict(), "_exit_code": report.exit_code}

@@ -13,10 +13,9 @@ def list_packages(ctx: typer.Context) -> None:
     """List packages: id, external identifiers, title, versions, files, bytes."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
-    from preserve.catalog import Catalog
     app = state(ctx)
     app.home()
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         packages = catalog.list_packages()
     document = {"packages": [render.jsonable(p) for p in packages]}
 
@@ -25,7 +24,10 @@ def list_packages(ctx: typer.Context) -> None:
             render.line("no packages")
         for p in d["packages"]:
             ids = ", ".join(p["external_identifiers"]) or "-"
-            render.line(f"{p['package_id']}  v{p['versions']}  {p['files']} files  {p['bytes']} bytes  "
+            # Known damage stays visible until repaired (issue 11 item 2).
+            mark = (f"  DAMAGED ({p['open_problems']} file(s): see `preserve show "
+                    f"{p['package_id']}`)" if p.get("open_problems") else "")
+            render.line(f"{p['package_id']}{mark}  v{p['versions']}  {p['files']} files  {p['bytes']} bytes  "
                         f"[{escape_name(ids)}]  {escape_name(p['title'] or '')}")
 
     render.emit(document, app.json, text)

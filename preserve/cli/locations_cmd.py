@@ -30,10 +30,9 @@ def list_locations(ctx: typer.Context) -> None:
     """List every storage location with its kind, reachability, copies held and bytes."""
     if ctx.invoked_subcommand is not None:
         return
-    from preserve.catalog import Catalog
     app = state(ctx)
     locations = app.locations()
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         held = {h.name: h for h in catalog.location_holdings()}
     rows = []
     for location in locations:
@@ -82,7 +81,6 @@ def add_location(
     region: str = typer.Option("", "--region", help="kind s3: the region (e.g. us-east-1)."),
 ) -> None:
     """Add a storage location after checking it is reachable and writable."""
-    from preserve.catalog import Catalog
     from preserve.storage import replica
     from preserve.storage.configured import check_name, open_location, parse_table
     app = state(ctx)
@@ -117,7 +115,7 @@ def add_location(
         location.create_bucket_if_missing()  # type: ignore[attr-defined]
     location.probe()
     replica.ensure_root(location)
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         catalog.ensure_location(name, location.describe())
     settings_mod.add_location(app.repo, config)
     document = {"name": name, "kind": kind, "where": location.describe(), "added": True}

@@ -39,13 +39,12 @@ log_app = typer.Typer(cls=_LogGroup, invoke_without_command=True, subcommand_met
 @log_app.callback()
 def log(ctx: typer.Context) -> None:
     """Show events (all, or one package's with `log ID`); `log verify` checks the hash chain."""
-    from preserve.catalog import Catalog  # here, not at start-up (see preserve/cli/__init__.py)
     if ctx.invoked_subcommand is not None:
         return
     package_id = ctx.meta.get(_PACKAGE)
     app = state(ctx)
     app.home()
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         if package_id is not None:
             catalog.get_package(package_id)  # PackageNotFound for an unknown id
         events = catalog.events(package_id)
@@ -68,21 +67,32 @@ def log(ctx: typer.Context) -> None:
 @log_app.command()
 def verify(ctx: typer.Context) -> None:
     """Recompute the event hash chain; name the first edited, inserted or deleted row (exit 12)."""
-    from preserve.catalog import Catalog
     app = state(ctx)
     app.home()
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         report = catalog.verify_chain()
-    document = {"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id,
-                "problem": report.problem}
+        unguarded = catalog.missing_guards()
+    document = {"ok": report.ok and not unguarded, "checked": report.checked,
+                "first_bad_id": report.first_bad_id, "problem": report.problem,
+                "missing_triggers": unguarded,
+                "head": report.head.as_dict() if report.head else None,
+                "anchored": report.anchored.as_dict() if report.anchored else None}
 
     def text(d: dict) -> None:
-        if d["ok"]:
-            render.line(f"event log intact: {d['checked']} events, hash chain verified")
+        if d["missing_triggers"]:
+            render.stderr.print("the events table has lost its append-only trigger(s) "
+                                f"{', '.join(d['missing_triggers'])}: someone with database "
+                                "access dropped them (AUD-E015)", markup=False)
+        if report.ok:
+            head = d["head"] or {}
+            anchored = ("matches the head anchored in storage" if d["anchored"]
+                        else "no head was anchored in storage yet; anchored now")
+            render.line(f"event log intact: {d['checked']} events, hash chain verified, "
+                        f"{anchored}; head {head.get('hash', '')}")
         else:
-            render.stderr.print(f"event log broken at event {d['first_bad_id']}: {d['problem']}",
-                                markup=False)
+            where = f" at event {d['first_bad_id']}" if d["first_bad_id"] else ""
+            render.stderr.print(f"event log broken{where}: {d['problem']}", markup=False)
 
     render.emit(document, app.json, text)
-    if not report.ok:
+    if not document["ok"]:
         raise typer.Exit(ExitCode.FIXITY_FAILURE)

@@ -31,13 +31,12 @@ def repair(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
 ) -> None:
     """Restore damaged or missing copies from another location's verified copy."""
-    from preserve.catalog import Catalog
     from preserve.repair import repair_copies
     from preserve.repair.repair import planned
     app = state(ctx)
     home = app.home()
     locations = app.locations()
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         if package:
             catalog.get_package(package)
         plan = planned(catalog, package_id=package, location=location)

@@ -31,11 +31,10 @@ def replicate(
 
 def run_replication(app: AppState, package_ids: list[str] | None, location: str | None = None):
     """Replicate and print the report (also used by `ingest` after a commit)."""
-    from preserve.catalog import Catalog
     from preserve.replicate import replicate as replicate_packages
     copies = app.settings()["replication.copies"]
     locations = app.locations()
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         if package_ids:
             for package_id in package_ids:
                 catalog.get_package(package_id)  # PackageNotFound before any copying

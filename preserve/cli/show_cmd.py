@@ -23,7 +23,6 @@ def show(
     """Show one package."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
-    from preserve.catalog import Catalog
     if version is not None and not mets:
         raise typer.BadParameter("--version needs --mets", param_hint="--version")
     app = state(ctx)
@@ -33,7 +32,7 @@ def show(
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
         return
-    with Catalog(app.catalog_url()) as catalog:
+    with app.open_catalog() as catalog:
         detail = catalog.get_package(package_id)
     # Titles in every language come from the head version's METS dmdSec: the catalog keeps
     # one title, the METS keeps them all with their xml:lang.
@@ -43,6 +42,11 @@ def show(
 
     def text(d: dict) -> None:
         render.line(f"package {d['package_id']}")
+        # Known damage first, until it is repaired (issue 11 item 2).
+        for p in d.get("open_problems", []):
+            render.line(f"  DAMAGED: {p['content_path']} at {p['location']} is {p['status']} "
+                        f"since {p['since']} ({escape_name(', '.join(p['paths']))}); restore it "
+                        "from a good copy, then `preserve audit` confirms it")
         if d.get("title"):
             render.line(f"  title: {escape_name(d['title'])}")
         for t in d["titles"]:

@@ -22,6 +22,7 @@ from preserve.safeio import read_regular
 from preserve.storage import inventory as inv
 from preserve.storage import layout
 from preserve.storage.fsync import fsync_dir, write_atomic
+from preserve.storage.listing import unaccounted_paths
 from preserve.storage.version import VersionBuilder
 
 log = logging.getLogger(__name__)
@@ -302,6 +303,12 @@ class StorageRoot:
             if any(name.startswith("0=ocfl_object_") for name in filenames):
                 dirnames.clear()  # nothing inside an object is another object
                 yield Path(dirpath)
+
+    def unaccounted(self) -> list[tuple[str, str]]:
+        """Paths that are no object, layout directory or root file (listing.py, issue 11)."""
+        return unaccounted_paths(
+            self.path, layout.TUPLE_SIZE, layout.NUMBER_OF_TUPLES,
+            lambda name: len(name) == 64 and all(c in "0123456789abcdef" for c in name))
 
     def iter_objects(self) -> Iterator[str]:
         """The id of every object in the root, read from its inventory (sidecar checked)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from preserve.names import escape_name, has_unsafe_characters
+from preserve.storage.chainhead import HEAD_PATH
 from tests.adversarial.harness import (
     Guard, Workspace, catalog_of, contains, copy_repo, guarded, snapshot,
 )
@@ -28,7 +29,9 @@ CASES = all_cases()
 #: Files of the repository home that change by design: the catalog (asserted through its rows)
 #: and the lock files that serialise commits and audits.
 CATALOG_FILES = frozenset({"catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm",
-                           "catalog.sqlite-journal", "ingest.lock", "audit.lock"})
+                           "catalog.sqlite-journal", "ingest.lock", "audit.lock",
+                           # the event log's head, anchored in storage: moves with every event
+                           f"ocfl/{HEAD_PATH}"})
 
 
 def _rebuild(case: Case, ws: Workspace) -> Path:

@@ -45,8 +45,12 @@ def test_log_list_package_and_verify(cli, repo, tmp_path):
     assert cli("--repo", repo, "log", "unknown-package").code == 14
     verify = cli("--repo", repo, "--json", "log", "verify")
     assert verify.code == 0
-    assert verify.json() == {"ok": True, "checked": len(all_events), "first_bad_id": None,
-                             "problem": ""}
+    document = verify.json()
+    head = document.pop("head")
+    assert document == {"ok": True, "checked": len(all_events), "first_bad_id": None,
+                        "problem": "", "anchored": head,  # every writer anchored the head
+                        "missing_triggers": []}
+    assert head["events"] == len(all_events) and head["hash"] == all_events[-1]["hash"]
     text = cli("--repo", repo, "log", "verify")
     assert text.code == 0 and "intact" in text.out
     # A package that happens to be called "verify" is still reachable.

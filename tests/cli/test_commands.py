@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import subprocess
 import sys
 from pathlib import Path
 
 from preserve.catalog import Catalog, sqlite_url
+from preserve.storage.chainhead import HEAD_PATH
 from tests.builders import MULTILINGUAL, tree_snapshot, write_bag, write_folder
 
 
@@ -82,7 +85,10 @@ def test_rejected_ingest_leaves_nothing_and_logs_one_attempt(cli, repo, tmp_path
     result = cli("--repo", repo, "--json", "ingest", bag)
     assert result.code == 11
     assert result.json()["rejected"] is True
-    assert tree_snapshot(repo / "ocfl") == before
+    # Nothing stored; only the event log's head moved on (the rejection is an event).
+    after = tree_snapshot(repo / "ocfl")
+    head = json.loads(after.pop(HEAD_PATH))
+    assert after == before and head["events"] == 1
     assert list((repo / "staging").iterdir()) == []
     with Catalog(sqlite_url(repo / "catalog.sqlite")) as catalog:
         attempts = catalog.deposits()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import tree_snapshot
+from tests.builders import storage_snapshot
 from tests.faults.cases import CASES, KILLED, FaultCase
 from tests.faults.conftest import (
     assert_bag_valid,
@@ -35,7 +35,7 @@ def test_fault(case: FaultCase, cli, repo, deposits, tmp_path):
         package_id = first.json()["package_id"]
         args = ("ingest", deposits["v2"], "--as-version-of", package_id)
         versions = 2
-    before = tree_snapshot(repo / "ocfl")
+    before = storage_snapshot(repo / "ocfl")
     with catalog_of(repo) as catalog:
         attempts = len(catalog.deposits())
 
@@ -52,7 +52,7 @@ def test_fault(case: FaultCase, cli, repo, deposits, tmp_path):
     objects = stored_objects(repo) if case.valid_after_fault else None
     if case.objects_after_fault == 0 or (case.new_version and case.exit != KILLED
                                          and not case.work_dir_kept):
-        assert tree_snapshot(repo / "ocfl") == before  # untouched
+        assert storage_snapshot(repo / "ocfl") == before  # untouched
     elif objects is not None:
         assert len(objects) == case.objects_after_fault
     if case.valid_after_fault:

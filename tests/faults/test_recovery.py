@@ -11,7 +11,7 @@ import pytest
 from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
 from preserve.storage.staging import WorkDir, stale_work_dirs
-from tests.builders import tree_snapshot
+from tests.builders import storage_snapshot, tree_snapshot
 from tests.faults.conftest import catalog_of, run_faulted, stored_objects
 from tests.unit.storage.conftest import CREATED, put
 
@@ -88,11 +88,11 @@ def test_orphan_without_its_intent_is_refused_not_overwritten(cli, repo, deposit
     assert killed.code == -9
     shutil.rmtree(repo / "staging")
     (repo / "staging").mkdir()
-    before = tree_snapshot(repo / "ocfl")
+    before = storage_snapshot(repo / "ocfl")
     again = cli("--repo", repo, "--json", "ingest", deposits["v1"], "--id", "pkg-x")
     assert again.code == 11, again.out
     assert [f["code"] for f in again.json()["findings"]] == ["ING-E007"]
-    assert tree_snapshot(repo / "ocfl") == before  # no v2 added to the orphan
+    assert storage_snapshot(repo / "ocfl") == before  # no v2 added to the orphan
     assert stored_objects(repo) == {"pkg-x": 1}
     with catalog_of(repo) as catalog:
         assert catalog.list_packages() == []
@@ -103,11 +103,11 @@ def test_another_deposit_under_the_orphans_id_is_refused(cli, repo, deposits):
     killed = run_faulted(repo, "ingest", deposits["v1"], "--id", "pkg-y", faults=[
         {"point": "rename", "match": "*/ocfl/*", "when": "after", "action": "kill"}])
     assert killed.code == -9
-    before = tree_snapshot(repo / "ocfl")
+    before = storage_snapshot(repo / "ocfl")
     other = cli("--repo", repo, "--json", "ingest", deposits["v2"], "--id", "pkg-y")
     assert other.code == 11, other.out
     assert [f["code"] for f in other.json()["findings"]] == ["ING-E007"]
-    assert tree_snapshot(repo / "ocfl") == before
+    assert storage_snapshot(repo / "ocfl") == before
     # the right deposit still adopts it afterwards
     assert cli("--repo", repo, "ingest", deposits["v1"], "--id", "pkg-y").code == 0
     with catalog_of(repo) as catalog:
@@ -160,7 +160,8 @@ def test_intent_round_trips_every_field(tmp_path):
         files=(StoredFile("data/a b.txt", 3, "c" * 64, "d" * 128, "v2/content/data/a b.txt",
                           "x-fmt/111"),
                StoredFile("metadata/mets.xml", 9, "e" * 64, "f" * 128, "v1/content/m.xml")),
-        findings=(Finding("META-W004", Severity.WARNING, "metadata/mets.xml", "no schemas"),))
+        findings=(Finding("META-W004", Severity.WARNING, "metadata/mets.xml", "no schemas"),),
+        inventory_sha512="0" * 128)  # the record's pin is the intent's inventory digest
     events = (
         Event(EventType.INGESTION, EventOutcome.SUCCESS, when,
               Agent("preserve/0.1", "preserve", AgentType.SOFTWARE), detail="stored",

@@ -213,7 +213,8 @@ def test_tampered_event_log_fails_the_audit(cli, repo, tmp_path, attack):
     result = audit(cli, repo)
     assert result.code == 12
     d = result.json()
-    assert d["chain_ok"] is False and codes(d) == ["AUD-E011"]
+    # Dropping the triggers is itself reported (issue 18).
+    assert d["chain_ok"] is False and codes(d) == ["AUD-E011", "AUD-E015"]
     assert last_fixity_event(repo, "pkg-1").type is EventType.FIXITY_CHECK
 
 
@@ -298,3 +299,247 @@ def test_small_batches_and_object_cache_report_each_problem_once(cli, repo, tmp_
         total = sum(len(cat.get_package(p).files) for p in ("pkg-1", "pkg-2"))
     assert d["checked"] == total
     assert sorted(f["code"] for f in d["findings"]) == ["AUD-E006", "AUD-E008"]
+
+
+# --- issue 11 item 2: known damage stays visible until it is repaired -------------------------
+
+
+def test_known_damage_stays_visible_until_repaired(cli, repo, tmp_path):
+    # The same content in v1 and v2 (OCFL deduplication): one stored file, two logical ones.
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    bag2 = write_bag(tmp_path / "bag-v2", {**FILES, "page-3.txt": b"third\n"})
+    assert cli("--repo", repo, "-q", "ingest", bag2, "--as-version-of", "pkg-1").code == 0
+    stored = obj / "v1/content/data/page-1.txt"
+    good = stored.read_bytes()
+    flip(stored)
+    first = audit(cli, repo, "--all")
+    assert first.code == 12
+    d = first.json()
+    assert [f["code"] for f in d["findings"]].count("AUD-E001") == 1  # one problem, not two
+    [open_problem] = d["open_problems"]
+    assert open_problem["content_path"] == "v1/content/data/page-1.txt"
+    assert open_problem["status"] == "damaged" and open_problem["paths"] == ["data/page-1.txt"]
+    # The next nightly run: nothing is due, yet the damage is reported and it exits 12,
+    # also with a budget; the damaged copy was re-checked.
+    for args in ((), ("--max-files", "1")):
+        again = audit(cli, repo, *args)
+        assert again.code == 12, again.out
+        a = again.json()
+        assert [o["content_path"] for o in a["open_problems"]] == ["v1/content/data/page-1.txt"]
+        assert a["open_problems"][0]["since"] == open_problem["since"]
+        assert "AUD-E001" in codes(a) and a["checked"] >= 2
+    listed = cli("--repo", repo, "list")
+    assert "DAMAGED" in listed.out and "pkg-1" in listed.out
+    assert "DAMAGED: v1/content/data/page-1.txt" in cli("--repo", repo, "show", "pkg-1").out
+    check = cli("--repo", repo, "--json", "check")
+    assert check.code != 0 and "CHK-E012" in check.out
+    # Repaired: the next run passes, says so in a PREMIS event, and nothing stays open.
+    stored.write_bytes(good)
+    healed = audit(cli, repo)
+    assert healed.code == 0, healed.out
+    h = healed.json()
+    assert h["open_problems"] == [] and h["recovered"] == [
+        {"package_id": "pkg-1", "content_path": "v1/content/data/page-1.txt"}]
+    event = last_fixity_event(repo, "pkg-1")
+    assert event.outcome is EventOutcome.SUCCESS and "passes its fixity check again" in event.detail
+    assert "DAMAGED" not in cli("--repo", repo, "list").out
+
+
+# --- issue 11 item 3: cutting the end off the event log -----------------------------------------
+
+
+def _drop_triggers(repo: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(repo / "catalog.sqlite")
+    connection.execute("DROP TRIGGER events_no_update")
+    connection.execute("DROP TRIGGER events_no_delete")
+    return connection
+
+
+@pytest.mark.parametrize("cut", [1, 3])
+def test_events_cut_off_the_end_are_caught(cli, repo, tmp_path, cut):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
+    head = cli("--repo", repo, "--json", "log", "verify").json()["head"]
+    connection = _drop_triggers(repo)
+    connection.execute("DELETE FROM events WHERE id > (SELECT max(id) FROM events) - ?", (cut,))
+    connection.commit()
+    connection.close()
+    verify = cli("--repo", repo, "--json", "log", "verify")
+    assert verify.code == 12
+    v = verify.json()
+    assert v["ok"] is False and "cut off its end" in v["problem"]
+    assert v["anchored"] == head and v["head"]["events"] == head["events"] - cut
+    d = audit(cli, repo).json()
+    assert d["chain_ok"] is False and "AUD-E011" in codes(d)
+    assert d["chain_anchored"] == head
+
+
+def test_a_whole_log_replaced_by_a_shorter_valid_one_is_caught(cli, repo, tmp_path):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    before = sqlite3.connect(repo / "catalog.sqlite").execute(
+        "SELECT count(*) FROM events").fetchone()[0]
+    ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
+    # An attacker with the database restores an older copy of the events table (a valid
+    # chain, just shorter) and appends one forged event of their own, chained properly.
+    connection = _drop_triggers(repo)
+    connection.execute("DELETE FROM events WHERE id > ?", (before,))
+    connection.commit()
+    connection.close()
+    with catalog(repo) as cat:
+        from preserve.model import Event, software_agent, utc_now
+        cat.append_events([Event(type=EventType.FIXITY_CHECK, outcome=EventOutcome.SUCCESS,
+                                 time=utc_now(), agent=software_agent(), package_id="pkg-1")])
+    verify = cli("--repo", repo, "--json", "log", "verify")
+    assert verify.code == 12 and "anchored in storage" in verify.json()["problem"]
+    assert audit(cli, repo).json()["chain_ok"] is False
+
+
+def test_audit_prints_the_chain_head(cli, repo, tmp_path):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    d = audit(cli, repo).json()
+    # The head after the run's own events: what `log verify` finds now.
+    verify = cli("--repo", repo, "--json", "log", "verify").json()
+    assert d["chain_head"] == verify["head"] and verify["head"]["events"] >= 2
+    text = cli("--repo", repo, "audit", "--all")
+    assert "event log head after this run:" in text.out
+
+
+# --- issue 11 item 4: the storage root is fully accounted for -----------------------------------
+
+
+def test_stray_paths_in_the_storage_root_are_findings(cli, repo, tmp_path):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    layout_dir = obj.parent  # ocfl/abc/def/012
+    (layout_dir.parent / "stray.txt").write_text("who put this here")
+    (repo / "ocfl" / "notes").mkdir()
+    undeclared = layout_dir / ("f" * 64)
+    undeclared.mkdir()
+    (undeclared / "inventory.json").write_text("{}")
+    empty = layout_dir / ("e" * 64)
+    empty.mkdir()
+    d = audit(cli, repo, "--all")
+    assert d.code == 12
+    found = {(f["code"], f["path"]) for f in d.json()["findings"]}
+    root = repo / "ocfl"
+    assert ("AUD-E016", (layout_dir.parent / "stray.txt").relative_to(root).as_posix()) in found
+    assert ("AUD-E016", "notes") in found
+    assert ("AUD-E017", undeclared.relative_to(root).as_posix()) in found
+    assert ("AUD-E017", empty.relative_to(root).as_posix()) in found
+    check = cli("--repo", repo, "--json", "check")
+    assert check.code != 0
+    assert {"CHK-E010", "CHK-E011"} <= {f["code"] for f in check.json()["findings"]}
+
+
+# --- issue 18: tampering that rewrites every copy the catalog compares --------------------------
+
+
+def test_content_rewritten_everywhere_but_the_bag_manifest_is_caught(cli, repo, tmp_path):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    content = "v1/content/data/page-1.txt"
+    forged = b"forged page\n"
+    old512 = hashlib.sha512(FILES["page-1.txt"]).hexdigest()
+    new512, new256 = hashlib.sha512(forged).hexdigest(), hashlib.sha256(forged).hexdigest()
+    (obj / content).write_bytes(forged)
+    for where in (obj, obj / "v1"):
+        text = (where / "inventory.json").read_text("utf-8")
+        text = text.replace(old512, new512).replace(
+            hashlib.sha256(FILES["page-1.txt"]).hexdigest(), new256)
+        (where / "inventory.json").write_text(text, "utf-8")
+        digest = hashlib.sha512(text.encode()).hexdigest()
+        (where / "inventory.json.sha512").write_text(f"{digest} inventory.json\n")
+    connection = sqlite3.connect(repo / "catalog.sqlite")
+    connection.execute("UPDATE files SET sha512 = ?, sha256 = ?, size = ? WHERE path = ?",
+                       (new512, new256, len(forged), "data/page-1.txt"))
+    connection.execute("UPDATE package_versions SET inventory_sha512 = ?", (digest,))
+    connection.commit()
+    connection.close()
+    result = audit(cli, repo, "--all")
+    assert result.code == 12
+    [finding] = [f for f in result.json()["findings"] if f["code"] == "AUD-E013"]
+    assert finding["path"] == "data/page-1.txt"
+    assert "file and catalog and inventory agree" in finding["message"]
+    assert "bag manifest says" in finding["message"]
+
+
+def test_rewritten_inventory_message_is_caught(cli, repo, tmp_path):
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    for where in (obj, obj / "v1"):
+        inventory = json.loads((where / "inventory.json").read_text("utf-8"))
+        inventory["versions"]["v1"]["message"] = "nothing happened here"
+        data = json.dumps(inventory).encode()
+        (where / "inventory.json").write_bytes(data)
+        (where / "inventory.json.sha512").write_text(
+            f"{hashlib.sha512(data).hexdigest()} inventory.json\n")
+    result = audit(cli, repo, "--all")
+    assert result.code == 12
+    assert {f["path"] for f in result.json()["findings"] if f["code"] == "AUD-E014"} == {
+        "inventory.json", "v1/inventory.json"}
+
+
+def test_dropped_triggers_are_reported_by_check_and_log_verify(cli, repo, tmp_path):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    _drop_triggers(repo).close()
+    check = cli("--repo", repo, "--json", "check")
+    assert check.code != 0 and "CHK-E013" in check.out
+    verify = cli("--repo", repo, "--json", "log", "verify")
+    assert verify.code == 12
+    assert verify.json()["missing_triggers"] == ["events_no_update", "events_no_delete"]
+
+
+# --- issue 18: the clock -------------------------------------------------------------------------
+
+
+def test_check_times_in_the_future_are_due_again_and_reported(cli, repo, tmp_path):
+    ingest(cli, repo, tmp_path, "pkg-1")
+    assert audit(cli, repo, "--all").code == 0
+    # What `faketime +3650d preserve audit --all` leaves behind: every copy checked in 2036.
+    connection = sqlite3.connect(repo / "catalog.sqlite")
+    connection.execute("UPDATE copies SET last_fixity_at = '2036-12-01 00:00:00.000000'")
+    connection.commit()
+    connection.close()
+    result = audit(cli, repo)
+    assert result.code == 0, result.out
+    d = result.json()
+    with catalog(repo) as cat:
+        total = len(cat.get_package("pkg-1").files)
+    assert d["checked"] == total  # all due again, not excused for ten years
+    [warning] = [w for w in d["warnings"] if w["code"] == "AUD-W002"]
+    assert "jumped back" in warning["message"]
+    assert "jumped back" in last_fixity_event(repo, "pkg-1").outcome_detail
+    with catalog(repo) as cat:
+        assert all(c.last_fixity_at.year < 2036 for f in cat.get_package("pkg-1").files
+                   for c in f.copies)
+
+
+def test_an_event_edited_and_the_chain_recomputed_forward_is_caught(cli, repo, tmp_path):
+    """Issue 18: the hashing code is in the repository, so an attacker with the database can
+    edit an event and recompute every later hash; the chain alone then verifies."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from preserve.catalog import chain, eventlog
+    from preserve.catalog.records import AgentRecord, EventRecord
+
+    ingest(cli, repo, tmp_path, "pkg-1")
+    ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
+    _drop_triggers(repo).close()
+    engine = create_engine(f"sqlite:///{repo / 'catalog.sqlite'}")
+    with Session(engine) as session:
+        rows = session.execute(select(EventRecord, AgentRecord.identifier)
+                               .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
+                               .order_by(EventRecord.id)).all()
+        previous = chain.GENESIS_HASH
+        for record, agent in rows:
+            if record.id == 2:
+                record.outcome_detail = "nothing to see"
+            record.prev_hash = previous
+            record.hash = chain.link_hash(eventlog._link(record, agent))
+            previous = record.hash
+        session.commit()
+    engine.dispose()
+    with catalog(repo) as cat:  # no anchor: the chain itself is consistent again
+        assert cat.verify_chain().ok
+    verify = cli("--repo", repo, "--json", "log", "verify")
+    assert verify.code == 12 and "replaced or rewritten" in verify.json()["problem"]
+    d = audit(cli, repo).json()
+    assert d["chain_ok"] is False and {"AUD-E011", "AUD-E015"} <= set(codes(d))
