@@ -53,6 +53,10 @@ _CATALOGUE: list[FindingCode] = [
     FindingCode("ING-E008", E, "package {package_id} received version v{version} from another "
                 "ingest while this deposit was being staged; nothing was stored: ingest it again "
                 "to add it as the next version", "OCFL 1.1 section 3.3: versions are sequential"),
+    FindingCode("ING-E009", E, "the payload is identical to v{version}, the newest version of "
+                "package {package_id}: nothing would change, so no version was added; to store "
+                "it as a new version anyway (e.g. with new metadata), add --allow-unchanged",
+                "DESIGN.md Data flow: a new version records a change"),
 ]
 
 CATALOGUE: dict[str, FindingCode] = {}

@@ -12,6 +12,28 @@ from preserve.findings import CATALOGUE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
+# The [locations.<name>] tables are not settings of the SETTINGS table (one table per
+# location, any number of them): described here, below the generated table.
+LOCATIONS_MD = """## Storage locations
+
+Besides the settings above, `preserve.toml` holds one table per storage location
+(`preserve locations add` writes them; see [storage-locations.md](storage-locations.md)):
+
+| key | kinds | meaning |
+| --- | --- | --- |
+| `kind` | all | `local` (a directory on a disk or mount) or `s3` (an S3-compatible bucket) |
+| `path` | local | the directory of the location's OCFL storage root |
+| `endpoint` | s3 | the endpoint URL (omit for AWS S3) |
+| `bucket` | s3 | the bucket |
+| `prefix` | s3 | the key prefix of the OCFL root, e.g. `ocfl/` |
+| `region` | s3 | the region, e.g. `us-east-1` |
+
+The location `local` is always the home's own `ocfl/` root, where ingests commit first.
+Credentials are never written to `preserve.toml` (a key such as `secret_key` is refused):
+`PRESERVE_LOCATION_<NAME>_ACCESS_KEY` and `PRESERVE_LOCATION_<NAME>_SECRET_KEY` (the name
+upper-cased, `-` as `_`), else boto3's own chain (profile, instance role).
+"""
+
 
 def settings_md() -> str:
     rows = [f"| `{s.name}` | `{s.env}` | `{s.default!r}` | {s.help} |" for s in SETTINGS]
@@ -20,7 +42,7 @@ def settings_md() -> str:
         "Every setting has a default, a line in `preserve.toml` (written by `preserve init`) and an",
         "environment variable. Layering: defaults < `preserve.toml` < `PRESERVE_*` environment < flags.",
         "The repository home itself is chosen with `--repo DIR` or `PRESERVE_REPO` (default `./storage`).",
-        "", "| setting | environment | default | meaning |", "| --- | --- | --- | --- |", *rows, ""])
+        "", "| setting | environment | default | meaning |", "| --- | --- | --- | --- |", *rows, "", LOCATIONS_MD.rstrip("\n"), ""])
 
 
 def findings_md() -> str:

@@ -8,32 +8,36 @@ audit running.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from pathlib import Path
 
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state
-from preserve.errors import ConfigurationError, ExitCode
+from preserve.cli.context import state, utf8_text
+from preserve.errors import ConfigurationError, ExitCode, StorageError
 from preserve.names import escape_name
 
 
 def audit(
     ctx: typer.Context,
     all_copies: bool = typer.Option(False, "--all", help="Check every copy, not only those due."),
-    package_id: str = typer.Option(None, "--package", metavar="ID", help="Check every copy of one package."),
+    package_id: str = typer.Option(None, "--package", metavar="ID", callback=utf8_text, help="Check every copy of one package."),
     max_files: int = typer.Option(None, "--max-files", min=1, metavar="N",
                                   help="Stop taking new files after N."),
     max_bytes: int = typer.Option(None, "--max-bytes", min=1, metavar="N",
                                   help="Stop taking new files before reading more than N bytes."),
     max_duration: float = typer.Option(None, "--max-duration", min=0.0, metavar="SECONDS",
+                                       callback=lambda v: _finite(v, "--max-duration", zero=True),
                                        help="Stop taking new files after this many seconds."),
     max_rate: float = typer.Option(None, "--max-rate", min=0.001, metavar="MB/s",
+                                   callback=lambda v: _finite(v, "--max-rate"),
                                    help="Read at most this many megabytes (10^6 bytes) per second."),
     workers: int = typer.Option(None, "--workers", min=1, metavar="N",
                                 help="Reading threads (default: setting audit.workers, else CPUs)."),
     report_file: Path = typer.Option(None, "--report", metavar="FILE.html",
+                                     callback=lambda v: _report_path(v),
                                      help="Also write a self-contained HTML report."),
     location_name: str = typer.Option(None, "--location", metavar="NAME",
                                       help="Audit only this storage location (default: every "
@@ -89,7 +93,13 @@ def audit(
                 repaired = repair_copies(catalog, locations, home.quarantine,
                                          package_id=package_id)
     if report_file is not None and report is not None:
-        report_file.write_text(html_report(report, str(home.path)), encoding="utf-8")
+        try:
+            report_file.write_text(html_report(report, str(home.path)), encoding="utf-8")
+        except OSError as exc:
+            # The audit itself ran and is recorded; only the report file could not be written.
+            raise StorageError(detail=f"the audit ran (run {report.run_id}, recorded in the "
+                               f"catalog) but its report could not be written to {report_file}: "
+                               f"{exc.strerror}; choose a writable --report path") from None
     document = report.as_dict() if report is not None else {"failed": [], "ok": True}
     document["locations"] = [r.as_dict() for r in elsewhere]
     if repaired is not None:
@@ -145,3 +155,24 @@ def audit(
         problems_left |= any(repaired is None or p.code not in repairable for p in r.problems)
     if problems_left:
         raise typer.Exit(ExitCode.FIXITY_FAILURE)
+
+
+def _finite(value: float | None, option: str, zero: bool = False) -> float | None:
+    """click's FloatRange lets nan and inf through (every comparison with nan is false)."""
+    if value is not None and not (math.isfinite(value) and (value > 0 or zero and value == 0)):
+        raise typer.BadParameter(f"{value} is not a {'non-negative' if zero else 'positive'} "
+                                 "finite number", param_hint=option)
+    return value
+
+
+def _report_path(value: Path | None) -> Path | None:
+    """Refuse a --report path that cannot be written before the audit runs, not after."""
+    if value is None:
+        return None
+    if value.is_dir():
+        raise typer.BadParameter(f"{value} is a directory; give a file name such as "
+                                 f"{value / 'audit.html'}", param_hint="--report")
+    if not value.absolute().parent.is_dir():
+        raise typer.BadParameter(f"the directory {value.absolute().parent} does not exist; "
+                                 "create it or choose another place", param_hint="--report")
+    return value

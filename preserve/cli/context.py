@@ -100,6 +100,20 @@ class AppState:
         return find_schemas(cache if (cache / CATALOG_FILENAME).is_file() else None)
 
 
+def utf8_text(value: str | None) -> str | None:
+    """A text option (a package id, an identifier) must be UTF-8; command lines are bytes, and
+    Python hands undecodable ones over as surrogate escapes. File paths may be any bytes and
+    do not use this check."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise typer.BadParameter(f"{shown!r} is not valid UTF-8 text; package ids and "
+                                     "identifiers are UTF-8 (check the terminal's encoding)") from None
+    return value
+
+
 def state(ctx: typer.Context) -> AppState:
     obj = ctx.find_root().obj
     assert isinstance(obj, AppState), "the root callback sets the state"

@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state
+from preserve.cli.context import state, utf8_text
 from preserve.errors import ExitCode, FixityError, StorageError, UsageError
 from preserve.export.formats import ExportFormat
 from preserve.names import escape_name
@@ -22,7 +22,7 @@ from preserve.names import escape_name
 
 def export(
     ctx: typer.Context,
-    package_id: str = typer.Argument(..., metavar="ID", help="The package to export."),
+    package_id: str = typer.Argument(..., metavar="ID", callback=utf8_text, help="The package to export."),
     dest: Path = typer.Argument(..., metavar="DEST",
                                 help="A new path, or an existing directory to export into."),
     version: str = typer.Option(None, "--version", metavar="vN",

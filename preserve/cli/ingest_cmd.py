@@ -7,18 +7,22 @@ from pathlib import Path
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state
-from preserve.errors import DepositRejected, ExitCode
+from preserve.cli.context import state, utf8_text
+from preserve.errors import DepositRejected, ExitCode, UsageError
 from preserve.names import escape_name
 
 
 def ingest(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
-    package_id: str = typer.Option(None, "--id", help="Identifier for the new package "
+    package_id: str = typer.Option(None, "--id", callback=utf8_text, help="Identifier for the new package "
                                    "(default: a new urn:uuid)."),
-    as_version_of: str = typer.Option(None, "--as-version-of", metavar="ID",
+    as_version_of: str = typer.Option(None, "--as-version-of", callback=utf8_text, metavar="ID",
                                       help="Store the deposit as the next version of package ID."),
+    allow_unchanged: bool = typer.Option(False, "--allow-unchanged",
+                                         help="With --as-version-of: store the deposit even if "
+                                              "its payload equals the newest version's "
+                                              "(refused otherwise, ING-E009)."),
     no_replicate: bool = typer.Option(False, "--no-replicate",
                                       help="Do not copy the new version to the other storage "
                                            "locations now; `preserve replicate` does it later."),
@@ -29,7 +33,14 @@ def ingest(
     from preserve.ingest import IngestOptions, ingest_deposit
     app = state(ctx)
     home = app.home()
+    if as_version_of is not None and package_id is not None and package_id != as_version_of:
+        raise UsageError(detail=f"--id {package_id!r} and --as-version-of {as_version_of!r} "
+                         "name different packages: a new version keeps its package's id; give "
+                         "only --as-version-of")
+    if allow_unchanged and as_version_of is None:
+        raise UsageError(detail="--allow-unchanged goes with --as-version-of ID")
     options = IngestOptions(package_id=package_id, as_version_of=as_version_of,
+                            allow_unchanged=allow_unchanged,
                             workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"])

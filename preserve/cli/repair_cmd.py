@@ -11,7 +11,7 @@ import sys
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state
+from preserve.cli.context import state, utf8_text
 from preserve.errors import ExitCode, PreserveError
 from preserve.names import escape_name
 
@@ -25,7 +25,7 @@ class RepairConfirmationNeeded(PreserveError):
 
 def repair(
     ctx: typer.Context,
-    package: str = typer.Option(None, "--package", metavar="ID", help="Only this package."),
+    package: str = typer.Option(None, "--package", metavar="ID", callback=utf8_text, help="Only this package."),
     location: str = typer.Option(None, "--location", metavar="NAME",
                                  help="Only copies at this location."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),

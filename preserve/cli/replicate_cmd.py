@@ -10,13 +10,13 @@ from __future__ import annotations
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import AppState, state
+from preserve.cli.context import AppState, state, utf8_text
 from preserve.names import escape_name
 
 
 def replicate(
     ctx: typer.Context,
-    package: str = typer.Option(None, "--package", metavar="ID",
+    package: str = typer.Option(None, "--package", metavar="ID", callback=utf8_text,
                                 help="Only this package (default: every package)."),
     location: str = typer.Option(None, "--location", metavar="NAME",
                                  help="Copy to this location (whatever replication.copies "

@@ -7,14 +7,14 @@ import sys
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state
+from preserve.cli.context import state, utf8_text
 from preserve.ingest import stored_mets, stored_titles
 from preserve.names import escape_name
 
 
 def show(
     ctx: typer.Context,
-    package_id: str = typer.Argument(..., metavar="ID"),
+    package_id: str = typer.Argument(..., metavar="ID", callback=utf8_text),
     mets: bool = typer.Option(False, "--mets", help="Print the stored METS document of the "
                               "version instead (as stored: UTF-8 XML)."),
     version: int = typer.Option(None, "--version", min=1, metavar="N",

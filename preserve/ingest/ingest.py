@@ -75,6 +75,9 @@ class IngestOptions:
     schemas: SchemaSet | None = None
     schemas_required: bool = False  # no schemas: a ConfigurationError instead of META-W004
     identify_formats: bool = True
+    # A version deposit whose payload equals the newest version's is refused (ING-E009)
+    # unless this is set: re-running the same `--as-version-of` must not add a duplicate.
+    allow_unchanged: bool = False
     clock: Callable[[], dt.datetime] = utc_now
 
 
@@ -234,6 +237,15 @@ class _Ingest:
             self.findings.append(finding("ING-E003", "", package_id=package_id))
         return package_id, None
 
+    def _refuse_unchanged(self, version_of: str | None, fingerprint: str) -> None:
+        """ING-E009 when a version deposit would repeat the newest version's payload."""
+        if version_of is None or self.options.allow_unchanged:
+            return
+        head = self.catalog.head_fingerprint(version_of)
+        if head is not None and head[1] == fingerprint:
+            self.findings.append(finding("ING-E009", "data/", package_id=version_of,
+                                         version=head[0]))
+
     def _external_identifiers(self, deposit: Deposit, package_id: str) -> tuple[str, ...]:
         """bag-info's External-Identifiers, then those the sender's PREMIS gives the package
         (an E-ARK package has no bag-info)."""
@@ -269,6 +281,7 @@ class _Ingest:
             other = self.catalog.package_with_fingerprint(fingerprint)
             if other is not None and other != version_of:
                 self.findings.append(finding("ING-E002", "data/", package_id=other))
+            self._refuse_unchanged(version_of, fingerprint)
         if has_errors(self.findings):
             self._reject()
 
@@ -428,6 +441,7 @@ class _Ingest:
         other = self.catalog.package_with_fingerprint(record.payload_fingerprint)
         if other is not None and other != version_of:
             self.findings.append(finding("ING-E002", "data/", package_id=other))
+        self._refuse_unchanged(version_of, record.payload_fingerprint)
         if version_of is None and self.catalog.package_exists(package_id):
             self.findings.append(finding("ING-E003", "", package_id=package_id))
         if has_errors(self.findings):

@@ -1,0 +1,61 @@
+"""Edges of the command line that ended in internal errors or wrong outcomes (issue 18):
+each is a clear usage error (exit 2) or a finding, and nothing is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from preserve.catalog import Catalog, sqlite_url
+from tests.builders import MULTILINGUAL, write_bag
+
+BAD_UTF8 = "bad\udcff"  # how Python hands over the argv bytes b"bad\xff"
+
+
+def _deposits(repo) -> int:
+    with Catalog(sqlite_url(repo / "catalog.sqlite")) as catalog:
+        return len(catalog.deposits())
+
+
+def test_non_utf8_ids_are_usage_errors_and_write_nothing(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    result = cli("--repo", repo, "ingest", bag, "--id", BAD_UTF8)
+    assert result.code == 2 and "not valid UTF-8" in result.err
+    assert _deposits(repo) == 0
+    for args in (("show", BAD_UTF8), ("export", BAD_UTF8, tmp_path / "x"),
+                 ("audit", "--package", BAD_UTF8)):
+        assert cli("--repo", repo, *args).code == 2, args
+
+
+def test_a_version_deposit_repeating_the_newest_payload_is_refused(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    assert cli("--repo", repo, "ingest", bag, "--id", "p1").code == 0
+    again = cli("--repo", repo, "--json", "ingest", bag, "--as-version-of", "p1")
+    assert again.code == 11
+    assert [f["code"] for f in again.json()["findings"]] == ["ING-E009"]
+    forced = cli("--repo", repo, "--json", "ingest", bag, "--as-version-of", "p1",
+                 "--allow-unchanged")
+    assert forced.code == 0 and forced.json()["version"] == 2
+
+
+def test_as_version_of_with_another_id_is_refused(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    assert cli("--repo", repo, "ingest", bag, "--id", "p1").code == 0
+    changed = write_bag(tmp_path / "bag2", {**MULTILINGUAL, "new.txt": b"new"})
+    result = cli("--repo", repo, "ingest", changed, "--as-version-of", "p1", "--id", "p2")
+    assert result.code == 2 and "name different packages" in result.err
+    assert cli("--repo", repo, "ingest", changed, "--as-version-of", "p1", "--id", "p1").code == 0
+
+
+@pytest.mark.parametrize("rate", ["nan", "inf", "-1", "0"])
+def test_max_rate_must_be_a_positive_finite_number(cli, repo, rate):
+    result = cli("--repo", repo, "audit", "--max-rate", rate)
+    assert result.code == 2, result.err
+
+
+def test_report_paths_are_checked_before_the_audit_runs(cli, repo, tmp_path):
+    directory = cli("--repo", repo, "audit", "--report", tmp_path)
+    assert directory.code == 2 and "is a directory" in directory.err
+    missing = cli("--repo", repo, "audit", "--report", tmp_path / "no" / "such" / "r.html")
+    assert missing.code == 2 and "does not exist" in missing.err
+    assert cli("--repo", repo, "audit", "--report", tmp_path / "r.html").code == 0
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!")
