@@ -103,8 +103,11 @@ class MigrationNeeded(CatalogError):
     `preserve db upgrade` (back up the catalog first)."""
 
 
-class PackageNotFound(CatalogError):
-    """No package with id {package_id} in the catalog: `preserve list` shows what is held."""
+class PackageNotFound(PreserveError):
+    """No package {package_id!r}: no package has that id or External-Identifier; `preserve
+    list` shows what is held."""
+
+    exit_code = ExitCode.USAGE  # the user named something that is not there (issue 11)
 
 
 class UsageError(PreserveError):

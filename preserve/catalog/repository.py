@@ -262,6 +262,20 @@ class Catalog(AuditCatalog):
                 .where(PackageVersionRecord.package_id == package_id)
             )
 
+    def resolve_package(self, reference: str) -> str:
+        """The id of the package `reference` names: its id, or else an identifier recorded
+        for exactly one package (External-Identifier, the sender's ids). PackageNotFound
+        otherwise (also when an identifier is shared by several packages: give the id)."""
+        with self._transaction() as session:
+            if session.get(PackageRecord, reference) is not None:
+                return reference
+            owners = sorted(set(session.scalars(
+                select(PackageIdentifierRecord.package_id)
+                .where(PackageIdentifierRecord.identifier == reference))))
+        if len(owners) == 1:
+            return owners[0]
+        raise PackageNotFound(package_id=reference)
+
     def head_fingerprint(self, package_id: str) -> tuple[int, str] | None:
         """(number, payload fingerprint) of the package's newest version; None if unknown."""
         with self._transaction() as session:

@@ -70,6 +70,7 @@ def global_options(
 ) -> None:
     verbosity = -1 if quiet else verbose
     configure_logging(verbosity)
+    render.quiet = quiet and not as_json  # --json always prints its one document
     ctx.obj = AppState(repo=repo_from(repo), json=as_json, verbosity=verbosity)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,16 @@ def utf8_text(value: str | None) -> str | None:
             raise typer.BadParameter(f"{shown!r} is not valid UTF-8 text; package ids and "
                                      "identifiers are UTF-8 (check the terminal's encoding)") from None
     return value
+
+
+def version_number(text: str | None) -> int | None:
+    """A version as every command spells it: `v2` or `2` (OCFL names it v2)."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"[vV]?([1-9][0-9]*)", text.strip())
+    if match is None:
+        raise typer.BadParameter(f"{text!r}: give a version as v2 or 2", param_hint="--version")
+    return int(match.group(1))
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -7,15 +7,14 @@ catalog (nothing exported), 13 storage error or a failed read-back (nothing left
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state, utf8_text
-from preserve.errors import ExitCode, FixityError, StorageError, UsageError
+from preserve.cli.context import state, utf8_text, version_number
+from preserve.errors import ExitCode, FixityError, StorageError
 from preserve.export.formats import ExportFormat
 from preserve.names import escape_name
 
@@ -38,7 +37,7 @@ def export(
     from preserve.storage import StorageRoot
     app = state(ctx)
     home = app.home()
-    options = ExportOptions(format=export_format, version=_version(version),
+    options = ExportOptions(format=export_format, version=version_number(version),
                             organization=app.settings()["repository.name"],
                             schemas=app.schemas(), workers=app.workers())
     from preserve.export.fallback import readable_storage
@@ -47,7 +46,7 @@ def export(
     # and removed by export_package.
     work_dir = home.staging / f"export-{uuid.uuid4().hex}"
     with app.open_catalog() as catalog:
-        catalog.get_package(package_id)
+        package_id = catalog.resolve_package(package_id)  # an id or an External-Identifier
         locations = app.locations()
 
         def attempt(avoid_local: bool):
@@ -83,12 +82,3 @@ def export(
     render.emit(document, app.json, text)
     if result.findings:
         raise typer.Exit(ExitCode.WARNINGS)
-
-
-def _version(text: str | None) -> int | None:
-    if text is None:
-        return None
-    match = re.fullmatch(r"v?([1-9][0-9]*)", text.strip())
-    if match is None:
-        raise UsageError(detail=f"--version {text!r}: give a version as vN, e.g. v2")
-    return int(match.group(1))

@@ -46,7 +46,7 @@ def log(ctx: typer.Context) -> None:
     app.home()
     with app.open_catalog() as catalog:
         if package_id is not None:
-            catalog.get_package(package_id)  # PackageNotFound for an unknown id
+            package_id = catalog.resolve_package(package_id)  # an id or an External-Identifier
         events = catalog.events(package_id)
     document = {"events": [render.jsonable(e) for e in events]}
 

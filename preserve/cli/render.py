@@ -34,9 +34,15 @@ def emit(document: dict[str, Any], as_json: bool, text: Callable[[dict[str, Any]
         text(document)
 
 
+#: `-q`: only errors. Set by the global options; status lines on stdout are dropped, so a
+#: cron job mails only when something went wrong (errors and findings go to stderr).
+quiet = False
+
+
 def line(text: str = "") -> None:
-    """One line of plain text on stdout (no markup interpretation)."""
-    stdout.print(text, markup=False)
+    """One line of plain text on stdout (no markup interpretation); nothing under `-q`."""
+    if not quiet:
+        stdout.print(text, markup=False)
 
 
 def findings_text(findings: Iterable[Finding | dict[str, str]]) -> None:

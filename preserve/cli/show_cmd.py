@@ -7,7 +7,7 @@ import sys
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state, utf8_text
+from preserve.cli.context import state, utf8_text, version_number
 from preserve.ingest import stored_mets, stored_titles
 from preserve.names import escape_name
 
@@ -17,18 +17,22 @@ def show(
     package_id: str = typer.Argument(..., metavar="ID", callback=utf8_text),
     mets: bool = typer.Option(False, "--mets", help="Print the stored METS document of the "
                               "version instead (as stored: UTF-8 XML)."),
-    version: int = typer.Option(None, "--version", min=1, metavar="N",
-                                help="With --mets: that version (default: the latest)."),
+    version: str = typer.Option(None, "--version", metavar="vN",
+                                help="With --mets: that version, as v2 or 2 (default: the "
+                                     "latest)."),
 ) -> None:
     """Show one package."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
     if version is not None and not mets:
         raise typer.BadParameter("--version needs --mets", param_hint="--version")
+    number = version_number(version)
     app = state(ctx)
     home = app.home()
+    with app.open_catalog() as catalog:
+        package_id = catalog.resolve_package(package_id)  # an id or an External-Identifier
     if mets:
-        _number, document = stored_mets(home, package_id, version)
+        _number, document = stored_mets(home, package_id, number)
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
         return

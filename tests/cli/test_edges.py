@@ -59,3 +59,32 @@ def test_report_paths_are_checked_before_the_audit_runs(cli, repo, tmp_path):
     assert missing.code == 2 and "does not exist" in missing.err
     assert cli("--repo", repo, "audit", "--report", tmp_path / "r.html").code == 0
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!")
+
+
+def test_unknown_packages_are_usage_errors_and_identifiers_find_packages(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL,
+                    bag_info=[("Source-Organization", "Milliy kutubxona"),
+                              ("External-Identifier", "UZ-NL-42")])
+    assert cli("--repo", repo, "ingest", bag, "--id", "p1").code == 0
+    for args in (("show", "nope"), ("export", "nope", tmp_path / "out"), ("log", "nope")):
+        result = cli("--repo", repo, *args)
+        assert result.code == 2 and "No package 'nope'" in result.err, args
+    shown = cli("--repo", repo, "--json", "show", "UZ-NL-42")
+    assert shown.code == 0 and shown.json()["package_id"] == "p1"
+    assert cli("--repo", repo, "log", "UZ-NL-42").code == 0
+    for spelling in ("v1", "1", "V1"):
+        mets = cli("--repo", repo, "show", "p1", "--mets", "--version", spelling)
+        assert mets.code == 0 and mets.out.startswith("<?xml"), spelling
+    assert cli("--repo", repo, "show", "p1", "--mets", "--version", "x1").code == 2
+
+
+def test_quiet_prints_nothing_on_success_and_errors_on_stderr(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    quiet = cli("--repo", repo, "-q", "ingest", bag, "--id", "p1")
+    assert (quiet.code, quiet.out) == (0, "")
+    audit = cli("--repo", repo, "-q", "audit", "--all")
+    assert (audit.code, audit.out, audit.err) == (0, "", "")
+    stored = next((repo / "ocfl").rglob("content/data/*.txt"))
+    stored.write_bytes(b"changed" + stored.read_bytes())
+    damaged = cli("--repo", repo, "-q", "audit", "--all")
+    assert damaged.code == 12 and damaged.out == "" and "AUD-E001" in damaged.err
