@@ -172,6 +172,11 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "RFC 8493 section 2.1.2"),
     FindingCode("PAY-W002", W, "{path} is a hard link to {other} in the same deposit; both "
                 "names are stored (the content once)", "RFC 8493 section 7.2"),
+    # --- export ------------------------------------------------------------------------------
+    FindingCode("EXP-W001", W, "the repository's catalog is read-only (a mounted replica or a "
+                "snapshot): the export carries its transfer event {event} in its METS, but this "
+                "repository's log does not record it; record transfers on the writable "
+                "repository", "DESIGN.md Rules: every action is an event where it can be written"),
     FindingCode("SER-E001", E, "{path} is not a readable {kind} archive ({detail}); re-create "
                 "it", "RFC 8493 section 4.2: serialization"),
     FindingCode("SER-E002", E, "archive member {path} has an unsafe name (absolute, '..', "

@@ -64,7 +64,10 @@ def open_home(path: Path) -> Home:
     if not home.exists():
         raise RepositoryNotFound(path=str(path))
     for directory in (home.staging, home.quarantine):
-        directory.mkdir(exist_ok=True)
+        try:
+            directory.mkdir(exist_ok=True)
+        except OSError:  # a read-only repository: readers need neither; writers say so
+            log.debug("cannot create %s", directory)
     return home
 
 

@@ -14,10 +14,13 @@ connection is handed to `env.py` through `Config.attributes`. Nothing here runs 
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from alembic import command
@@ -112,6 +115,18 @@ def make_engine(url: str) -> Engine:
         if backend == "sqlite":
             busy_ms = _busy_timeout_ms(parsed)
             parsed = parsed.difference_update_query([BUSY_TIMEOUT_PARAM])
+            read_only = _read_only_file(parsed.database)
+            if read_only is not None:
+                # A mounted replica or a snapshot (issue 18): readers open it read-only, and
+                # on a read-only filesystem as immutable (no journal, no locks: nothing can
+                # write there), so list, show, log and export work; writers get a clear error.
+                uri = f"file:{quote(str(parsed.database))}?mode=ro" + (
+                    "&immutable=1" if read_only == "filesystem" else "")
+                engine = sa.create_engine(
+                    "sqlite+pysqlite://", creator=lambda: sqlite3.connect(
+                        uri, uri=True, timeout=busy_ms / 1000, check_same_thread=False))
+                _configure_sqlite(engine, busy_ms, read_only=True)
+                return engine
             engine = sa.create_engine(parsed, connect_args={"timeout": busy_ms / 1000})
             _configure_sqlite(engine, busy_ms)
         elif backend == "postgresql":
@@ -133,7 +148,36 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _configure_sqlite(engine: Engine, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+def _read_only_file(database: str | None) -> str | None:
+    """"filesystem" when the SQLite file is on a read-only filesystem, "permissions" when
+    this user cannot write it or its directory (SQLite writes a journal beside it), None
+    when it is writable (or does not exist yet: it is being created)."""
+    if not database or database == ":memory:":
+        return None
+    path = Path(database)
+    if not path.is_file():
+        return None
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "filesystem"
+    except OSError:
+        return None
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        return "permissions"
+    return None
+
+
+def is_read_only(url: str) -> bool:
+    """True when the catalog at `url` is a SQLite file this process can only read."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    return parsed.get_backend_name() == "sqlite" and _read_only_file(parsed.database) is not None
+
+
+def _configure_sqlite(engine: Engine, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+                      read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
@@ -142,7 +186,8 @@ def _configure_sqlite(engine: Engine, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> 
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            if not read_only:
+                cursor.execute("PRAGMA journal_mode = WAL")
         finally:
             cursor.close()
 
@@ -150,13 +195,18 @@ def _configure_sqlite(engine: Engine, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> 
     def _on_begin(connection: Connection) -> None:
         # Take the write lock up front: a deferred transaction that reads and then writes
         # could otherwise fail with SQLITE_BUSY mid-way, or fork the event chain.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def unreachable(url: str, exc: BaseException) -> CatalogError:
     """The CatalogError for a database that cannot be opened or queried."""
     cause = getattr(exc, "orig", None) or exc
     first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    if "readonly database" in first_line or "read-only" in first_line:
+        return CatalogError(detail=(
+            f"the catalog at {display_url(url)} is read-only (a mounted replica, a snapshot, or "
+            "no write permission) and this command writes to it; run it on the writable "
+            "repository. Reading commands work here: list, show, log, log verify, export"))
     if "database is locked" in first_line or "database table is locked" in first_line:
         waited = _busy_timeout_ms(url) / 1000
         return CatalogError(

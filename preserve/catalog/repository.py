@@ -24,6 +24,7 @@ from preserve.catalog import audits, copies, eventlog
 from preserve.catalog.audit_catalog import AuditCatalog
 from preserve.catalog.engine import (
     HEAD_REVISION,
+    is_read_only,
     require_sqlite_file,
     display_url,
     make_engine,
@@ -77,8 +78,11 @@ class Catalog(AuditCatalog):
 
     def __init__(self, url: str, anchor: ChainAnchor | None = None) -> None:
         self._url = url
-        self._anchor = anchor
         require_sqlite_file(url)
+        #: a SQLite file this process can only read (a replica, a snapshot): readers work,
+        #: writers get a clear CatalogError, and the anchor in storage is not moved
+        self.read_only = is_read_only(url)
+        self._anchor = anchor
         self._engine = make_engine(url)
         try:
             self._check_revision()
@@ -137,6 +141,8 @@ class Catalog(AuditCatalog):
             raise unreachable(self._url, exc) from None
 
     def _advance_anchor(self, head: ChainHead) -> None:
+        if self.read_only:  # verify still compares with the anchor; nothing moves it here
+            return
         try:
             self._anchor.advance(head)  # type: ignore[union-attr]
         except (OSError, PreserveError) as exc:

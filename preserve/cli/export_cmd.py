@@ -7,6 +7,7 @@ catalog (nothing exported), 13 storage error or a failed read-back (nothing left
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -45,12 +46,15 @@ def export(
     # Scratch space beside storage for the export's METS (written before the bag is), made
     # and removed by export_package.
     work_dir = home.staging / f"export-{uuid.uuid4().hex}"
+    if not _writable(home.staging):
+        # A read-only repository (a replica, a snapshot): scratch space beside DEST instead.
+        work_dir = dest.absolute().parent / f".preserve-export-{uuid.uuid4().hex}"
     with app.open_catalog() as catalog:
         package_id = catalog.resolve_package(package_id)  # an id or an External-Identifier
         locations = app.locations()
 
         def attempt(avoid_local: bool):
-            scratch = home.staging / f"export-copy-{uuid.uuid4().hex}"
+            scratch = work_dir.parent / f"{work_dir.name}-copy"
             with readable_storage(catalog, storage, locations, package_id, scratch,
                                   avoid_local=avoid_local) as (root, origin):
                 with render.progress_bar("exporting", not app.quiet) as progress:
@@ -82,3 +86,11 @@ def export(
     render.emit(document, app.json, text)
     if result.findings:
         raise typer.Exit(ExitCode.WARNINGS)
+
+
+def _writable(directory: Path) -> bool:
+    try:
+        return directory.is_dir() and os.access(directory, os.W_OK) and not (
+            os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False

@@ -115,7 +115,7 @@ def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest
         _publish(temp, target)
     except BaseException as exc:
         _remove(temp)
-        if isinstance(exc, PreserveError):
+        if isinstance(exc, PreserveError) and not catalog.read_only:
             _log_transfer(catalog, source, transfer_id, created, detail, EventOutcome.FAILURE,
                           f"nothing was exported: {exc.message}")
         raise
@@ -124,7 +124,13 @@ def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest
     outcome = f"{len(source.files)} payload files, {source.payload_bytes} bytes"
     if digest is not None:
         outcome += f"; sha256 of the {options.format.value} file: {digest}"
-    _log_transfer(catalog, source, transfer_id, created, detail, EventOutcome.SUCCESS, outcome)
+    if catalog.read_only:
+        # A mounted replica or a snapshot: the export carries its transfer event in its own
+        # METS, but this repository's log cannot record it (issue 18: reading works read-only).
+        findings.append(finding("EXP-W001", str(target), event=transfer_id))
+    else:
+        _log_transfer(catalog, source, transfer_id, created, detail, EventOutcome.SUCCESS,
+                      outcome)
     log.info("exported %s v%d to %s", package_id, source.version, target)
     return ExportResult(package_id=package_id, version=source.version, format=options.format,
                         path=target, sha256=digest, files=len(source.files),

@@ -69,7 +69,15 @@ class LockHeld(Exception):
 
 
 def _open_lock(path: Path) -> int:
-    return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as exc:
+        # A read-only repository (a replica, a snapshot) or one this user cannot write: the
+        # command that needs the lock writes, so it cannot run here (issue 18).
+        raise StorageError(detail=(
+            f"cannot take the lock {path}: {exc.strerror}; this command writes to the "
+            "repository, which is read-only or not writable by this user. Run it on the "
+            "writable repository (or as its owner); list, show, log and export only read")) from None
 
 
 class WorkDir:

@@ -1,0 +1,54 @@
+"""A read-only repository (a mounted replica, a snapshot) can be read (issue 18): list, show,
+log, log verify and export work on a real read-only filesystem; commands that write say so
+with their exit code, and nothing is written anywhere in the repository."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.builders import MULTILINGUAL, tree_snapshot, write_bag
+
+
+@pytest.fixture
+def read_only_mount(tmp_path) -> Iterator[Path]:
+    """A tmpfs at tmp_path/mnt (root in this sandbox and in CI), remounted read-only by the
+    test with `remount_ro`; unmounted afterwards."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def remount_ro(mount: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+
+
+def test_a_read_only_repository_can_be_read_and_refuses_writes_clearly(cli, read_only_mount,
+                                                                       tmp_path):
+    home = read_only_mount / "repo"
+    assert cli("--repo", home, "init").code == 0
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    assert cli("--repo", home, "ingest", bag, "--id", "p1").code in (0, 1)
+    remount_ro(read_only_mount)
+    before = tree_snapshot(home)
+    for args in (("list",), ("show", "p1"), ("log", "p1"), ("log", "verify")):
+        result = cli("--repo", home, *args)
+        assert result.code == 0, (args, result.err)
+    exported = cli("--repo", home, "--json", "export", "p1", tmp_path / "out.zip",
+                   "--format", "zip")
+    assert exported.code == 1, exported.err  # EXP-W001: the transfer is not in this log
+    assert "EXP-W001" in [f["code"] for f in exported.json()["findings"]]
+    assert (tmp_path / "out.zip").stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    audit = cli("--repo", home, "audit")
+    assert audit.code == 13 and "read-only" in audit.err
+    ingest = cli("--repo", home, "ingest", bag, "--id", "p2")
+    assert ingest.code == 14 and "read-only" in ingest.err
+    assert tree_snapshot(home) == before
