@@ -42,7 +42,7 @@ def test_log_list_package_and_verify(cli, repo, tmp_path):
     all_events = cli("--repo", repo, "--json", "log").json()["events"]
     package_events = cli("--repo", repo, "--json", "log", "pkg-1").json()["events"]
     assert all_events and package_events
-    assert cli("--repo", repo, "log", "unknown-package").code == 14
+    assert cli("--repo", repo, "log", "unknown-package").code == 2  # usage error (issue 11)
     verify = cli("--repo", repo, "--json", "log", "verify")
     assert verify.code == 0
     document = verify.json()
@@ -54,7 +54,7 @@ def test_log_list_package_and_verify(cli, repo, tmp_path):
     text = cli("--repo", repo, "log", "verify")
     assert text.code == 0 and "intact" in text.out
     # A package that happens to be called "verify" is still reachable.
-    assert cli("--repo", repo, "log", "--", "verify").code == 14
+    assert cli("--repo", repo, "log", "--", "verify").code == 2
 
 
 def test_audit_help_lists_the_options(cli):

@@ -75,7 +75,7 @@ def test_ingest_list_show_log(cli, repo, tmp_path):
                                           "format identification", "ingestion"]
     assert cli("--repo", repo, "show", "pkg-1").code == 0  # text view renders too
     assert cli("--repo", repo, "list").code == 0
-    assert cli("--repo", repo, "--json", "show", "no-such").code == 14
+    assert cli("--repo", repo, "--json", "show", "no-such").code == 2
 
 
 def test_rejected_ingest_leaves_nothing_and_logs_one_attempt(cli, repo, tmp_path):

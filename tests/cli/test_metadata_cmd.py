@@ -103,7 +103,7 @@ def test_later_versions_carry_every_event_and_show_any_version(cli, repo, tmp_pa
     assert len(events()) == 8 and events()[:4] == events("--version", "1")
     assert cli("--repo", repo, "show", "pkg", "--mets", "--version", "3").code == 13
     assert cli("--repo", repo, "show", "pkg", "--version", "1").code == 2
-    assert cli("--repo", repo, "show", "nothing", "--mets").code == 14
+    assert cli("--repo", repo, "show", "nothing", "--mets").code == 2
 
 
 def test_bad_language_tags_are_warnings_and_no_schemas_is_a_warning_or_an_error(

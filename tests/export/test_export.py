@@ -160,7 +160,7 @@ def test_existing_dest_is_refused_and_left_alone(cli, repo, stored, tmp_path):
 
 
 def test_unknown_package_and_version(cli, repo, stored, tmp_path):
-    assert cli("--repo", repo, "export", "nope", tmp_path / "x").code == 14
+    assert cli("--repo", repo, "export", "nope", tmp_path / "x").code == 2
     result = cli("--repo", repo, "export", stored, tmp_path / "x", "--version", "v7")
     assert result.code == 13 and "has no version v7" in result.err
     assert cli("--repo", repo, "export", stored, tmp_path / "x", "--version", "seven").code == 2

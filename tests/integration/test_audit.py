@@ -265,7 +265,7 @@ def test_one_package_and_rate_limit(cli, repo, tmp_path):
     ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
     d = audit(cli, repo, "--package", "pkg-2", "--max-rate", "50", "--workers", "2").json()
     assert {p["package_id"] for p in d["packages"]} == {"pkg-2"}
-    assert audit(cli, repo, "--package", "nope").code == 14
+    assert audit(cli, repo, "--package", "nope").code == 2
     assert audit(cli, repo, "--all", "--package", "pkg-1").code == 10
 
 

@@ -29,7 +29,7 @@ def test_package_id_not_allowed(cli, repo, tmp_path):
 def test_version_of_unknown_package(cli, repo, tmp_path):
     result = cli("--repo", repo, "--json", "ingest", write_bag(tmp_path / "a", {"1": b"1"}),
                  "--as-version-of", "nope")
-    assert result.code == 14
+    assert result.code == 2
     assert "nope" in result.json()["error"]
 
 
