@@ -20,11 +20,12 @@ from pathlib import Path
 
 from preserve.catalog import Catalog, EventView, PackageDetail
 from preserve.deposit.tagfiles import parse_tag_file
-from preserve.errors import StorageError
+from preserve.errors import FixityError, StorageError
 from preserve.metadata import DcValue, FileFormat, PremisEvent
 from preserve.metadata.history import MetsRecord, UnreadableDocument, read_record
 from preserve.model import Agent, AgentType, vocabulary_value
 from preserve.storage import StorageRoot
+from preserve.storage import inventory as inv
 
 METS_PATH = "metadata/mets.xml"
 BAG_INFO_PATH = "bag-info.txt"
@@ -113,7 +114,7 @@ def collect(catalog: Catalog, storage: StorageRoot, package_id: str, version: in
         raise StorageError(detail=f"the OCFL object of package {package_id} is missing from "
                            f"{storage.path}; run `preserve audit` and restore it")
     object_root = storage.object_path(package_id)
-    inventory = storage.read_inventory(package_id)
+    inventory = _verified_inventory(catalog, storage, package_id, number, detail.head)
     record = _stored_record(storage, inventory, number, package_id)
     bag_info = _stored_bag_info(storage, inventory, number, package_id)
     files = tuple(
@@ -150,3 +151,38 @@ def _stored_bag_info(storage: StorageRoot, inventory: dict, number: int,
         return ()
     pairs, _findings = parse_tag_file(data.decode("utf-8", "replace"), BAG_INFO_PATH)
     return tuple(pairs)
+
+
+def _verified_inventory(catalog: Catalog, storage: StorageRoot, package_id: str, number: int,
+                        head: int) -> dict:
+    """The root inventory, trusted only after what the export relies on verifies (issue 18):
+    the root inventory and the exported version's own inventory against their sidecars
+    (OCFL 1.1 section 3.5.6) and against the digests the catalog pinned at ingest, and the
+    version's state the same in both. Otherwise FixityError, exit 12: nothing is exported."""
+    object_root = storage.object_path(package_id)
+    pins = catalog.inventory_digests(package_id)
+    try:
+        inventory, root_digest = inv.load(object_root)
+        version_inventory, version_digest = inv.load(object_root / inv.version_name(number))
+    except StorageError as exc:
+        raise FixityError(detail=f"{exc.fields.get('detail', exc.message)}; the inventory of "
+                          f"{package_id} cannot be "
+                          "trusted, so nothing was exported: run `preserve audit`, then "
+                          "`preserve repair` or restore it from another copy") from None
+    problems = []
+    if pins.get(head) not in (None, root_digest):
+        problems.append(f"the root inventory is not the one recorded at ingest of v{head}")
+    if pins.get(number) not in (None, version_digest):
+        problems.append(f"{inv.version_name(number)}/inventory.json is not the one recorded "
+                        "at its ingest")
+    name = inv.version_name(number)
+    if (version_inventory.get("versions", {}).get(name, {}).get("state")
+            != inventory.get("versions", {}).get(name, {}).get("state")):
+        problems.append(f"the root inventory and {name}/inventory.json disagree on {name}")
+    if inventory.get("id") != package_id:
+        problems.append(f"the inventory belongs to {inventory.get('id')!r}")
+    if problems:
+        raise FixityError(detail=f"the OCFL inventory of {package_id} cannot be trusted: "
+                          + "; ".join(problems) + "; nothing was exported: run `preserve "
+                          "audit`, then `preserve repair` or restore it from another copy")
+    return inventory

@@ -239,3 +239,23 @@ def test_an_earlier_version_is_exported_with_the_whole_history(cli, repo, stored
     new = cli("--repo", repo, "--json", "export", stored, tmp_path / "new")
     assert payload_digests(Path(new.json()["path"])) == {
         f"data/{p}": hashlib.sha512(c).hexdigest() for p, c in changed.items()}
+
+
+def test_an_inventory_that_does_not_verify_is_not_exported(cli, repo, tmp_path):
+    """issue 18: export verifies the inventories it relies on, or refuses with exit 12."""
+    from preserve.storage import StorageRoot
+    bag = write_bag(tmp_path / "bag", {"a.txt": b"alpha"})
+    assert cli("--repo", repo, "ingest", bag, "--id", "inv-1").code == 0
+    version_dir = StorageRoot.open(repo / "ocfl").object_path("inv-1") / "v1"
+    inventory = version_dir / "inventory.json"
+    original = inventory.read_bytes()
+    inventory.write_bytes(original.replace(b'"message": "', b'"message": "rewritten '))
+    broken = cli("--repo", repo, "export", "inv-1", tmp_path / "out1.zip", "--format", "zip")
+    assert broken.code == 12 and "cannot be trusted" in broken.err
+    # The sidecar recomputed too (an attacker with storage access): the catalog's pin catches it.
+    data = inventory.read_bytes()
+    (version_dir / "inventory.json.sha512").write_text(
+        f"{hashlib.sha512(data).hexdigest()} inventory.json\n", encoding="utf-8")
+    pinned = cli("--repo", repo, "export", "inv-1", tmp_path / "out2.zip", "--format", "zip")
+    assert pinned.code == 12 and "recorded at its ingest" in pinned.err
+    assert not (tmp_path / "out1.zip").exists() and not (tmp_path / "out2.zip").exists()
