@@ -379,6 +379,13 @@ _CHECK_CODES: list[FindingCode] = [
     FindingCode("CHK-E013", E, "the events table has lost its append-only trigger(s) "
                 "{triggers}: someone with database access dropped them; restore them and run "
                 "`preserve log verify`", "DESIGN.md Catalog: events are append-only"),
+    FindingCode("CHK-E014", E, "audit run {run_id}, started {started}, is still marked running "
+                "but no audit holds the lock: it was killed; `preserve check --repair` closes it "
+                "as interrupted (its checks so far stay recorded)",
+                "DESIGN.md Catalog: audit_runs record every run"),
+    FindingCode("CHK-E015", E, "a killed export left the partial file {file} ({age} old); "
+                "`preserve check --repair` removes it (nothing at the export's destination is "
+                "touched)", "DESIGN.md Export: a killed export leaves only the .partial name"),
     FindingCode("CHK-W001", W, "{what} {target} is only {age} old, younger than the safety age "
                 "of {min_age}: it may belong to an ingest running now, so it was left alone",
                 "DESIGN.md Rules: re-running is safe"),

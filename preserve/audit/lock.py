@@ -14,7 +14,7 @@ from pathlib import Path
 from preserve.errors import ExitCode, PreserveError
 from preserve.storage import staging
 
-LOCK_FILE = "audit.lock"
+LOCK_FILE = staging.AUDIT_LOCK
 
 
 class AuditRunning(PreserveError):

@@ -39,7 +39,7 @@ from preserve.catalog import Catalog
 from preserve.check.lock import commit_lock, work_dir_claimed
 from preserve.check.report import Action, CheckPlan, CheckReport, Inconsistency, Kind, Plan
 from preserve.check.scan import (
-    empty_directories, human_age, newest_mtime, object_age,
+    PARTIAL_NAME, empty_directories, human_age, newest_mtime, object_age,
 )
 from preserve.check.verify import ObjectInvalid, VerifiedObject, verify_object
 from preserve.errors import PreserveError
@@ -49,6 +49,7 @@ from preserve.model import Event, EventOutcome, EventType, software_agent, utc_n
 from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir
+from preserve.storage.staging import AUDIT_LOCK, lock_held
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,9 @@ NOTE_SUFFIX = ".check.json"
 
 #: Objects first: a stale work directory may hold the record of the version an object lacks
 #: rows for, so it goes only after that object was dealt with.
-_ORDER = (Kind.ORPHAN, Kind.VERSIONS, Kind.INVALID, Kind.MISSING, Kind.STUCK, Kind.STAGING,
-          Kind.EMPTY, Kind.STRAY, Kind.UNDECLARED, Kind.DAMAGED, Kind.UNGUARDED)
+_ORDER = (Kind.ORPHAN, Kind.VERSIONS, Kind.INVALID, Kind.MISSING, Kind.STUCK, Kind.RUNNING,
+          Kind.PARTIAL, Kind.STAGING, Kind.EMPTY, Kind.STRAY, Kind.UNDECLARED, Kind.DAMAGED,
+          Kind.UNGUARDED)
 
 
 def repair(plan: CheckPlan, *, home_path: Path, staging: Path, quarantine: Path,
@@ -109,6 +111,8 @@ class _Repair:
             Plan.QUARANTINE: self._quarantine_invalid,
             Plan.MARK_MISSING: self._mark_missing,
             Plan.MARK_FAILED: self._mark_failed,
+            Plan.CLOSE_RUN: self._close_run,
+            Plan.REMOVE_PARTIAL: self._remove_partial,
         }.get(item.plan)
         if handler is None:  # Plan.NOTHING: the report says what the operator must do
             return None
@@ -139,6 +143,38 @@ class _Repair:
                    "the only copy of anything")
         self.catalog.append_events([event])
         return Action(item.kind, item.target, "removed", ok=True, event=event.identifier)
+
+    def _remove_partial(self, item: Inconsistency) -> Action:
+        """A killed export's `.NAME.partial-UUID` file (the scan matched its exact shape):
+        never the export itself, which only ever appears under its final name."""
+        path = Path(item.target)
+        if not PARTIAL_NAME.match(path.name) or not os.path.lexists(path):
+            return Action(item.kind, item.target, "already gone", ok=True)
+        age = self.clock() - dt.datetime.fromtimestamp(os.lstat(path).st_mtime, dt.timezone.utc)
+        if age < self.min_age:
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail="written since the scan: an export may be running")
+        path.unlink()
+        event = self._event(
+            EventType.DELETION, EventOutcome.SUCCESS,
+            detail=f"preserve check removed {item.target}, the partial file of an export that "
+                   f"was killed {human_age(age)} ago (never a finished export)")
+        self.catalog.append_events([event])
+        return Action(item.kind, item.target, "removed", ok=True, event=event.identifier)
+
+    def _close_run(self, item: Inconsistency) -> Action:
+        assert item.run_id is not None
+        if lock_held(self.home_path / AUDIT_LOCK):
+            return Action(item.kind, item.target, "left alone", ok=True,
+                          detail="an audit is running now")
+        run = next((r for r in self.catalog.audit_runs() if r.id == item.run_id), None)
+        if run is None or run.status != "running":
+            return Action(item.kind, item.target, "already closed", ok=True)
+        self.catalog.finish_audit_run(run.id, finished=self.clock(), checked=run.checked,
+                                      bytes_read=run.bytes, passed=run.passed,
+                                      failed=run.failed, status="interrupted")
+        return Action(item.kind, item.target, "closed as interrupted", ok=True,
+                      detail="the checks it recorded before it was killed stay recorded")
 
     def _remove_empty(self, item: Inconsistency) -> Action:
         # Under the commit lock: an ingest makes these directories just before its rename.

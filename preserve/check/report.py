@@ -27,6 +27,8 @@ class Kind(str, Enum):
     UNDECLARED = "object directory without declaration"  # CHK-E011
     DAMAGED = "damaged or missing copy"  # CHK-E012
     UNGUARDED = "event log without append-only triggers"  # CHK-E013
+    RUNNING = "audit run left running"  # CHK-E014
+    PARTIAL = "partial export left behind"  # CHK-E015
 
 
 class Plan(str, Enum):
@@ -39,6 +41,8 @@ class Plan(str, Enum):
     QUARANTINE = "move into quarantine"
     MARK_MISSING = "mark copies missing"
     MARK_FAILED = "mark failed"
+    CLOSE_RUN = "close as interrupted"
+    REMOVE_PARTIAL = "remove the partial file"
     NOTHING = "nothing (needs the operator)"
 
 
@@ -50,6 +54,7 @@ class Inconsistency:
     target: str  # what it is about, for people: a path, a package id, a deposit id
     package_id: str | None = None
     deposit_id: int | None = None
+    run_id: int | None = None
     object_path: str | None = None  # relative to the storage root
 
     def as_dict(self) -> dict:

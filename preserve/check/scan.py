@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from preserve.model import Finding
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
 from preserve.storage.listing import UNDECLARED
-from preserve.storage.staging import INTENT_FILE
+from preserve.storage.staging import AUDIT_LOCK, EXPORT_PARTIAL_NOTE, INTENT_FILE, lock_held
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def find_inconsistencies(staging: Path, catalog: Catalog, storage: StorageRoot, 
     undeclared = _root(storage, found)
     _empty(storage, min_age, now, found, skipped, undeclared)
     _deposits(catalog, min_age, now, found, skipped)
+    _running_audits(catalog, staging.parent, found)
     _known_damage(catalog, found)
     return CheckPlan(tuple(found), tuple(skipped))
 
@@ -120,6 +122,11 @@ def _staging(staging: Path, min_age: dt.timedelta, now: dt.datetime,
                                        finding("CHK-E009", shown, directory=shown), target=shown))
             continue
         age = now - newest_mtime(path)
+        partial = _partial_export(path)
+        if partial is not None:
+            found.append(Inconsistency(Kind.PARTIAL, Plan.REMOVE_PARTIAL, finding(
+                "CHK-E015", str(partial), file=str(partial), age=human_age(age)),
+                target=str(partial)))
         found.append(Inconsistency(Kind.STAGING, Plan.REMOVE,
                                    finding("CHK-E001", shown, directory=shown, age=human_age(age)),
                                    target=shown))
@@ -308,3 +315,33 @@ def _deposits(catalog: Catalog, min_age: dt.timedelta, now: dt.datetime,
             finding("CHK-E004", target, deposit_id=deposit.id, source=deposit.source,
                     started=deposit.started.isoformat(timespec="seconds")),
             target=target, deposit_id=deposit.id))
+
+
+# --- leftovers of killed audits and exports (issue 18) ---------------------------------------
+
+#: the name an export gives its file while writing it (export/serialize.py): `.NAME.partial-UUID`
+PARTIAL_NAME = re.compile(r"^\..+\.partial-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                          r"[0-9a-f]{12}$")
+
+
+def _partial_export(work_dir: Path) -> Path | None:
+    """The partial file a killed export left, named by the note in its work directory."""
+    try:
+        noted = Path((work_dir / EXPORT_PARTIAL_NOTE).read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not noted.is_absolute() or not PARTIAL_NAME.match(noted.name):
+        return None  # only ever a file of that exact shape is ours to remove
+    return noted if os.path.lexists(noted) else None
+
+
+def _running_audits(catalog: Catalog, home: Path, found: list[Inconsistency]) -> None:
+    if lock_held(home / AUDIT_LOCK):
+        return  # an audit is running now: its row is rightly `running`
+    for run in catalog.audit_runs():
+        if run.status != "running":
+            continue
+        target = f"audit run {run.id}"
+        found.append(Inconsistency(Kind.RUNNING, Plan.CLOSE_RUN, finding(
+            "CHK-E014", target, run_id=run.id, started=run.started.isoformat(timespec="seconds")),
+            target=target, run_id=run.id))

@@ -40,6 +40,7 @@ from preserve.findings import finding
 from preserve.metadata import MetsFile, PremisEvent, SchemaSet, write_mets
 from preserve.model import Event, EventOutcome, EventType, Finding, software_agent, utc_now
 from preserve.storage import StorageRoot
+from preserve.storage.staging import EXPORT_PARTIAL_NOTE
 from preserve.storage.fsync import fsync_dir, fsync_file, fsync_tree
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,9 @@ def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest
     findings: list[Finding] = []
     try:
         work_dir.mkdir(parents=True)  # ours alone: the export's METS is written here first
+        # Where the partial file goes, before it exists: a killed export leaves it beside
+        # DEST, and `preserve check --repair` finds it through this note (issue 18).
+        (work_dir / EXPORT_PARTIAL_NOTE).write_text(str(temp.absolute()), encoding="utf-8")
         digest = _write(source, options, temp, target.name, work_dir, findings, progress)
         _sync(temp)
         _publish(temp, target)

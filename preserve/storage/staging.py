@@ -44,6 +44,11 @@ LOCK_SUFFIX = ".lock"
 
 #: The commit lock's file name in the repository home.
 COMMIT_LOCK = "ingest.lock"
+#: the audit's one-run lock in the home (held by `preserve audit` for its whole run)
+AUDIT_LOCK = "audit.lock"
+#: a note an export leaves in its work directory: the path of its `.partial-*` file, so
+#: `preserve check` can remove what a killed export left beside its destination
+EXPORT_PARTIAL_NOTE = "partial"
 
 #: The intent record an ingest writes into its work directory before it moves a version into
 #: storage (written and read by preserve.ingest.recovery; `preserve check` keeps such a
@@ -221,6 +226,18 @@ def run_lock(path: Path) -> Iterator[None]:
         finally:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def lock_held(path: Path) -> bool:
+    """True while a process holds the flock on `path` (a missing file is not held)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        return _held(fd)
     finally:
         os.close(fd)
 

@@ -172,7 +172,7 @@ def test_invalid_orphan_goes_to_quarantine(cli, repo, other_repo, tmp_path):
     assert (moved / "v1" / "content" / "data" / "page 1.txt").read_bytes() == b"first pagE\n"
     note = json.loads(moved.with_name(moved.name + ".check.json").read_text("utf-8"))
     assert note["object_id"] == "bad" and "sha512" in note["reason"]
-    assert cli("--repo", repo, "show", "bad").code == 14
+    assert cli("--repo", repo, "show", "bad").code == 2
     [event] = [e for e in cli("--repo", repo, "--json", "log").json()["events"]
                if e["type"] == "quarantine"]
     assert event["package_id"] == "bad" and event["identifier"] == action["event"]
