@@ -25,6 +25,7 @@ from preserve.cli.context import AppState, configure_logging, repo_from
 from preserve.cli.audit_cmd import audit
 from preserve.cli.check_cmd import check
 from preserve.cli.db_cmd import db_app
+from preserve.cli.deposits_cmd import deposits
 from preserve.cli.export_cmd import export
 from preserve.cli.ingest_cmd import ingest
 from preserve.cli.init_cmd import init
@@ -85,6 +86,7 @@ app.add_typer(schemas_app, name="schemas")
 app.command("audit")(audit)
 app.command("export")(export)
 app.command("check")(check)
+app.command("deposits")(deposits)
 app.add_typer(locations_app, name="locations")
 app.command("replicate")(replicate)
 app.command("repair")(repair)

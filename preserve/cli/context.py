@@ -115,6 +115,15 @@ def utf8_text(value: str | None) -> str | None:
     return value
 
 
+def existing_path(value: Path | None) -> Path | None:
+    """A deposit path that names nothing is the user's typo, not a deposit: a usage error,
+    and nothing is recorded (a dangling symlink does name something: ingest reports it)."""
+    if value is not None and not os.path.lexists(value):
+        raise typer.BadParameter(f"{value} does not exist; name an existing bag directory, "
+                                 "folder, .zip, .tar or .tar.gz")
+    return value
+
+
 def version_number(text: str | None) -> int | None:
     """A version as every command spells it: `v2` or `2` (OCFL names it v2)."""
     if text is None:

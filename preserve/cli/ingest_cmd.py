@@ -7,14 +7,14 @@ from pathlib import Path
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state, utf8_text
+from preserve.cli.context import existing_path, state, utf8_text
 from preserve.errors import DepositRejected, ExitCode, UsageError
 from preserve.names import escape_name
 
 
 def ingest(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
+    path: Path = typer.Argument(..., callback=existing_path, help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
     package_id: str = typer.Option(None, "--id", callback=utf8_text, help="Identifier for the new package "
                                    "(default: a new urn:uuid)."),
     as_version_of: str = typer.Option(None, "--as-version-of", callback=utf8_text, metavar="ID",

@@ -8,6 +8,8 @@ name, so `_LogGroup` lifts a first word that is no subcommand out as the package
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 import typer
 from typer.core import TyperGroup
@@ -37,10 +39,24 @@ log_app = typer.Typer(cls=_LogGroup, invoke_without_command=True, subcommand_met
 
 
 @log_app.callback()
-def log(ctx: typer.Context) -> None:
+def log(
+    ctx: typer.Context,
+    event_type: str = typer.Option(None, "--type", metavar="TYPE",
+                                   help="Only events of this PREMIS type, e.g. ingestion, "
+                                        "'fixity check', replication, transfer."),
+    outcome: str = typer.Option(None, "--outcome", metavar="OUTCOME",
+                                help="Only events with this outcome: success, failure, warning."),
+    since: str = typer.Option(None, "--since", metavar="DATE",
+                              help="Only events at or after DATE (2026-01-31, or an ISO 8601 "
+                                   "time; UTC unless it names a zone)."),
+    until: str = typer.Option(None, "--until", metavar="DATE",
+                              help="Only events before DATE (a date alone: up to its end)."),
+) -> None:
     """Show events (all, or one package's with `log ID`); `log verify` checks the hash chain."""
     if ctx.invoked_subcommand is not None:
         return
+    start = _when(since, "--since", end_of_day=False)
+    end = _when(until, "--until", end_of_day=True)
     package_id = ctx.meta.get(_PACKAGE)
     app = state(ctx)
     app.home()
@@ -48,6 +64,10 @@ def log(ctx: typer.Context) -> None:
         if package_id is not None:
             package_id = catalog.resolve_package(package_id)  # an id or an External-Identifier
         events = catalog.events(package_id)
+    events = [e for e in events
+              if (event_type is None or str(getattr(e.type, "value", e.type)) == event_type)
+              and (outcome is None or str(getattr(e.outcome, "value", e.outcome)) == outcome)
+              and (start is None or e.time >= start) and (end is None or e.time < end)]
     document = {"events": [render.jsonable(e) for e in events]}
 
     def text(d: dict) -> None:
@@ -96,3 +116,20 @@ def verify(ctx: typer.Context) -> None:
     render.emit(document, app.json, text)
     if not document["ok"]:
         raise typer.Exit(ExitCode.FIXITY_FAILURE)
+
+
+def _when(text: str | None, option: str, *, end_of_day: bool) -> dt.datetime | None:
+    """A --since/--until value as an aware UTC time; a date alone is its start (or, for
+    --until, the start of the next day, so `--until 2026-01-31` includes that day)."""
+    if text is None:
+        return None
+    try:
+        if len(text.strip()) == 10:
+            day = dt.date.fromisoformat(text.strip())
+            moment = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+            return moment + dt.timedelta(days=1) if end_of_day else moment
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (2026-01-31) or an ISO 8601 time",
+                                 param_hint=option) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

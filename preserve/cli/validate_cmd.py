@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state
+from preserve.cli.context import existing_path, state
 from preserve.errors import ExitCode
 from preserve.ingest import validate_deposit
 from preserve.names import escape_name
@@ -18,7 +18,7 @@ from preserve.names import escape_name
 
 def validate(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
+    path: Path = typer.Argument(..., callback=existing_path, help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
 ) -> None:
     """Validate a deposit (RFC 8493 and our rules); nothing is written."""
     app = state(ctx)

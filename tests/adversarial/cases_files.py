@@ -348,10 +348,5 @@ case(id="folder-members-limit", group=GROUP,
      guarantee="the listing stops at `limits.max_members`: a finding, not a runaway walk")
 
 
-def _missing(ws):
-    return ws.deposits / "no-such-deposit"
-
-
-case(id="deposit-missing", group=GROUP, attack="the deposit path does not exist",
-     build=_missing, codes=("BAG-E012",), ingest_exit=REJECTED,
-     guarantee="a finding and a rejected attempt in the log, not a traceback")
+# A deposit path that does not exist is a usage error (exit 2) and records nothing: the user's
+# typo is no deposit attempt (issue 11). tests/cli/test_edges.py covers it.

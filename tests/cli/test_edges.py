@@ -88,3 +88,38 @@ def test_quiet_prints_nothing_on_success_and_errors_on_stderr(cli, repo, tmp_pat
     stored.write_bytes(b"changed" + stored.read_bytes())
     damaged = cli("--repo", repo, "-q", "audit", "--all")
     assert damaged.code == 12 and damaged.out == "" and "AUD-E001" in damaged.err
+
+
+def test_a_mistyped_deposit_path_is_a_usage_error_and_records_nothing(cli, repo, tmp_path):
+    for command in ("validate", "ingest"):
+        result = cli("--repo", repo, command, tmp_path / "no-such-deposit")
+        assert result.code == 2 and "does not exist" in result.err, command
+    assert _deposits(repo) == 0
+
+
+def test_deposits_lists_every_attempt_with_its_codes(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    assert cli("--repo", repo, "ingest", bag, "--id", "p1").code == 0
+    assert cli("--repo", repo, "ingest", bag, "--id", "p2").code == 11  # same payload
+    listed = cli("--repo", repo, "--json", "deposits")
+    assert listed.code == 0
+    rows = listed.json()["deposits"]
+    assert [(r["status"], r["package_id"]) for r in rows] == [("accepted", "p1"),
+                                                              ("rejected", None)]
+    assert "ING-E002" in rows[1]["codes"] and rows[1]["source"] == str(bag)
+    rejected = cli("--repo", repo, "deposits", "--status", "rejected")
+    assert rejected.code == 0 and "ING-E002" in rejected.out and "p1" not in rejected.out
+
+
+def test_log_filters(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    assert cli("--repo", repo, "ingest", bag, "--id", "p1").code == 0
+    everything = cli("--repo", repo, "--json", "log", "p1").json()["events"]
+    ingestions = cli("--repo", repo, "--json", "log", "p1", "--type", "ingestion").json()["events"]
+    assert [e["type"] for e in ingestions] == ["ingestion"] and len(everything) > 1
+    assert cli("--repo", repo, "--json", "log", "--outcome", "failure").json()["events"] == []
+    assert cli("--repo", repo, "--json", "log", "--until", "2000-01-01").json()["events"] == []
+    today = everything[0]["time"][:10]
+    assert len(cli("--repo", repo, "--json", "log", "p1", "--since", today,
+                   "--until", today).json()["events"]) == len(everything)
+    assert cli("--repo", repo, "log", "--since", "yesterday").code == 2
