@@ -1,6 +1,7 @@
 """The `preserve` command line (DESIGN.md, "Command line").
 
-`preserve [--repo DIR] [--json] [-v|-q] COMMAND`: global options come before the command.
+`preserve [--repo DIR] [--json] [-v|-q] COMMAND`: global options come before the command, or
+after it (`preserve list --json` is read as `preserve --json list`; see hoist_global_options).
 The CLI is thin: it parses, calls one library function, renders. `main()` is the one place
 errors become exit codes: a PreserveError exits with its own code and message; a usage error
 with 2; Ctrl-C with 130; anything else is a bug and exits 3.
@@ -114,8 +115,51 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+#: Global options a user may also give after the command (`preserve list --json`): they are
+#: moved in front of it. `--version` is not among them (show and export have their own).
+_GLOBAL_FLAGS = frozenset({"--json", "-q", "--quiet", "-v", "-vv", "-vvv", "--verbose"})
+_GLOBAL_WITH_VALUE = frozenset({"--repo"})
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """`preserve COMMAND … --json --repo R …` as `preserve --json --repo R COMMAND …` (issue 11:
+    global options after the command work). Nothing after `--` is touched."""
+    command_at = None
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token in _GLOBAL_WITH_VALUE:
+            i += 2
+            continue
+        if not token.startswith("-"):
+            command_at = i
+            break
+        i += 1
+    if command_at is None:
+        return list(args)
+    front, rest, moved = list(args[:command_at]), [], []
+    i = command_at
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        if token in _GLOBAL_FLAGS:
+            moved.append(token)
+        elif token in _GLOBAL_WITH_VALUE and i + 1 < len(args):
+            moved.extend(args[i:i + 2])
+            i += 1
+        elif token.split("=", 1)[0] in _GLOBAL_WITH_VALUE and "=" in token:
+            moved.append(token)
+        else:
+            rest.append(token)
+        i += 1
+    return front + moved + rest
+
+
 def run(args: list[str]) -> int:
     """Run the CLI with `args`; return the exit code (never raises for user errors)."""
+    args = hoist_global_options(args)
     command = _command()
     try:
         result = command.main(args=args, prog_name="preserve", standalone_mode=False)

@@ -123,3 +123,23 @@ def test_log_filters(cli, repo, tmp_path):
     assert len(cli("--repo", repo, "--json", "log", "p1", "--since", today,
                    "--until", today).json()["events"]) == len(everything)
     assert cli("--repo", repo, "log", "--since", "yesterday").code == 2
+
+
+def test_global_options_after_the_command(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    assert cli("ingest", bag, "--id", "p1", "--repo", repo, "-q").out == ""
+    listed = cli("list", "--json", "--repo", repo)
+    assert listed.code == 0 and listed.json()["packages"][0]["package_id"] == "p1"
+    assert cli("list", f"--repo={repo}", "--json").json()["packages"][0]["package_id"] == "p1"
+    quiet = cli("audit", "--all", "--repo", repo, "-q")
+    assert (quiet.code, quiet.out) == (0, "")
+    # after `--` nothing is an option: a package called "--json" is looked up as such
+    assert cli("--repo", repo, "log", "--", "--json").code == 2
+
+
+def test_hoisting_keeps_command_options_and_values():
+    from preserve.cli import hoist_global_options
+    assert hoist_global_options(["show", "p", "--mets", "--version", "v2", "--json"]) == [
+        "--json", "show", "p", "--mets", "--version", "v2"]
+    assert hoist_global_options(["--repo", "R", "log", "--", "-q"]) == [
+        "--repo", "R", "log", "--", "-q"]
