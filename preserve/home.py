@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from preserve.errors import RepositoryExists, RepositoryNotFound
+from preserve.errors import RepositoryExists, RepositoryNotFound, StorageError
 from preserve.storage import StorageRoot
 
 log = logging.getLogger(__name__)
@@ -119,8 +119,12 @@ def init_home(path: Path, settings_toml: str, catalog_url: str = "") -> Home:
         tmp = home.settings_file.with_suffix(".toml.tmp")
         tmp.write_text(settings_toml, encoding="utf-8")
         os.replace(tmp, home.settings_file)
-    except BaseException:
+    except BaseException as exc:
         _undo_init(path, created_dir, before)
+        if isinstance(exc, OSError):  # the user's directory, not a bug (issue 18: no exit 3)
+            raise StorageError(detail=f"cannot create the repository at {path}: "
+                               f"{exc.strerror} ({exc.filename}); choose a directory this user "
+                               "can write, on a writable filesystem") from None
         raise
     log.info("initialised repository at %s", home.path)
     return home

@@ -28,7 +28,8 @@ from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
 from preserve.checksums import HashingWriter, Progress
 from preserve.errors import (
-    ExportFailed, ExportTargetExists, InvalidMetadata, PreserveError, UsageError,
+    ExportFailed, ExportTargetExists, FixityError, InvalidMetadata, PreserveError, StorageError,
+    UsageError,
 )
 from preserve.export import serialize
 from preserve.export.formats import ExportFormat
@@ -119,9 +120,12 @@ def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest
         _publish(temp, target)
     except BaseException as exc:
         _remove(temp)
-        if isinstance(exc, PreserveError) and not catalog.read_only:
+        error = _as_preserve_error(exc, target) if isinstance(exc, OSError) else exc
+        if isinstance(error, PreserveError) and not catalog.read_only:
             _log_transfer(catalog, source, transfer_id, created, detail, EventOutcome.FAILURE,
-                          f"nothing was exported: {exc.message}")
+                          f"nothing was exported: {error.message}")
+        if error is not exc:
+            raise error from None
         raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -246,6 +250,25 @@ def _remove(temp: Path) -> None:
             os.unlink(temp)
     except OSError as exc:
         log.warning("could not remove the partial export %s: %s", temp, exc)
+
+
+def _as_preserve_error(exc: OSError, target: Path) -> PreserveError:
+    """An OSError while exporting as what it means for the user (issue 18: never exit 3):
+    a stored file that is gone is damage (exit 12); anything else is storage (exit 13),
+    saying whether it was the destination or the repository's storage."""
+    where = exc.filename or ""
+    at_destination = bool(where) and Path(str(where)).parent == target.parent
+    if isinstance(exc, FileNotFoundError) and not at_destination:
+        return FixityError(detail=f"the stored file {where} is missing; nothing was exported: "
+                           "run `preserve audit`, then `preserve repair` (or restore it from "
+                           "another copy)")
+    if at_destination:
+        return StorageError(detail=f"cannot write the export to {target.parent}: "
+                            f"{exc.strerror}; nothing was exported. Choose a writable "
+                            "destination with enough space")
+    return StorageError(detail=f"reading {where or 'the stored package'} failed: "
+                        f"{exc.strerror}; nothing was exported. Check the storage (disk, "
+                        "mount) and run `preserve audit`")
 
 
 def _log_transfer(catalog: Catalog, source: ExportSource, identifier: str,

@@ -52,3 +52,10 @@ def test_a_read_only_repository_can_be_read_and_refuses_writes_clearly(cli, read
     ingest = cli("--repo", home, "ingest", bag, "--id", "p2")
     assert ingest.code == 14 and "read-only" in ingest.err
     assert tree_snapshot(home) == before
+
+
+def test_init_on_a_read_only_filesystem_is_a_storage_error(cli, read_only_mount):
+    remount_ro(read_only_mount)
+    result = cli("--repo", read_only_mount / "repo", "init")
+    assert result.code == 13 and "cannot create the repository" in result.err
+    assert list(read_only_mount.iterdir()) == []
