@@ -6,6 +6,7 @@ File names are always printed escaped (control and bidi characters made visible)
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -46,10 +47,35 @@ def line(text: str = "") -> None:
 
 
 def findings_text(findings: Iterable[Finding | dict[str, str]]) -> None:
+    """Each finding once (several METS of one export may each lack their schemas: one line)."""
+    shown: set[tuple[str, str, str]] = set()
     for f in findings:
         d = f.as_dict() if isinstance(f, Finding) else f
+        key = (d["code"], d["path"], d["message"])
+        if key in shown:
+            continue
+        shown.add(key)
         path = f" {escape_name(d['path'])}" if d["path"] else ""
         stderr.print(f"{d['severity'].upper():7} {d['code']}{path}: {d['message']}", markup=False)
+
+
+def human_size(size: int) -> str:
+    """1536 -> "1.5 KiB": binary units, as storage is sold and filled."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def human_time(iso: str | None) -> str:
+    """An ISO 8601 time to the second with its zone: "2026-12-04 19:02:55 UTC"."""
+    if not iso:
+        return ""
+    moment = dt.datetime.fromisoformat(iso)
+    zone = "UTC" if moment.utcoffset() == dt.timedelta(0) else moment.strftime("%z")
+    return f"{moment.strftime('%Y-%m-%d %H:%M:%S')} {zone}"
 
 
 class _Bar:

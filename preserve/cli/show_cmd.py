@@ -9,6 +9,7 @@ import typer
 from preserve.cli import render
 from preserve.cli.context import state, utf8_text, version_number
 from preserve.ingest import stored_mets, stored_titles
+from preserve.ingest.stored import stored_description
 from preserve.names import escape_name
 
 
@@ -43,6 +44,15 @@ def show(
     document = render.jsonable(detail)
     document["titles"] = [{"title": t, "lang": lang}
                           for t, lang in stored_titles(home, package_id)]
+    record = stored_description(home, package_id)
+    # The whole descriptive record, every language (issue 11), from the head version's METS.
+    document["description"] = [{"element": v.element, "value": v.value, "lang": v.lang}
+                               for v in (record.dublin_core if record else ())]
+    names = {path.removeprefix("data/"): f.name for path, f in
+             (record.formats.items() if record else ()) if f.name}
+    for f in document.get("files", []):
+        if f.get("format"):
+            f["format_name"] = names.get(f["path"].removeprefix("data/"), "")
 
     def text(d: dict) -> None:
         render.line(f"package {d['package_id']}")
@@ -53,21 +63,37 @@ def show(
                         "from a good copy, then `preserve audit` confirms it")
         if d.get("title"):
             render.line(f"  title: {escape_name(d['title'])}")
-        for t in d["titles"]:
-            if t["title"] != d.get("title") or t["lang"]:
-                render.line(f"  title [{t['lang'] or '-'}]: {escape_name(t['title'])}")
         for identifier in d.get("external_identifiers", []):
             render.line(f"  external identifier: {escape_name(identifier)}")
+        if d["description"]:
+            render.line("  description (Dublin Core, as stored in the METS):")
+            for v in d["description"]:
+                lang = f" [{v['lang']}]" if v["lang"] else ""
+                render.line(f"    {v['element']}{lang}: {escape_name(v['value'])}")
+        render.line("  versions:")
         for v in d.get("versions", []):
-            render.line(f"  v{v['number']}  {v['created']}  {v['file_count']} payload files  "
-                        f"{v['byte_count']} bytes  {escape_name(v['message'])}")
-        render.line("  files:")
-        for f in d.get("files", []):
-            puid = f"  {f['format']}" if f.get("format") else ""
-            render.line(f"    v{f['version']} {escape_name(f['path'])}  {f['size']} bytes  "
-                        f"sha256:{f['sha256']}{puid}")
+            render.line(f"    v{v['number']}  {render.human_time(v['created'])}  "
+                        f"{v['file_count']} payload files, {render.human_size(v['byte_count'])}"
+                        f"  {escape_name(v['message'])}")
+        head = max((v["number"] for v in d.get("versions", [])), default=None)
+        files = [f for f in d.get("files", []) if f["version"] == head]
+        payload = [f for f in files if f["path"].startswith("data/")]
+        tags = [f for f in files if not f["path"].startswith("data/")]
+        render.line(f"  payload of v{head} ({len(payload)} files):")
+        for f in payload:
+            kind = ""
+            if f.get("format"):
+                name = f" {f['format_name']}" if f.get("format_name") else ""
+                kind = f"  {f['format']}{name}"
+            render.line(f"    {escape_name(f['path'].removeprefix('data/'))}  "
+                        f"{render.human_size(f['size'])}{kind}  sha256 {f['sha256'][:16]}…")
+        render.line(f"  tag and metadata files of v{head}: {len(tags)} "
+                    f"({', '.join(escape_name(f['path']) for f in tags[:4])}"
+                    f"{', …' if len(tags) > 4 else ''}); --json lists every file of every "
+                    "version")
         render.line("  events:")
         for e in d.get("events", []):
-            render.line(f"    {e['time']}  {e['type']}  {e['outcome']}  {escape_name(e['detail'])}")
+            render.line(f"    {render.human_time(e['time'])}  {e['type']}  {e['outcome']}  "
+                        f"{escape_name(e['detail'])}")
 
     render.emit(document, app.json, text)

@@ -14,6 +14,7 @@ import logging
 from preserve.errors import PackageNotFound, PreserveError, StorageError
 from preserve.home import Home
 from preserve.metadata.descriptive import mets_titles
+from preserve.metadata.history import MetsRecord, read_record
 from preserve.storage import StorageRoot
 
 log = logging.getLogger(__name__)
@@ -56,3 +57,16 @@ def stored_titles(home: Home, package_id: str) -> list[tuple[str, str]]:
     except (PreserveError, ValueError) as exc:  # lxml's XMLSyntaxError is a ValueError
         log.warning("titles of %s not read from its METS: %s", package_id, exc)
         return []
+
+
+def stored_description(home: Home, package_id: str) -> MetsRecord | None:
+    """The head version's METS read back (`metadata.history.read_record`): its Dublin Core
+    record in every language and the PRONOM formats with their names. None (and a warning)
+    when it cannot be read: showing a package must not depend on it; the audit reports
+    damage."""
+    try:
+        _number, document = stored_mets(home, package_id)
+        return read_record(document)
+    except (PreserveError, ValueError) as exc:  # UnreadableDocument is a ValueError
+        log.warning("the METS of %s was not read: %s", package_id, exc)
+        return None

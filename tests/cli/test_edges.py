@@ -143,3 +143,19 @@ def test_hoisting_keeps_command_options_and_values():
         "--json", "show", "p", "--mets", "--version", "v2"]
     assert hoist_global_options(["--repo", "R", "log", "--", "-q"]) == [
         "--repo", "R", "log", "--", "-q"]
+
+
+def test_show_gives_the_record_formats_sizes_and_times(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "bag", {"kitob.txt": b"Navoiy " * 300},
+                    bag_info=[("Source-Organization", "Milliy kutubxona"),
+                              ("Title", "Хамса"), ("External-Identifier", "UZ-1")])
+    assert cli("--repo", repo, "ingest", bag, "--id", "p1").code == 0
+    shown = cli("--repo", repo, "show", "p1")
+    assert shown.code == 0
+    text = shown.out
+    assert "description (Dublin Core" in text and "Хамса" in text
+    assert "kitob.txt  2.1 KiB  x-fmt/111 Plain Text File" in text
+    assert "payload of v1 (1 files)" in text and "tag and metadata files of v1" in text
+    assert " UTC  ingestion  success" in text
+    document = cli("--repo", repo, "--json", "show", "p1").json()
+    assert {"element": "title", "value": "Хамса", "lang": ""} in document["description"]
