@@ -82,10 +82,10 @@ class ExportResult:
 
 
 def default_name(package_id: str, version: int, export_format: ExportFormat) -> str:
-    """`<package id>-v<N>[.zip|.tar]`, the id made safe as one file name (no `/`, no dots
+    """`<package id>-v<N>[.zip|.tar|-eark]`, the id made safe as one file name (no `/`, no dots
     at the start, no control characters); the id itself stays exact inside the package."""
     safe = re.sub(r"[\x00-\x1f\x7f/\\]", "_", package_id).lstrip(".") or "package"
-    return f"{safe[:200]}-v{version}{export_format.suffix}"
+    return f"{safe[:200]}-v{version}{export_format.name_ending}"
 
 
 def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest: Path,
@@ -212,6 +212,13 @@ def _target(dest: Path, package_id: str, version: int, export_format: ExportForm
         target = dest / default_name(package_id, version, export_format)
     else:
         target = dest
+        wanted = export_format.suffix
+        if wanted and target.suffix.lower() != wanted:
+            if target.suffix.lower() in (".zip", ".tar", ".tgz", ".gz", ".bag"):
+                raise UsageError(detail=f"{target} ends in {target.suffix!r} but --format "
+                                 f"{export_format.value} writes a {wanted} file; name it "
+                                 f"{target.with_suffix(wanted).name} or choose that format")
+            target = target.with_name(target.name + wanted)  # `p1` -> `p1.zip`
     if os.path.lexists(target):
         raise ExportTargetExists(path=str(target))
     if not target.parent.is_dir():

@@ -17,3 +17,9 @@ class ExportFormat(str, Enum):
     @property
     def suffix(self) -> str:
         return {"zip": ".zip", "tar": ".tar"}.get(self.value, "")
+
+    @property
+    def name_ending(self) -> str:
+        """What a default export name ends with: the suffix, and `-eark` for an E-ARK folder,
+        so a bag and an E-ARK export of one version into one folder never collide."""
+        return "-eark" if self is ExportFormat.EARK else self.suffix

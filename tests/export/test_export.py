@@ -259,3 +259,20 @@ def test_an_inventory_that_does_not_verify_is_not_exported(cli, repo, tmp_path):
     pinned = cli("--repo", repo, "export", "inv-1", tmp_path / "out2.zip", "--format", "zip")
     assert pinned.code == 12 and "recorded at its ingest" in pinned.err
     assert not (tmp_path / "out1.zip").exists() and not (tmp_path / "out2.zip").exists()
+
+
+def test_bag_and_eark_into_one_folder_and_dest_extensions(cli, repo, tmp_path):
+    """issue 11: exports of one version in two forms do not collide; a zip/tar DEST without
+    an extension gets the right one, a wrong one is refused."""
+    bag = write_bag(tmp_path / "bag", {"a.txt": b"alpha"})
+    assert cli("--repo", repo, "ingest", bag, "--id", "two-1").code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    for form in ("bag", "eark"):
+        result = cli("--repo", repo, "export", "two-1", out, "--format", form)
+        assert result.code == 0, result.err
+    assert sorted(p.name for p in out.iterdir()) == ["two-1-v1", "two-1-v1-eark"]
+    plain = cli("--repo", repo, "--json", "export", "two-1", out / "transfer", "--format", "zip")
+    assert plain.code == 0 and plain.json()["path"].endswith("transfer.zip")
+    wrong = cli("--repo", repo, "export", "two-1", out / "transfer.tar", "--format", "zip")
+    assert wrong.code == 2 and "transfer.zip" in wrong.err

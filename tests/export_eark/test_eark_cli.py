@@ -55,8 +55,8 @@ def test_ingested_package_exports_as_eark_accepted_by_the_validator(
     assert result.code == 0, result.err
     document = result.json()
     target = Path(document["path"])
-    assert target == dest / "pkg-42-v1" and document["format"] == "eark"
-    assert os.listdir(dest) == ["pkg-42-v1"]  # nothing temporary left beside it
+    assert target == dest / "pkg-42-v1-eark" and document["format"] == "eark"
+    assert os.listdir(dest) == ["pkg-42-v1-eark"]  # nothing temporary left beside it
     assert verify_eark(target) == []
 
     for name, data in MULTILINGUAL.items():
@@ -87,6 +87,6 @@ def test_a_killed_eark_export_leaves_nothing_that_looks_complete(cli, repo, tmp_
                            str(dest), "--format", "eark"], env=env, capture_output=True)
     assert done.returncode == -signal.SIGKILL, done.stderr
     left = os.listdir(dest)
-    assert left and all(n.startswith(".pkg-42-v1") and ".partial-" in n for n in left), left
+    assert left and all(n.startswith(".pkg-42-v1-eark") and ".partial-" in n for n in left), left
     assert cli("--repo", repo, "export", package, dest, "--format", "eark").code == 0
-    assert verify_eark(dest / "pkg-42-v1") == []
+    assert verify_eark(dest / "pkg-42-v1-eark") == []
