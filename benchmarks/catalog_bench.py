@@ -142,7 +142,7 @@ def _time_query(catalog: Catalog, **kwargs: object) -> tuple[float, list[float],
 
 def _plans(url: str, dialect: str, catalog: Catalog, **kwargs: object) -> list[str]:
     """The database's plan of every statement one `due_copies` call sends."""
-    from sqlalchemy import event, text
+    from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     sent: list[tuple[str, object]] = []

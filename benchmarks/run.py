@@ -23,11 +23,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import time

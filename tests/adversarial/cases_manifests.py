@@ -158,7 +158,7 @@ case(id="manifest-duplicate-conflicting", group=GROUP,
 def _unknown_algorithm(name: str):
     def build(ws):
         root = bag(ws)
-        (root / f"manifest-{name}.txt").write_text(f"abcdef  data/page.txt\n")
+        (root / f"manifest-{name}.txt").write_text("abcdef  data/page.txt\n")
         return retag(root)
 
     return build

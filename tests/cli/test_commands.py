@@ -6,7 +6,6 @@ import json
 
 import subprocess
 import sys
-from pathlib import Path
 
 from preserve.catalog import Catalog, sqlite_url
 from preserve.storage.chainhead import HEAD_PATH

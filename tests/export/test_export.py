@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import os
 import signal
 import subprocess
@@ -23,7 +22,6 @@ import pytest
 from lxml import etree
 
 from preserve.catalog import Catalog
-from preserve.export import ExportFormat, ExportOptions
 from preserve.export.bag import bag_entries
 from preserve.export.export import export_mets
 from preserve.export.serialize import write_tar, write_zip
