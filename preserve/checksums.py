@@ -31,6 +31,18 @@ REQUIRED_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
 _VARIABLE_LENGTH = {"shake_128", "shake_256"}
 
 
+def payload_fingerprint(payload: Iterable[tuple[str, str]]) -> str:
+    """The fingerprint of a payload: sha256 over its `<sha512> <path>\\n` lines sorted by
+    path, from (path below `data/`, sha512) pairs. Equal iff two payloads hold the same bytes
+    under the same names; ingest records it per version, so a deposit already held is found
+    (ING-E002), and check and recovery compare stored objects with it. The one definition
+    (STYLE.md: one function per fact)."""
+    h = hashlib.sha256()
+    for path, sha512 in sorted(payload):
+        h.update(f"{sha512} {path}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
 def supported_algorithms() -> frozenset[str]:
     """Every fixed-length algorithm this Python's hashlib offers, by its lowercase name."""
     names = {name.lower() for name in hashlib.algorithms_available}

@@ -23,25 +23,29 @@ Any failure is an `ObjectInvalid` naming the first problem; nothing is written h
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from preserve import checksums
 from preserve.catalog import AdoptedVersion, AdoptionRecord, StoredFile
 from preserve.checksums import hash_file
 from preserve.deposit.tagfiles import (
-    decode_tag_file, parse_bagit_txt, parse_manifest, parse_oxum, parse_tag_file,
+    decode_tag_file,
+    parse_bagit_txt,
+    parse_manifest,
+    parse_oxum,
+    parse_tag_file,
 )
 from preserve.errors import PreserveError, StorageError
 from preserve.metadata import SchemaSet
 from preserve.metadata.history import read_record
 from preserve.metadata.premis import PremisEvent
-from preserve.safeio import read_regular
 from preserve.model import Severity
-from preserve.storage import object_path_for
+from preserve.safeio import read_regular
 from preserve.storage import inventory as inv
+from preserve.storage import object_path_for
 from preserve.storage.listing import is_structural, object_entries
 
 log = logging.getLogger(__name__)
@@ -72,12 +76,10 @@ class VerifiedObject:
 
 
 def payload_fingerprint(payload: Sequence[StoredFile]) -> str:
-    """sha256 over the sorted `sha512 path` lines of the payload (paths without `data/`):
-    the same value ingest records, so duplicate detection covers adopted packages too."""
-    h = hashlib.sha256()
-    for f in sorted(payload, key=lambda f: f.path):
-        h.update(f"{f.sha512} {f.path.removeprefix('data/')}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    """The payload fingerprint ingest records (`checksums.payload_fingerprint`), so duplicate
+    detection covers adopted packages too."""
+    return checksums.payload_fingerprint((f.path.removeprefix("data/"), f.sha512)
+                                         for f in payload)
 
 
 def verify_object(object_path: Path, relative: str, schemas: SchemaSet | None,

@@ -14,7 +14,6 @@ A rejected deposit leaves nothing in the storage root or staging and one `reject
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -22,13 +21,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from preserve import SOFTWARE_NAME, __version__
+from preserve import SOFTWARE_NAME, __version__, checksums
 from preserve.catalog import Catalog, IngestRecord, StoredFile
-from preserve.checksums import Progress, REQUIRED_ALGORITHMS, HashingWriter, MultiHasher
+from preserve.checksums import REQUIRED_ALGORITHMS, HashingWriter, MultiHasher, Progress
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import (
-    CatalogError, ConfigurationError, DepositRejected, InvalidMetadata, PackageNotFound,
-    PreserveError, StorageError,
+    CatalogError,
+    ConfigurationError,
+    DepositRejected,
+    InvalidMetadata,
+    PackageNotFound,
+    PreserveError,
+    StorageError,
 )
 from preserve.findings import finding, has_errors
 from preserve.formats import FormatIdentifier, FormatInfo
@@ -37,12 +41,28 @@ from preserve.ingest import bagging, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
 from preserve.ingest.supplied import read_supplied, supplied_paths
-from preserve.metadata import DcValue, FileFormat, MetsFile, PremisEvent, SchemaSet, write_mets
-from preserve.safeio import read_regular
-from preserve.model import (
-    Agent, AgentType, Event, EventOutcome, EventType, Finding, PayloadFile, Severity,
-    software_agent, utc_now, vocabulary_value,
+from preserve.metadata import (
+    DcValue,
+    FileFormat,
+    MetsFile,
+    PremisEvent,
+    SchemaSet,
+    write_mets,
 )
+from preserve.model import (
+    Agent,
+    AgentType,
+    Event,
+    EventOutcome,
+    EventType,
+    Finding,
+    PayloadFile,
+    Severity,
+    software_agent,
+    utc_now,
+    vocabulary_value,
+)
+from preserve.safeio import read_regular
 from preserve.storage import StorageRoot, VersionBuilder
 from preserve.storage.staging import COMMIT_LOCK, WorkDir, commit_lock
 
@@ -82,11 +102,8 @@ class IngestOptions:
 
 
 def payload_fingerprint(files: Sequence[PayloadFile]) -> str:
-    """sha256 over the sorted (sha512, path) pairs: equal iff the payloads are identical."""
-    h = hashlib.sha256()
-    for f in sorted(files, key=lambda f: f.path):
-        h.update(f"{f.digests['sha512']} {f.path}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
+    """The payload fingerprint (`checksums.payload_fingerprint`) of the files just read."""
+    return checksums.payload_fingerprint((f.path, f.digests["sha512"]) for f in files)
 
 
 def deposit_kind_of(source: Path) -> str:

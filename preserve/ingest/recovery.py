@@ -32,23 +32,35 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from preserve import checksums
 from preserve.catalog import Catalog, IngestRecord, StoredFile
 from preserve.errors import StorageError
 from preserve.model import (
-    Agent, AgentType, Event, EventOutcome, EventType, Finding, ImportedFrom, Severity,
+    Agent,
+    AgentType,
+    Event,
+    EventOutcome,
+    EventType,
+    Finding,
+    ImportedFrom,
+    Severity,
     vocabulary_value,
 )
 from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir, write_new
-from preserve.storage.staging import INTENT_FILE, WorkDir, stale_work_dirs, tidy_lock_files
+from preserve.storage.staging import (
+    INTENT_FILE,
+    WorkDir,
+    stale_work_dirs,
+    tidy_lock_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -190,10 +202,7 @@ def verify_stored(storage: StorageRoot, intent: Intent, fingerprint: str) -> str
     state = inventory["versions"][inventory["head"]]["state"]
     payload = sorted((path.removeprefix("data/"), sha512) for sha512, paths in state.items()
                      for path in paths if path.startswith("data/"))
-    h = hashlib.sha256()
-    for path, sha512 in payload:
-        h.update(f"{sha512} {path}\n".encode("utf-8", "surrogateescape"))
-    if h.hexdigest() != fingerprint:
+    if checksums.payload_fingerprint(payload) != fingerprint:
         return "its payload differs from this deposit's"
     for stored in intent.record.files:
         try:

@@ -95,3 +95,16 @@ def test_copy_hands_written_ranges_to_the_disk_early_and_still_copies_exactly(
     assert size == len(data)
     assert digests["sha256"] == hashlib.sha256(data).hexdigest()
     assert (tmp_path / "out").read_bytes() == data
+
+
+def test_the_payload_fingerprint_is_order_free_and_name_exact():
+    import hashlib
+
+    from preserve.checksums import payload_fingerprint
+    pairs = [("b/ж.txt", "1" * 128), ("a.tif", "2" * 128)]
+    expected = hashlib.sha256(f"{'2' * 128} a.tif\n{'1' * 128} b/ж.txt\n".encode()).hexdigest()
+    assert payload_fingerprint(pairs) == payload_fingerprint(reversed(pairs)) == expected
+    assert payload_fingerprint([("a.tif", "2" * 128)]) != expected
+    nfd = "b/ж.txt".replace("ж", "ж")  # same code point: same name
+    assert payload_fingerprint([(nfd, "1" * 128), ("a.tif", "2" * 128)]) == expected
+    assert payload_fingerprint([("B/ж.txt", "1" * 128), ("a.tif", "2" * 128)]) != expected

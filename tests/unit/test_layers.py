@@ -2,7 +2,8 @@
 
 core (model, checksums, errors, findings, names, safeio, lazy): standard library only;
 adapters (deposit, metadata, storage, catalog, formats): core only, never each other;
-workflows (ingest, home): adapters and core, never the CLI;
+workflows (ingest, audit, check, export, replicate, repair, home): adapters and core, never
+the CLI, never each other;
 lxml/xmlschema only in metadata/, SQLAlchemy/alembic only in catalog/, typer/rich/click only in cli/,
 pygfried only in formats/, boto3/botocore only in storage/,
 bagit nowhere in the package (it is a test oracle).
@@ -38,7 +39,18 @@ def unit_of(path: Path) -> str:
     return rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 or rel.name != "__init__.py" else ""
 
 
+def workflow_units() -> set[str]:
+    """Every top-level package of preserve that is neither core, adapter, CLI nor home."""
+    return {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+            and p.name not in ADAPTERS | {"cli"}}
+
+
+def test_the_workflow_rule_knows_every_workflow():
+    assert {"ingest", "audit", "check", "export", "replicate", "repair"} <= workflow_units()
+
+
 def test_import_rules():
+    workflows = workflow_units()
     problems = []
     for path in sorted(PACKAGE.rglob("*.py")):
         unit = unit_of(path)
@@ -55,6 +67,11 @@ def test_import_rules():
                     problems.append(f"{path}: {unit} imports the upper layer {name}")
                 if unit not in {"cli", "__main__"} and target == "cli":
                     problems.append(f"{path}: imports the CLI")
+                # Workflows (ingest, audit, check, export, replicate, repair, and any package
+                # that is not core, adapter, CLI or the home) never import each other: what
+                # two of them share belongs in an adapter or the core.
+                if (unit in workflows and target in workflows and target != unit):
+                    problems.append(f"{path}: workflow {unit} imports workflow {target}")
             elif top in THIRD_PARTY_HOME and THIRD_PARTY_HOME[top] != unit:
                 problems.append(f"{path}: {top} belongs in {THIRD_PARTY_HOME[top]}/")
             elif top == "bagit":
