@@ -146,8 +146,8 @@ _DEPOSIT_CODES: list[FindingCode] = [
     FindingCode("MAN-E010", E, "{algorithm} digest of {entry} is {actual}, {manifest} says "
                 "{expected}; the file is damaged or the manifest is wrong: obtain a good copy",
                 "RFC 8493 section 3"),
-    FindingCode("MAN-E011", E, "{entry} was not read or lacks a {algorithm} digest; ingest it "
-                "again", "DESIGN.md Data flow: every byte read once"),
+    FindingCode("MAN-E011", E, "{entry} {problem}; ingest it again",
+                "DESIGN.md Data flow: every byte read once"),
     FindingCode("MAN-E012", E, "{entry} is {actual} bytes when read but {listed} bytes when "
                 "listed: it changed while being read; ingest again when nothing writes to it",
                 "DESIGN.md Data flow: read once, verify"),

@@ -34,7 +34,8 @@ def check_payload(deposit: Deposit, computed: Mapping[str, PayloadFile]) -> list
     for path, entry in listed.items():
         got = computed.get(path)
         if got is None:
-            findings.append(make("MAN-E011", _shown(deposit, path), entry=path, algorithm="any"))
+            findings.append(make("MAN-E011", _shown(deposit, path), entry=path,
+                                 problem="was not read, so no digest was computed for it"))
         elif got.size != entry.size:
             findings.append(make("MAN-E012", _shown(deposit, path), entry=path, actual=got.size,
                                  listed=entry.size))
@@ -46,7 +47,8 @@ def check_payload(deposit: Deposit, computed: Mapping[str, PayloadFile]) -> list
                 continue  # missing files are structural findings already
             actual = got.digests.get(algorithm)
             if actual is None:
-                findings.append(make("MAN-E011", _shown(deposit, path), entry=path, algorithm=algorithm))
+                findings.append(make("MAN-E011", _shown(deposit, path), entry=path,
+                                      problem=f"lacks a {algorithm} digest"))
             elif actual.lower() != expected:
                 findings.append(make("MAN-E010", _shown(deposit, path), entry=path, algorithm=algorithm,
                                      actual=actual.lower(), expected=expected, manifest=manifest))

@@ -411,7 +411,8 @@ class _Ingest:
                 try:
                     self.catalog.record_ingest(record, events)
                 except CatalogError as exc:
-                    raise CatalogError(detail=f"{exc.message} {package_id} v{builder.version} is "
+                    raise CatalogError(detail=f"{exc.fields.get('detail', exc.message)}; "
+                                       f"{package_id} v{builder.version} is "
                                        "stored but not recorded in the catalog: run the same "
                                        "ingest again once the catalog can be written; it records "
                                        "the stored version without copying it again") from None

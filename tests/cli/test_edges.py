@@ -159,3 +159,18 @@ def test_show_gives_the_record_formats_sizes_and_times(cli, repo, tmp_path):
     assert " UTC  ingestion  success" in text
     document = cli("--repo", repo, "--json", "show", "p1").json()
     assert {"element": "title", "value": "Хамса", "lang": ""} in document["description"]
+
+
+def test_a_catalog_error_after_the_storage_commit_is_said_once(cli, repo, tmp_path, monkeypatch):
+    """issue 18: "Catalog error: Catalog error:" was printed doubled."""
+    from preserve.catalog import Catalog
+    from preserve.errors import CatalogError
+
+    def refuse(self, record, events):
+        raise CatalogError(detail="the catalog is locked by another process")
+
+    monkeypatch.setattr(Catalog, "record_ingest", refuse)
+    bag = write_bag(tmp_path / "bag", MULTILINGUAL)
+    result = cli("--repo", repo, "ingest", bag, "--id", "p1")
+    assert result.code == 14
+    assert result.err.count("Catalog error") == 1 and "stored but not recorded" in result.err

@@ -67,7 +67,11 @@ def test_missing_digest_or_file_in_computed(tmp_path):
     first = deposit.payload[0].path
     computed[first] = PayloadFile(first, computed[first].size, {"sha256": "0" * 64})
     del computed[deposit.payload[1].path]
-    assert "MAN-E011" in codes(check_payload(deposit, computed))
+    found = check_payload(deposit, computed)
+    assert "MAN-E011" in codes(found)
+    messages = " ".join(f.message for f in found if f.code == "MAN-E011")
+    assert "lacks a md5 digest" in messages and "was not read" in messages
+    assert "a any" not in messages  # issue 18: the message glitch
 
 
 def test_valid_bag_has_no_payload_findings(tmp_path):
