@@ -8,13 +8,12 @@ audit running.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 from pathlib import Path
 
 import typer
 
-from preserve.cli import render
+from preserve.cli import render, units
 from preserve.cli.context import state, utf8_text
 from preserve.errors import ConfigurationError, ExitCode, StorageError
 from preserve.names import escape_name
@@ -26,14 +25,18 @@ def audit(
     package_id: str = typer.Option(None, "--package", metavar="ID", callback=utf8_text, help="Check every copy of one package."),
     max_files: int = typer.Option(None, "--max-files", min=1, metavar="N",
                                   help="Stop taking new files after N."),
-    max_bytes: int = typer.Option(None, "--max-bytes", min=1, metavar="N",
-                                  help="Stop taking new files before reading more than N bytes."),
-    max_duration: float = typer.Option(None, "--max-duration", min=0.0, metavar="SECONDS",
-                                       callback=lambda v: _finite(v, "--max-duration", zero=True),
-                                       help="Stop taking new files after this many seconds."),
-    max_rate: float = typer.Option(None, "--max-rate", min=0.001, metavar="MB/s",
-                                   callback=lambda v: _finite(v, "--max-rate"),
-                                   help="Read at most this many megabytes (10^6 bytes) per second."),
+    max_bytes: str = typer.Option(None, "--max-bytes", metavar="SIZE",
+                                  help="Stop taking new files before reading more than SIZE "
+                                       "(bytes, or 500G, 1.5TiB).",
+                                  callback=lambda v: units.size(v, "--max-bytes")),
+    max_duration: str = typer.Option(None, "--max-duration", metavar="TIME",
+                                     help="Stop taking new files after TIME (seconds, or 6h, "
+                                          "1h30m, 90m).",
+                                     callback=lambda v: units.duration(v, "--max-duration")),
+    max_rate: str = typer.Option(None, "--max-rate", metavar="RATE",
+                                 help="Read at most RATE (200MB/s, 50MiB/s; a bare number is "
+                                      "MB/s, 10^6 bytes per second).",
+                                 callback=lambda v: units.rate(v, "--max-rate")),
     workers: int = typer.Option(None, "--workers", min=1, metavar="N",
                                 help="Reading threads (default: setting audit.workers, else CPUs)."),
     report_file: Path = typer.Option(None, "--report", metavar="FILE.html",
@@ -68,7 +71,7 @@ def audit(
         raise typer.BadParameter(f"no location named {location_name!r}; configured: "
                                  + ", ".join(names), param_hint="--location")
     others = [loc for loc in locations[1:] if location_name in (None, loc.name)]
-    rate = max_rate * 1e6 if max_rate else None
+    rate = max_rate  # bytes per second (units.rate)
     report = None
     elsewhere = []
     repaired = None
@@ -155,14 +158,6 @@ def audit(
         problems_left |= any(repaired is None or p.code not in repairable for p in r.problems)
     if problems_left:
         raise typer.Exit(ExitCode.FIXITY_FAILURE)
-
-
-def _finite(value: float | None, option: str, zero: bool = False) -> float | None:
-    """click's FloatRange lets nan and inf through (every comparison with nan is false)."""
-    if value is not None and not (math.isfinite(value) and (value > 0 or zero and value == 0)):
-        raise typer.BadParameter(f"{value} is not a {'non-negative' if zero else 'positive'} "
-                                 "finite number", param_hint=option)
-    return value
 
 
 def _report_path(value: Path | None) -> Path | None:
