@@ -53,6 +53,11 @@ _CATALOGUE: list[FindingCode] = [
     FindingCode("ING-E008", E, "package {package_id} received version v{version} from another "
                 "ingest while this deposit was being staged; nothing was stored: ingest it again "
                 "to add it as the next version", "OCFL 1.1 section 3.3: versions are sequential"),
+    FindingCode("ING-E009", E, "the payload is identical to the newest version v{version} of "
+                "package {package_id}; nothing was stored (was this deposit ingested already?). "
+                "To store an unchanged payload as a new version anyway, ingest again with "
+                "`--allow-unchanged`", "OCFL 1.1 section 3.3: a version records a change; "
+                "re-running is safe (DESIGN.md Rules)"),
 ]
 
 CATALOGUE: dict[str, FindingCode] = {}

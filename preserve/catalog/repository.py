@@ -196,6 +196,17 @@ class Catalog:
                 .where(PackageVersionRecord.package_id == package_id)
             )
 
+    def head_fingerprint(self, package_id: str) -> tuple[int, str] | None:
+        """The newest recorded version of `package_id` and its payload fingerprint, if any."""
+        with self._transaction() as session:
+            row = session.execute(
+                select(PackageVersionRecord.number, PackageVersionRecord.payload_fingerprint)
+                .where(PackageVersionRecord.package_id == package_id)
+                .order_by(PackageVersionRecord.number.desc())
+                .limit(1)
+            ).first()
+            return (row[0], row[1]) if row is not None else None
+
     def package_with_fingerprint(self, fingerprint: str) -> str | None:
         """The package any of whose versions has exactly this payload fingerprint, if any."""
         with self._transaction() as session:

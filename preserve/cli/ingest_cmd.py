@@ -18,7 +18,12 @@ def ingest(
     package_id: str = typer.Option(None, "--id", help="Identifier for the new package "
                                    "(default: a new urn:uuid)."),
     as_version_of: str = typer.Option(None, "--as-version-of", metavar="ID",
-                                      help="Store the deposit as the next version of package ID."),
+                                      help="Store the deposit as the next version of package ID "
+                                      "(not with --id)."),
+    allow_unchanged: bool = typer.Option(False, "--allow-unchanged",
+                                         help="With --as-version-of: store the version even if "
+                                         "its payload equals the newest version's (refused "
+                                         "with ING-E009 otherwise)."),
 ) -> None:
     """Ingest a deposit into the repository."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
@@ -28,7 +33,7 @@ def ingest(
     app = state(ctx)
     home = app.home()
     options = IngestOptions(package_id=package_id, as_version_of=as_version_of,
-                            workers=app.workers(), limits=app.limits(),
+                            allow_unchanged=allow_unchanged, workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"])
     with Catalog(app.catalog_url()) as catalog:

@@ -28,7 +28,7 @@ from preserve.checksums import Progress, REQUIRED_ALGORITHMS, HashingWriter, Mul
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import (
     CatalogError, ConfigurationError, DepositRejected, InvalidMetadata, PackageNotFound,
-    PreserveError, StorageError,
+    PreserveError, StorageError, UsageError,
 )
 from preserve.findings import finding, has_errors
 from preserve.formats import FormatIdentifier, FormatInfo
@@ -70,6 +70,9 @@ class IngestResult:
 class IngestOptions:
     package_id: str | None = None
     as_version_of: str | None = None
+    # Store a version whose payload equals the newest one's (ING-E009 otherwise): for a new
+    # version that changes only metadata, asked for explicitly.
+    allow_unchanged: bool = False
     workers: int = 0
     limits: Limits = Limits()
     schemas: SchemaSet | None = None
@@ -106,6 +109,12 @@ def ingest_deposit(
     progress: Progress | None = None,
 ) -> IngestResult:
     """Validate `source` and store it as a new package (or a new version of one)."""
+    if options.as_version_of is not None and options.package_id is not None:
+        # Checked before anything is recorded: a usage error, not a deposit's fault.
+        raise UsageError(detail=f"--id {options.package_id!r} cannot be combined with "
+                         f"--as-version-of {options.as_version_of!r}: a new version keeps its "
+                         "package's id. Give only --as-version-of to add a version, or only "
+                         "--id to make a new package")
     source = source.absolute()
     started = options.clock()
     deposit_id = catalog.begin_deposit(source=str(source), kind=deposit_kind_of(source),
@@ -266,9 +275,7 @@ class _Ingest:
             self.findings.extend(self.sender.check_payload(read.files))
         fingerprint = payload_fingerprint(read.files)
         if not has_errors(self.findings):
-            other = self.catalog.package_with_fingerprint(fingerprint)
-            if other is not None and other != version_of:
-                self.findings.append(finding("ING-E002", "data/", package_id=other))
+            self._check_duplicate_payload(fingerprint, version_of)
         if has_errors(self.findings):
             self._reject()
 
@@ -425,9 +432,7 @@ class _Ingest:
             if other != version_of:
                 self.findings.append(finding("ING-E001", "bag-info.txt", identifier=identifier,
                                              package_id=other))
-        other = self.catalog.package_with_fingerprint(record.payload_fingerprint)
-        if other is not None and other != version_of:
-            self.findings.append(finding("ING-E002", "data/", package_id=other))
+        self._check_duplicate_payload(record.payload_fingerprint, version_of)
         if version_of is None and self.catalog.package_exists(package_id):
             self.findings.append(finding("ING-E003", "", package_id=package_id))
         if has_errors(self.findings):
@@ -448,6 +453,18 @@ class _Ingest:
         if has_errors(self.findings):
             self._reject()
         return None
+
+    def _check_duplicate_payload(self, fingerprint: str, version_of: str | None) -> None:
+        """ING-E002: the payload is held by another package; ING-E009: it equals the newest
+        version of the package it would become a version of (a re-run of a version deposit)."""
+        other = self.catalog.package_with_fingerprint(fingerprint)
+        if other is not None and other != version_of:
+            self.findings.append(finding("ING-E002", "data/", package_id=other))
+        if version_of is not None and not self.options.allow_unchanged:
+            head = self.catalog.head_fingerprint(version_of)
+            if head is not None and head[1] == fingerprint:
+                self.findings.append(finding("ING-E009", "data/", package_id=version_of,
+                                             version=head[0]))
 
     def _identify(self, files: Sequence[PayloadFile],
                   staged: dict[str, Path]) -> dict[str, FormatInfo]:

@@ -49,3 +49,46 @@ def test_file_replaced_by_fifo_after_listing(tmp_path):
     os.mkfifo(bag / "data" / "page.txt")  # reading must neither hang nor crash
     found = {f.code for f in read_payload(deposit, workers=2).findings}
     assert "ING-E006" in found
+
+
+def _versions(cli, repo, package_id: str) -> list[int]:
+    shown = cli("--repo", repo, "--json", "show", package_id)
+    assert shown.code == 0, shown.out
+    return [v["number"] for v in shown.json()["versions"]]
+
+
+def test_rerun_of_version_deposit_is_refused(cli, repo, tmp_path):
+    """Issue 18: `ingest d2 --as-version-of X` twice used to store v3 equal to v2, exit 0."""
+    assert cli("--repo", repo, "ingest", write_bag(tmp_path / "d1", {"1": b"1"}), "--id", "x").code == 0
+    d2 = write_bag(tmp_path / "d2", {"1": b"1", "2": b"2"})
+    assert cli("--repo", repo, "ingest", d2, "--as-version-of", "x").code == 0
+    again = cli("--repo", repo, "--json", "ingest", d2, "--as-version-of", "x")
+    assert again.code == 11 and codes_of(again) == ["ING-E009"]
+    assert "--allow-unchanged" in again.json()["findings"][0]["message"]
+    assert _versions(cli, repo, "x") == [1, 2]
+    assert list((repo / "staging").iterdir()) == []
+    # Asked for explicitly, the unchanged payload becomes v3.
+    forced = cli("--repo", repo, "--json", "ingest", d2, "--as-version-of", "x", "--allow-unchanged")
+    assert forced.code == 0 and forced.json()["version"] == 3
+    assert _versions(cli, repo, "x") == [1, 2, 3]
+
+
+def test_version_equal_to_an_older_version_is_allowed(cli, repo, tmp_path):
+    """Only a repeat of the newest version is refused: going back to v1's payload is a change."""
+    d1 = write_bag(tmp_path / "d1", {"1": b"1"})
+    assert cli("--repo", repo, "ingest", d1, "--id", "x").code == 0
+    assert cli("--repo", repo, "ingest", write_bag(tmp_path / "d2", {"2": b"2"}),
+               "--as-version-of", "x").code == 0
+    assert cli("--repo", repo, "ingest", d1, "--as-version-of", "x").code == 0
+    assert _versions(cli, repo, "x") == [1, 2, 3]
+
+
+def test_id_with_as_version_of_is_a_usage_error(cli, repo, tmp_path):
+    """Issue 18: `--as-version-of X --id Y` silently ignored --id."""
+    assert cli("--repo", repo, "ingest", write_bag(tmp_path / "d1", {"1": b"1"}), "--id", "x").code == 0
+    result = cli("--repo", repo, "--json", "ingest", write_bag(tmp_path / "d2", {"2": b"2"}),
+                 "--as-version-of", "x", "--id", "y")
+    assert result.code == 2
+    assert "--id" in result.json()["error"] and "--as-version-of" in result.json()["error"]
+    assert _versions(cli, repo, "x") == [1]
+    assert cli("--repo", repo, "--json", "show", "y").code != 0
