@@ -331,9 +331,10 @@ _CHECK_CODES: list[FindingCode] = [
                 "OCFL 1.1 section 4.2 (E073: no empty directories in the hierarchy)"),
     FindingCode("CHK-E009", E, "{directory} holds the intent record of an ingest interrupted "
                 "after it began moving its version into storage; check keeps it, because it is "
-                "what lets that version be completed and recorded exactly as planned. Ingest the "
-                "same deposit again (the re-run finishes the storage commit if needed and records "
-                "the stored version without copying it), then run check again",
+                "what lets that version be completed and recorded exactly as planned. `preserve check "
+                "--repair` records the stored version as planned (after verifying every byte) and "
+                "removes it; or ingest the same deposit again (the re-run finishes the storage "
+                "commit if needed and records the stored version without copying it)",
                 "DESIGN.md Rules: a failed or interrupted ingest leaves no partial package; "
                 "re-running is safe"),
     FindingCode("CHK-W001", W, "{what} {target} is only {age} old, younger than the safety age "

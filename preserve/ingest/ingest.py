@@ -195,6 +195,13 @@ class _Ingest:
         self.sender, found = read_sender_history(deposit, opts.schemas,
                                                  opts.limits.max_tag_file_size)
         self.findings.extend(found)
+        storage = StorageRoot.open(self.home.ocfl)
+        # Finish or clear what crashed ingests left (an object half committed must be
+        # completed before a version can be added to it), before any decision: a refused
+        # re-run must not leave a dead run's work directory behind either.
+        with commit_lock(self.home.path / COMMIT_LOCK):
+            recovery.release(recovery.tidy(storage, self.catalog, self.home.staging))
+        self.storage = storage
         package_id, version_of = self._choose_package_id(deposit)
         if has_errors(self.findings):
             # Read (without storing) to report every finding at once.
@@ -202,12 +209,6 @@ class _Ingest:
                                               progress=self.progress).findings)
             self._reject()
 
-        storage = StorageRoot.open(self.home.ocfl)
-        # Finish or clear what crashed ingests left (an object half committed must be
-        # completed before a version can be added to it).
-        with commit_lock(self.home.path / COMMIT_LOCK):
-            recovery.release(recovery.tidy(storage, self.catalog, self.home.staging))
-        self.storage = storage
         version_staging = self.work / "version"
         version_staging.mkdir()
         builder = storage.begin_version(package_id, version_staging)
