@@ -30,6 +30,7 @@ from typing import BinaryIO, Callable
 from preserve.deposit.report import make
 from preserve.deposit.tree import special_kind
 from preserve.deposit.values import DepositKind, Limits
+from preserve.errors import StorageError
 from preserve.model import Finding
 from preserve.names import is_utf8
 
@@ -53,6 +54,14 @@ _TAR_ERRORS = (tarfile.TarError, OSError, ValueError, EOFError, lzma.LZMAError,
 
 class _Exceeded(Exception):
     """More bytes came out of the archive than the limits allow."""
+
+
+class _WriteFailed(Exception):
+    """Writing into the work directory failed (full disk, I/O error): ours, not the deposit's."""
+
+    def __init__(self, target: Path, error: OSError) -> None:
+        super().__init__(f"{target}: {error.strerror or error}")
+        self.target, self.error = target, error
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,12 @@ def extract(path: Path, kind: DepositKind, work_dir: Path,
         return None, [*found.findings, make("SER-E008", path.name)]
     try:
         reader.write(found.members, work_dir)
+    except _WriteFailed as exc:
+        _empty(work_dir)
+        raise StorageError(detail=f"cannot unpack {path.name} into the staging area: "
+                           f"{exc.error.strerror or exc.error} ({exc.target}); the deposit was "
+                           "not at fault and nothing was stored: free space (or fix the disk), "
+                           "then ingest it again") from None
     except (_Exceeded, *_TAR_ERRORS, *_ZIP_ERRORS) as exc:
         _empty(work_dir)
         if isinstance(exc, _Exceeded):
@@ -187,7 +202,12 @@ def _target(work_dir: Path, name: str) -> Path:
     current = work_dir
     for part in parts[:-1]:
         current = current / part
-        _mkdir(current)
+        try:
+            _mkdir(current)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise _WriteFailed(current, exc) from None
     return current / parts[-1]
 
 
@@ -201,16 +221,25 @@ def _mkdir(path: Path) -> None:
 
 def _write(source: BinaryIO, target: Path, expected: int, budget: list[int]) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise _WriteFailed(target, exc) from None
     written = 0
     try:
-        with open(fd, "wb", closefd=False) as out:
-            while chunk := source.read(_CHUNK):
-                written += len(chunk)
-                budget[0] -= len(chunk)
-                if written > expected or budget[0] < 0:
-                    raise _Exceeded(written)
-                out.write(chunk)
+        while chunk := source.read(_CHUNK):
+            written += len(chunk)
+            budget[0] -= len(chunk)
+            if written > expected or budget[0] < 0:
+                raise _Exceeded(written)
+            view = memoryview(chunk)
+            while view:  # os.write may write less than asked
+                try:
+                    view = view[os.write(fd, view):]
+                except OSError as exc:
+                    raise _WriteFailed(target, exc) from None
     finally:
         os.close(fd)
     if written != expected:
