@@ -190,8 +190,11 @@ _DEPOSIT_CODES: list[FindingCode] = [
     FindingCode("SER-E007", E, "the archive exceeds the limit on {what} ({value} > {limit}); "
                 "nothing was kept. Split the deposit or raise the limit",
                 "preserve Limits: decompression bombs"),
-    FindingCode("SER-E008", E, "no bag found in the archive: bagit.txt must be at the archive "
-                "root or inside one single top-level directory", "RFC 8493 section 4.2"),
+    FindingCode("SER-E008", E, "no deposit found in the archive: it holds no files, or a "
+                "bagit.txt (METS.xml) that is neither at the archive root nor inside one single "
+                "top-level directory. Re-pack it with the bag (E-ARK package, folder) at the root "
+                "or as the one top-level directory (`zip -r p.zip folder`)",
+                "RFC 8493 section 4.2"),
     FindingCode("SER-E009", E, "extracting {path} failed ({detail}); nothing was kept. Check "
                 "the archive and free space", "RFC 8493 section 4.2"),
     FindingCode("SER-E010", E, "archive member {path} uses an unsupported compression method "

@@ -99,7 +99,7 @@ def detect(path: Path) -> DepositKind | None:
 
 def extract(path: Path, kind: DepositKind, work_dir: Path,
             limits: Limits) -> tuple[Path | None, list[Finding]]:
-    """Inspect then extract the archive into `work_dir`; (bag root or None, findings).
+    """Inspect then extract the archive into `work_dir`; (deposit root or None, findings).
 
     None means nothing was kept: `work_dir` is left empty.
     """
@@ -107,7 +107,7 @@ def extract(path: Path, kind: DepositKind, work_dir: Path,
     found = reader.inspect()
     if any(f.severity.value == "error" for f in found.findings):
         return None, found.findings
-    root = _bag_root(found.members)
+    root = _deposit_root(found.members)
     if root is None:
         return None, [*found.findings, make("SER-E008", path.name)]
     try:
@@ -183,14 +183,32 @@ def _add(found: Inspection, member: Member, limits: Limits) -> None:
         raise _Exceeded(found.declared)
 
 
-def _bag_root(members: list[Member]) -> str | None:
+#: The files that make a directory a bag (RFC 8493 section 2) or an E-ARK package (CSIP).
+_MARKERS = ("bagit.txt", "METS.xml")
+
+
+def _deposit_root(members: list[Member]) -> str | None:
+    """Where the deposit is in the archive ("" = its root), or None if that is unclear.
+
+    A bag or E-ARK package at the root or in the one top-level directory (what `zip -r p.zip
+    folder` and `tar cf p.tar folder` make); else, if no bag or package marker lies deeper,
+    a plain folder: the one top-level directory, or the root. None (SER-E008) for an archive
+    without files, or with a marker at a place that is neither.
+    """
     files = {m.name for m in members if not m.is_dir}
-    if "bagit.txt" in files:
+    if not files:
+        return None
+    if any(marker in files for marker in _MARKERS):
         return ""
     tops = {m.name.split("/", 1)[0] for m in members}
-    if len(tops) == 1 and (top := tops.pop()) + "/bagit.txt" in files:
+    top = tops.pop() if len(tops) == 1 else None
+    if top is not None and top in files:
+        top = None  # a single file, not a directory
+    if top is not None and any(f"{top}/{marker}" in files for marker in _MARKERS):
         return top
-    return None
+    if any(name.rsplit("/", 1)[-1] in _MARKERS for name in files):
+        return None  # a bag or package somewhere else: refuse rather than guess
+    return top or ""
 
 
 # --- writing ---------------------------------------------------------------------------------

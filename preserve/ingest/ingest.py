@@ -262,7 +262,8 @@ class _Ingest:
         opts = self.options
         # A zip/tar was unpacked into our staging: its files are renamed into the version
         # instead of copied a second time.
-        unpacked = deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
+        unpacked = (deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
+                    or self.work in deposit.root.parents)  # a zipped plain folder
         staged: dict[str, Path] = {}
 
         def target_for(path: str) -> Path:

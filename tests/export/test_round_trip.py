@@ -8,6 +8,7 @@ hop's transfer and ingestion are in the history; every archive's event chain ver
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import bagit
@@ -227,3 +228,34 @@ def test_an_eark_package_damaged_in_transit_is_rejected(cli, tmp_path):
     assert result.code == 11
     assert "IMP-E001" in result.out
     assert sorted(p.name for p in (b / "ocfl").rglob("*")) == before
+
+
+@pytest.mark.parametrize("packer", ["zip", "tar"])
+def test_a_zipped_or_tarred_eark_export_is_ingested_with_its_history(cli, tmp_path, monkeypatch,
+                                                                    packer):
+    """Issue 18: `zip -r p.zip <folder>` (or `tar cf`) of our E-ARK export was SER-E008."""
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    a, b = make_archive(cli, tmp_path / "A"), make_archive(cli, tmp_path / "B")
+    monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", "Archive A")
+    assert cli("--repo", a, "ingest", multilingual_deposit(tmp_path / "d"), "--id", "E").code == 0
+    package = Path(cli("--repo", a, "--json", "export", "E", tmp_path / "sip", "--format",
+                       "eark").json()["path"])
+    with Catalog(f"sqlite:///{a / 'catalog.sqlite'}") as catalog:
+        history_a = catalog.events("E")
+    packed = tmp_path / f"p.{packer}"
+    command = (["zip", "-qr", str(packed), package.name] if packer == "zip"
+               else ["tar", "cf", str(packed), package.name])
+    subprocess.run(command, cwd=package.parent, check=True)
+    monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", "Archive B")
+    checked = cli("--repo", b, "--json", "validate", packed)
+    assert checked.code in (0, 1), checked.out
+    result = cli("--repo", b, "--json", "ingest", packed)
+    assert result.code in (0, 1), (result.out, result.err)
+    assert result.json()["package_id"] == "E"
+    shown = cli("--repo", b, "--json", "show", "E").json()
+    payload = {f["path"]: f["sha512"] for f in shown["files"] if f["path"].startswith("data/")}
+    assert payload == {f"data/{p}": hashlib.sha512(c).hexdigest() for p, c in MULTILINGUAL.items()}
+    log_b = cli("--repo", b, "--json", "log", "E").json()["events"]
+    imported = {e["imported"]["identifier"] for e in log_b if e["imported"]}
+    assert {event.identifier for event in history_a} <= imported

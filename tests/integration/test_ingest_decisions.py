@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+
+import pytest
 
 from preserve.deposit import open_deposit
 from preserve.ingest.reading import read_payload
@@ -92,3 +95,24 @@ def test_id_with_as_version_of_is_a_usage_error(cli, repo, tmp_path):
     assert "--id" in result.json()["error"] and "--as-version-of" in result.json()["error"]
     assert _versions(cli, repo, "x") == [1]
     assert cli("--repo", repo, "--json", "show", "y").code != 0
+
+
+@pytest.mark.parametrize("fmt", ["zip", "tar"])
+def test_zip_or_tar_of_a_plain_folder_is_ingested_like_the_folder(cli, repo, tmp_path, fmt):
+    """Issue 11 section 6: a zipped plain folder was SER-E008; now it is bagged on ingest."""
+    folder = tmp_path / "scans"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "page 1.txt").write_bytes(b"one")
+    (folder / "sub" / "page 2.txt").write_bytes(b"two")
+    packed = shutil.make_archive(str(tmp_path / "scans"), fmt, root_dir=tmp_path, base_dir="scans")
+    validated = cli("--repo", repo, "--json", "validate", packed)
+    assert validated.code in (0, 1), validated.out
+    from_archive = cli("--repo", repo, "--json", "ingest", packed, "--id", "a")
+    assert from_archive.code in (0, 1), (from_archive.out, from_archive.err)
+    files = {f["path"]: f["sha512"] for f in cli("--repo", repo, "--json", "show", "a").json()["files"]
+             if f["path"].startswith("data/")}
+    assert sorted(files) == ["data/page 1.txt", "data/sub/page 2.txt"]
+    # The folder itself is the same payload: refused as a duplicate of the archive's package.
+    same = cli("--repo", repo, "--json", "ingest", folder)
+    assert same.code == 11 and codes_of(same) == ["ING-E002"]
+    assert list((repo / "staging").iterdir()) == []
