@@ -182,8 +182,9 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "directories are accepted and nothing was extracted", "RFC 8493 section 7.2"),
     FindingCode("SER-E004", E, "archive member {path} appears more than once (or clashes with "
                 "{other}); nothing was extracted. Re-create the archive", "RFC 8493 section 4.2"),
-    FindingCode("SER-E005", E, "archive member {path} has a NUL or control character in its "
-                "name; nothing was extracted. Rename the file and re-create the archive",
+    FindingCode("SER-E005", E, "archive member {path} has a NUL character in its name (no "
+                "file system accepts one); nothing was extracted. Rename the file and re-create "
+                "the archive",
                 "RFC 8493 section 7.2"),
     FindingCode("SER-E006", E, "archive member {path} is encrypted; deposit an unencrypted "
                 "archive", "RFC 8493 section 4.2"),

@@ -27,13 +27,13 @@ from preserve.catalog import Catalog, IngestRecord, StoredFile
 from preserve.checksums import Progress, REQUIRED_ALGORITHMS, HashingWriter, MultiHasher
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import (
-    CatalogError, ConfigurationError, DepositRejected, InvalidMetadata, PackageNotFound,
+    CatalogError, ConfigurationError, DepositRejected, InvalidMetadata,
     PreserveError, StorageError, UsageError,
 )
 from preserve.findings import finding, has_errors
 from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
-from preserve.ingest import bagging, recovery
+from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
 from preserve.ingest.supplied import read_supplied, supplied_paths
@@ -222,26 +222,14 @@ class _Ingest:
     def _choose_package_id(self, deposit: Deposit) -> tuple[str, str | None]:
         opts = self.options
         identifiers = deposit.bag_info_values("External-Identifier")
-        held = self.catalog.packages_with_identifiers(identifiers) if identifiers else {}
+        self.findings.extend(decisions.identifier_findings(self.catalog, identifiers,
+                                                           opts.as_version_of))
         if opts.as_version_of:
-            if not self.catalog.package_exists(opts.as_version_of):
-                raise PackageNotFound(package_id=opts.as_version_of)
-            for identifier, other in held.items():
-                if other != opts.as_version_of:
-                    self.findings.append(finding("ING-E001", "bag-info.txt",
-                                                 identifier=identifier, package_id=other))
             return opts.as_version_of, opts.as_version_of
-        for identifier, other in held.items():
-            self.findings.append(finding("ING-E001", "bag-info.txt", identifier=identifier,
-                                         package_id=other))
         # The sender's package id (its METS OBJID) is kept unless --id names another.
         chosen = opts.package_id or (self.sender.objid if self.sender is not None else None)
         package_id = chosen or f"urn:uuid:{uuid.uuid4()}"
-        problem = _id_problem(package_id)
-        if problem:
-            self.findings.append(finding("ING-E004", "", package_id=package_id, reason=problem))
-        elif chosen and self.catalog.package_exists(package_id):
-            self.findings.append(finding("ING-E003", "", package_id=package_id))
+        self.findings.extend(decisions.id_findings(self.catalog, package_id, bool(chosen)))
         return package_id, None
 
     def _external_identifiers(self, deposit: Deposit, package_id: str) -> tuple[str, ...]:
@@ -428,12 +416,8 @@ class _Ingest:
                                          detail=problem))
             self._reject()
         package_id, version_of = record.package_id, opts.as_version_of
-        identifiers = deposit.bag_info_values("External-Identifier")
-        for identifier, other in (self.catalog.packages_with_identifiers(identifiers)
-                                  if identifiers else {}).items():
-            if other != version_of:
-                self.findings.append(finding("ING-E001", "bag-info.txt", identifier=identifier,
-                                             package_id=other))
+        self.findings.extend(decisions.identifier_findings(
+            self.catalog, deposit.bag_info_values("External-Identifier"), version_of))
         self._check_duplicate_payload(record.payload_fingerprint, version_of)
         if version_of is None and self.catalog.package_exists(package_id):
             self.findings.append(finding("ING-E003", "", package_id=package_id))
@@ -457,16 +441,8 @@ class _Ingest:
         return None
 
     def _check_duplicate_payload(self, fingerprint: str, version_of: str | None) -> None:
-        """ING-E002: the payload is held by another package; ING-E009: it equals the newest
-        version of the package it would become a version of (a re-run of a version deposit)."""
-        other = self.catalog.package_with_fingerprint(fingerprint)
-        if other is not None and other != version_of:
-            self.findings.append(finding("ING-E002", "data/", package_id=other))
-        if version_of is not None and not self.options.allow_unchanged:
-            head = self.catalog.head_fingerprint(version_of)
-            if head is not None and head[1] == fingerprint:
-                self.findings.append(finding("ING-E009", "data/", package_id=version_of,
-                                             version=head[0]))
+        self.findings.extend(decisions.payload_findings(self.catalog, fingerprint, version_of,
+                                                        self.options.allow_unchanged))
 
     def _identify(self, files: Sequence[PayloadFile],
                   staged: dict[str, Path]) -> dict[str, FormatInfo]:
@@ -591,13 +567,3 @@ def _title(deposit: Deposit, descriptive: Sequence[DcValue] = ()) -> str | None:
         if values:
             return values[0]
     return deposit.source.name or None
-
-
-def _id_problem(package_id: str) -> str | None:
-    if not package_id.strip():
-        return "it is empty"
-    if len(package_id.encode("utf-8")) > 1024:
-        return "it is longer than 1024 bytes"
-    if any(ord(c) < 32 or ord(c) == 127 for c in package_id):
-        return "it contains control characters"
-    return None

@@ -116,3 +116,29 @@ def test_zip_or_tar_of_a_plain_folder_is_ingested_like_the_folder(cli, repo, tmp
     same = cli("--repo", repo, "--json", "ingest", folder)
     assert same.code == 11 and codes_of(same) == ["ING-E002"]
     assert list((repo / "staging").iterdir()) == []
+
+
+def _same_codes(cli, repo, deposit, *options) -> list[str]:
+    """validate --repo and ingest, same options: the same finding codes and exit code."""
+    checked = cli("--repo", repo, "--json", "validate", deposit, *options)
+    ingested = cli("--repo", repo, "--json", "ingest", deposit, *options)
+    assert checked.code == ingested.code, (checked.out, ingested.out)
+    assert codes_of(checked) == codes_of(ingested)
+    return codes_of(ingested)
+
+
+def test_validate_against_a_repository_agrees_with_ingest(cli, repo, tmp_path):
+    """Issue 11 section 6: validate said "valid" where ingest refused (ING-E001/E002/E003)."""
+    info = [("External-Identifier", "UZ-1")]
+    assert cli("--repo", repo, "ingest", write_bag(tmp_path / "a", {"1": b"1"}, bag_info=info),
+               "--id", "x").code == 0
+    same_id = write_bag(tmp_path / "b", {"2": b"2"}, bag_info=info)
+    assert _same_codes(cli, repo, same_id) == ["ING-E001"]
+    same_payload = write_bag(tmp_path / "c", {"1": b"1"})
+    assert _same_codes(cli, repo, same_payload) == ["ING-E002"]
+    taken = write_bag(tmp_path / "d", {"3": b"3"})
+    assert _same_codes(cli, repo, taken, "--id", "x") == ["ING-E003"]
+    assert _same_codes(cli, repo, same_payload, "--as-version-of", "x") == ["ING-E009"]
+    fresh = write_bag(tmp_path / "e", {"4": b"4"})
+    checked = cli("--repo", repo, "--json", "validate", fresh, "--id", "y")
+    assert checked.code == 0 and codes_of(checked) == []

@@ -123,8 +123,7 @@ def test_work_dir_must_be_empty(tmp_path):
 
 @pytest.mark.parametrize("name, code", [
     ("../x", "SER-E002"), ("bag/../../x", "SER-E002"), ("/abs/x", "SER-E002"),
-    ("C:/x", "SER-E002"), ("data\\..\\..\\x", "SER-E002"), ("data/a\x07b", "SER-E005"),
-    ("data/line\nbreak", "SER-E005"),
+    ("C:/x", "SER-E002"), ("data\\..\\..\\x", "SER-E002"),
 ])
 def test_zip_unsafe_names(tmp_path, name, code):
     archive = write_zip(tmp_path / "d.zip", bag_members(tmp_path), [zipfile.ZipInfo(name)])
@@ -217,7 +216,7 @@ def test_tar_special_members(tmp_path, kind, code):
 
 @pytest.mark.parametrize("name, code", [
     ("../x", "SER-E002"), ("bag/data/../../../x", "SER-E002"), ("/etc/x", "SER-E002"),
-    ("bag/data/a\\b", "SER-E002"), ("bag/data/bell\x07", "SER-E005"),
+    ("bag/data/a\\b", "SER-E002"),
     ("bag/data/a.txt", "SER-E004"), ("./bag/data/a.txt", "SER-E004"),
     ("bag//data/./a.txt", "SER-E004"),
 ])
