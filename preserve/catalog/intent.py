@@ -122,6 +122,8 @@ def _intent_from(raw: dict[str, Any]) -> Intent:
         files=tuple(StoredFile(**f) for f in r["files"]),
         findings=tuple(Finding(code=f["code"], severity=Severity(f["severity"]), path=f["path"],
                                message=f["message"]) for f in r["findings"]),
+        # The record's pin is the intent's own inventory digest (one value, stored once).
+        inventory_sha512=raw["inventory_sha512"],
     )
     events = []
     for e in raw["events"]:

@@ -372,7 +372,7 @@ class _Ingest:
             external_identifiers=self._external_identifiers(deposit, package_id),
             payload_fingerprint=fingerprint, location=DEFAULT_LOCATION,
             deposit_id=self.deposit_id, message=f"ingest of {self.source}", files=stored,
-            findings=tuple(self.findings),
+            findings=tuple(self.findings), inventory_sha512=inventory_sha512,
         )
         intent = recovery.Intent(deposit_id=self.deposit_id, source=str(self.source),
                                  requested_id=opts.package_id, version_of=opts.as_version_of,
