@@ -53,10 +53,11 @@ _CATALOGUE: list[FindingCode] = [
     FindingCode("ING-E008", E, "package {package_id} received version v{version} from another "
                 "ingest while this deposit was being staged; nothing was stored: ingest it again "
                 "to add it as the next version", "OCFL 1.1 section 3.3: versions are sequential"),
-    FindingCode("ING-E009", E, "the payload is identical to v{version}, the newest version of "
-                "package {package_id}: nothing would change, so no version was added; to store "
-                "it as a new version anyway (e.g. with new metadata), add --allow-unchanged",
-                "DESIGN.md Data flow: a new version records a change"),
+    FindingCode("ING-E009", E, "the payload is identical to the newest version v{version} of "
+                "package {package_id}; nothing was stored (was this deposit ingested already?). "
+                "To store an unchanged payload as a new version anyway, ingest again with "
+                "`--allow-unchanged`", "OCFL 1.1 section 3.3: a version records a change; "
+                "re-running is safe (DESIGN.md Rules)"),
 ]
 
 CATALOGUE: dict[str, FindingCode] = {}
@@ -186,16 +187,20 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "directories are accepted and nothing was extracted", "RFC 8493 section 7.2"),
     FindingCode("SER-E004", E, "archive member {path} appears more than once (or clashes with "
                 "{other}); nothing was extracted. Re-create the archive", "RFC 8493 section 4.2"),
-    FindingCode("SER-E005", E, "archive member {path} has a NUL or control character in its "
-                "name; nothing was extracted. Rename the file and re-create the archive",
+    FindingCode("SER-E005", E, "archive member {path} has a NUL character in its name (no "
+                "file system accepts one); nothing was extracted. Rename the file and re-create "
+                "the archive",
                 "RFC 8493 section 7.2"),
     FindingCode("SER-E006", E, "archive member {path} is encrypted; deposit an unencrypted "
                 "archive", "RFC 8493 section 4.2"),
     FindingCode("SER-E007", E, "the archive exceeds the limit on {what} ({value} > {limit}); "
                 "nothing was kept. Split the deposit or raise the limit",
                 "preserve Limits: decompression bombs"),
-    FindingCode("SER-E008", E, "no bag found in the archive: bagit.txt must be at the archive "
-                "root or inside one single top-level directory", "RFC 8493 section 4.2"),
+    FindingCode("SER-E008", E, "no deposit found in the archive: it holds no files, or a "
+                "bagit.txt (METS.xml) that is neither at the archive root nor inside one single "
+                "top-level directory. Re-pack it with the bag (E-ARK package, folder) at the root "
+                "or as the one top-level directory (`zip -r p.zip folder`)",
+                "RFC 8493 section 4.2"),
     FindingCode("SER-E009", E, "extracting {path} failed ({detail}); nothing was kept. Check "
                 "the archive and free space", "RFC 8493 section 4.2"),
     FindingCode("SER-E010", E, "archive member {path} uses an unsupported compression method "
@@ -362,9 +367,10 @@ _CHECK_CODES: list[FindingCode] = [
                 "OCFL 1.1 section 4.2 (E073: no empty directories in the hierarchy)"),
     FindingCode("CHK-E009", E, "{directory} holds the intent record of an ingest interrupted "
                 "after it began moving its version into storage; check keeps it, because it is "
-                "what lets that version be completed and recorded exactly as planned. Ingest the "
-                "same deposit again (the re-run finishes the storage commit if needed and records "
-                "the stored version without copying it), then run check again",
+                "what lets that version be completed and recorded exactly as planned. `preserve check "
+                "--repair` records the stored version as planned (after verifying every byte) and "
+                "removes it; or ingest the same deposit again (the re-run finishes the storage "
+                "commit if needed and records the stored version without copying it)",
                 "DESIGN.md Rules: a failed or interrupted ingest leaves no partial package; "
                 "re-running is safe"),
     FindingCode("CHK-E010", E, "{entry} in the storage root is neither an OCFL object, nor a "

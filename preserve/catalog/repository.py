@@ -184,6 +184,12 @@ class Catalog(AuditCatalog):
             _finish(record, status, findings, finished, package_id, version)
             eventlog.append(session, events)
 
+    def deposit_in_progress(self, deposit_id: int) -> bool:
+        """Whether deposit attempt `deposit_id` exists and is not finished yet."""
+        with self._transaction() as session:
+            record = session.get(DepositRecord, deposit_id)
+            return record is not None and record.status == "in_progress"
+
     def deposits(self) -> list[DepositView]:
         with self._transaction() as session:
             records = session.scalars(select(DepositRecord).order_by(DepositRecord.id))

@@ -36,10 +36,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from preserve.catalog import Catalog
+from preserve.catalog.intent import Intent, parse_intent
 from preserve.check.lock import commit_lock, work_dir_claimed
 from preserve.check.report import Action, CheckPlan, CheckReport, Inconsistency, Kind, Plan
 from preserve.check.scan import (
-    PARTIAL_NAME, empty_directories, human_age, newest_mtime, object_age,
+    PARTIAL_NAME, empty_directories, human_age, newest_mtime, object_age, staging_dirs,
 )
 from preserve.check.verify import ObjectInvalid, VerifiedObject, verify_object
 from preserve.errors import PreserveError
@@ -49,7 +50,7 @@ from preserve.model import Event, EventOutcome, EventType, software_agent, utc_n
 from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir
-from preserve.storage.staging import AUDIT_LOCK, lock_held
+from preserve.storage.staging import AUDIT_LOCK, INTENT_FILE, lock_held
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,10 @@ class _Repair:
         path = self.staging / Path(item.target).name
         if not path.exists():
             return Action(item.kind, item.target, "already gone", ok=True)
+        intent = _read_intent(path)
+        if intent is not None and (self.catalog.head_version(intent.package_id) or 0) < intent.version:
+            return Action(item.kind, item.target, "left alone", ok=True, remains=True,
+                          detail="it holds the intent record of a version not recorded yet")
         with work_dir_claimed(path) as claimed:
             # Claimed: its lock is ours now (not re-tested: a second open would see our own).
             age = self.clock() - newest_mtime(path)
@@ -238,6 +243,10 @@ class _Repair:
             return Action(item.kind, item.target, "left alone", ok=True,
                           detail="the object or the catalog changed while it was verified; "
                                  "run check again")
+        if verified.head == head + 1:
+            done = self._record_intent(item, verified)
+            if done is not None:
+                return done
         adoption = verified.adoption(head, self.location)
         numbers = [v.number for v in adoption.versions]
         restored, foreign = self._history(verified)
@@ -259,6 +268,35 @@ class _Repair:
         return Action(item.kind, item.target, "adopted", ok=True, event=event.identifier,
                       package_id=verified.object_id,
                       detail=f"version(s) {', '.join(f'v{n}' for n in numbers)}")
+
+    def _record_intent(self, item: Inconsistency, verified: VerifiedObject) -> Action | None:
+        """The version was stored by an ingest killed before its catalog commit, and its
+        intent record is in staging: record exactly what that ingest planned (its rows, its
+        events, which the version's METS names; its deposit accepted) and remove its work
+        directory, so the version has one event of each type and its re-run is a duplicate.
+        None if there is no such intent (then the version is adopted from storage)."""
+        for path in staging_dirs(self.staging):
+            intent = _read_intent(path)
+            if (intent is None or intent.package_id != verified.object_id
+                    or intent.version != verified.head
+                    or intent.inventory_sha512 != verified.inventory_digest
+                    or not self.catalog.deposit_in_progress(intent.deposit_id)):
+                continue
+            with work_dir_claimed(path) as claimed:
+                if not claimed:  # its ingest (or a re-run adopting it) is alive
+                    continue
+                self.catalog.record_ingest(intent.record, intent.events)
+                shutil.rmtree(path)
+            fsync_dir(self.staging)
+            ingestion = next((e.identifier for e in intent.events
+                              if e.type is EventType.INGESTION), None)
+            return Action(item.kind, item.target, "adopted", ok=True, event=ingestion,
+                          package_id=verified.object_id,
+                          detail=f"{inv.version_name(intent.version)} recorded as its "
+                                 f"interrupted ingest (deposit {intent.deposit_id}) planned, "
+                                 f"from the intent record in staging/{path.name}, after every "
+                                 "byte was verified")
+        return None
 
     def _history(self, verified: VerifiedObject) -> tuple[list[Event], int]:
         """The object's own events its METS carry and the log lacks, as they happened, and
@@ -365,6 +403,9 @@ class _Repair:
 
     def _mark_failed(self, item: Inconsistency) -> Action:
         assert item.deposit_id is not None
+        if not self.catalog.deposit_in_progress(item.deposit_id):
+            # an adoption from its intent record (above) accepted it meanwhile
+            return Action(item.kind, item.target, "already finished", ok=True)
         event = self._event(
             EventType.INGESTION, EventOutcome.FAILURE, deposit_id=item.deposit_id,
             detail="ingest did not complete",
@@ -374,6 +415,14 @@ class _Repair:
         self.catalog.finish_deposit(item.deposit_id, status="failed", findings=[item.finding],
                                     finished=now, events=[event])
         return Action(item.kind, item.target, "marked failed", ok=True, event=event.identifier)
+
+
+def _read_intent(path: Path) -> Intent | None:
+    """The intent record in work directory `path`, if there is a readable one."""
+    try:
+        return parse_intent((path / INTENT_FILE).read_bytes())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _term(vocabulary, value: str):

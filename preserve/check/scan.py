@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from preserve.catalog import Catalog
+from preserve.catalog.intent import parse_intent
 from preserve.check.lock import work_dir_in_use
 from preserve.check.report import CheckPlan, Inconsistency, Kind, Plan
 from preserve.errors import StorageError
@@ -50,7 +51,7 @@ def find_inconsistencies(staging: Path, catalog: Catalog, storage: StorageRoot, 
     """Compare staging, storage and catalog; return what is out of step (nothing changes)."""
     found: list[Inconsistency] = []
     skipped: list[Finding] = []
-    _staging(staging, min_age, now, found, skipped)
+    _staging(staging, catalog, min_age, now, found, skipped)
     _storage(catalog, storage, location, min_age, now, found, skipped)
     undeclared = _root(storage, found)
     _empty(storage, min_age, now, found, skipped, undeclared)
@@ -105,7 +106,7 @@ def staging_in_use(path: Path, min_age: dt.timedelta, now: dt.datetime) -> dt.ti
     return None
 
 
-def _staging(staging: Path, min_age: dt.timedelta, now: dt.datetime,
+def _staging(staging: Path, catalog: Catalog, min_age: dt.timedelta, now: dt.datetime,
              found: list[Inconsistency], skipped: list[Finding]) -> None:
     for path in staging_dirs(staging):
         shown = f"staging/{path.name}"
@@ -117,7 +118,7 @@ def _staging(staging: Path, min_age: dt.timedelta, now: dt.datetime,
             skipped.append(finding("CHK-W001", shown, what="staging directory", target=shown,
                                    age=human_age(young), min_age=human_age(min_age)))
             continue
-        if (path / INTENT_FILE).exists():
+        if (path / INTENT_FILE).exists() and not _intent_recorded(path, catalog):
             found.append(Inconsistency(Kind.STAGING, Plan.NOTHING,
                                        finding("CHK-E009", shown, directory=shown), target=shown))
             continue
@@ -130,6 +131,18 @@ def _staging(staging: Path, min_age: dt.timedelta, now: dt.datetime,
         found.append(Inconsistency(Kind.STAGING, Plan.REMOVE,
                                    finding("CHK-E001", shown, directory=shown, age=human_age(age)),
                                    target=shown))
+
+
+def _intent_recorded(path: Path, catalog: Catalog) -> bool:
+    """Whether the version the intent record in `path` was about to commit is in the catalog
+    (its ingest got that far, or a repair recorded it): then the directory is only garbage."""
+    try:
+        intent = parse_intent((path / INTENT_FILE).read_bytes())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if intent is None:
+        return False
+    return (catalog.head_version(intent.package_id) or 0) >= intent.version
 
 
 # --- storage and catalog packages ------------------------------------------------------------

@@ -1,30 +1,53 @@
 """`preserve validate PATH`: check a deposit without storing anything.
 
-Exit 0 valid, 1 valid with warnings, 11 rejected.
+Against an existing repository (`--repo`, or the default one when it exists) it also reports
+what `ingest` with the same `--id`/`--as-version-of` would refuse there (ING-E001, E002,
+E003, E004, E009), so the two never disagree. Exit 0 valid, 1 valid with warnings, 11 rejected.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
 
 from preserve.cli import render
 from preserve.cli.context import existing_path, state
-from preserve.errors import ExitCode
-from preserve.ingest import validate_deposit
+from preserve.errors import ExitCode, RepositoryNotFound
+from preserve.ingest import Against, validate_deposit
 from preserve.names import escape_name
 
 
 def validate(
     ctx: typer.Context,
     path: Path = typer.Argument(..., callback=existing_path, help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
+    package_id: str = typer.Option(None, "--id", help="As for ingest: check that this new "
+                                   "package id is free in the repository."),
+    as_version_of: str = typer.Option(None, "--as-version-of", metavar="ID",
+                                      help="As for ingest: check the deposit as the next "
+                                      "version of package ID."),
+    allow_unchanged: bool = typer.Option(False, "--allow-unchanged",
+                                         help="As for ingest: an unchanged payload is no error."),
 ) -> None:
-    """Validate a deposit (RFC 8493 and our rules); nothing is written."""
+    """Validate a deposit (RFC 8493 and our rules, and what ingest would refuse in the
+    repository if there is one); nothing is written."""
+    from preserve.catalog import Catalog  # SQLAlchemy: only when a repository is there
     app = state(ctx)
-    with render.progress_bar("validating", not app.quiet) as progress:
-        report = validate_deposit(path, limits=app.limits(), workers=app.workers(),
-                                  progress=progress, schemas=app.schemas)
+    with ExitStack() as stack:
+        against = None
+        try:
+            app.home()
+        except RepositoryNotFound:
+            if package_id or as_version_of:
+                raise  # these options mean a repository
+        else:
+            catalog = stack.enter_context(Catalog(app.catalog_url()))
+            against = Against(catalog, package_id=package_id, as_version_of=as_version_of,
+                              allow_unchanged=allow_unchanged)
+        with render.progress_bar("validating", not app.quiet) as progress:
+            report = validate_deposit(path, limits=app.limits(), workers=app.workers(),
+                                      progress=progress, schemas=app.schemas, against=against)
     document = report.as_dict()
 
     def text(d: dict) -> None:

@@ -2,7 +2,7 @@
 
 RFC 8493 section 4.2 lets a bag travel as one archive; section 7.2 warns that names in it
 may point anywhere. Every member is inspected BEFORE anything is written: unsafe names
-(absolute, `..`, backslash, drive letter), NUL or control characters, links, devices, FIFOs,
+(absolute, `..`, backslash, drive letter), NUL characters, links, devices, FIFOs,
 sparse files, duplicates (also after dropping `./` and empty segments, and file/directory
 clashes), encrypted or oddly compressed zip members, and size/ratio bombs (declared sizes,
 and bytes counted while decompressing). tarfile/zipfile filters are not relied on: they
@@ -30,6 +30,7 @@ from typing import BinaryIO, Callable
 from preserve.deposit.report import make
 from preserve.deposit.tree import special_kind
 from preserve.deposit.values import DepositKind, Limits
+from preserve.errors import StorageError
 from preserve.model import Finding
 from preserve.names import is_utf8
 
@@ -53,6 +54,14 @@ _TAR_ERRORS = (tarfile.TarError, OSError, ValueError, EOFError, lzma.LZMAError,
 
 class _Exceeded(Exception):
     """More bytes came out of the archive than the limits allow."""
+
+
+class _WriteFailed(Exception):
+    """Writing into the work directory failed (full disk, I/O error): ours, not the deposit's."""
+
+    def __init__(self, target: Path, error: OSError) -> None:
+        super().__init__(f"{target}: {error.strerror or error}")
+        self.target, self.error = target, error
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +99,7 @@ def detect(path: Path) -> DepositKind | None:
 
 def extract(path: Path, kind: DepositKind, work_dir: Path,
             limits: Limits) -> tuple[Path | None, list[Finding]]:
-    """Inspect then extract the archive into `work_dir`; (bag root or None, findings).
+    """Inspect then extract the archive into `work_dir`; (deposit root or None, findings).
 
     None means nothing was kept: `work_dir` is left empty.
     """
@@ -98,11 +107,17 @@ def extract(path: Path, kind: DepositKind, work_dir: Path,
     found = reader.inspect()
     if any(f.severity.value == "error" for f in found.findings):
         return None, found.findings
-    root = _bag_root(found.members)
+    root = _deposit_root(found.members)
     if root is None:
         return None, [*found.findings, make("SER-E008", path.name)]
     try:
         reader.write(found.members, work_dir)
+    except _WriteFailed as exc:
+        _empty(work_dir)
+        raise StorageError(detail=f"cannot unpack {path.name} into the staging area: "
+                           f"{exc.error.strerror or exc.error} ({exc.target}); the deposit was "
+                           "not at fault and nothing was stored: free space (or fix the disk), "
+                           "then ingest it again") from None
     except (_Exceeded, *_TAR_ERRORS, *_ZIP_ERRORS) as exc:
         _empty(work_dir)
         if isinstance(exc, _Exceeded):
@@ -117,7 +132,10 @@ def extract(path: Path, kind: DepositKind, work_dir: Path,
 
 def _normalise(raw: str, limits: Limits, out: list[Finding]) -> str | None:
     """The member name as a safe relative path ("" = the root), or None after a finding."""
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+    if "\0" in raw:
+        # The one character no file system call takes. Other control characters are kept,
+        # with NAME-W002 from the listing, as in a bag directory: what preserve accepts as a
+        # folder it must accept zipped (its own exports are zipped; issue 18).
         out.append(make("SER-E005", raw))
         return None
     if not is_utf8(raw):
@@ -168,14 +186,32 @@ def _add(found: Inspection, member: Member, limits: Limits) -> None:
         raise _Exceeded(found.declared)
 
 
-def _bag_root(members: list[Member]) -> str | None:
+#: The files that make a directory a bag (RFC 8493 section 2) or an E-ARK package (CSIP).
+_MARKERS = ("bagit.txt", "METS.xml")
+
+
+def _deposit_root(members: list[Member]) -> str | None:
+    """Where the deposit is in the archive ("" = its root), or None if that is unclear.
+
+    A bag or E-ARK package at the root or in the one top-level directory (what `zip -r p.zip
+    folder` and `tar cf p.tar folder` make); else, if no bag or package marker lies deeper,
+    a plain folder: the one top-level directory, or the root. None (SER-E008) for an archive
+    without files, or with a marker at a place that is neither.
+    """
     files = {m.name for m in members if not m.is_dir}
-    if "bagit.txt" in files:
+    if not files:
+        return None
+    if any(marker in files for marker in _MARKERS):
         return ""
     tops = {m.name.split("/", 1)[0] for m in members}
-    if len(tops) == 1 and (top := tops.pop()) + "/bagit.txt" in files:
+    top = tops.pop() if len(tops) == 1 else None
+    if top is not None and top in files:
+        top = None  # a single file, not a directory
+    if top is not None and any(f"{top}/{marker}" in files for marker in _MARKERS):
         return top
-    return None
+    if any(name.rsplit("/", 1)[-1] in _MARKERS for name in files):
+        return None  # a bag or package somewhere else: refuse rather than guess
+    return top or ""
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -187,7 +223,12 @@ def _target(work_dir: Path, name: str) -> Path:
     current = work_dir
     for part in parts[:-1]:
         current = current / part
-        _mkdir(current)
+        try:
+            _mkdir(current)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise _WriteFailed(current, exc) from None
     return current / parts[-1]
 
 
@@ -201,16 +242,25 @@ def _mkdir(path: Path) -> None:
 
 def _write(source: BinaryIO, target: Path, expected: int, budget: list[int]) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise _WriteFailed(target, exc) from None
     written = 0
     try:
-        with open(fd, "wb", closefd=False) as out:
-            while chunk := source.read(_CHUNK):
-                written += len(chunk)
-                budget[0] -= len(chunk)
-                if written > expected or budget[0] < 0:
-                    raise _Exceeded(written)
-                out.write(chunk)
+        while chunk := source.read(_CHUNK):
+            written += len(chunk)
+            budget[0] -= len(chunk)
+            if written > expected or budget[0] < 0:
+                raise _Exceeded(written)
+            view = memoryview(chunk)
+            while view:  # os.write may write less than asked
+                try:
+                    view = view[os.write(fd, view):]
+                except OSError as exc:
+                    raise _WriteFailed(target, exc) from None
     finally:
         os.close(fd)
     if written != expected:

@@ -2,8 +2,8 @@
 
 A directory with bagit.txt is a bag (RFC 8493 section 2), one with `METS.xml` and
 `representations/` an E-ARK package (`eark.py`), any other directory a plain folder; a
-regular file is a zip or tar bag (or E-ARK package), told by its content, not only its suffix
-(RFC 8493 section 4.2). A directory without bagit.txt but with
+regular file is a zip or tar of any of these, told by its content, not only its suffix
+(RFC 8493 section 4.2; a zipped plain folder is read as the folder). A directory without bagit.txt but with
 BagIt manifests is read as a bag (and gets BAG-E001). A path that is none of these gives a `Deposit` carrying an error
 finding, never an exception: the caller reports findings the same way for every deposit.
 """
@@ -75,10 +75,14 @@ def open_deposit(path: Path, work_dir: Path, limits: Limits = Limits()) -> Depos
     root, findings = extract(where, kind, Path(work_dir), limits)
     if root is None:
         return _failed(source, Path(work_dir), kind, *findings)
-    if not os.path.lexists(root / "bagit.txt") and is_eark_package(root):
+    if os.path.lexists(root / "bagit.txt") or _has_manifests(root):
+        return read_bag(root, source, kind, limits, findings)
+    if is_eark_package(root):
         deposit = read_eark(root, source, limits, kind)
-        return dataclasses.replace(deposit, findings=tuple(findings) + deposit.findings)
-    return read_bag(root, source, kind, limits, findings)
+    else:  # a zipped plain folder: read like the folder itself (bagged on ingest)
+        log.info("reading the plain folder in %s", where)
+        deposit = read_folder(root, source, limits)
+    return dataclasses.replace(deposit, findings=tuple(findings) + deposit.findings)
 
 
 def _has_manifests(directory: Path) -> bool:

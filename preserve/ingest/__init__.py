@@ -12,6 +12,7 @@ _EXPORTS = {
     "payload_fingerprint": "preserve.ingest.ingest",
     "stored_mets": "preserve.ingest.stored",
     "stored_titles": "preserve.ingest.stored",
+    "Against": "preserve.ingest.validate",
     "ValidationReport": "preserve.ingest.validate",
     "validate_deposit": "preserve.ingest.validate",
 }

@@ -30,14 +30,14 @@ from preserve.errors import (
     ConfigurationError,
     DepositRejected,
     InvalidMetadata,
-    PackageNotFound,
     PreserveError,
     StorageError,
+    UsageError,
 )
 from preserve.findings import finding, has_errors
 from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
-from preserve.ingest import bagging, recovery
+from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
 from preserve.ingest.supplied import read_supplied, supplied_paths
@@ -90,14 +90,14 @@ class IngestResult:
 class IngestOptions:
     package_id: str | None = None
     as_version_of: str | None = None
+    # Store a version whose payload equals the newest one's (ING-E009 otherwise): for a new
+    # version that changes only metadata, asked for explicitly.
+    allow_unchanged: bool = False
     workers: int = 0
     limits: Limits = Limits()
     schemas: SchemaSet | None = None
     schemas_required: bool = False  # no schemas: a ConfigurationError instead of META-W004
     identify_formats: bool = True
-    # A version deposit whose payload equals the newest version's is refused (ING-E009)
-    # unless this is set: re-running the same `--as-version-of` must not add a duplicate.
-    allow_unchanged: bool = False
     clock: Callable[[], dt.datetime] = utc_now
 
 
@@ -126,6 +126,12 @@ def ingest_deposit(
     progress: Progress | None = None,
 ) -> IngestResult:
     """Validate `source` and store it as a new package (or a new version of one)."""
+    if options.as_version_of is not None and options.package_id is not None:
+        # Checked before anything is recorded: a usage error, not a deposit's fault.
+        raise UsageError(detail=f"--id {options.package_id!r} cannot be combined with "
+                         f"--as-version-of {options.as_version_of!r}: a new version keeps its "
+                         "package's id. Give only --as-version-of to add a version, or only "
+                         "--id to make a new package")
     source = source.absolute()
     started = options.clock()
     deposit_id = catalog.begin_deposit(source=str(source), kind=deposit_kind_of(source),
@@ -206,6 +212,13 @@ class _Ingest:
         self.sender, found = read_sender_history(deposit, opts.schemas,
                                                  opts.limits.max_tag_file_size)
         self.findings.extend(found)
+        storage = StorageRoot.open(self.home.ocfl)
+        # Finish or clear what crashed ingests left (an object half committed must be
+        # completed before a version can be added to it), before any decision: a refused
+        # re-run must not leave a dead run's work directory behind either.
+        with commit_lock(self.home.path / COMMIT_LOCK):
+            recovery.release(recovery.tidy(storage, self.catalog, self.home.staging))
+        self.storage = storage
         package_id, version_of = self._choose_package_id(deposit)
         if has_errors(self.findings):
             # Read (without storing) to report every finding at once.
@@ -213,12 +226,6 @@ class _Ingest:
                                               progress=self.progress).findings)
             self._reject()
 
-        storage = StorageRoot.open(self.home.ocfl)
-        # Finish or clear what crashed ingests left (an object half committed must be
-        # completed before a version can be added to it).
-        with commit_lock(self.home.path / COMMIT_LOCK):
-            recovery.release(recovery.tidy(storage, self.catalog, self.home.staging))
-        self.storage = storage
         version_staging = self.work / "version"
         version_staging.mkdir()
         builder = storage.begin_version(package_id, version_staging)
@@ -232,36 +239,15 @@ class _Ingest:
     def _choose_package_id(self, deposit: Deposit) -> tuple[str, str | None]:
         opts = self.options
         identifiers = deposit.bag_info_values("External-Identifier")
-        held = self.catalog.packages_with_identifiers(identifiers) if identifiers else {}
+        self.findings.extend(decisions.identifier_findings(self.catalog, identifiers,
+                                                           opts.as_version_of))
         if opts.as_version_of:
-            if not self.catalog.package_exists(opts.as_version_of):
-                raise PackageNotFound(package_id=opts.as_version_of)
-            for identifier, other in held.items():
-                if other != opts.as_version_of:
-                    self.findings.append(finding("ING-E001", "bag-info.txt",
-                                                 identifier=identifier, package_id=other))
             return opts.as_version_of, opts.as_version_of
-        for identifier, other in held.items():
-            self.findings.append(finding("ING-E001", "bag-info.txt", identifier=identifier,
-                                         package_id=other))
         # The sender's package id (its METS OBJID) is kept unless --id names another.
         chosen = opts.package_id or (self.sender.objid if self.sender is not None else None)
         package_id = chosen or f"urn:uuid:{uuid.uuid4()}"
-        problem = _id_problem(package_id)
-        if problem:
-            self.findings.append(finding("ING-E004", "", package_id=package_id, reason=problem))
-        elif chosen and self.catalog.package_exists(package_id):
-            self.findings.append(finding("ING-E003", "", package_id=package_id))
+        self.findings.extend(decisions.id_findings(self.catalog, package_id, bool(chosen)))
         return package_id, None
-
-    def _refuse_unchanged(self, version_of: str | None, fingerprint: str) -> None:
-        """ING-E009 when a version deposit would repeat the newest version's payload."""
-        if version_of is None or self.options.allow_unchanged:
-            return
-        head = self.catalog.head_fingerprint(version_of)
-        if head is not None and head[1] == fingerprint:
-            self.findings.append(finding("ING-E009", "data/", package_id=version_of,
-                                         version=head[0]))
 
     def _external_identifiers(self, deposit: Deposit, package_id: str) -> tuple[str, ...]:
         """bag-info's External-Identifiers, then those the sender's PREMIS gives the package
@@ -281,7 +267,8 @@ class _Ingest:
         opts = self.options
         # A zip/tar was unpacked into our staging: its files are renamed into the version
         # instead of copied a second time.
-        unpacked = deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
+        unpacked = (deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
+                    or self.work in deposit.root.parents)  # a zipped plain folder
         staged: dict[str, Path] = {}
 
         def target_for(path: str) -> Path:
@@ -295,10 +282,7 @@ class _Ingest:
             self.findings.extend(self.sender.check_payload(read.files))
         fingerprint = payload_fingerprint(read.files)
         if not has_errors(self.findings):
-            other = self.catalog.package_with_fingerprint(fingerprint)
-            if other is not None and other != version_of:
-                self.findings.append(finding("ING-E002", "data/", package_id=other))
-            self._refuse_unchanged(version_of, fingerprint)
+            self._check_duplicate_payload(fingerprint, version_of)
         if has_errors(self.findings):
             self._reject()
 
@@ -450,16 +434,9 @@ class _Ingest:
                                          detail=problem))
             self._reject()
         package_id, version_of = record.package_id, opts.as_version_of
-        identifiers = deposit.bag_info_values("External-Identifier")
-        for identifier, other in (self.catalog.packages_with_identifiers(identifiers)
-                                  if identifiers else {}).items():
-            if other != version_of:
-                self.findings.append(finding("ING-E001", "bag-info.txt", identifier=identifier,
-                                             package_id=other))
-        other = self.catalog.package_with_fingerprint(record.payload_fingerprint)
-        if other is not None and other != version_of:
-            self.findings.append(finding("ING-E002", "data/", package_id=other))
-        self._refuse_unchanged(version_of, record.payload_fingerprint)
+        self.findings.extend(decisions.identifier_findings(
+            self.catalog, deposit.bag_info_values("External-Identifier"), version_of))
+        self._check_duplicate_payload(record.payload_fingerprint, version_of)
         if version_of is None and self.catalog.package_exists(package_id):
             self.findings.append(finding("ING-E003", "", package_id=package_id))
         if has_errors(self.findings):
@@ -480,6 +457,10 @@ class _Ingest:
         if has_errors(self.findings):
             self._reject()
         return None
+
+    def _check_duplicate_payload(self, fingerprint: str, version_of: str | None) -> None:
+        self.findings.extend(decisions.payload_findings(self.catalog, fingerprint, version_of,
+                                                        self.options.allow_unchanged))
 
     def _identify(self, files: Sequence[PayloadFile],
                   staged: dict[str, Path]) -> dict[str, FormatInfo]:
@@ -604,13 +585,3 @@ def _title(deposit: Deposit, descriptive: Sequence[DcValue] = ()) -> str | None:
         if values:
             return values[0]
     return deposit.source.name or None
-
-
-def _id_problem(package_id: str) -> str | None:
-    if not package_id.strip():
-        return "it is empty"
-    if len(package_id.encode("utf-8")) > 1024:
-        return "it is longer than 1024 bytes"
-    if any(ord(c) < 32 or ord(c) == 127 for c in package_id):
-        return "it contains control characters"
-    return None

@@ -31,27 +31,16 @@ copy; the METS in storage names the same event identifiers). Anything else is le
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import json
 import logging
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from preserve import checksums
-from preserve.catalog import Catalog, IngestRecord, StoredFile
+from preserve.catalog import Catalog, IngestRecord
+from preserve.catalog.intent import Intent, intent_bytes, parse_intent
 from preserve.errors import StorageError
-from preserve.model import (
-    Agent,
-    AgentType,
-    Event,
-    EventOutcome,
-    EventType,
-    Finding,
-    ImportedFrom,
-    Severity,
-    vocabulary_value,
-)
+from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir, write_new
@@ -64,37 +53,9 @@ from preserve.storage.staging import (
 
 log = logging.getLogger(__name__)
 
-INTENT_FORMAT = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Intent:
-    """What one ingest was about to commit (see the module docstring)."""
-
-    deposit_id: int
-    source: str
-    requested_id: str | None  # --id as given
-    version_of: str | None  # --as-version-of as given
-    inventory_sha512: str
-    record: IngestRecord
-    events: tuple[Event, ...]
-
-    @property
-    def package_id(self) -> str:
-        return self.record.package_id
-
-    @property
-    def version(self) -> int:
-        return self.record.version
-
-    @property
-    def fingerprint(self) -> str:
-        return self.record.payload_fingerprint
-
-
 def write_intent(work: Path, intent: Intent) -> None:
     """Write `intent.json` into the work directory, durably, before the storage move."""
-    data = json.dumps(_intent_json(intent), ensure_ascii=False).encode("utf-8")
+    data = intent_bytes(intent)
     path = work / INTENT_FILE
     path.unlink(missing_ok=True)
     try:
@@ -108,10 +69,7 @@ def write_intent(work: Path, intent: Intent) -> None:
 def read_intent(work: Path) -> Intent | None:
     """The intent in `work`, or None if there is none (or it is unreadable: never completed)."""
     try:
-        raw = json.loads((work / INTENT_FILE).read_text("utf-8"))
-        if raw.get("format") != INTENT_FORMAT:
-            return None
-        return _intent_from(raw)
+        return parse_intent((work / INTENT_FILE).read_bytes())
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -151,7 +109,10 @@ def tidy(storage: StorageRoot, catalog: Catalog, staging: Path) -> list[Pending]
                 stored = _stored_head(storage, intent)
         recorded = catalog.head_version(intent.package_id)
         if recorded is not None and recorded >= intent.version:
-            work.remove()  # it finished (stopped after its catalog transaction)
+            # it finished (stopped after its catalog transaction), or `preserve check
+            # --repair` recorded its version
+            close_interrupted(catalog, intent, "its version was recorded since")
+            work.remove()
         elif stored is not None and stored >= intent.version:
             pending.append(Pending(work, intent))
         elif _half_committed(storage, intent):
@@ -160,6 +121,8 @@ def tidy(storage: StorageRoot, catalog: Catalog, staging: Path) -> list[Pending]
                         intent.package_id, work.path)
             work.release()
         else:
+            close_interrupted(catalog, intent, "killed before its version reached storage; "
+                              "nothing was stored")
             work.remove()  # it never moved anything into the root
     tidy_lock_files(staging)
     return pending
@@ -221,84 +184,20 @@ def adopt(catalog: Catalog, intent: Intent, deposit_id: int) -> IngestRecord:
     catalog.record_ingest(record, events)
     log.warning("recorded %s v%d, stored by the interrupted ingest of deposit %d",
                 intent.package_id, intent.version, intent.deposit_id)
+    close_interrupted(catalog, intent, f"killed after storing {intent.package_id} "
+                      f"{inv.version_name(intent.version)}; recorded by deposit {deposit_id}")
     return record
 
 
-# --- JSON ------------------------------------------------------------------------------------
-
-def _time(value: dt.datetime) -> str:
-    return value.isoformat()
-
-
-def _intent_json(intent: Intent) -> dict[str, Any]:
-    r = intent.record
-    return {
-        "format": INTENT_FORMAT,
-        "deposit_id": intent.deposit_id,
-        "source": intent.source,
-        "requested_id": intent.requested_id,
-        "version_of": intent.version_of,
-        "inventory_sha512": intent.inventory_sha512,
-        "record": {
-            "package_id": r.package_id, "version": r.version, "created": _time(r.created),
-            "title": r.title, "external_identifiers": list(r.external_identifiers),
-            "payload_fingerprint": r.payload_fingerprint, "location": r.location,
-            "deposit_id": r.deposit_id, "message": r.message,
-            "files": [dataclasses.asdict(f) for f in r.files],
-            "findings": [f.as_dict() for f in r.findings],
-        },
-        "events": [_event_json(e) for e in intent.events],
-    }
-
-
-def _event_json(e: Event) -> dict[str, Any]:
-    imported = e.imported
-    return {
-        "type": vocabulary_value(e.type), "outcome": vocabulary_value(e.outcome),
-        "time": _time(e.time),
-        "agent": {"identifier": e.agent.identifier, "name": e.agent.name,
-                  "type": vocabulary_value(e.agent.type)},
-        "detail": e.detail, "outcome_detail": e.outcome_detail, "package_id": e.package_id,
-        "version": e.version, "deposit_id": e.deposit_id, "object_paths": list(e.object_paths),
-        "identifier": e.identifier,
-        "imported": dataclasses.asdict(imported) if imported is not None else None,
-    }
-
-
-def _enum(kind: type, value: str) -> Any:
-    try:
-        return kind(value)
-    except ValueError:
-        return value  # free text (imported events)
-
-
-def _intent_from(raw: dict[str, Any]) -> Intent:
-    r = raw["record"]
-    record = IngestRecord(
-        package_id=r["package_id"], version=int(r["version"]),
-        created=dt.datetime.fromisoformat(r["created"]), title=r["title"],
-        external_identifiers=tuple(r["external_identifiers"]),
-        payload_fingerprint=r["payload_fingerprint"], location=r["location"],
-        deposit_id=int(r["deposit_id"]), message=r["message"],
-        files=tuple(StoredFile(**f) for f in r["files"]),
-        findings=tuple(Finding(code=f["code"], severity=Severity(f["severity"]), path=f["path"],
-                               message=f["message"]) for f in r["findings"]),
-        # The record's pin is the intent's own inventory digest (one value, stored once).
-        inventory_sha512=raw["inventory_sha512"],
-    )
-    events = []
-    for e in raw["events"]:
-        fields: dict[str, Any] = dict(
-            type=_enum(EventType, e["type"]), outcome=_enum(EventOutcome, e["outcome"]),
-            time=dt.datetime.fromisoformat(e["time"]),
-            agent=Agent(identifier=e["agent"]["identifier"], name=e["agent"]["name"],
-                        type=_enum(AgentType, e["agent"]["type"])),
-            detail=e["detail"], outcome_detail=e["outcome_detail"], package_id=e["package_id"],
-            version=e["version"], deposit_id=e["deposit_id"],
-            object_paths=tuple(e["object_paths"]), identifier=e["identifier"])
-        if e.get("imported"):
-            fields["imported"] = ImportedFrom(**e["imported"])
-        events.append(Event(**fields))
-    return Intent(deposit_id=int(raw["deposit_id"]), source=raw["source"],
-                  requested_id=raw["requested_id"], version_of=raw["version_of"],
-                  inventory_sha512=raw["inventory_sha512"], record=record, events=tuple(events))
+def close_interrupted(catalog: Catalog, intent: Intent, what: str) -> None:
+    """Mark the killed attempt's deposit row failed (if nothing did yet), with its event: every
+    attempt ends as accepted, rejected or failed, and a version is accepted once."""
+    if not catalog.deposit_in_progress(intent.deposit_id):
+        return
+    when = utc_now()
+    event = Event(type=EventType.INGESTION, outcome=EventOutcome.FAILURE, time=when,
+                  agent=software_agent(), identifier=str(uuid.uuid4()),
+                  deposit_id=intent.deposit_id, detail="ingest did not complete",
+                  outcome_detail=f"interrupted: {what}")
+    catalog.finish_deposit(intent.deposit_id, status="failed", findings=(), finished=when,
+                           events=[event])

@@ -12,13 +12,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from preserve.catalog import Catalog
 from preserve.checksums import Progress
 from preserve.deposit import Limits, open_deposit
+from preserve.errors import UsageError
 from preserve.findings import has_errors
+from preserve.ingest import decisions
 from preserve.ingest.history import SENDER_METS_PATHS, read_sender_history
+from preserve.ingest.ingest import payload_fingerprint
 from preserve.ingest.reading import read_payload
 from preserve.ingest.supplied import read_supplied, supplied_paths
 from preserve.metadata.supplied import MODS_XML_PATH
@@ -46,6 +50,17 @@ class ValidationReport:
         return {"valid": self.valid, "findings": [f.as_dict() for f in self.findings]}
 
 
+@dataclass(frozen=True, slots=True)
+class Against:
+    """A repository to validate against, with the ingest options that decide there: then
+    validate reports what `ingest` would refuse (ING-E001/E002/E003/E004/E009)."""
+
+    catalog: Catalog
+    package_id: str | None = None
+    as_version_of: str | None = None
+    allow_unchanged: bool = False
+
+
 def validate_deposit(
     source: Path,
     *,
@@ -54,11 +69,13 @@ def validate_deposit(
     work_parent: Path | None = None,
     progress: Progress | None = None,
     schemas: Callable[[], SchemaSet | None] | None = None,
+    against: Against | None = None,
 ) -> ValidationReport:
     """Validate the deposit at `source`; payload bytes are read but never written anywhere.
 
     `schemas` gives the XSDs to check a sender's METS with; it is called only when the
-    deposit carries one (compiling them costs a moment).
+    deposit carries one (compiling them costs a moment). With `against`, the repository's
+    decisions are reported too (preserve.ingest.decisions), exactly as ingest makes them.
     """
     work_dir = Path(tempfile.mkdtemp(prefix="preserve-validate-", dir=work_parent))
     try:
@@ -68,16 +85,41 @@ def validate_deposit(
         read = read_payload(deposit, workers=workers, progress=progress)
         findings = [*deposit.findings, *read.findings]
         findings += _supplied_findings(deposit, limits, schemas)
+        sender = None
         if any(tag.path in SENDER_METS_PATHS for tag in deposit.tag_files):
             sender, found = read_sender_history(deposit, schemas() if schemas else None,
                                                 limits.max_tag_file_size)
             findings += found
             if sender is not None:
                 findings += sender.check_payload(read.files)
+        if against is not None:
+            findings += _repository_findings(against, deposit, sender, read.files,
+                                             structural_errors=has_errors(findings))
         files = read.files
         return ValidationReport(source, deposit.kind.value, tuple(findings), files)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _repository_findings(against: Against, deposit, sender,  # type: ignore[no-untyped-def]
+                         files: Sequence[PayloadFile], *, structural_errors: bool) -> list[Finding]:
+    """What ingest decides against the repository, in ingest's order: identifiers and the id
+    first; the payload only for a deposit without errors so far (as ingest, which rejects
+    before it compares payloads)."""
+    if against.as_version_of is not None and against.package_id is not None:
+        raise UsageError(detail="--id cannot be combined with --as-version-of: a new version "
+                         "keeps its package's id")
+    catalog = against.catalog
+    found = decisions.identifier_findings(
+        catalog, deposit.bag_info_values("External-Identifier"), against.as_version_of)
+    if against.as_version_of is None:
+        chosen = against.package_id or (sender.objid if sender is not None else None)
+        if chosen:
+            found += decisions.id_findings(catalog, chosen, True)
+    if not structural_errors and not has_errors(found):
+        found += decisions.payload_findings(catalog, payload_fingerprint(files),
+                                            against.as_version_of, against.allow_unchanged)
+    return found
 
 
 def _supplied_findings(deposit, limits: Limits,  # type: ignore[no-untyped-def]

@@ -8,10 +8,15 @@ hop's transfer and ingestion are in the history; every archive's event chain ver
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import bagit
 import pytest
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from preserve.catalog import Catalog
@@ -229,3 +234,94 @@ def test_an_eark_package_damaged_in_transit_is_rejected(cli, tmp_path):
     assert result.code == 11
     assert "IMP-E001" in result.out
     assert sorted(p.name for p in (b / "ocfl").rglob("*") if p.name != HEAD_PATH) == before
+
+
+@pytest.mark.parametrize("packer", ["zip", "tar"])
+def test_a_zipped_or_tarred_eark_export_is_ingested_with_its_history(cli, tmp_path, monkeypatch,
+                                                                    packer):
+    """Issue 18: `zip -r p.zip <folder>` (or `tar cf`) of our E-ARK export was SER-E008."""
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    a, b = make_archive(cli, tmp_path / "A"), make_archive(cli, tmp_path / "B")
+    monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", "Archive A")
+    assert cli("--repo", a, "ingest", multilingual_deposit(tmp_path / "d"), "--id", "E").code == 0
+    package = Path(cli("--repo", a, "--json", "export", "E", tmp_path / "sip", "--format",
+                       "eark").json()["path"])
+    with Catalog(f"sqlite:///{a / 'catalog.sqlite'}") as catalog:
+        history_a = catalog.events("E")
+    packed = tmp_path / f"p.{packer}"
+    command = (["zip", "-qr", str(packed), package.name] if packer == "zip"
+               else ["tar", "cf", str(packed), package.name])
+    subprocess.run(command, cwd=package.parent, check=True)
+    monkeypatch.setenv("PRESERVE_REPOSITORY_NAME", "Archive B")
+    checked = cli("--repo", b, "--json", "validate", packed)
+    assert checked.code in (0, 1), checked.out
+    result = cli("--repo", b, "--json", "ingest", packed)
+    assert result.code in (0, 1), (result.out, result.err)
+    assert result.json()["package_id"] == "E"
+    shown = cli("--repo", b, "--json", "show", "E").json()
+    payload = {f["path"]: f["sha512"] for f in shown["files"] if f["path"].startswith("data/")}
+    assert payload == {f"data/{p}": hashlib.sha512(c).hexdigest() for p, c in MULTILINGUAL.items()}
+    log_b = cli("--repo", b, "--json", "log", "E").json()["events"]
+    imported = {e["imported"]["identifier"] for e in log_b if e["imported"]}
+    assert {event.identifier for event in history_a} <= imported
+
+
+_NAME = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="/\0"),
+                min_size=1, max_size=10).filter(
+    lambda n: n not in (".", "..") and len(n.encode("utf-8")) <= 120)
+
+
+@pytest.fixture(scope="module")
+def _template(tmp_path_factory):
+    """One initialised repository, copied for every archive of every example (init is slow)."""
+    if schemas_dir() is None:
+        pytest.skip("official XSDs not found (CI has them and forbids skips)")
+    from preserve.cli import run
+    home = tmp_path_factory.mktemp("rt-template") / "repo"
+    assert run(["--repo", str(home), "-q", "init", "--schemas-dir", str(schemas_dir())]) == 0
+    return home
+
+
+def _fresh(template: Path, where: Path) -> Path:
+    shutil.copytree(template, where)
+    with Catalog(f"sqlite:///{where / 'catalog.sqlite'}") as catalog:
+        catalog.ensure_location("local", (where / "ocfl").as_uri())
+    return where
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(files=st.dictionaries(st.lists(_NAME, min_size=1, max_size=2).map("/".join),
+                             st.binary(max_size=16), min_size=1, max_size=3))
+@example(files={"scan\r.txt": b"cr", "line\nbreak/p\x1b.txt": b"lf"})
+def test_every_accepted_package_survives_export_and_ingest_in_every_format(cli, _template,
+                                                                           files):
+    """Issue 18: names with a carriage return came back as SER-E005 from our own zip/tar."""
+    work = Path(tempfile.mkdtemp(prefix="rt-"))
+    try:
+        folder = work / "deposit"
+        for name, data in files.items():
+            target = folder.joinpath(*name.split("/"))
+            if target.exists() or any(p.is_file() for p in target.parents if p != folder
+                                      and folder in p.parents):
+                assume(False)  # a name used as a file and a directory: not a deposit
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        a = _fresh(_template, work / "A")
+        first = cli("--repo", a, "--json", "ingest", folder, "--id", "P")
+        assume(first.code in (0, 1))  # accepted names only (collisions etc. are refused)
+        expected = {f["path"]: f["sha512"] for f in cli("--repo", a, "--json", "show", "P")
+                    .json()["files"] if f["path"].startswith("data/")}
+        for fmt in ("bag", "zip", "tar", "eark"):
+            exported = cli("--repo", a, "--json", "export", "P", work / f"out-{fmt}",
+                           "--format", fmt)
+            assert exported.code == 0, (fmt, exported.out, exported.err)
+            b = _fresh(_template, work / f"B-{fmt}")
+            again = cli("--repo", b, "--json", "ingest", exported.json()["path"])
+            assert again.code in (0, 1), (fmt, again.out, again.err)
+            got = {f["path"]: f["sha512"] for f in cli("--repo", b, "--json", "show", "P")
+                   .json()["files"] if f["path"].startswith("data/")}
+            assert got == expected, fmt
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

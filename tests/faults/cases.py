@@ -56,6 +56,14 @@ CASES: tuple[FaultCase, ...] = (
     FaultCase("staging-write-eio", "3 copy into staging", (_fail("eio", "write", STAGED_DATA),),
               STORAGE, "failed", UNTOUCHED + "; staging emptied at once",
               message="Input/output error"),
+    FaultCase("unpack-zip-enospc", "2 unpack a zip deposit into staging",
+              (_fail("enospc", "write", "*/staging/ingest-*/deposit/*", 2),),
+              STORAGE, "failed", UNTOUCHED + "; a storage error (13), not a rejected deposit",
+              message="No space left on device", extra={"archive": "zip"}),
+    FaultCase("unpack-tar-enospc", "2 unpack a tar deposit into staging",
+              (_fail("enospc", "write", "*/staging/ingest-*/deposit/*", 2),),
+              STORAGE, "failed", UNTOUCHED + "; a storage error (13), not a rejected deposit",
+              message="No space left on device", extra={"archive": "tar"}),
     FaultCase("mets-write-enospc", "6 METS and tag files", (_fail("enospc", "open", "*/content/metadata/mets.xml"),),
               STORAGE, "failed", UNTOUCHED, message="No space left on device"),
     FaultCase("inventory-write-kill", "7 inventory written in staging",
@@ -110,6 +118,62 @@ CASES: tuple[FaultCase, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class WindowCase:
+    """A kill in the commit window (issue 11 section 5): after the intent record is written,
+    while the version moves into storage, up to the catalog commit. Each runs twice: followed
+    by `check`, `check --repair --yes` and the same ingest again, and by the re-run alone."""
+
+    id: str
+    step: str
+    fault: dict
+    new_version: bool = False
+
+
+INTENT = "*/staging/ingest-*/intent.json"
+LAYOUT = "*/staging/ingest-*/layout/*"
+ROOT_INVENTORY = IN_ROOT + "/inventory.json"
+ROOT_SIDECAR = IN_ROOT + "/inventory.json.sha512"
+CATALOG_APPEND = "preserve.catalog.eventlog:append"
+CATALOG_COMMIT = "preserve.catalog.repository:Catalog.record_ingest"
+
+WINDOW_CASES: tuple[WindowCase, ...] = (
+    WindowCase("window-new-intent-written", "intent record written and flushed",
+               _kill("write", INTENT, "after")),
+    WindowCase("window-new-layout-rename", "object renamed into its layout chain in staging",
+               _kill("rename", LAYOUT, "after")),
+    WindowCase("window-new-before-root-rename", "before the rename into the storage root",
+               _kill("rename", IN_ROOT)),
+    WindowCase("window-new-after-root-rename", "after the rename into the storage root",
+               _kill("rename", IN_ROOT, "after")),
+    WindowCase("window-new-catalog-write", "inside the catalog transaction (uncommitted)",
+               _kill("call", CATALOG_APPEND, "after")),
+    WindowCase("window-new-catalog-commit", "after the catalog commit",
+               _kill("call", CATALOG_COMMIT, "after")),
+    WindowCase("window-version-intent-written", "v2: intent record written and flushed",
+               _kill("write", INTENT, "after"), new_version=True),
+    WindowCase("window-version-before-rename", "v2: before the rename of v2 into the object",
+               _kill("rename", IN_ROOT + "/v2"), new_version=True),
+    WindowCase("window-version-after-rename", "v2: renamed in, root inventory not replaced",
+               _kill("rename", IN_ROOT + "/v2", "after"), new_version=True),
+    WindowCase("window-version-inventory-write", "v2: new root inventory written, not renamed",
+               _kill("write", "*/staging/ingest-*/version/.inventory.json.*.tmp", "after"),
+               new_version=True),
+    WindowCase("window-version-inventory-replace", "v2: root inventory replaced, sidecar not",
+               _kill("replace", ROOT_INVENTORY, "after"), new_version=True),
+    WindowCase("window-version-sidecar-replace", "v2: root inventory and sidecar replaced",
+               _kill("replace", ROOT_SIDECAR, "after"), new_version=True),
+    WindowCase("window-version-catalog-write", "v2: inside the catalog transaction",
+               _kill("call", CATALOG_APPEND, "after"), new_version=True),
+    WindowCase("window-version-catalog-commit", "v2: after the catalog commit",
+               _kill("call", CATALOG_COMMIT, "after"), new_version=True),
+)
+
+WINDOW_GUARANTEE = ("then `check`, `check --repair --yes` and the same ingest again, or the "
+                    "re-run alone: one version per deposit, one event of each type per version, "
+                    "`check` exit 0, `staging/` empty, `log verify` and `audit` pass")
+
+
 def faults_md() -> str:
     rows = []
     for case in CASES:
@@ -132,7 +196,16 @@ def faults_md() -> str:
         "`tests/faults/test_docs.py` fails when they differ. See docs/design.md, \"Crash safety",
         "and concurrency\".", "",
         "| case | step | fault | exit | deposit row | re-run exit | guarantee |",
-        "| --- | --- | --- | --- | --- | --- | --- |", *rows, ""])
+        "| --- | --- | --- | --- | --- | --- | --- |", *rows, "",
+        "## Kills in the commit window", "",
+        "Issue 11 section 5: SIGKILL at every write, rename and commit between the intent record",
+        "and the catalog commit, for a new package and for a new version; each case runs twice",
+        "(`tests/faults/test_commit_window.py`): " + WINDOW_GUARANTEE + ". A re-run after the",
+        "repair recorded the version is refused as a duplicate (`ING-E002`, `ING-E003` or",
+        "`ING-E009`, exit 11); nothing is stored twice.", "",
+        "| case | step | fault |", "| --- | --- | --- |",
+        *(f"| `{c.id}` | {c.step} | kill {c.fault['when']} {c.fault['point']} `{c.fault['match']}` |"
+          for c in WINDOW_CASES), ""])
 
 
 if __name__ == "__main__":

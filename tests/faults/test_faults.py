@@ -9,6 +9,9 @@ package, OCFL-valid (ocfl-py), bag-valid (bagit-python), with a verified event c
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from tests.builders import storage_snapshot
@@ -27,7 +30,11 @@ from tests.faults.conftest import (
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_fault(case: FaultCase, cli, repo, deposits, tmp_path):
     id_args = ("--id", case.package_id) if case.package_id else ()
-    args: tuple = ("ingest", deposits["v1"], *id_args)
+    deposit = deposits["v1"]
+    if case.extra.get("archive"):  # the bag serialized, as a depositor would send it
+        deposit = Path(shutil.make_archive(str(tmp_path / "v1-bag"), case.extra["archive"],
+                                           root_dir=deposit.parent, base_dir=deposit.name))
+    args: tuple = ("ingest", deposit, *id_args)
     versions = 1
     if case.new_version:
         first = cli("--repo", repo, "--json", "ingest", deposits["v1"], *id_args)
