@@ -219,6 +219,10 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "{limit}; below the repository's own directories it would exceed the operating "
                 "system's path limit (PATH_MAX): shorten the folder names",
                 "preserve Limits.max_path_bytes; POSIX PATH_MAX"),
+    FindingCode("NAME-E005", E, "the name {path} contains a backslash: bag manifests and zip/tar "
+                "archives refuse it (it separates folders on Windows), so the package could not "
+                "be exported and received again; rename it", "RFC 8493 section 7.2; issue 18: "
+                "every package accepted survives export and ingest"),
     FindingCode("NAME-W001", W, "{path} and {other} differ only in letter case; they collide on "
                 "case-insensitive filesystems: consider renaming one", "DESIGN.md names"),
     FindingCode("NAME-W002", W, "the name {path} contains control or bidirectional formatting "

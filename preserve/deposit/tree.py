@@ -114,6 +114,9 @@ def _check_name(name: str, rel: str, depth: int, limits: Limits, out: list[Findi
     if not is_utf8(name):
         out.append(make("NAME-E001", rel))
         return False
+    if "\\" in name:  # what a bag or an archive cannot carry, a folder deposit may not bring
+        out.append(make("NAME-E005", rel))
+        return False
     size = len(name.encode("utf-8"))
     if size > limits.max_name_bytes:
         out.append(make("NAME-E003", rel, size=size, limit=limits.max_name_bytes))

@@ -174,3 +174,12 @@ def test_a_catalog_error_after_the_storage_commit_is_said_once(cli, repo, tmp_pa
     result = cli("--repo", repo, "ingest", bag, "--id", "p1")
     assert result.code == 14
     assert result.err.count("Catalog error") == 1 and "stored but not recorded" in result.err
+
+
+def test_a_name_with_a_backslash_is_refused_because_no_bag_could_carry_it(cli, repo, tmp_path):
+    """issue 18: a folder file named `a\\b.txt` was accepted, then its own export failed."""
+    from tests.builders import write_folder
+    folder = write_folder(tmp_path / "folder", {"a\\b.txt": b"x", "ok.txt": b"y"})
+    result = cli("--repo", repo, "--json", "ingest", folder, "--id", "p1")
+    assert result.code == 11
+    assert "NAME-E005" in [f["code"] for f in result.json()["findings"]]
