@@ -9,7 +9,6 @@ and passes an open connection in `config.attributes["connection"]` (or a URL in
 from __future__ import annotations
 
 from alembic import context
-
 from preserve.catalog.records import Base
 
 config = context.config

@@ -127,7 +127,7 @@ def _write_file(path: Path, size: int, rng: random.Random) -> dict[str, str]:
                 h.update(block)
             out.write(block)
             left -= len(block)
-    return {a: h.hexdigest() for a, h in zip(ALGORITHMS, hashers)}
+    return {a: h.hexdigest() for a, h in zip(ALGORITHMS, hashers, strict=True)}
 
 
 def _manifest_path(rel: str) -> str:

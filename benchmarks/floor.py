@@ -82,7 +82,7 @@ def run(mode: str, src: Path, dst: Path | None, threads: int, algorithms: list[s
             targets[i] = target
     with ThreadPoolExecutor(max_workers=threads) as pool:
         total = sum(size for size, _ in pool.map(lambda p: _one(p[0], p[1], algorithms),
-                                                 zip(files, targets)))
+                                                 zip(files, targets, strict=True)))
     if mode == "copy":
         os.sync()
     return total

@@ -431,5 +431,5 @@ def finding(code: str, path: str = "", **fields: object) -> Finding:
     )
 
 
-def has_errors(findings: "list[Finding] | tuple[Finding, ...]") -> bool:
+def has_errors(findings: list[Finding] | tuple[Finding, ...]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)

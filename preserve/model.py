@@ -147,7 +147,7 @@ def software_agent() -> Agent:
 
 def utc_now() -> dt.datetime:
     """The one clock: timezone-aware UTC, to the microsecond."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,8 @@ def settings_md() -> str:
         "Every setting has a default, a line in `preserve.toml` (written by `preserve init`) and an",
         "environment variable. Layering: defaults < `preserve.toml` < `PRESERVE_*` environment < flags.",
         "The repository home itself is chosen with `--repo DIR` or `PRESERVE_REPO` (default `./storage`).",
-        "", "| setting | environment | default | meaning |", "| --- | --- | --- | --- |", *rows, "", LOCATIONS_MD.rstrip("\n"), ""])
+        "", "| setting | environment | default | meaning |", "| --- | --- | --- | --- |", *rows,
+        "", LOCATIONS_MD.rstrip("\n"), ""])
 
 
 def findings_md() -> str:

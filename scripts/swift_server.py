@@ -9,7 +9,8 @@ in a temporary directory, `tempauth` users and the `s3api` middleware in the pro
     with SwiftServer() as server:          # from Python (tests/conftest.py, benchmarks)
         server.endpoint, server.access_key, server.secret_key
     python scripts/swift_server.py run     # in a terminal, until Ctrl-C
-    python scripts/swift_server.py start --dir /tmp/swift && ... && python scripts/swift_server.py stop --dir /tmp/swift
+    python scripts/swift_server.py start --dir /tmp/swift     # in the background, then
+    python scripts/swift_server.py stop --dir /tmp/swift
 
 Standard library only; it never imports swift itself (the rings are built by the swift
 virtualenv's Python with swift's own RingBuilder, the class behind `swift-ring-builder`, in

@@ -12,6 +12,7 @@ table is append-only: triggers refuse UPDATE and DELETE on SQLite and PostgreSQL
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0001_initial"

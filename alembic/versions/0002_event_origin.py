@@ -16,6 +16,7 @@ events. Adding nullable columns keeps the append-only triggers of 0001 in place;
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0002_event_origin"

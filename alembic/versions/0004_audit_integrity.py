@@ -18,6 +18,7 @@ Issue 11 item 2 and issue 18 ("tampering"): two nullable columns, nothing else.
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from alembic import op
 
 revision = "0004_audit_integrity"

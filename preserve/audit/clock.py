@@ -50,7 +50,7 @@ def trusted_clock(catalog: Catalog, clock: Callable[[], dt.datetime]
 
 
 def when(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def span(delta: dt.timedelta) -> str:

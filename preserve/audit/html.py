@@ -61,7 +61,7 @@ def _shorten(text: str) -> str:
 
 def _local(value: dt.datetime) -> str:
     local = value.astimezone()
-    return f"{local:%Y-%m-%d %H:%M:%S %Z} ({value.astimezone(dt.timezone.utc):%H:%M:%S} UTC)"
+    return f"{local:%Y-%m-%d %H:%M:%S %Z} ({value.astimezone(dt.UTC):%H:%M:%S} UTC)"
 
 
 def _duration(seconds: float) -> str:

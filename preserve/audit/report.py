@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from preserve.catalog import ChainReport
+from preserve.catalog import ChainReport, OpenProblem
 from preserve.findings import CATALOGUE
-from preserve.catalog import OpenProblem
 from preserve.model import ChainHead, Finding, Severity
 
 #: Short names of problems, as the JSON `problem` field spells them, by finding code.

@@ -43,13 +43,13 @@ from preserve.audit.report import AuditReport, PackageStatus, Problem
 from preserve.audit.throttle import Throttle
 from preserve.catalog import AuditCopy, Catalog, ChainReport, CopyOutcome
 from preserve.checksums import Progress
-from preserve.safeio import open_regular
 from preserve.errors import PackageNotFound
 from preserve.findings import finding
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
-from preserve.storage.staging import COMMIT_LOCK, commit_lock
+from preserve.safeio import open_regular
 from preserve.storage import StorageRoot
+from preserve.storage.staging import COMMIT_LOCK, commit_lock
 
 log = logging.getLogger(__name__)
 

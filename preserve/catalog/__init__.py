@@ -35,7 +35,8 @@ from preserve.catalog.views import (
 )
 
 __all__ = [
-    "HEAD_REVISION", "OpenProblem", "AdoptedVersion", "AdoptionRecord", "AuditCopy", "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
+    "HEAD_REVISION", "OpenProblem", "AdoptedVersion", "AdoptionRecord", "AuditCopy",
+    "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
     "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
     "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade", "with_busy_timeout",
 ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from typing import Any
 
 from sqlalchemy import Select, String, bindparam, case, func, select, update
@@ -184,7 +183,7 @@ def open_problems(session: Session, *, package_id: str | None = None) -> list[Op
             for (pid, content, location), (status, since, paths) in grouped.items()]
 
 
-_UNKNOWN = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_UNKNOWN = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def clock_reference(session: Session) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -195,7 +194,7 @@ def clock_reference(session: Session) -> tuple[dt.datetime | None, dt.datetime |
     if session.get_bind().dialect.name == "postgresql":
         database_now = session.scalar(select(func.now()))
         if database_now is not None and database_now.tzinfo is None:
-            database_now = database_now.replace(tzinfo=dt.timezone.utc)
+            database_now = database_now.replace(tzinfo=dt.UTC)
     latest = [session.scalar(select(func.max(EventRecord.time))),
               session.scalar(select(func.max(CopyRecord.last_fixity_at))),
               session.scalar(select(func.max(AuditRunRecord.started)))]

@@ -10,9 +10,9 @@ The serialisation is fixed forever (`CHAIN_FORMAT` names it): JSON with sorted k
 whitespace, UTF-8 without escaping, an explicit list of fields, times as ISO-8601 UTC with
 microseconds and a `Z`. Events imported from another archive (migration 0002) add three
 keys, `origin`, `source_identifier_type` and `source_identifier`; rows without them hash
-exactly as before, so logs written before 0002 still verify. The row's integer id is not hashed: the order of the chain is the
-order of ids, and the `prev_hash` links already pin it. The agent is hashed by its stable
-identifier, not by its database id.
+exactly as before, so logs written before 0002 still verify. The row's integer id is not
+hashed: the order of the chain is the order of ids, and the `prev_hash` links already pin
+it. The agent is hashed by its stable identifier, not by its database id.
 
 Standard library only (and the core `preserve.model`), so other tools can re-verify an exported
 log with this module and that one.
@@ -68,7 +68,7 @@ def format_time(value: dt.datetime) -> str:
     """ISO-8601 UTC with microseconds and `Z`: one spelling for one instant."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()} cannot be hashed; use UTC")
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical_bytes(link: ChainLink) -> bytes:

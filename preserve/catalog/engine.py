@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -32,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from alembic import command
 from preserve.errors import CatalogError
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,14 @@ from preserve.catalog import chain
 from preserve.catalog.records import AgentRecord, EventRecord
 from preserve.catalog.views import ChainReport, EventView
 from preserve.model import (
-    Agent, AgentType, ChainHead, Event, EventOutcome, EventType, ImportedFrom, vocabulary_value,
+    Agent,
+    AgentType,
+    ChainHead,
+    Event,
+    EventOutcome,
+    EventType,
+    ImportedFrom,
+    vocabulary_value,
 )
 
 #: Key of the PostgreSQL advisory lock that serialises appends to the event chain
@@ -139,7 +146,7 @@ def verify(session: Session, anchored: ChainHead | None = None) -> ChainReport:
 def _utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()} given; events need UTC times")
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)
 
 
 def _agent(session: Session, agent: Agent) -> AgentRecord:

@@ -17,7 +17,14 @@ from typing import Any
 
 from preserve.catalog.views import IngestRecord, StoredFile
 from preserve.model import (
-    Agent, AgentType, Event, EventOutcome, EventType, Finding, ImportedFrom, Severity,
+    Agent,
+    AgentType,
+    Event,
+    EventOutcome,
+    EventType,
+    Finding,
+    ImportedFrom,
+    Severity,
     vocabulary_value,
 )
 

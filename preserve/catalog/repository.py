@@ -24,10 +24,10 @@ from preserve.catalog import audits, copies, eventlog
 from preserve.catalog.audit_catalog import AuditCatalog
 from preserve.catalog.engine import (
     HEAD_REVISION,
-    is_read_only,
-    require_sqlite_file,
     display_url,
+    is_read_only,
     make_engine,
+    require_sqlite_file,
     unreachable,
 )
 from preserve.catalog.records import (
@@ -535,7 +535,7 @@ class Catalog(AuditCatalog):
                 .where(PackageVersionRecord.package_id == adoption.package_id)) or 0
             versions = sorted(adoption.versions, key=lambda v: v.number)
             if versions[0].number != head + 1 or any(
-                    b.number != a.number + 1 for a, b in zip(versions, versions[1:])):
+                    b.number != a.number + 1 for a, b in zip(versions, versions[1:], strict=False)):
                 raise CatalogError(detail=f"package {adoption.package_id} is at version {head}; "
                                    f"cannot adopt versions {[v.number for v in versions]}")
             newest = versions[-1]

@@ -40,7 +40,12 @@ from preserve.catalog.intent import Intent, parse_intent
 from preserve.check.lock import commit_lock, work_dir_claimed
 from preserve.check.report import Action, CheckPlan, CheckReport, Inconsistency, Kind, Plan
 from preserve.check.scan import (
-    PARTIAL_NAME, empty_directories, human_age, newest_mtime, object_age, staging_dirs,
+    PARTIAL_NAME,
+    empty_directories,
+    human_age,
+    newest_mtime,
+    object_age,
+    staging_dirs,
 )
 from preserve.check.verify import ObjectInvalid, VerifiedObject, verify_object
 from preserve.errors import PreserveError
@@ -155,7 +160,7 @@ class _Repair:
         path = Path(item.target)
         if not PARTIAL_NAME.match(path.name) or not os.path.lexists(path):
             return Action(item.kind, item.target, "already gone", ok=True)
-        age = self.clock() - dt.datetime.fromtimestamp(os.lstat(path).st_mtime, dt.timezone.utc)
+        age = self.clock() - dt.datetime.fromtimestamp(os.lstat(path).st_mtime, dt.UTC)
         if age < self.min_age:
             return Action(item.kind, item.target, "left alone", ok=True,
                           detail="written since the scan: an export may be running")

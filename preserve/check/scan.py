@@ -94,8 +94,8 @@ def newest_mtime(path: Path) -> dt.datetime:
             try:
                 newest = max(newest, os.lstat(os.path.join(dirpath, name)).st_mtime)
             except FileNotFoundError:  # removed while we look: someone is working in it
-                return dt.datetime.now(dt.timezone.utc)
-    return dt.datetime.fromtimestamp(newest, dt.timezone.utc)
+                return dt.datetime.now(dt.UTC)
+    return dt.datetime.fromtimestamp(newest, dt.UTC)
 
 
 def staging_in_use(path: Path, min_age: dt.timedelta, now: dt.datetime) -> dt.timedelta | None:
@@ -154,7 +154,7 @@ def object_age(object_path: Path, now: dt.datetime) -> dt.timedelta:
         stat = os.lstat(object_path / inv.INVENTORY)
     except OSError:
         stat = os.lstat(object_path)
-    return now - dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc)
+    return now - dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
 
 
 def _storage(catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.timedelta,
@@ -245,7 +245,7 @@ def empty_directories(root: Path) -> list[Path]:
         flags = [empty(Path(c.path)) for c in children]
         if all(flags):
             return True
-        found.extend(Path(c.path) for c, flag in zip(children, flags) if flag)
+        found.extend(Path(c.path) for c, flag in zip(children, flags, strict=True) if flag)
         return False
 
     for entry in sorted(os.scandir(root), key=lambda e: e.name):

@@ -291,7 +291,7 @@ def _created(entry: dict, number: int) -> dt.datetime:
         raise StorageError(detail=f"v{number} has no RFC 3339 created time") from None
     if created.tzinfo is None:
         raise StorageError(detail=f"v{number} created time has no timezone")
-    return created.astimezone(dt.timezone.utc)
+    return created.astimezone(dt.UTC)
 
 
 def _inventory_digest(object_path: Path, number: int) -> str | None:

@@ -20,11 +20,12 @@ import typer
 
 from preserve import __version__
 from preserve.cli import render
-from preserve.cli.context import AppState, configure_logging, repo_from
+
 # Every command's module is imported here, so each keeps its heavy imports (SQLAlchemy,
 # Alembic, the workflows) inside its function: start-up stays cheap for every command.
 from preserve.cli.audit_cmd import audit
 from preserve.cli.check_cmd import check
+from preserve.cli.context import AppState, configure_logging, repo_from
 from preserve.cli.db_cmd import db_app
 from preserve.cli.deposits_cmd import deposits
 from preserve.cli.export_cmd import export

@@ -22,7 +22,8 @@ from preserve.names import escape_name
 def audit(
     ctx: typer.Context,
     all_copies: bool = typer.Option(False, "--all", help="Check every copy, not only those due."),
-    package_id: str = typer.Option(None, "--package", metavar="ID", callback=utf8_text, help="Check every copy of one package."),
+    package_id: str = typer.Option(None, "--package", metavar="ID", callback=utf8_text,
+                                   help="Check every copy of one package."),
     max_files: int = typer.Option(None, "--max-files", min=1, metavar="N",
                                   help="Stop taking new files after N."),
     max_bytes: str = typer.Option(None, "--max-bytes", metavar="SIZE",

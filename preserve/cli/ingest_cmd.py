@@ -14,7 +14,9 @@ from preserve.names import escape_name
 
 def ingest(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., callback=existing_path, help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
+    path: Path = typer.Argument(
+        ..., callback=existing_path,
+        help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
     package_id: str = typer.Option(None, "--id", callback=utf8_text, help="Identifier for the new package "
                                    "(default: a new urn:uuid)."),
     as_version_of: str = typer.Option(None, "--as-version-of", callback=utf8_text, metavar="ID",
@@ -48,7 +50,9 @@ def ingest(
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:
                 result = ingest_deposit(home, catalog, path, options, progress)
-        except DepositRejected as rejected:
+        except DepositRejected as caught:
+            # `caught` is unbound when the except block ends; the text renderer keeps its own.
+            rejected = caught
             document = {"package_id": None, "version": None, "files": 0, "bytes": 0,
                         "rejected": True, "findings": [f.as_dict() for f in rejected.findings]}
 

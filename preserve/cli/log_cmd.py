@@ -126,10 +126,10 @@ def _when(text: str | None, option: str, *, end_of_day: bool) -> dt.datetime | N
     try:
         if len(text.strip()) == 10:
             day = dt.date.fromisoformat(text.strip())
-            moment = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+            moment = dt.datetime.combine(day, dt.time(), dt.UTC)
             return moment + dt.timedelta(days=1) if end_of_day else moment
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date (2026-01-31) or an ISO 8601 time",
                                  param_hint=option) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

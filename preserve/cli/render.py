@@ -15,7 +15,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import (
-    BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn,
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
 )
 
 from preserve.model import Finding

@@ -25,7 +25,8 @@ class RepairConfirmationNeeded(PreserveError):
 
 def repair(
     ctx: typer.Context,
-    package: str = typer.Option(None, "--package", metavar="ID", callback=utf8_text, help="Only this package."),
+    package: str = typer.Option(None, "--package", metavar="ID", callback=utf8_text,
+                                help="Only this package."),
     location: str = typer.Option(None, "--location", metavar="NAME",
                                  help="Only copies at this location."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),

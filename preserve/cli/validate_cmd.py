@@ -21,7 +21,9 @@ from preserve.names import escape_name
 
 def validate(
     ctx: typer.Context,
-    path: Path = typer.Argument(..., callback=existing_path, help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
+    path: Path = typer.Argument(
+        ..., callback=existing_path,
+        help="A bag directory, a .zip/.tar/.tar.gz bag, or a plain folder."),
     package_id: str = typer.Option(None, "--id", help="As for ingest: check that this new "
                                    "package id is free in the repository."),
     as_version_of: str = typer.Option(None, "--as-version-of", metavar="ID",

@@ -23,9 +23,10 @@ import stat
 import struct
 import tarfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 from preserve.deposit.report import make
 from preserve.deposit.tree import special_kind

@@ -3,9 +3,10 @@
 A directory with bagit.txt is a bag (RFC 8493 section 2), one with `METS.xml` and
 `representations/` an E-ARK package (`eark.py`), any other directory a plain folder; a
 regular file is a zip or tar of any of these, told by its content, not only its suffix
-(RFC 8493 section 4.2; a zipped plain folder is read as the folder). A directory without bagit.txt but with
-BagIt manifests is read as a bag (and gets BAG-E001). A path that is none of these gives a `Deposit` carrying an error
-finding, never an exception: the caller reports findings the same way for every deposit.
+(RFC 8493 section 4.2; a zipped plain folder is read as the folder). A directory without
+bagit.txt but with BagIt manifests is read as a bag (and gets BAG-E001). A path that is none
+of these gives a `Deposit` carrying an error finding, never an exception: the caller
+reports findings the same way for every deposit.
 """
 
 from __future__ import annotations

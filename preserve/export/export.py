@@ -27,22 +27,27 @@ from pathlib import Path
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
 from preserve.checksums import HashingWriter, Progress
+from preserve.deposit.tagfiles import parse_tag_file
 from preserve.errors import (
-    ExportFailed, ExportTargetExists, FixityError, InvalidMetadata, PreserveError, StorageError,
+    ExportFailed,
+    ExportTargetExists,
+    FixityError,
+    InvalidMetadata,
+    PreserveError,
+    StorageError,
     UsageError,
 )
 from preserve.export import serialize
-from preserve.export.formats import ExportFormat
-from preserve.deposit.tagfiles import parse_tag_file
 from preserve.export.bag import ALGORITHMS, Entry, bag_entries, bag_info
+from preserve.export.formats import ExportFormat
 from preserve.export.source import METS_PATH, ExportSource, collect, organization_agent
 from preserve.export.verify import verify_archive, verify_directory
 from preserve.findings import finding
 from preserve.metadata import MetsFile, PremisEvent, SchemaSet, write_mets
 from preserve.model import Event, EventOutcome, EventType, Finding, software_agent, utc_now
 from preserve.storage import StorageRoot
-from preserve.storage.staging import EXPORT_PARTIAL_NOTE
 from preserve.storage.fsync import fsync_dir, fsync_file, fsync_tree
+from preserve.storage.staging import EXPORT_PARTIAL_NOTE
 
 log = logging.getLogger(__name__)
 

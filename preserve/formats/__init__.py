@@ -4,6 +4,6 @@ siegfried (through `pygfried`) is used here and nowhere else in preserve. The re
 sees only `FormatInfo` values and PRONOM identifiers (PUIDs).
 """
 
-from preserve.formats.identify import FormatIdentifier, FormatInfo, UNKNOWN
+from preserve.formats.identify import UNKNOWN, FormatIdentifier, FormatInfo
 
 __all__ = ["FormatIdentifier", "FormatInfo", "UNKNOWN"]

@@ -127,7 +127,7 @@ class FormatIdentifier:
             parts = [names[i:i + size] for i in range(0, len(names), size)]
             helpers = [_Helper.start(part) for part in parts]
             infos = []
-            for part, helper in zip(parts, helpers):
+            for part, helper in zip(parts, helpers, strict=True):
                 answer = helper.result() if helper is not None else None
                 if answer is None:  # the helper could not help: do its share here
                     infos += self.identify_names(part)
@@ -136,7 +136,7 @@ class FormatIdentifier:
                 self._version = self._version or version
                 self._signature = self._signature or signature
                 infos += [self._answers.setdefault(info, info) for info in found]
-        return {Path(given): info for given, info in zip(paths, infos)}
+        return {Path(given): info for given, info in zip(paths, infos, strict=True)}
 
     def identify_names(self, names: Sequence[str]) -> list[FormatInfo]:
         """The formats of the files named, in order, identified in this process."""
@@ -149,7 +149,7 @@ class FormatIdentifier:
         bombs = {name: why for name in names if (why := _zip_bomb(name)) is not None}
         if bombs:  # answered without siegfried; the others in one call as usual
             rest = [name for name in names if name not in bombs]
-            answers = dict(zip(rest, self._batch(rest))) if rest else {}
+            answers = dict(zip(rest, self._batch(rest), strict=True)) if rest else {}
             return [FormatInfo(None, "", "", "", "", bombs[name]) if name in bombs
                     else answers[name] for name in names]
         try:

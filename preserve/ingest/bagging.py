@@ -3,7 +3,8 @@
 The logical state of a version (DESIGN.md, "Storage") is:
 
 ```
-bagit.txt  bag-info.txt  manifest-sha256.txt  manifest-sha512.txt  tagmanifest-sha256.txt  tagmanifest-sha512.txt
+bagit.txt  bag-info.txt
+manifest-sha256.txt  manifest-sha512.txt  tagmanifest-sha256.txt  tagmanifest-sha512.txt
 data/…                   payload, names exactly as deposited
 metadata/mets.xml        METS
 metadata/submission/…    the deposit's own tag files, as received

@@ -30,17 +30,15 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-
-from collections.abc import Sequence
 
 from preserve.deposit import Deposit
 from preserve.deposit.eark import METS_FILE, package_paths
 from preserve.findings import finding
 from preserve.metadata import DcValue, PremisEvent, SchemaSet
-from preserve.metadata.supplied import read_dc_xml, read_mods_xml
 from preserve.metadata.history import FileChecksum, MetsRecord, UnreadableDocument, read_record
+from preserve.metadata.supplied import read_dc_xml, read_mods_xml
 from preserve.model import Event, Finding, ImportedFrom, PayloadFile
 from preserve.safeio import read_regular
 

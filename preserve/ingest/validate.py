@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from preserve.catalog import Catalog
@@ -25,10 +25,10 @@ from preserve.ingest.history import SENDER_METS_PATHS, read_sender_history
 from preserve.ingest.ingest import payload_fingerprint
 from preserve.ingest.reading import read_payload
 from preserve.ingest.supplied import read_supplied, supplied_paths
-from preserve.metadata.supplied import MODS_XML_PATH
-from preserve.safeio import read_regular
 from preserve.metadata import SchemaSet
+from preserve.metadata.supplied import MODS_XML_PATH
 from preserve.model import Finding, PayloadFile, Severity, utc_now
+from preserve.safeio import read_regular
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,7 +92,7 @@ def read_descriptive_csv(data: bytes, path: str) -> tuple[list[DcValue], list[Fi
         columns.append(_column(header, path, findings))
     values: list[DcValue] = []
     for row in rows[1:]:
-        for column, cell in zip(columns, row):
+        for column, cell in zip(columns, row, strict=False):
             if column is not None and cell != "":
                 values.append(DcValue(column[0], cell, column[1]))
     return values, findings

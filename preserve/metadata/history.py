@@ -394,8 +394,8 @@ def _datetime(text: str) -> dt.datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
 
 
 def _identifiers(element: etree._Element, name: str) -> list[tuple[str, str]]:

@@ -36,8 +36,8 @@ import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, BinaryIO
 from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from lxml import etree

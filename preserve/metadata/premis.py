@@ -173,7 +173,7 @@ def xsd_datetime(moment: dt.datetime) -> str:
     """xs:dateTime in UTC with `Z` (naive datetimes are refused: the log is UTC)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("datetimes must be timezone-aware (UTC)")
-    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- helpers ------------------------------------------------------------------------------

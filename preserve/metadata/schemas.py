@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree

@@ -5,6 +5,11 @@ that holds it completely, through `preserve.storage.replica` (every file verifie
 records each copy in the catalog with a PREMIS `replication` event naming the location.
 """
 
-from preserve.replicate.replicate import ReplicaMade, ReplicationFailure, ReplicationReport, replicate
+from preserve.replicate.replicate import (
+    ReplicaMade,
+    ReplicationFailure,
+    ReplicationReport,
+    replicate,
+)
 
 __all__ = ["ReplicaMade", "ReplicationFailure", "ReplicationReport", "replicate"]

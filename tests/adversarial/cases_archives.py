@@ -13,7 +13,8 @@ import unicodedata
 import warnings
 import zipfile
 
-from tests.adversarial.build import bag as bag_root, bag_members
+from tests.adversarial.build import bag as bag_root
+from tests.adversarial.build import bag_members
 from tests.adversarial.registry import OK, REJECTED, WARNINGS, case
 
 GROUP = "Zip and tar deposits"

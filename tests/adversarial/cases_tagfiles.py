@@ -3,8 +3,8 @@ bytes (RFC 8493 sections 2.1, 2.1.1, 2.2.2)."""
 
 from __future__ import annotations
 
-from tests.adversarial.harness import catalog_of
 from tests.adversarial.build import PAGE, bag, manifest_line, retag, rewrite
+from tests.adversarial.harness import catalog_of
 from tests.adversarial.registry import OK, REJECTED, WARNINGS, case
 
 GROUP = "Tag files: encodings, line ends, folding, NUL bytes"
@@ -107,8 +107,8 @@ case(id="line-ends-mixed", group=GROUP,
 
 def _folded(ws):
     return rewrite(bag(ws), "bag-info.txt", (
-        "Source-Organization: Milliy\n   kutubxona\nTitle: A title folded\n\tover three\n"
-        "  lines\nPayload-Oxum: 9.1\n").encode())
+        b"Source-Organization: Milliy\n   kutubxona\nTitle: A title folded\n\tover three\n"
+        b"  lines\nPayload-Oxum: 9.1\n"))
 
 
 def _check_folded(ws, repo):

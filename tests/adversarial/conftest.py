@@ -76,5 +76,5 @@ def _log_to_captured_stderr():
     for handler in handlers:
         handler.stream = _CurrentStderr()  # not setStream: it flushes a stream maybe closed
     yield
-    for handler, stream in zip(handlers, previous):
+    for handler, stream in zip(handlers, previous, strict=True):
         handler.stream = stream

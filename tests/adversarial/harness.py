@@ -17,8 +17,8 @@ import os
 import secrets
 import shutil
 import signal
-import sqlite3
 import socket
+import sqlite3
 import stat
 import sys
 import threading
@@ -39,7 +39,7 @@ _LISTING_EVENTS = frozenset({"os.scandir", "os.listdir"})
 class _Recorder:
     """State shared with the audit hook; `active` is None outside a guarded command."""
 
-    active: "Guard | None" = None
+    active: Guard | None = None
 
 
 _RECORDER = _Recorder()

@@ -73,12 +73,14 @@ def case(**fields: Any) -> Case:
 def all_cases() -> list[Case]:
     """Every registered case, in the order of the groups' modules."""
     # Registering is importing; the order is the page's order of sections.
-    from tests.adversarial import cases_manifests  # noqa: F401
-    from tests.adversarial import cases_tagfiles  # noqa: F401
-    from tests.adversarial import cases_files  # noqa: F401
-    from tests.adversarial import cases_names  # noqa: F401
-    from tests.adversarial import cases_archives  # noqa: F401
-    from tests.adversarial import cases_xml  # noqa: F401
+    from tests.adversarial import (
+        cases_archives,  # noqa: F401
+        cases_files,  # noqa: F401
+        cases_manifests,  # noqa: F401
+        cases_names,  # noqa: F401
+        cases_tagfiles,  # noqa: F401
+        cases_xml,  # noqa: F401
+    )
 
     return list(CASES)
 

@@ -20,7 +20,13 @@ import pytest
 from preserve.names import escape_name, has_unsafe_characters
 from preserve.storage.chainhead import HEAD_PATH
 from tests.adversarial.harness import (
-    Guard, Workspace, catalog_of, contains, copy_repo, guarded, snapshot,
+    Guard,
+    Workspace,
+    catalog_of,
+    contains,
+    copy_repo,
+    guarded,
+    snapshot,
 )
 from tests.adversarial.registry import REJECTED, Case, all_cases
 from tests.cli.conftest import Result

@@ -16,10 +16,10 @@ from preserve.storage import object_path_for
 from tests.builders import write_bag
 from tests.cli.conftest import cli, repo, schemas_dir  # noqa: F401  (shared fixtures)
 
-OLD = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)
+OLD = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
 
 
-def ingest(cli, home: Path, source_root: Path, package_id: str,
+def ingest(cli, home: Path, source_root: Path, package_id: str,  # noqa: F811  (cli: the fixture's value)
            files: dict[str, bytes] | None = None, *, as_version_of: bool = False,
            info: tuple[tuple[str, str], ...] = ()) -> None:
     bag = write_bag(source_root / f"{package_id}-{len(list(source_root.glob('*')))}",

@@ -9,7 +9,13 @@ import shutil
 from preserve.catalog import Catalog
 from tests.builders import tree_snapshot, write_bag
 from tests.check.conftest import (
-    age, copy_object, ingest, object_dir, sqlite_url, staging_leftover, stuck_deposit,
+    age,
+    copy_object,
+    ingest,
+    object_dir,
+    sqlite_url,
+    staging_leftover,
+    stuck_deposit,
 )
 from tests.unit.storage.ocfl_oracle import validate_root
 
@@ -227,7 +233,7 @@ def test_young_leftovers_are_left_alone(cli, repo, other_repo, tmp_path):
     ingest(cli, other_repo, tmp_path, "fresh")
     copy_object(other_repo, repo, "fresh")
     import datetime as dt
-    stuck_deposit(sqlite_url(repo), started=dt.datetime.now(dt.timezone.utc))
+    stuck_deposit(sqlite_url(repo), started=dt.datetime.now(dt.UTC))
     result = cli("--repo", repo, "--json", "check", "--repair", "--yes")
     assert result.code == 0, result.out
     d = result.json()

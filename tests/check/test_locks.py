@@ -9,7 +9,11 @@ import os
 import pytest
 
 from preserve.check.lock import (
-    CheckRunning, check_lock, commit_lock, work_dir_claimed, work_dir_in_use,
+    CheckRunning,
+    check_lock,
+    commit_lock,
+    work_dir_claimed,
+    work_dir_in_use,
 )
 from preserve.storage.staging import CommitLockTimeout
 

@@ -18,7 +18,7 @@ from preserve.metadata import MetsFile, build_mets
 from preserve.metadata.premis import FileFormat
 from preserve.storage import StorageRoot, object_path_for
 
-CREATED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)
+CREATED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 PAYLOAD = {"data/varaq 1.txt": b"Qo'lyozma\n", "data/Рукопись/лист.txt": "лист\n".encode()}
 
 

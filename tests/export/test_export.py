@@ -127,7 +127,7 @@ def test_export_is_a_valid_bag_with_the_complete_history(cli, repo, stored, tmp_
 
 
 def test_serializing_the_same_bag_twice_gives_identical_bytes(cli, repo, stored, tmp_path):
-    clock = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+    clock = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
     with Catalog(f"sqlite:///{repo / 'catalog.sqlite'}") as catalog:
         source = collect(catalog, StorageRoot.open(repo / "ocfl"), stored, None, "Archive", clock)
     (tmp_path / "work").mkdir()

@@ -31,8 +31,8 @@ SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
 RUNNER = Path(__file__).with_name("run_eark_validator.py")
 DEFAULT_VALIDATOR = ROOT / ".venv" / "eark-validator" / "bin" / "python"
 
-INGESTED = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
-EXPORTED = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+INGESTED = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+EXPORTED = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 ORGANIZATION = "Ўзбекистон Миллий кутубхонаси"
 
 #: Names in Cyrillic, Arabic script and Uzbek Latin (with its ʻ apostrophe), a space, a
@@ -102,7 +102,7 @@ def make_source(folder: Path, payload: dict[str, bytes] = PAYLOAD,
               detail="qabul qilindi / принято"),
         event("fixity check", INGESTED + dt.timedelta(days=30), object_paths=paths),
         PremisEvent(identifier="NLK-2019-0042", identifier_type="local", type="capture",
-                    time=dt.datetime(2019, 5, 2, tzinfo=dt.timezone.utc), outcome="success",
+                    time=dt.datetime(2019, 5, 2, tzinfo=dt.UTC), outcome="success",
                     agent=Agent("Old Archive", "Old Archive", AgentType.ORGANIZATION),
                     recorded_by=organization_agent("Қозоғистон архиви")),
         event("transfer", EXPORTED, detail="exported as E-ARK SIP"),

@@ -59,8 +59,7 @@ def main(argv: list[str]) -> int:
     from eark_validator import rules
     from eark_validator.mets import MetsValidator
     from eark_validator.packages import PackageValidator
-    from eark_validator.specifications.specification import (SpecificationType,
-                                                             SpecificationVersion)
+    from eark_validator.specifications.specification import SpecificationType, SpecificationVersion
 
     version = SpecificationVersion.V2_1_0
     result: dict = {"served_vocabularies": vocabularies.served, "packages": []}

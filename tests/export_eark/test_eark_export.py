@@ -17,8 +17,7 @@ from lxml import etree
 from preserve.errors import FixityError
 from preserve.export.eark import _join, verify_eark, write_eark
 from preserve.export.source import ExportFile, ExportSource
-from preserve.metadata import DcValue, SchemaSet
-from preserve.metadata import eark
+from preserve.metadata import DcValue, SchemaSet, eark
 from preserve.metadata import namespaces as ns
 from preserve.metadata.mets import href_for
 
@@ -221,8 +220,8 @@ def test_same_source_same_documents_and_no_schemas_without_a_directory(tmp_path:
 
 def test_supplied_mods_gets_its_own_dmdsec_and_schema(tmp_path: Path, schema_dir: Path):
     (tmp_path / "storage").mkdir()
-    mods = ('<mods xmlns="http://www.loc.gov/mods/v3" version="3.8"><titleInfo lang="uzb">'
-            '<title>Xamsa</title></titleInfo></mods>').encode()
+    mods = (b'<mods xmlns="http://www.loc.gov/mods/v3" version="3.8"><titleInfo lang="uzb">'
+            b'<title>Xamsa</title></titleInfo></mods>')
     source = make_source(tmp_path / "storage", {"data/a.txt": b"a"}, mods=mods)
     write_eark(source, tmp_path / "out", schema_dir)
     assert (tmp_path / "out/metadata/descriptive/mods.xml").read_bytes() == mods

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,9 @@ import bagit
 import pytest
 
 from preserve.catalog import Catalog, sqlite_url
+from preserve.home import DEFAULT_LOCATION
 from preserve.storage import StorageRoot
 from tests.builders import write_bag
-from preserve.home import DEFAULT_LOCATION
 from tests.cli.conftest import cli, schemas_dir  # noqa: F401  (shared fixtures)
 from tests.unit.storage.ocfl_oracle import validate_root
 
@@ -133,3 +134,20 @@ def assert_bag_valid(repo: Path, tmp_path: Path) -> None:
 
 def work_dirs(repo: Path) -> list[str]:
     return sorted(p.name for p in (repo / "staging").iterdir() if p.is_dir())
+
+
+@pytest.fixture
+def read_only_mount(tmp_path) -> Iterator[Path]:
+    """A tmpfs at tmp_path/mnt (root in this sandbox and in CI), remounted read-only by the
+    test with `remount_ro`; unmounted afterwards."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def remount_ro(mount: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)

@@ -15,7 +15,11 @@ import pytest
 
 from tests.faults.cases import KILLED, WINDOW_CASES, WindowCase
 from tests.faults.conftest import (
-    assert_catalog_within_storage, assert_valid_storage, catalog_of, run_faulted, stored_objects,
+    assert_catalog_within_storage,
+    assert_valid_storage,
+    catalog_of,
+    run_faulted,
+    stored_objects,
 )
 
 DUPLICATE = {"ING-E002", "ING-E003", "ING-E009"}

@@ -7,8 +7,7 @@ from __future__ import annotations
 import subprocess
 
 from tests.builders import write_bag
-from tests.faults.conftest import PAYLOAD, run_faulted
-from tests.faults.test_read_only import read_only_mount, remount_ro  # noqa: F401 (fixture)
+from tests.faults.conftest import PAYLOAD, remount_ro, run_faulted
 
 
 def _stored(cli, repo, tmp_path):

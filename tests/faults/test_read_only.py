@@ -4,30 +4,8 @@ with their exit code, and nothing is written anywhere in the repository."""
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from tests.builders import MULTILINGUAL, tree_snapshot, write_bag
-
-
-@pytest.fixture
-def read_only_mount(tmp_path) -> Iterator[Path]:
-    """A tmpfs at tmp_path/mnt (root in this sandbox and in CI), remounted read-only by the
-    test with `remount_ro`; unmounted afterwards."""
-    mount = tmp_path / "mnt"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], check=True)
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def remount_ro(mount: Path) -> None:
-    subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+from tests.faults.conftest import remount_ro
 
 
 def test_a_read_only_repository_can_be_read_and_refuses_writes_clearly(cli, read_only_mount,

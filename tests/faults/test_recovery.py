@@ -149,10 +149,18 @@ def test_intent_round_trips_every_field(tmp_path):
 
     from preserve.catalog import IngestRecord, StoredFile
     from preserve.ingest import recovery
-    from preserve.model import (Agent, AgentType, Event, EventOutcome, EventType, Finding,
-                                ImportedFrom, Severity)
+    from preserve.model import (
+        Agent,
+        AgentType,
+        Event,
+        EventOutcome,
+        EventType,
+        Finding,
+        ImportedFrom,
+        Severity,
+    )
 
-    when = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
     record = IngestRecord(
         package_id="urn:x:Ўзбек", version=2, created=when, title="Қолжазба",
         external_identifiers=("KZ-1",), payload_fingerprint="ab" * 32, location="local",

@@ -257,7 +257,7 @@ def test_budgeted_runs_take_least_recently_checked_first_and_cover_everything(
 
 def cat_time():
     import datetime as dt
-    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    return dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
 
 
 def test_one_package_and_rate_limit(cli, repo, tmp_path):

@@ -52,7 +52,7 @@ def test_a_run_ten_years_ahead_does_not_excuse_copies_on_sqlite(cli, repo, tmp_p
     assert d["checked"] == total
     assert any("jumped back" in w["message"] for w in d["warnings"])
     with catalog(repo) as cat:
-        assert max(_check_times(cat, "pkg-1")) < dt.datetime.now(dt.timezone.utc) + \
+        assert max(_check_times(cat, "pkg-1")) < dt.datetime.now(dt.UTC) + \
             dt.timedelta(minutes=1)
 
 
@@ -67,5 +67,5 @@ def test_check_times_never_run_ahead_of_postgres(cli, tmp_path, postgres_url):
     assert "ahead of the catalog database's" in warning["message"]
     with Catalog(postgres_url) as cat:
         times = _check_times(cat, "pkg-1")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert times and all(abs(t - now) < dt.timedelta(minutes=5) for t in times)

@@ -15,9 +15,9 @@ import bagit
 import pytest
 
 from preserve.storage import StorageRoot
-from tests.unit.storage.ocfl_oracle import validate_root
-from tests.cli.conftest import schemas_dir
 from tests.builders import MULTILINGUAL, write_bag, write_folder
+from tests.cli.conftest import schemas_dir
+from tests.unit.storage.ocfl_oracle import validate_root
 
 
 def extract_version(object_dir: Path, version: str, dest: Path) -> Path:

@@ -3,13 +3,18 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
-from preserve.errors import StorageError
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from preserve.checksums import (
-    HashJob, copy_and_hash, hash_file, hash_many, is_hex_digest, supported_algorithms,
+    HashJob,
+    copy_and_hash,
+    hash_file,
+    hash_many,
+    is_hex_digest,
+    supported_algorithms,
 )
+from preserve.errors import StorageError
 
 
 @settings(max_examples=30, deadline=None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from preserve.model import Agent, AgentType, Event, EventOutcome, EventType
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 1, 9, 30, 0, 123456, tzinfo=UTC)
 AGENT = Agent(identifier="preserve/0.1.0", name="preserve", type=AgentType.SOFTWARE)
 

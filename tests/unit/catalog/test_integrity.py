@@ -63,7 +63,7 @@ def test_clock_reference_is_the_database_clock_on_postgres(catalog: Catalog, bac
         assert database_now is None  # SQLite has no clock of its own
     else:
         assert database_now is not None
-        assert abs(database_now - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=1)
+        assert abs(database_now - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
 
 
 def test_missing_append_only_triggers_are_named(catalog: Catalog, backend: Backend):

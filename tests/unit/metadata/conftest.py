@@ -37,7 +37,7 @@ MULTILINGUAL_BAG_INFO = (
     ("Contact-Name", "not mapped to DC"),
 )
 
-CREATED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)
+CREATED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 
 
 def mets_file(path: str, content: bytes | None = None) -> MetsFile:

@@ -12,7 +12,9 @@ from lxml import etree
 
 from preserve.metadata import DcValue, build_mets
 from preserve.metadata.descriptive import (
-    find_descriptive_csv, language_tag, read_descriptive_csv,
+    find_descriptive_csv,
+    language_tag,
+    read_descriptive_csv,
 )
 from preserve.metadata.mets import xml_safe
 from preserve.metadata.namespaces import DC, METS, XML
@@ -82,7 +84,7 @@ def test_csv_to_dc_round_trip_keeps_every_value_and_language(columns, rows):
     values, findings = read_descriptive_csv(out.getvalue().encode(), "metadata.csv")
     assert findings == []
     expected = [DcValue(e, cell, lang) for row in rows
-                for (e, lang), cell in zip(columns, row)]
+                for (e, lang), cell in zip(columns, row, strict=False)]
     assert values == expected
 
     document = build_mets(package_id="p", version=1, created=CREATED,

@@ -13,8 +13,13 @@ import pytest
 
 from preserve.errors import ConfigurationError
 from preserve.metadata import SchemaSet
-from preserve.metadata.fetch import (SOURCES_PATH, catalog_xml, default_cache_dir,
-                                     fetch_schemas, load_sources)
+from preserve.metadata.fetch import (
+    SOURCES_PATH,
+    catalog_xml,
+    default_cache_dir,
+    fetch_schemas,
+    load_sources,
+)
 from preserve.metadata.namespaces import DC, METS, MODS, PREMIS
 from preserve.metadata.schemas import Catalog
 

@@ -43,7 +43,7 @@ DESCRIPTIVE = (
 
 
 def events(version: int = 1) -> list[PremisEvent]:
-    first = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone.utc)
+    first = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
     found = [
         PremisEvent(f"00000000-0000-4000-8000-00000000000{n}", kind, first, outcome, SOFTWARE,
                     detail, outcome_detail, 1)

@@ -10,11 +10,12 @@ import tracemalloc
 
 import pytest
 
-from preserve.metadata import MetsFile, SchemaSet, build_mets, schemas as schemas_module
+from preserve.metadata import MetsFile, SchemaSet, build_mets
+from preserve.metadata import schemas as schemas_module
 from preserve.metadata.mets import write_mets
 from tests.unit.metadata.test_premis import multilingual
 
-CREATED = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.timezone.utc)
+CREATED = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from preserve.metadata import DcValue, SchemaSet, build_mets
-from preserve.metadata import supplied
+from preserve.metadata import DcValue, SchemaSet, build_mets, supplied
 from preserve.metadata.namespaces import METS, MODS
 from preserve.metadata.supplied import parse_untrusted, read_dc_xml, read_mods_xml
 
