@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 
 from preserve.errors import StorageError
 from preserve.safeio import open_regular
@@ -88,6 +88,12 @@ class MultiHasher:
 
     def hexdigests(self) -> dict[str, str]:
         return {name: h.hexdigest() for name, h in self._hashers.items()}
+
+
+class ByteSink(Protocol):
+    """Where a generated file is written: a file opened "wb", or a HashingWriter."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class HashingWriter:
@@ -221,7 +227,7 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
                 _sync_file_range = function
             except (OSError, AttributeError):
                 pass
-    if _sync_file_range:
+    if callable(_sync_file_range):
         _sync_file_range(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE
 
 
@@ -236,7 +242,10 @@ def _fsync_path(path: Path | str) -> None:
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
-def _storage_call(function, target, *args):
+_T = TypeVar("_T")
+
+
+def _storage_call(function: Callable[..., _T], target: Path | str, *args: object) -> _T:
     try:
         return function(*args)
     except OSError as exc:

@@ -9,6 +9,7 @@ Messages say what to do next.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -69,7 +70,7 @@ class DepositRejected(DepositError):
     """Deposit {path} rejected with {count} error finding(s); nothing was stored. Fix the
     deposit (see the findings above) and try again."""
 
-    def __init__(self, *, path: str, findings: tuple) -> None:  # tuple[Finding, ...]
+    def __init__(self, *, path: str, findings: tuple[Any, ...]) -> None:  # tuple[Finding, ...]
         self.findings = findings
         errors = sum(1 for f in findings if f.severity.value == "error")
         super().__init__(path=path, count=errors)

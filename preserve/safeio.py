@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 
-def open_regular(path: Path) -> int:
+def open_regular(path: Path | str) -> int:
     """Open a file for reading only if it is (still) a regular file; returns an fd.
 
     O_NOFOLLOW refuses a symlink, O_NONBLOCK makes opening a FIFO return at once (instead

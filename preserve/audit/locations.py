@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.audit.throttle import Throttle
@@ -47,7 +48,7 @@ class LocationProblem:
     location: str
     message: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "package_id": self.package_id,
                 "content_path": self.content_path, "location": self.location,
                 "message": self.message}
@@ -62,13 +63,14 @@ class LocationAuditReport:
     problems: list[LocationProblem] = field(default_factory=list)
     stopped_by: str | None = None
     #: (package, content path) -> the outcome of its one read in this run
-    done: dict = field(default_factory=dict, repr=False)
+    # (content path, sha512) -> the outcome of its one read in this run
+    done: dict[tuple[str, str], CopyOutcome] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"location": self.location, "checked": self.checked, "passed": self.passed,
                 "bytes": self.bytes, "ok": self.ok, "stopped_by": self.stopped_by,
                 "problems": [p.as_dict() for p in self.problems]}
@@ -86,7 +88,7 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
     deadline = time.monotonic() + max_duration if max_duration is not None else None
     started = clock()
     inventories: dict[str, dict[str, str] | None] = {}
-    per_package: dict[str, list] = {}
+    per_package: dict[str, list[Any]] = {}
     known = [c for c in catalog.damaged_copies_at(location.name, package_id)]
     for start in range(0, len(known), BATCH):
         _check(catalog, location, known[start:start + BATCH], report, inventories,
@@ -103,7 +105,8 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
         batch = [c for c in catalog.due_copies(location=location.name, checked_before=min(
             cutoff, started), limit=limit, package_id=package_id) if c.file_id not in seen]
         if max_bytes is not None:
-            allowed, total = [], report.bytes
+            allowed: list[AuditCopy] = []
+            total = report.bytes
             for c in batch:
                 if total + c.size > max_bytes and (allowed or report.checked):
                     report.stopped_by = "max-bytes"
@@ -127,11 +130,11 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
 
 def _check(catalog: Catalog, location: Location, batch: list[AuditCopy],
            report: LocationAuditReport, inventories: dict[str, dict[str, str] | None],
-           per_package: dict[str, list], throttle: Throttle | None, quarantine_dir: Path,
+           per_package: dict[str, list[Any]], throttle: Throttle | None, quarantine_dir: Path,
            clock: Callable[[], dt.datetime]) -> None:
     outcomes = []
     # Versions share unchanged content: a content file is read and reported once per run.
-    done: dict[tuple[str, str], CopyOutcome] = report.done
+    done = report.done
     for copy in batch:
         key = (copy.package_id, copy.content_path)
         if key in done:
@@ -149,7 +152,7 @@ def _check(catalog: Catalog, location: Location, batch: list[AuditCopy],
 
 def _check_one(catalog: Catalog, location: Location, copy: AuditCopy,
                report: LocationAuditReport, inventories: dict[str, dict[str, str] | None],
-               per_package: dict[str, list], throttle: Throttle | None, quarantine_dir: Path,
+               per_package: dict[str, list[Any]], throttle: Throttle | None, quarantine_dir: Path,
                clock: Callable[[], dt.datetime], outcomes: list[CopyOutcome]) -> None:
     path = f"{layout.object_path_for(copy.package_id)}/{copy.content_path}"
     listed = _listed_digest(location, copy.package_id, copy.content_path, inventories)
@@ -203,7 +206,7 @@ def _check_one(catalog: Catalog, location: Location, copy: AuditCopy,
     outcomes.append(CopyOutcome(copy.file_id, copy.location_id, "fail", "damaged", now))
 
 
-def _problem(report: LocationAuditReport, counts: list, problem: LocationProblem) -> None:
+def _problem(report: LocationAuditReport, counts: list[Any], problem: LocationProblem) -> None:
     report.problems.append(problem)
     counts[2].append(problem)
 
@@ -244,7 +247,7 @@ def _keep(location: Location, path: str, directory: Path, copy: AuditCopy, sha51
         return None
 
 
-def _event(location: Location, package_id: str, counts: list, finished: dt.datetime) -> Event:
+def _event(location: Location, package_id: str, counts: list[Any], finished: dt.datetime) -> Event:
     checked, passed, problems = counts
     return Event(
         type=EventType.FIXITY_CHECK,

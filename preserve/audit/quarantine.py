@@ -14,6 +14,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def quarantine_copy(
     storage_root: Path,
     object_path: Path,
     content_path: str,
-    note: dict,
+    note: dict[str, Any],
     time: dt.datetime,
 ) -> Path:
     """Copy the damaged file into quarantine with its note; returns the copy's path.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from preserve.catalog import ChainReport, OpenProblem
 from preserve.findings import CATALOGUE
@@ -60,7 +61,7 @@ class Problem:
     def finding(self) -> Finding:
         return Finding(self.code, CATALOGUE[self.code].severity, self.path, self.message)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "path": self.path, "problem": self.problem,
                 "code": self.code, "content_path": self.content_path,
                 "quarantine": self.quarantine, "message": self.message}
@@ -113,7 +114,7 @@ class AuditReport:
     def findings(self) -> tuple[Finding, ...]:
         return tuple(p.finding() for p in self.problems)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         listed = [p for p in self.problems if p.is_error and p.problem not in (
             "unexpected", "unknown-object", "broken-event-chain", "log-unguarded",
             "undeclared-object", "still-damaged")]
@@ -135,8 +136,7 @@ class AuditReport:
             "chain_ok": self.chain.ok,
             "chain_problem": self.chain.problem,
             # Keep this elsewhere (a mail, another archive): a later log must still hold it.
-            "chain_head": (self.head or self.chain.head).as_dict()
-            if (self.head or self.chain.head) else None,
+            "chain_head": head.as_dict() if (head := self.head or self.chain.head) else None,
             "chain_anchored": self.chain.anchored.as_dict() if self.chain.anchored else None,
             "open_problems": [
                 {"package_id": o.package_id, "content_path": o.content_path,

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.audit.clock import trusted_clock
@@ -269,7 +270,7 @@ class _Audit:
     def _read_all(self, jobs: dict[tuple[str, str], tuple[Path, int]],
                   deadline: float | None) -> bool:
         """Read every job once in the worker pool; stop submitting at the deadline."""
-        pending: set[Future] = set()
+        pending: set[Future[Any]] = set()
         queue = _chunks(jobs)
         timed_out = False
 
@@ -452,7 +453,7 @@ class _Audit:
         )
 
 
-def _chunks(jobs: dict[tuple[str, str], tuple[Path, int]]) -> Iterator[list]:
+def _chunks(jobs: dict[tuple[str, str], tuple[Path, int]]) -> Iterator[list[Any]]:
     """Jobs grouped so that one task reads up to CHUNK_BYTES (or CHUNK_FILES small files):
     handing each small file to a thread on its own cost more than reading it."""
     chunk: list[tuple[tuple[str, str], Path]] = []

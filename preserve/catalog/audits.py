@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, case, func, select, update
+from sqlalchemy import Select, String, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from preserve.catalog.records import (
@@ -34,6 +34,11 @@ FIXITY_OUTCOMES = ("pass", "fail", "could-not-check")
 COPY_STATUSES = ("ok", "damaged", "missing")
 #: Final statuses of an audit run (`running` while it runs).
 RUN_STATUSES = ("passed", "failed", "interrupted")
+
+
+#: The copies table itself, for bulk updates that skip the ORM (a mapped class's table is a
+#: Table; typed as such here, where SQLAlchemy's stubs say FromClause).
+_COPIES: Table = CopyRecord.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +113,7 @@ def due_copies(
     return [AuditCopy(*row) for row in rows]
 
 
-def _copies(location: str, package_id: str | None) -> Select[Any]:
+def _copies(location: str, package_id: str | None) -> Select[*tuple[Any, ...]]:
     # Plain columns, not ORM entities: a batch is read-only and thousands of rows long.
     base = (
         select(CopyRecord.file_id, CopyRecord.location_id, FileRecord.package_id,
@@ -139,7 +144,7 @@ def coverage(session: Session, *, location: str, due_before: dt.datetime) -> tup
 def reset_future_checks(session: Session, now: dt.datetime) -> int:
     """Forget check times after `now` (a clock that ran ahead wrote them): those copies are
     due again, first in line with the never-checked (issue 18, "The clock")."""
-    table = CopyRecord.__table__
+    table = _COPIES
     result = session.connection().execute(
         update(table).where(table.c.last_fixity_at > bindparam("now", now, type_=UTCDateTime()))
         .values(last_fixity_at=None))
@@ -204,7 +209,7 @@ def clock_reference(session: Session) -> tuple[dt.datetime | None, dt.datetime |
 
 def record_outcomes(session: Session, outcomes: Sequence[CopyOutcome]) -> None:
     """Update the copies in two executemany statements (with and without a new status)."""
-    table = CopyRecord.__table__
+    table = _COPIES
     by_kind: dict[bool, list[dict[str, object]]] = {True: [], False: []}
     for o in outcomes:
         if o.outcome not in FIXITY_OUTCOMES:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from preserve.catalog import eventlog
@@ -81,7 +82,7 @@ def holdings(session: Session) -> list[LocationHoldings]:
         .outerjoin(FileRecord, CopyRecord.file_id == FileRecord.id)
         .group_by(LocationRecord.name, LocationRecord.uri, CopyRecord.status)
         .order_by(LocationRecord.name))
-    table: dict[str, dict] = {}
+    table: dict[str, dict[str, Any]] = {}
     for name, uri, status, count, size in rows:
         entry = table.setdefault(name, {"uri": uri, "ok": 0, "bytes": 0, "damaged": 0,
                                         "missing": 0})
@@ -205,7 +206,7 @@ def contents_lacking(session: Session, package_id: str, location: str
     if target is not None:
         held = held.where(CopyRecord.location_id == target)
     else:
-        held = held.where(False)
+        held = held.where(false())
     rows = session.execute(
         select(FileRecord.content_path, FileRecord.size, FileRecord.sha512)
         .where(FileRecord.package_id == package_id)

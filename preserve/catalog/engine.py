@@ -86,6 +86,8 @@ def _busy_timeout_ms(url: object) -> int:
     try:
         parsed = make_url(url)  # type: ignore[arg-type]
         value = parsed.query.get(BUSY_TIMEOUT_PARAM)
+        if isinstance(value, tuple):  # given twice in the URL: the last one counts
+            value = value[-1]
         return SQLITE_BUSY_TIMEOUT_MS if value is None else max(0, int(float(value) * 1000))
     except (ArgumentError, ValueError, TypeError):
         return SQLITE_BUSY_TIMEOUT_MS

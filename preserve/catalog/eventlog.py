@@ -176,7 +176,7 @@ def _term(vocabulary: type[EventType] | type[EventOutcome], value: str, event: E
     """Our own events must use the LoC terms (a typo is a bug); imported ones keep theirs."""
     if event.imported is not None:
         return vocabulary_value(value)
-    return vocabulary(value).value
+    return str(vocabulary(value).value)
 
 
 def _known(vocabulary, value: str):  # type: ignore[no-untyped-def]

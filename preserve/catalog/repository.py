@@ -375,7 +375,7 @@ class Catalog(AuditCatalog):
             damaged: dict[str, int] = defaultdict(int)
             for problem in audits.open_problems(session):
                 damaged[problem.package_id] += 1
-            heads = {}
+            heads: dict[str, PackageVersionRecord] = {}
             counts: dict[str, int] = defaultdict(int)
             for version in session.scalars(select(PackageVersionRecord)):
                 counts[version.package_id] += 1

@@ -34,6 +34,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from preserve.catalog import Catalog
 from preserve.catalog.intent import Intent, parse_intent
@@ -124,7 +125,7 @@ class _Repair:
             return None
         return handler(item)
 
-    def _event(self, type_: EventType, outcome: EventOutcome, **fields) -> Event:
+    def _event(self, type_: EventType, outcome: EventOutcome, **fields: Any) -> Event:
         return Event(type=type_, outcome=outcome, time=self.clock(), agent=SOFTWARE_AGENT,
                      identifier=str(uuid.uuid4()), **fields)
 
@@ -430,7 +431,8 @@ def _read_intent(path: Path) -> Intent | None:
         return None
 
 
-def _term(vocabulary, value: str):
+def _term(vocabulary: type[EventType] | type[EventOutcome], value: str
+          ) -> EventType | EventOutcome | str:
     """Our enum member for a known vocabulary term, else the term as written."""
     try:
         return vocabulary(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from preserve.model import Finding, Severity
 
@@ -57,7 +58,7 @@ class Inconsistency:
     run_id: int | None = None
     object_path: str | None = None  # relative to the storage root
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "code": self.finding.code, "target": self.target,
                 "package_id": self.package_id, "deposit_id": self.deposit_id,
                 "object_path": self.object_path, "repair": self.plan.value,
@@ -94,7 +95,7 @@ class Action:
     package_id: str | None = None
     remains: bool = False  # the operator still has something to do (restore, investigate)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "target": self.target, "action": self.action,
                 "ok": self.ok, "detail": self.detail, "event": self.event,
                 "package_id": self.package_id, "needs_operator": self.remains}
@@ -119,7 +120,7 @@ class CheckReport:
     def all_findings(self) -> list[Finding]:
         return [*(i.finding for i in self.plan.found), *self.plan.skipped, *self.findings]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "consistent": self.plan.consistent,
             "repaired": self.repaired,

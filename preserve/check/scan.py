@@ -166,6 +166,8 @@ def _storage(catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.
         known = packages.get(relative)
         if known is not None:
             seen.add(relative)
+        object_id: str | None
+        problem: str | None
         try:
             inventory, _digest = inv.load(object_path)
             object_id = inventory["id"]
@@ -209,6 +211,7 @@ def _storage(catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.
                 finding("CHK-E005", relative, object_path=relative, detail=problem),
                 target=relative, package_id=object_id, object_path=relative))
             continue
+        assert object_id is not None  # read from a sound inventory (problem is None)
         found.append(Inconsistency(
             Kind.ORPHAN, Plan.ADOPT,
             finding("CHK-E002", relative, object_id=object_id, object_path=relative),

@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from preserve import checksums
 from preserve.catalog import AdoptedVersion, AdoptionRecord, StoredFile
@@ -284,7 +285,7 @@ def _identifiers(tags: dict[str, bytes]) -> list[str]:
     return [v for k, v in info if k.lower() == "external-identifier"]
 
 
-def _created(entry: dict, number: int) -> dt.datetime:
+def _created(entry: dict[str, Any], number: int) -> dt.datetime:
     try:
         created = dt.datetime.fromisoformat(str(entry["created"]))
     except (KeyError, ValueError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -26,18 +27,16 @@ def audit(
                                    help="Check every copy of one package."),
     max_files: int = typer.Option(None, "--max-files", min=1, metavar="N",
                                   help="Stop taking new files after N."),
-    max_bytes: str = typer.Option(None, "--max-bytes", metavar="SIZE",
-                                  help="Stop taking new files before reading more than SIZE "
-                                       "(bytes, or 500G, 1.5TiB).",
-                                  callback=lambda v: units.size(v, "--max-bytes")),
-    max_duration: str = typer.Option(None, "--max-duration", metavar="TIME",
-                                     help="Stop taking new files after TIME (seconds, or 6h, "
-                                          "1h30m, 90m).",
-                                     callback=lambda v: units.duration(v, "--max-duration")),
-    max_rate: str = typer.Option(None, "--max-rate", metavar="RATE",
-                                 help="Read at most RATE (200MB/s, 50MiB/s; a bare number is "
-                                      "MB/s, 10^6 bytes per second).",
-                                 callback=lambda v: units.rate(v, "--max-rate")),
+    max_bytes_text: str | None = typer.Option(
+        None, "--max-bytes", metavar="SIZE",
+        help="Stop taking new files before reading more than SIZE (bytes, or 500G, 1.5TiB)."),
+    max_duration_text: str | None = typer.Option(
+        None, "--max-duration", metavar="TIME",
+        help="Stop taking new files after TIME (seconds, or 6h, 1h30m, 90m)."),
+    max_rate_text: str | None = typer.Option(
+        None, "--max-rate", metavar="RATE",
+        help="Read at most RATE (200MB/s, 50MiB/s; a bare number is MB/s, 10^6 bytes per "
+             "second)."),
     workers: int = typer.Option(None, "--workers", min=1, metavar="N",
                                 help="Reading threads (default: setting audit.workers, else CPUs)."),
     report_file: Path = typer.Option(None, "--report", metavar="FILE.html",
@@ -55,6 +54,11 @@ def audit(
     # preserve/cli/__init__.py), and only this command needs these.
     from preserve.audit import Budgets, Selection, audit_lock, html_report, run_audit
     from preserve.storage import StorageRoot
+    # The budgets in the units people write (500G, 6h, 200MB/s); a bad one is a usage error
+    # (exit 2) before anything is opened.
+    max_bytes = units.size(max_bytes_text, "--max-bytes")
+    max_duration = units.duration(max_duration_text, "--max-duration")
+    rate = units.rate(max_rate_text, "--max-rate")  # bytes per second
     if all_copies and package_id is not None:
         raise ConfigurationError(detail="--all and --package exclude each other; give one")
     app = state(ctx)
@@ -72,7 +76,6 @@ def audit(
         raise typer.BadParameter(f"no location named {location_name!r}; configured: "
                                  + ", ".join(names), param_hint="--location")
     others = [loc for loc in locations[1:] if location_name in (None, loc.name)]
-    rate = max_rate  # bytes per second (units.rate)
     report = None
     elsewhere = []
     repaired = None
@@ -109,7 +112,7 @@ def audit(
     if repaired is not None:
         document["repair"] = repaired.as_dict()
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         if report is not None:
             local_text(d)
         for r in d["locations"]:
@@ -130,7 +133,8 @@ def audit(
                                     f"{escape_name(u['content_path'])} at {u['location']}: "
                                     f"{u['reason']}", markup=False)
 
-    def local_text(d: dict) -> None:
+    def local_text(d: dict[str, Any]) -> None:
+        assert report is not None  # called only for the local root's report
         render.findings_text(report.findings())
         stopped = f", stopped by {d['stopped_by']}" if d["stopped_by"] else ""
         render.line(f"audit run {d['run_id']} {d['status']}: {d['checked']} copies checked, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import Any
 
 import typer
 
@@ -75,7 +76,7 @@ def check(
                 render.stderr.print("nothing was changed", markup=False)
     document = report.as_dict()
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         render.findings_text(d["findings"])
         for a in d["actions"]:
             render.line(f"{a['action']}: {escape_name(a['target'])}"

@@ -158,5 +158,5 @@ def configure_logging(verbosity: int) -> None:
         handler.setFormatter(logging.Formatter(fmt + "%(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
     else:
-        for handler in logger.handlers:
-            handler.setLevel(level)
+        for existing in logger.handlers:
+            existing.setLevel(level)

@@ -4,6 +4,8 @@ deposits are recorded in the catalog but were visible nowhere else."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from preserve.cli import render
@@ -38,7 +40,7 @@ def deposits(
             "codes": sorted({f.code for f in d.findings})})
     document = {"deposits": rows}
 
-    def text(doc: dict) -> None:
+    def text(doc: dict[str, Any]) -> None:
         for r in doc["deposits"]:
             stored = f" -> {r['package_id']} v{r['version']}" if r["package_id"] else ""
             codes = f"  [{', '.join(r['codes'])}]" if r["codes"] else ""

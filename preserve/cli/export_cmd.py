@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -18,6 +19,9 @@ from preserve.cli.context import state, utf8_text, version_number
 from preserve.errors import ExitCode, FixityError, StorageError
 from preserve.export.formats import ExportFormat
 from preserve.names import escape_name
+
+if TYPE_CHECKING:
+    from preserve.export import ExportResult
 
 
 def export(
@@ -53,7 +57,7 @@ def export(
         package_id = catalog.resolve_package(package_id)  # an id or an External-Identifier
         locations = app.locations()
 
-        def attempt(avoid_local: bool):
+        def attempt(avoid_local: bool) -> tuple[ExportResult, str]:
             scratch = work_dir.parent / f"{work_dir.name}-copy"
             with readable_storage(catalog, storage, locations, package_id, scratch,
                                   avoid_local=avoid_local) as (root, origin):
@@ -71,7 +75,7 @@ def export(
             result, source = attempt(True)
     document = {**result.as_dict(), "read_from": source}
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         render.findings_text(result.findings)
         line = (f"exported {escape_name(d['package_id'])} v{d['version']} as {d['format']} to "
                 f"{escape_name(d['path'])}: {d['files']} files, {d['bytes']} bytes, "

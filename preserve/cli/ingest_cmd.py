@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import existing_path, state, utf8_text
+from preserve.cli.context import AppState, existing_path, state, utf8_text
 from preserve.errors import DepositRejected, ExitCode, UsageError
 from preserve.names import escape_name
 
@@ -53,21 +54,22 @@ def ingest(
         except DepositRejected as caught:
             # `caught` is unbound when the except block ends; the text renderer keeps its own.
             rejected = caught
-            document = {"package_id": None, "version": None, "files": 0, "bytes": 0,
-                        "rejected": True, "findings": [f.as_dict() for f in rejected.findings]}
+            rejected_document = {
+                "package_id": None, "version": None, "files": 0, "bytes": 0,
+                "rejected": True, "findings": [f.as_dict() for f in rejected.findings]}
 
-            def rejected_text(d: dict) -> None:
+            def rejected_text(d: dict[str, Any]) -> None:
                 render.findings_text(d["findings"])
                 # The deposit's path is the user's, but may hold control characters.
                 raw = str(rejected.fields["path"])
                 render.stderr.print(rejected.message.replace(raw, escape_name(raw)), markup=False)
 
-            render.emit(document, app.json, rejected_text)
+            render.emit(rejected_document, app.json, rejected_text)
             raise typer.Exit(ExitCode.DEPOSIT_REJECTED) from None
-    document = {**result.as_dict(), "rejected": False,
-                "findings": [f.as_dict() for f in result.findings]}
+    document: dict[str, Any] = {**result.as_dict(), "rejected": False,
+                                "findings": [f.as_dict() for f in result.findings]}
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         render.findings_text(d["findings"])
         render.line(f"ingested {escape_name(str(path))} as {d['package_id']} v{d['version']}: "
                     f"{d['files']} files, {d['bytes']} bytes")
@@ -96,7 +98,7 @@ def ingest(
         raise typer.Exit(ExitCode.WARNINGS)
 
 
-def _replication_json(app, package_id: str) -> dict:
+def _replication_json(app: AppState, package_id: str) -> dict[str, Any]:
     from preserve.replicate import replicate as replicate_packages
     with app.open_catalog() as catalog:
         report = replicate_packages(catalog, app.locations(), app.settings()["replication.copies"],

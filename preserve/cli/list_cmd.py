@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from preserve.cli import render
@@ -19,7 +21,7 @@ def list_packages(ctx: typer.Context) -> None:
         packages = catalog.list_packages()
     document = {"packages": [render.jsonable(p) for p in packages]}
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         if not d["packages"]:
             render.line("no packages")
         for p in d["packages"]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -49,7 +50,7 @@ def list_locations(ctx: typer.Context) -> None:
     document = {"locations": rows,
                 "replication_copies": app.settings()["replication.copies"]}
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         for r in d["locations"]:
             state_word = "reachable" if r["reachable"] else "UNREACHABLE"
             problems = "".join(f", {r[k]} {k}" for k in ("damaged", "missing") if r[k])

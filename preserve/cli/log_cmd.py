@@ -9,6 +9,7 @@ name, so `_LogGroup` lifts a first word that is no subcommand out as the package
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 import typer
@@ -70,7 +71,7 @@ def log(
               and (start is None or e.time >= start) and (end is None or e.time < end)]
     document = {"events": [render.jsonable(e) for e in events]}
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         for e in d["events"]:
             subject = e.get("package_id") or f"deposit {e.get('deposit_id')}"
             # History imported with a transferred package says which archive recorded it.
@@ -98,7 +99,7 @@ def verify(ctx: typer.Context) -> None:
                 "head": report.head.as_dict() if report.head else None,
                 "anchored": report.anchored.as_dict() if report.anchored else None}
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         if d["missing_triggers"]:
             render.stderr.print("the events table has lost its append-only trigger(s) "
                                 f"{', '.join(d['missing_triggers'])}: someone with database "

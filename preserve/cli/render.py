@@ -32,8 +32,7 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 def emit(document: dict[str, Any], as_json: bool, text: Callable[[dict[str, Any]], None]) -> None:
     """Print `document` as JSON, or hand it to the text renderer."""
     if as_json:
-        text = json.dumps(document, ensure_ascii=False, indent=2)
-        sys.stdout.write(json_visible(text) + "\n")
+        sys.stdout.write(json_visible(json.dumps(document, ensure_ascii=False, indent=2)) + "\n")
         sys.stdout.flush()
     else:
         text(document)

@@ -7,6 +7,7 @@ Exit 0 when everything was repaired, 12 when something could not be.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -56,7 +57,7 @@ def repair(
                                location=location)
     document = report.as_dict()
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         for r in d["repaired"]:
             render.line(f"repaired {escape_name(r['package_id'])} {escape_name(r['content_path'])}"
                         f" at {r['location']} ({r['was']}) from {r['source']}"

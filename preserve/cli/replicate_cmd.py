@@ -7,11 +7,16 @@ Exit 0 when every package has its copies; 13 when a location failed or copies ar
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from preserve.cli import render
 from preserve.cli.context import AppState, state, utf8_text
 from preserve.names import escape_name
+
+if TYPE_CHECKING:  # imported when a command runs, not at start-up
+    from preserve.replicate.replicate import ReplicationReport
 
 
 def replicate(
@@ -29,7 +34,8 @@ def replicate(
         raise typer.Exit(report.exit_code)
 
 
-def run_replication(app: AppState, package_ids: list[str] | None, location: str | None = None):
+def run_replication(app: AppState, package_ids: list[str] | None, location: str | None = None
+                    ) -> ReplicationReport:
     """Replicate and print the report (also used by `ingest` after a commit)."""
     from preserve.replicate import replicate as replicate_packages
     copies = app.settings()["replication.copies"]
@@ -45,7 +51,7 @@ def run_replication(app: AppState, package_ids: list[str] | None, location: str 
         document["warning"] = (f"replication.copies is {copies} but only {len(locations)} "
                                "location(s) are configured: add one with `preserve locations add`")
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         for m in d["made"]:
             render.line(f"copied {escape_name(m['package_id'])} to {m['location']} from "
                         f"{m['source']}: {m['files_copied']} files, {m['bytes_copied']} bytes "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -35,7 +36,7 @@ def fetch(
                 "files": [{"file": f.file, "url": f.url, "sha256": f.sha256, "size": f.size}
                           for f in report.files]}
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         for f in d["files"]:
             render.line(f"{f['sha256']}  {f['file']}")
         render.line(f"{len(d['files'])} schemas and {report.catalog.name} in {d['cache_dir']}")

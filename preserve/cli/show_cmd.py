@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -54,7 +55,7 @@ def show(
         if f.get("format"):
             f["format_name"] = names.get(f["path"].removeprefix("data/"), "")
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         render.line(f"package {d['package_id']}")
         # Known damage first, until it is repaired (issue 11 item 2).
         for p in d.get("open_problems", []):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -52,7 +53,7 @@ def validate(
                                       progress=progress, schemas=app.schemas, against=against)
     document = report.as_dict()
 
-    def text(d: dict) -> None:
+    def text(d: dict[str, Any]) -> None:
         render.findings_text(d["findings"])
         verdict = "valid" if d["valid"] else "REJECTED"
         render.line(f"{escape_name(str(path))}: {verdict} ({len(report.files)} payload files, "

@@ -8,8 +8,8 @@ each payload file. bagit-python is not used here: it is unsafe on hostile input.
 from preserve.deposit.opening import WorkDirNotEmpty, open_deposit
 from preserve.deposit.payload_check import check_payload, required_algorithms
 from preserve.deposit.tagfiles import format_manifest_line, format_tag_file
-from preserve.deposit.tree import open_regular
 from preserve.deposit.values import Deposit, DepositKind, Limits, PayloadEntry, TagEntry
+from preserve.safeio import open_regular
 
 __all__ = [
     "Deposit",

@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, Protocol, cast
 
 from preserve.deposit.report import make
 from preserve.deposit.tree import special_kind
@@ -42,10 +42,18 @@ RATIO_FLOOR = 1 << 20
 _CHUNK = 1 << 20
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _DRIVE = re.compile(r"[A-Za-z]:")
-_COMPRESSED: tuple[tuple[bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
-    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),  # type: ignore[arg-type]
-    (b"BZh", lambda raw: bz2.BZ2File(raw)),  # type: ignore[arg-type]
-    (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw)),  # type: ignore[arg-type]
+
+
+class _Readable(Protocol):
+    """All a streamed member or a decompressor is asked for: read(size)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+_COMPRESSED: tuple[tuple[bytes, Callable[[BinaryIO], _Readable]], ...] = (
+    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
+    (b"BZh", lambda raw: bz2.BZ2File(raw)),
+    (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw)),
 )
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
                NotImplementedError, struct.error, UnicodeDecodeError)
@@ -241,7 +249,7 @@ def _mkdir(path: Path) -> None:
             raise
 
 
-def _write(source: BinaryIO, target: Path, expected: int, budget: list[int]) -> None:
+def _write(source: _Readable, target: Path, expected: int, budget: list[int]) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
@@ -364,7 +372,7 @@ class _ZipReader:
 class _Budgeted:
     """A read-only stream that fails once more than `limit` bytes came through."""
 
-    def __init__(self, raw: BinaryIO, limit: int) -> None:
+    def __init__(self, raw: _Readable, limit: int) -> None:
         self.raw, self.left, self.total = raw, limit, 0
 
     def read(self, size: int = -1) -> bytes:
@@ -415,11 +423,12 @@ class _TarReader:
     def _open(self, handle: BinaryIO) -> tarfile.TarFile:
         limits = self.limits
         budget = limits.max_total_size + 2048 * (limits.max_members + 1) + 20480
-        stream: BinaryIO = handle
+        stream: _Readable = handle
         if self.decompressor is not None:
             stream = self.decompressor(handle)
             budget = min(budget, max(int(limits.max_ratio * self.packed), 4 * RATIO_FLOOR))
-        return tarfile.open(fileobj=_Budgeted(stream, budget), mode="r|",  # type: ignore[arg-type]
+        # Mode "r|" reads the stream front to back with read() alone, all _Budgeted has.
+        return tarfile.open(fileobj=cast(IO[bytes], _Budgeted(stream, budget)), mode="r|",
                             encoding="utf-8", errors="surrogateescape")
 
     def inspect(self) -> Inspection:
@@ -478,6 +487,6 @@ class _TarReader:
                 source = archive.extractfile(info)
                 if source is None:
                     raise OSError(f"member {name!r} has no data")
-                _write(source, _target(work_dir, name), member.size, budget)  # type: ignore[arg-type]
+                _write(source, _target(work_dir, name), member.size, budget)
         if wanted:
             raise OSError(f"{len(wanted)} member(s) missing on the second read")

@@ -19,9 +19,10 @@ from types import MappingProxyType
 from preserve.checksums import supported_algorithms
 from preserve.deposit import tagfiles
 from preserve.deposit.report import make
-from preserve.deposit.tree import FileEntry, read_regular, walk
+from preserve.deposit.tree import FileEntry, walk
 from preserve.deposit.values import Deposit, DepositKind, Limits, PayloadEntry, TagEntry
 from preserve.model import Finding
+from preserve.safeio import read_regular
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from preserve.checksums import REQUIRED_ALGORITHMS, MultiHasher
 from preserve.deposit import tagfiles
 from preserve.deposit.report import make
-from preserve.deposit.tree import read_regular
 from preserve.deposit.values import Deposit, DepositKind, Limits
 from preserve.model import Finding, PayloadFile
+from preserve.safeio import read_regular
 
 log = logging.getLogger(__name__)
 

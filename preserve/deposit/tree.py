@@ -24,7 +24,6 @@ from preserve.deposit.report import make
 from preserve.deposit.values import Limits
 from preserve.model import Finding
 from preserve.names import CASEFOLD, collisions, has_unsafe_characters, is_utf8
-from preserve.safeio import open_regular, read_regular  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
@@ -78,7 +79,7 @@ class ExportResult:
     transfer_event: str
     findings: tuple[Finding, ...] = ()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "version": self.version,
                 "format": self.format.value, "path": str(self.path), "sha256": self.sha256,
                 "files": self.files, "bytes": self.bytes, "events": self.events,
@@ -186,11 +187,11 @@ def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
             progress.start(total)
         findings.extend(eark.write_eark(source, temp, options.schemas,
                                         progress=progress.advance if progress else None))
-        problems = eark.verify_eark(temp)
-        if problems:
+        eark_problems = eark.verify_eark(temp)
+        if eark_problems:
             raise ExportFailed(package_id=source.package_id, target=temp,
                                problems="; ".join(f"{p.code} {p.path}: {p.message}"
-                                                  for p in problems[:10]))
+                                                  for p in eark_problems[:10]))
         return None
     entries: list[Entry] = bag_entries(source, export_mets(source, options.schemas, findings,
                                                            work_dir))

@@ -25,12 +25,15 @@ import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING
 
 from preserve.checksums import MultiHasher, copy_and_hash
 from preserve.errors import FixityError, StorageError
 from preserve.export.bag import ALGORITHMS, Entry
 from preserve.safeio import open_regular
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 TAR_EPOCH = 0
@@ -52,7 +55,7 @@ class _HashingSink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[override]
+    def write(self, data: Buffer) -> int:
         view = memoryview(data).cast("B")
         self._hash.update(view)
         written = 0
@@ -84,7 +87,7 @@ class _VerifyingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Buffer) -> int:
         n = self._file.readinto(buffer)
         if n:
             self._hasher.update(memoryview(buffer)[:n])
@@ -196,7 +199,7 @@ def _tar_info(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
-def _copy_into(entry: Entry, out: BinaryIO, progress: ByteProgress | None) -> None:
+def _copy_into(entry: Entry, out: IO[bytes], progress: ByteProgress | None) -> None:
     assert entry.content is not None
     hasher = MultiHasher(ALGORITHMS)
     size = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from preserve.catalog import Catalog, EventView, PackageDetail
 from preserve.deposit.tagfiles import parse_tag_file
@@ -132,7 +133,7 @@ def collect(catalog: Catalog, storage: StorageRoot, package_id: str, version: in
         organization=organization)
 
 
-def _stored_record(storage: StorageRoot, inventory: dict, number: int,
+def _stored_record(storage: StorageRoot, inventory: dict[str, Any], number: int,
                    package_id: str) -> MetsRecord:
     data = storage.read_logical(package_id, inventory, number, METS_PATH, _MAX_TAG_BYTES)
     if data is None:
@@ -144,7 +145,7 @@ def _stored_record(storage: StorageRoot, inventory: dict, number: int,
                            f"({exc}); run `preserve audit`") from None
 
 
-def _stored_bag_info(storage: StorageRoot, inventory: dict, number: int,
+def _stored_bag_info(storage: StorageRoot, inventory: dict[str, Any], number: int,
                      package_id: str) -> tuple[tuple[str, str], ...]:
     data = storage.read_logical(package_id, inventory, number, BAG_INFO_PATH, _MAX_TAG_BYTES)
     if data is None:
@@ -154,7 +155,7 @@ def _stored_bag_info(storage: StorageRoot, inventory: dict, number: int,
 
 
 def _verified_inventory(catalog: Catalog, storage: StorageRoot, package_id: str, number: int,
-                        head: int) -> dict:
+                        head: int) -> dict[str, Any]:
     """The root inventory, trusted only after what the export relies on verifies (issue 18):
     the root inventory and the exported version's own inventory against their sidecars
     (OCFL 1.1 section 3.5.6) and against the digests the catalog pinned at ingest, and the

@@ -12,6 +12,7 @@ each expected member present exactly once under the one top-level directory, not
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tarfile
 import zipfile
@@ -118,7 +119,7 @@ def _tar_members(stream: _WholeFileHash) -> Iterator[tuple[str, IO[bytes]]]:
     with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
         for member in tar:
             if not member.isfile():
-                yield member.name, _Empty()
+                yield member.name, io.BytesIO()
                 continue
             extracted = tar.extractfile(member)
             assert extracted is not None
@@ -130,11 +131,6 @@ def _zip_members(target: Path) -> Iterator[tuple[str, IO[bytes]]]:
         for info in zf.infolist():
             with zf.open(info) as member:  # checks the CRC-32 too
                 yield info.filename, member
-
-
-class _Empty:
-    def read(self, size: int = -1) -> bytes:
-        return b""
 
 
 def _files(root: Path) -> Iterator[Path]:

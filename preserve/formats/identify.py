@@ -33,6 +33,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class FormatIdentifier:
         self._signature: str | None = None
         self._answers: dict[FormatInfo, FormatInfo] = {}
 
-    def _scan(self, names: list[str]) -> dict:
+    def _scan(self, names: list[str]) -> dict[str, Any]:
         if self._scanner is None:
             import pygfried  # only here: the Go runtime costs time and ~150 MB of memory
 
@@ -170,7 +171,7 @@ class FormatIdentifier:
                 None, "", "", "", "", "siegfried returned no result for this file")
             for entry in map(by_name.get, names))]
 
-    def _remember_signature(self, result: dict) -> None:
+    def _remember_signature(self, result: dict[str, Any]) -> None:
         if self._signature is not None:
             return
         details = [i.get("details", "") for i in result.get("identifiers", [])
@@ -205,7 +206,7 @@ def _zip_bomb(name: str) -> str | None:
     return None
 
 
-def _format_of(entry: dict) -> FormatInfo:
+def _format_of(entry: dict[str, Any]) -> FormatInfo:
     matches = [m for m in entry.get("matches", []) if m.get("ns", "pronom") == "pronom"]
     error = entry.get("errors", "") or ""
     if not matches:

@@ -32,6 +32,7 @@ import dataclasses
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from preserve.deposit import Deposit
 from preserve.deposit.eark import METS_FILE, package_paths
@@ -165,7 +166,7 @@ def _read_valid(document: bytes, path: str, schemas: SchemaSet | None, findings:
         return None
 
 
-def _with_referenced_descriptive(record: MetsRecord, tags: dict,
+def _with_referenced_descriptive(record: MetsRecord, tags: dict[str, Any],
                                  findings: list[Finding]) -> MetsRecord:
     """An E-ARK package references its descriptive metadata (CSIP 2.1 dmdSec/mdRef) instead
     of embedding it: take Dublin Core and MODS from `metadata/descriptive/`, read as safely
@@ -190,7 +191,7 @@ def _with_referenced_descriptive(record: MetsRecord, tags: dict,
     return dataclasses.replace(record, dublin_core=tuple(dc_values), mods=mods)
 
 
-def _premis_documents(deposit: Deposit, tags: dict, findings: list[Finding]) -> list[bytes]:
+def _premis_documents(deposit: Deposit, tags: dict[str, Any], findings: list[Finding]) -> list[bytes]:
     """An E-ARK package's PREMIS files (package and representation `metadata/preservation/`):
     the package METS only references them (CSIP 2.1, amdSec/digiprovMD/mdRef)."""
     found = []
@@ -207,7 +208,7 @@ def _premis_documents(deposit: Deposit, tags: dict, findings: list[Finding]) -> 
     return found
 
 
-def _declared(deposit: Deposit, tags: dict, path: str, record: MetsRecord,
+def _declared(deposit: Deposit, tags: dict[str, Any], path: str, record: MetsRecord,
               schemas: SchemaSet | None, findings: list[Finding],
               eark: bool) -> dict[str, tuple[FileChecksum, str]]:
     """Payload path -> its checksum as a METS fileSec declares it.

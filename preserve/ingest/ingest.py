@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__, checksums
-from preserve.catalog import Catalog, IngestRecord, StoredFile
+from preserve.catalog import Catalog, EventView, IngestRecord, StoredFile
+from preserve.catalog.intent import Intent
 from preserve.checksums import REQUIRED_ALGORITHMS, HashingWriter, MultiHasher, Progress
 from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
 from preserve.errors import (
@@ -81,7 +83,7 @@ class IngestResult:
     bytes: int
     findings: tuple[Finding, ...]  # warnings only: errors reject
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "version": self.version,
                 "files": self.files, "bytes": self.bytes}
 
@@ -180,7 +182,7 @@ def _record_rejection(catalog: Catalog, deposit_id: int, findings: Sequence[Find
                            events=[event])
 
 
-def _event(type_: EventType, outcome: EventOutcome, when: dt.datetime, **fields) -> Event:
+def _event(type_: EventType, outcome: EventOutcome, when: dt.datetime, **fields: Any) -> Event:
     """An event by this software, with its PREMIS identifier fixed now: the METS of the version
     and the catalog row carry the same one."""
     fields.setdefault("identifier", str(uuid.uuid4()))
@@ -321,7 +323,7 @@ class _Ingest:
         # Every event of the package so far, then this version's: each carries the PREMIS
         # identifier the catalog stores too (see _event).
         earlier = self.catalog.events(package_id) if version_of else []
-        premis_events = [_premis_event(e) for e in [*earlier, *events]]
+        premis_events = [*map(_premis_event, earlier), *map(_premis_event, events)]
         prefix = "" if deposit.kind is DepositKind.FOLDER else "data/"
         # Written straight into the staged version as it is built, and validated from there:
         # memory does not grow with the number of files (20,000 files make 60 MB of METS).
@@ -374,7 +376,7 @@ class _Ingest:
             deposit_id=self.deposit_id, message=f"ingest of {self.source}", files=stored,
             findings=tuple(self.findings), inventory_sha512=inventory_sha512,
         )
-        intent = recovery.Intent(deposit_id=self.deposit_id, source=str(self.source),
+        intent = Intent(deposit_id=self.deposit_id, source=str(self.source),
                                  requested_id=opts.package_id, version_of=opts.as_version_of,
                                  inventory_sha512=inventory_sha512, record=record,
                                  events=tuple(events))
@@ -406,7 +408,7 @@ class _Ingest:
         return IngestResult(package_id, builder.version, len(read.files), read.bytes,
                             tuple(self.findings))
 
-    def _commit_checks(self, deposit: Deposit, intent: recovery.Intent,
+    def _commit_checks(self, deposit: Deposit, intent: Intent,
                        pending: list[recovery.Pending],
                        builder: VersionBuilder) -> IngestResult | None:
         """With the commit lock held: adopt this ingest's own interrupted run, or re-check
@@ -549,11 +551,14 @@ class _Ingest:
         return events
 
 
-def _premis_event(event) -> PremisEvent:  # Event or catalog EventView
+def _premis_event(event: Event | EventView) -> PremisEvent:
     """PREMIS names an imported event by its first archive's identifier, credited to it."""
     imported = event.imported
+    identifier = imported.identifier if imported else event.identifier
+    if identifier is None:  # a bug: _event fixes every identifier before the METS is written
+        raise ValueError(f"a {event.type} event has no identifier to write to PREMIS")
     return PremisEvent(
-        identifier=imported.identifier if imported else event.identifier,
+        identifier=identifier,
         identifier_type=imported.identifier_type if imported else "UUID",
         type=vocabulary_value(event.type), time=event.time,
         outcome=vocabulary_value(event.outcome), agent=event.agent, detail=event.detail,

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from preserve.catalog import Catalog
 from preserve.checksums import Progress
@@ -46,7 +47,7 @@ class ValidationReport:
     def warnings(self) -> int:
         return sum(1 for f in self.findings if f.severity is Severity.WARNING)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"valid": self.valid, "findings": [f.as_dict() for f in self.findings]}
 
 

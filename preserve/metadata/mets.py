@@ -37,12 +37,12 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import quote
 
 from lxml import etree
 
-from preserve.checksums import is_hex_digest
+from preserve.checksums import ByteSink, is_hex_digest
 from preserve.metadata import namespaces as ns
 from preserve.metadata import premis
 from preserve.metadata.premis import FileFormat, PremisEvent
@@ -142,7 +142,7 @@ def build_mets(**arguments: Any) -> bytes:
 
 
 def write_mets(
-    out: BinaryIO,
+    out: ByteSink,
     *,
     package_id: str,
     version: int,
@@ -323,8 +323,8 @@ def _add_dublin_core(
             values = [label]
         elements.extend((dc_name, value) for value in values)
     # bag-info values carry no language (RFC 8493 has none): no xml:lang is better than a guess.
-    values = [DcValue(dc_name, value) for dc_name, value in elements] + list(descriptive)
-    _dc_elements(data, values)
+    dc_values = [DcValue(dc_name, value) for dc_name, value in elements] + list(descriptive)
+    _dc_elements(data, dc_values)
 
 
 def _add_dc_values(root: etree._Element, values: Sequence[DcValue]) -> None:
@@ -421,7 +421,7 @@ def _file_element(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
     return element
 
 
-def _write_divs(out: BinaryIO, tree: _Tree, ids: dict[str, str], level: int) -> None:
+def _write_divs(out: ByteSink, tree: _Tree, ids: dict[str, str], level: int) -> None:
     # One sorted listing per folder (files and folders interleaved by name), like `ls`.
     for name in sorted({*tree.files, *tree.folders}):
         if name in tree.files:

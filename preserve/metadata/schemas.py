@@ -118,7 +118,7 @@ class _CatalogResolver(etree.Resolver):
         super().__init__()
         self._catalog = catalog
 
-    def resolve(self, system_url, public_id, context):  # noqa: ANN001 - lxml's signature
+    def resolve(self, system_url: str, public_id: str | None, context: Any) -> Any:
         target = self._catalog.lookup(system_url)
         if target is not None:
             return self.resolve_filename(str(target), context)

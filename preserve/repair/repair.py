@@ -28,6 +28,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
@@ -53,7 +54,7 @@ class Repaired:
     quarantined: str | None
     copies: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "content_path": self.content_path,
                 "location": self.location, "source": self.source, "was": self.was,
                 "quarantined": self.quarantined, "copies": self.copies}
@@ -68,7 +69,7 @@ class Unrepaired:
     sha512: str
     size: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "content_path": self.content_path,
                 "location": self.location, "reason": self.reason, "sha512": self.sha512,
                 "size": self.size}
@@ -83,7 +84,7 @@ class RepairReport:
     def exit_code(self) -> int:
         return ExitCode.FIXITY_FAILURE if self.unrepaired else ExitCode.OK
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"repaired": [r.as_dict() for r in self.repaired],
                 "unrepaired": [u.as_dict() for u in self.unrepaired]}
 

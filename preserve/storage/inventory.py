@@ -223,7 +223,7 @@ class Inventory:
             raise StorageError(detail=f"{where} is not a usable OCFL inventory: 'fixity' is "
                                "not an object")
 
-        def paths(block: dict) -> dict[str, tuple[str, ...]]:
+        def paths(block: dict[str, Any]) -> dict[str, tuple[str, ...]]:
             return {key: tuple(value) for key, value in block.items()}
 
         return cls(

@@ -13,6 +13,8 @@ parameters in `extensions/0004-hashed-n-tuple-storage-layout/config.json` (secti
 
 from __future__ import annotations
 
+from typing import Any
+
 import hashlib
 import json
 import re
@@ -54,7 +56,7 @@ def layout_declaration() -> dict[str, str]:
     return {"extension": EXTENSION_NAME, "description": DESCRIPTION}
 
 
-def to_json_bytes(value: dict) -> bytes:
+def to_json_bytes(value: dict[str, Any]) -> bytes:
     """The bytes we write for the small JSON files of a storage root."""
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -77,6 +79,6 @@ def object_path_for(object_id: str) -> str:
 def is_object_path(relative: str) -> bool:
     """True if `relative` (with `/` separators) has the shape this layout gives object roots."""
     match = _OBJECT_PATH.match(relative)
-    return bool(match) and relative.startswith(
+    return match is not None and relative.startswith(
         "/".join(match.group(1)[i * TUPLE_SIZE : (i + 1) * TUPLE_SIZE] for i in range(NUMBER_OF_TUPLES))
     )

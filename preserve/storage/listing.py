@@ -28,7 +28,7 @@ def object_entries(root: Path) -> list[str]:
     directories without entering it; it is listed here as an entry): an object holds none,
     so each is something to report.
     """
-    found = []
+    found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         base = Path(dirpath).relative_to(root)

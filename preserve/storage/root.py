@@ -146,7 +146,7 @@ class StorageRoot:
     def has_object(self, object_id: str) -> bool:
         return (self.object_path(object_id) / inv.OBJECT_NAMASTE).exists()
 
-    def read_inventory(self, object_id: str) -> dict:
+    def read_inventory(self, object_id: str) -> dict[str, Any]:
         """The object's root inventory, verified against its sidecar."""
         object_path = self.object_path(object_id)
         if not object_path.is_dir():
@@ -157,7 +157,7 @@ class StorageRoot:
                                f"not {object_id!r}; the object is misplaced")
         return inventory
 
-    def read_logical(self, object_id: str, inventory: dict, version: int, logical_path: str,
+    def read_logical(self, object_id: str, inventory: dict[str, Any], version: int, logical_path: str,
                      max_bytes: int) -> bytes | None:
         """The bytes of `logical_path` in version `version`, checked against the inventory.
 
@@ -237,6 +237,7 @@ class StorageRoot:
         if not (object_path / inv.OBJECT_NAMASTE).exists():
             return None
         root_data = _read_bytes(object_path / inv.INVENTORY)
+        current: dict[str, Any] | None
         try:
             current, current_digest = inv.load(object_path)
         except StorageError:

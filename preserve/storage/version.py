@@ -55,7 +55,7 @@ class VersionBuilder:
         self._staging_dir = staging_dir
         self._previous = previous
         self._previous_digest = previous_digest
-        self._content_dir = (previous or {}).get("contentDirectory", inv.DEFAULT_CONTENT_DIRECTORY)
+        self._content_dir: str = (previous or {}).get("contentDirectory", inv.DEFAULT_CONTENT_DIRECTORY)
         self._manifest: dict[str, list[str]] = copy.deepcopy(previous["manifest"]) if previous else {}
         self._fixity: dict[str, dict[str, list[str]]] = (
             copy.deepcopy(previous.get("fixity") or {}) if previous else {}
