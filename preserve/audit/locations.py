@@ -17,7 +17,6 @@ PREMIS event per package checked names the location.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
+from preserve.audit.quarantine import NOTE_SUFFIX
 from preserve.audit.throttle import Throttle
 from preserve.catalog import Catalog
 from preserve.catalog.audits import AuditCopy, CopyOutcome
 from preserve.errors import PreserveError
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import layout, replica
+from preserve.storage.evidence import keep_copy
 from preserve.storage.location import Location, StoredFileMissing
 
 log = logging.getLogger(__name__)
@@ -230,18 +231,11 @@ def _listed_digest(location: Location, package_id: str, content_path: str,
 
 def _keep(location: Location, path: str, directory: Path, copy: AuditCopy, sha512: str,
           now: dt.datetime) -> Path | None:
+    note = {"package_id": copy.package_id, "content_path": copy.content_path,
+            "read_sha512": sha512, "expected_sha512": copy.sha512, "time": now.isoformat()}
     try:
-        kept = directory.joinpath(*path.split("/"))
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        with location.open_read(path) as stream, open(kept, "wb") as out:
-            while chunk := stream.read(1 << 20):
-                out.write(chunk)
-        note = {"package_id": copy.package_id, "content_path": copy.content_path,
-                "location": location.name, "read_sha512": sha512,
-                "expected_sha512": copy.sha512, "time": now.isoformat()}
-        kept.with_name(kept.name + ".audit.json").write_text(
-            json.dumps(note, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return kept
+        return keep_copy(location, path, directory.joinpath(*path.split("/")), note,
+                         NOTE_SUFFIX)
     except (OSError, PreserveError) as error:
         log.warning("could not keep a copy of damaged %s at %s: %s", path, location.name, error)
         return None

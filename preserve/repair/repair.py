@@ -23,7 +23,6 @@ backup) — the report says which file and which digests it must have.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from preserve.catalog.copies import CopyToRepair
 from preserve.errors import ExitCode, PreserveError
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import layout, replica
+from preserve.storage.evidence import keep_copy
 from preserve.storage.location import Location
 
 log = logging.getLogger(__name__)
@@ -166,19 +166,12 @@ def _quarantine(target: Location, path: str, directory: Path, copy: CopyToRepair
     """Keep the bytes about to be replaced (if any) with a note; None when there are none."""
     if target.size(path) is None:
         return None
-    kept = directory.joinpath(target.name, *path.split("/"))
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    with target.open_read(path) as stream, open(kept, "xb") as out:
-        while chunk := stream.read(1 << 20):
-            out.write(chunk)
     note = {"package_id": copy.package_id, "content_path": copy.content_path,
-            "location": target.name, "status": copy.status, "expected_sha512": copy.sha512,
+            "status": copy.status, "expected_sha512": copy.sha512,
             "expected_size": copy.size, "time": time.isoformat(),
             "reason": "replaced by preserve repair with a copy verified good"}
-    kept.with_name(kept.name + NOTE_SUFFIX).write_text(
-        json.dumps(note, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    log.info("kept the bytes of %s at %s in %s", path, target.name, kept)
-    return kept
+    return keep_copy(target, path, directory.joinpath(target.name, *path.split("/")), note,
+                     NOTE_SUFFIX)
 
 
 def _unrepaired(copy: CopyToRepair, reason: str) -> Unrepaired:

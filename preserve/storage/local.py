@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from preserve.safeio import open_regular
 from preserve.storage.fsync import fsync_dir
 from preserve.storage.location import (
     Location,
@@ -74,9 +75,11 @@ class LocalLocation(Location):
             probe.unlink(missing_ok=True)
 
     def open_read(self, path: str) -> BinaryIO:
+        # Only a regular file is read: a symlink planted in the tree is refused, not followed,
+        # and a FIFO does not block the reader (safeio.open_regular).
         target = self._path(path)
         try:
-            return open(target, "rb")  # noqa: SIM115 - the caller closes the stream
+            return open(open_regular(target), "rb")  # the caller closes the stream
         except FileNotFoundError:
             raise StoredFileMissing(location=self.name, path=path,
                                     detail=f"({target} does not exist)") from None
@@ -86,7 +89,7 @@ class LocalLocation(Location):
     def size(self, path: str) -> int | None:
         target = self._path(path)
         try:
-            return target.stat().st_size
+            return target.lstat().st_size  # of the entry itself: a link is not followed
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -101,6 +104,11 @@ class LocalLocation(Location):
         for dirpath, dirnames, filenames in os.walk(start, onerror=self._raise_walk):
             dirnames.sort()
             base = Path(dirpath)
+            # A symlink to a directory is listed, never entered: a storage tree holds no
+            # links, so each is something for an audit to report.
+            for name in [d for d in dirnames if (base / d).is_symlink()]:
+                dirnames.remove(name)
+                yield StoredEntry((base / name).relative_to(self.root).as_posix(), 0)
             for name in sorted(filenames):
                 if name.startswith(_TMP_PREFIX) or name.startswith(_PROBE_NAME):
                     continue
