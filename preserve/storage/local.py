@@ -10,6 +10,7 @@ crash leaves the old file or the whole new one and at worst a `.tmp-*` name that
 from __future__ import annotations
 
 import errno
+import io
 import os
 import shutil
 import uuid
@@ -74,7 +75,7 @@ class LocalLocation(Location):
         finally:
             probe.unlink(missing_ok=True)
 
-    def open_read(self, path: str) -> BinaryIO:
+    def open_read(self, path: str) -> io.BufferedIOBase:
         # Only a regular file is read: a symlink planted in the tree is refused, not followed,
         # and a FIFO does not block the reader (safeio.open_regular).
         target = self._path(path)

@@ -212,7 +212,7 @@ class S3Location(Location):
         log.info("created bucket %s at %s", self.bucket, self.endpoint or "AWS")
         return True
 
-    def open_read(self, path: str) -> BinaryIO:
+    def open_read(self, path: str) -> io.BufferedIOBase:
         answer = self._call(f"reading {path}", self.client.get_object, path=path,
                             Bucket=self.bucket, Key=self._key(path))
         # a small buffer: reads of a block or more go straight to the body, uncopied
