@@ -244,6 +244,10 @@ class Inventory:
     fixity: Mapping[str, Mapping[str, tuple[str, ...]]]
     states: Mapping[int, Mapping[str, tuple[str, ...]]]
     data: Mapping[str, Any] = field(repr=False, compare=False)  # the JSON as read
+    type: str = INVENTORY_TYPE
+    #: each version's `created` (RFC 3339 text, as written) and `message` (section 3.5.3)
+    created: Mapping[int, str] = field(default_factory=dict)
+    messages: Mapping[int, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, inventory: dict[str, Any], where: Path | str = "inventory") -> Inventory:
@@ -263,7 +267,11 @@ class Inventory:
             fixity={alg: paths(block) for alg, block in inventory.get("fixity", {}).items()},
             states={version_number(name): paths(version["state"])
                     for name, version in inventory["versions"].items()},
-            data=inventory)
+            data=inventory, type=str(inventory.get("type", "")),
+            created={version_number(name): str(version.get("created", ""))
+                     for name, version in inventory["versions"].items()},
+            messages={version_number(name): str(version.get("message") or "")
+                      for name, version in inventory["versions"].items()})
 
     def state(self, version: int) -> dict[str, str]:
         """{logical path: digest} of `version` (section 3.5.3.1)."""
