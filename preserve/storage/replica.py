@@ -3,16 +3,23 @@ copying a version from one location to another (replication) or one file (repair
 
 OCFL 1.1 section 4.2 (root declaration), 3.5.6 (inventory sidecar), 3.3 (a version's new
 content lives under `vN/`), 3.5.5 ("the root inventory is the commit point"): a version is
-copied in the order an ingest writes it — the object's declaration (v1 only), the content
-first stored in that version, `vN/inventory.json` and its sidecar, then the root inventory
-and its sidecar last. A copy interrupted at any point leaves the target's root inventory at
-the previous version, so readers of the target never see a version whose files are missing,
-and running the copy again completes it.
+copied in the order an ingest commits it — the object's declaration (v1 only) and the content
+first stored in that version, then `vN/inventory.json` and its sidecar, then the root
+inventory and its sidecar last. A copy interrupted at any point leaves the target's root
+inventory at the previous version, so readers of the target never see a version whose files
+are missing, and running the copy again completes it.
 
 Nothing counts as copied until it is verified twice: the bytes are hashed while they stream
 from the source and compared with the inventory's sha512 before the target's write completes
 (a mismatch aborts the write, so a damaged source never becomes a replica), then read back
-from the target and hashed again (sha512 and sha256 in one read).
+from the target and hashed again (sha512: equal sha512, equal bytes).
+
+Speed (docs/storage-locations.md, "Speed"): one pool of `workers` threads per copy carries
+the content files (largest first), the declaration and each pair of inventory files, so
+small files, bound by round trips, have that many requests in flight; an S3 location's
+connection pool (`max_connections`) should be at least as large. Each file is read from the
+source once, hashed as it goes, and the inventories are copied from the bytes verified
+against their sidecar, never read twice.
 """
 
 from __future__ import annotations
@@ -322,10 +329,13 @@ def _copy_version(source: Location, target: Location, object_id: str, version: i
         raise StorageError(detail=f"{target.name} holds {object_id} up to v{held}; copy "
                            f"v{held + 1} first (copy_object copies every missing version)")
     base = layout.object_path_for(object_id)
+    declaration = []
     if version == 1:
-        _copy_declaration(source, target, f"{base}/{inv.OBJECT_NAMASTE}")
+        # alongside the content: like it, nothing until the root inventory commits
+        declaration.append((_copy_declaration, source, target,
+                            f"{base}/{inv.OBJECT_NAMASTE}"))
     added = version_inventory.content_paths_added_in(version)
-    files = _copy_files(source, target, base, added, version_inventory, pool)
+    files = _copy_files(source, target, base, added, version_inventory, pool, declaration)
     # The bytes verified against the source's sidecar above, never a second read. An
     # inventory and its sidecar go together (a reader finds a pair that does not verify
     # until both are there, as with one after the other); the version's pair before the
@@ -369,8 +379,10 @@ def _copy_declaration(source: Location, target: Location, path: str) -> None:
 
 
 def _copy_files(source: Location, target: Location, base: str, added: dict[str, str],
-                inventory: inv.Inventory, pool: ThreadPoolExecutor | None
-                ) -> list[VerifiedFile]:
+                inventory: inv.Inventory, pool: ThreadPoolExecutor | None,
+                first: list[tuple]) -> list[VerifiedFile]:
+    """Every content file `added` in the version, verified at the target, in the pool with
+    the calls `first` (whose results are dropped)."""
     # One listing per side instead of a stat/HEAD per file: on S3 a request per file costs
     # as much as a small file's PUT.
     prefix = f"{base}/{inv.version_name(inventory.head)}/"
@@ -384,4 +396,4 @@ def _copy_files(source: Location, target: Location, base: str, added: dict[str, 
                      fixity.get(content, {}), at_source.get(path), at_target.get(path)))
     # The largest first, so that no large file starts last and runs alone at the end.
     jobs.sort(key=lambda job: (-(job[6] or 0), job[3]))
-    return _run(pool, jobs)
+    return _run(pool, first + jobs)[len(first):]
