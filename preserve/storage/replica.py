@@ -30,6 +30,7 @@ import json
 import logging
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from preserve.checksums import BLOCK_SIZE, MultiHasher
 from preserve.errors import FixityError, StorageError
@@ -353,7 +354,7 @@ def _copy_version(source: Location, target: Location, object_id: str, version: i
     return result
 
 
-def _run(pool: ThreadPoolExecutor | None, calls: list[tuple]) -> list:
+def _run(pool: ThreadPoolExecutor | None, calls: list[tuple[Any, ...]]) -> list[Any]:
     """`function(*args)` for each call, in the pool when there is one; the results in order.
     The first failure is raised once every call started has ended; calls not started yet
     are cancelled."""
@@ -380,7 +381,7 @@ def _copy_declaration(source: Location, target: Location, path: str) -> None:
 
 def _copy_files(source: Location, target: Location, base: str, added: dict[str, str],
                 inventory: inv.Inventory, pool: ThreadPoolExecutor | None,
-                first: list[tuple]) -> list[VerifiedFile]:
+                first: list[tuple[Any, ...]]) -> list[VerifiedFile]:
     """Every content file `added` in the version, verified at the target, in the pool with
     the calls `first` (whose results are dropped)."""
     # One listing per side instead of a stat/HEAD per file: on S3 a request per file costs
