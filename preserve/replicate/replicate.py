@@ -142,15 +142,10 @@ def _replicate_one(catalog: Catalog, source: Location, target: Location, package
         verified = {f.path[len(base) + 1:] for r in results for f in r.files}
         # Content the catalog does not count at the target yet and this run did not send
         # (a killed earlier run left it): it counts only once it is hashed again now.
-        for content_path, size, sha512 in catalog.contents_lacking(package_id, target.name):
-            if content_path in verified:
-                continue
-            got_size, _sha256, got = replica.hash_stored(target, f"{base}/{content_path}")
-            if got_size != size or got != sha512:
-                raise replica.ReplicaMismatch(location=target.name, path=content_path, detail=(
-                    "is at the target with other bytes than the catalog holds; "
-                    "run `preserve repair`"))
-            verified.add(content_path)
+        leftovers = [(path, size, sha512) for path, size, sha512
+                     in catalog.contents_lacking(package_id, target.name)
+                     if path not in verified]
+        verified.update(replica.verify_stored(target, base, leftovers, workers=workers))
     except PreserveError as error:
         _record_failure(catalog, source, target, package_id, error, clock)
         report.failed.append(ReplicationFailure(package_id, target.name, error.message,

@@ -20,6 +20,7 @@ credential.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import logging
@@ -47,9 +48,11 @@ _PROBE_NAME = ".preserve-probe"
 #: upload of parts this size (S3 allows at most 10,000 parts). On Swift an 18 MiB file took
 #: 0.42 s as two parts and 0.15 s as one PUT: completing a multipart upload is costly.
 MULTIPART_THRESHOLD = 64 << 20
-#: At most this many writes of more than _SMALL bytes hold their buffer at once, so memory
-#: stays under about 4 x 64 MiB however many threads write.
-_LARGE_BUFFERS = 4
+#: Writes of more than _SMALL bytes hold at most this many bytes of buffers at once (a write
+#: waits for room), so memory stays under 256 MiB however many threads write, while as many
+#: files of a few MiB as there are threads go at once (a count of 4 buffers kept 16 MiB
+#: images four at a time).
+_LARGE_BUDGET = 256 << 20
 _SMALL = 4 << 20
 _MAX_PARTS = 10_000
 _READ_BLOCK = 1 << 20
@@ -101,7 +104,7 @@ class S3Location(Location):
             max_pool_connections=max_connections, tcp_keepalive=True)
         self._client = None
         self._lock = threading.Lock()
-        self._large = threading.BoundedSemaphore(_LARGE_BUFFERS)
+        self._large = _Budget(_LARGE_BUDGET)
 
     def describe(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix}"
@@ -247,7 +250,7 @@ class S3Location(Location):
         if size <= _SMALL:
             self._write(path, key, source, size)
         else:
-            with self._large:
+            with self._large.hold(min(size, self.multipart_threshold)):
                 self._write(path, key, source, size)
 
     def _write(self, path: str, key: str, source: BinaryIO, size: int) -> None:
@@ -302,6 +305,27 @@ class S3Location(Location):
     def remove(self, path: str) -> None:
         self._call(f"removing {path}", self.client.delete_object, Bucket=self.bucket,
                    Key=self._key(path))
+
+
+class _Budget:
+    """Bytes of buffer shared by the writing threads: `hold(n)` waits until n are free."""
+
+    def __init__(self, total: int) -> None:
+        self._total = self._free = total
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, wanted: int) -> Iterator[None]:
+        wanted = min(wanted, self._total)
+        with self._changed:
+            self._changed.wait_for(lambda: self._free >= wanted)
+            self._free -= wanted
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += wanted
+                self._changed.notify_all()
 
 
 class _Body(io.RawIOBase):
