@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
@@ -51,7 +52,7 @@ class ReplicaMade:
     bytes_copied: int
     copies_recorded: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "location": self.location,
                 "source": self.source, "versions": list(self.versions),
                 "files_copied": self.files_copied, "bytes_copied": self.bytes_copied,
@@ -65,7 +66,7 @@ class ReplicationFailure:
     message: str
     exit_code: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "location": self.location,
                 "message": self.message, "exit_code": self.exit_code}
 
@@ -85,7 +86,7 @@ class ReplicationReport:
             return max(f.exit_code for f in self.failed)
         return ExitCode.STORAGE if self.short else ExitCode.OK
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"copies_wanted": self.wanted, "packages": self.packages,
                 "made": [m.as_dict() for m in self.made],
                 "failed": [f.as_dict() for f in self.failed],

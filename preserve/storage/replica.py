@@ -30,7 +30,7 @@ import json
 import logging
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preserve.checksums import BLOCK_SIZE, MultiHasher
 from preserve.errors import FixityError, StorageError
@@ -38,6 +38,9 @@ from preserve.storage import inventory as inv
 from preserve.storage import layout
 from preserve.storage import root as local_root
 from preserve.storage.location import Location, LocationError, StoredFileMissing
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ def ensure_root(location: Location) -> None:
 
 def _same_json(present: bytes, wanted: bytes) -> bool:
     try:
-        return json.loads(present) == json.loads(wanted)
+        return bool(json.loads(present) == json.loads(wanted))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return False
 
@@ -194,7 +197,8 @@ def _sha512_stored(location: Location, path: str) -> tuple[int, str]:
     return size, digests["sha512"]
 
 
-def _hash(location: Location, path: str, algorithms: tuple[str, ...]) -> tuple[int, dict]:
+def _hash(location: Location, path: str, algorithms: tuple[str, ...]
+          ) -> tuple[int, dict[str, str]]:
     hasher = MultiHasher(algorithms)
     buffer = bytearray(BLOCK_SIZE)
     view = memoryview(buffer)
@@ -209,7 +213,8 @@ class _Verifying(io.RawIOBase):
     expected ones, or the read raises ReplicaMismatch — inside the target's write, which
     then stores nothing (every Location's write is atomic)."""
 
-    def __init__(self, stream, source: Location, path: str, sha512: str, size: int) -> None:
+    def __init__(self, stream: io.BufferedIOBase, source: Location, path: str, sha512: str,
+                 size: int) -> None:
         self._stream, self._source, self._path = stream, source, path
         self._expected, self._size = sha512, size
         self.hasher = MultiHasher(("sha256", "sha512"))
@@ -217,7 +222,7 @@ class _Verifying(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Buffer) -> int:
         n = self._stream.readinto(buffer)
         if n:
             self.hasher.update(memoryview(buffer)[:n])
@@ -366,8 +371,9 @@ def _run(pool: ThreadPoolExecutor | None, calls: list[tuple[Any, ...]]) -> list[
         future.cancel()
     wait(futures)
     for future in futures:
-        if not future.cancelled() and future.exception() is not None:
-            raise future.exception()
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            raise error
     return [f.result() for f in futures]
 
 

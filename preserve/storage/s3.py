@@ -26,8 +26,8 @@ import io
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import boto3
 import botocore.exceptions
@@ -40,6 +40,9 @@ from preserve.storage.location import (
     StoredEntry,
     StoredFileMissing,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,7 @@ class S3Location(Location):
         return f"{where} at {self.endpoint}" if self.endpoint else where
 
     @property
-    def client(self):
+    def client(self) -> Any:
         """One boto3 client per location (thread-safe once made), made on first use: loading
         botocore's service model takes a tenth of a second."""
         if self._client is None:
@@ -172,7 +175,8 @@ class S3Location(Location):
                 f"{_scrub(str(exc), self._keys)}; check the endpoint and that the server runs")
         raise exc
 
-    def _call(self, what: str, function, /, *, path: str | None = None, **kwargs):
+    def _call(self, what: str, function: Callable[..., Any], /, *, path: str | None = None,
+              **kwargs: Any) -> Any:
         try:
             return function(**kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError,
@@ -208,7 +212,7 @@ class S3Location(Location):
                 raise self._error(exc, "checking the bucket") from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._error(exc, "checking the bucket") from None
-        extra = {}
+        extra: dict[str, Any] = {}
         if self.region and self.region != "us-east-1":
             extra["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         self._call("creating the bucket", self.client.create_bucket, Bucket=self.bucket, **extra)
@@ -223,8 +227,8 @@ class S3Location(Location):
 
     def size(self, path: str) -> int | None:
         try:
-            return self._call(f"checking {path}", self.client.head_object, path=path,
-                              Bucket=self.bucket, Key=self._key(path))["ContentLength"]
+            return int(self._call(f"checking {path}", self.client.head_object, path=path,
+                                  Bucket=self.bucket, Key=self._key(path))["ContentLength"])
         except StoredFileMissing:
             return None
 
@@ -280,7 +284,8 @@ class S3Location(Location):
         upload = self._call(f"starting the upload of {path}", self.client.create_multipart_upload,
                             Bucket=self.bucket, Key=key)["UploadId"]
         try:
-            parts, done = [], 0
+            parts: list[dict[str, Any]] = []
+            done = 0
             while done < size:
                 want = min(part_size, size - done)
                 data = _read_exactly(source, want, lambda got: self._short(
@@ -331,15 +336,16 @@ class _Budget:
 class _Body(io.RawIOBase):
     """A GET's streaming body as a raw stream whose failures are LocationErrors."""
 
-    def __init__(self, location: S3Location, path: str, body) -> None:
+    def __init__(self, location: S3Location, path: str, body: Any) -> None:
         self._location, self._path, self._body = location, path, body
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Buffer) -> int:
+        view = memoryview(buffer).cast("B")
         try:
-            data = self._body.read(len(buffer))
+            data = self._body.read(len(view))
         except (botocore.exceptions.BotoCoreError, OSError) as exc:
             # urllib3's errors are OSErrors or wrapped by botocore (IncompleteRead, timeouts)
             raise self._location._error(exc, f"reading {self._path}") from None
@@ -348,7 +354,7 @@ class _Body(io.RawIOBase):
                 raise self._location._error(OSError(str(exc)), f"reading {self._path}") from None
             raise
         n = len(data)
-        buffer[:n] = data
+        view[:n] = data
         return n
 
     def close(self) -> None:
@@ -357,7 +363,8 @@ class _Body(io.RawIOBase):
         super().close()
 
 
-def _read_exactly(source: BinaryIO, size: int, error, last: bool = True) -> bytes:
+def _read_exactly(source: BinaryIO, size: int, error: Callable[[int | None], Exception],
+                  last: bool = True) -> bytes:
     """`size` bytes from `source`; `error(got)` if it ends early, `error(None)` if the source
     has more after the last part."""
     chunks, got = [], 0
