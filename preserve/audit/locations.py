@@ -33,7 +33,10 @@ from preserve.errors import PreserveError
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import layout, replica
 from preserve.storage.evidence import keep_copy
+from preserve.storage.inventory import INVENTORY
+from preserve.storage.layout import object_path_for
 from preserve.storage.location import Location, StoredFileMissing
+from preserve.storage.objects import REWRITTEN, check_inventory, inventory_files
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,10 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
                quarantine_dir, clock)
         if report.stopped_by:
             break
+    # The map of each package read: its inventories at this location, against their sidecars
+    # and the digests the catalog pinned at ingest (OCFL 1.1 section 3.5.6; issue 18).
+    for pid in sorted(per_package):
+        _check_inventories(catalog, location, pid, report, per_package[pid])
     finished = clock()
     events = [_event(location, pid, counts, finished) for pid, counts in per_package.items()]
     if events:
@@ -205,6 +212,23 @@ def _check_one(catalog: Catalog, location: Location, copy: AuditCopy,
     _problem(report, counts, LocationProblem("AUD-E001", copy.package_id,
                                              copy.content_path, location.name, message))
     outcomes.append(CopyOutcome(copy.file_id, copy.location_id, "fail", "damaged", now))
+
+
+def _check_inventories(catalog: Catalog, location: Location, package_id: str,
+                       report: LocationAuditReport, counts: list[Any]) -> None:
+    base = object_path_for(package_id)
+    for relative, pinned in inventory_files(catalog.inventory_digests(package_id)):
+        trouble = check_inventory(location, f"{base}/{relative}" if relative else base, pinned)
+        if trouble is None:
+            continue
+        verdict, why = trouble
+        name = f"{relative}/{INVENTORY}" if relative else INVENTORY
+        code = "AUD-E014" if verdict == REWRITTEN else "AUD-E005"
+        _problem(report, counts, LocationProblem(
+            code, package_id, name, location.name,
+            f"the OCFL inventory {name} of {package_id} at location {location.name!r} cannot "
+            f"be trusted: {why}; run `preserve repair --package {package_id}` to restore it "
+            "from a location where it verifies"))
 
 
 def _problem(report: LocationAuditReport, counts: list[Any], problem: LocationProblem) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 
-from preserve.errors import FixityError, StorageError
+from preserve.errors import FixityError, PreserveError, StorageError
+from preserve.storage import inventory as inv
 from preserve.storage.inventory import Inventory
-from preserve.storage.location import Location, LocationError, StoredContent
+from preserve.storage.location import Location, LocationError, StoredContent, StoredFileMissing
 
 
 def content_of(location: Location, base: str, inventory: Inventory, version: int,
@@ -45,3 +46,33 @@ def read_logical(location: Location, base: str, inventory: Inventory, version: i
                           f"the inventory; run `preserve audit` and restore package "
                           f"{inventory.id} from a good copy")
     return data
+
+
+def inventory_files(pins: dict[int, str | None]) -> list[tuple[str, str | None]]:
+    """(directory relative to the object root, the sha512 its inventory must have) for the
+    root inventory and every version's, the root first."""
+    if not pins:
+        return []
+    head = max(pins)
+    return [("", pins[head])] + [(inv.version_name(n), pins[n]) for n in sorted(pins)]
+
+
+#: check_inventory's verdicts
+MISSING, UNVERIFIED, REWRITTEN = "missing", "does not verify", "rewritten"
+
+
+def check_inventory(location: Location, directory: str,
+                    pinned: str | None) -> tuple[str, str] | None:
+    """(MISSING | UNVERIFIED | REWRITTEN, why in words) when the inventory in `directory`
+    (relative to the storage root) of `location` is not good; None when it verifies against
+    its sidecar and, if given, the digest pinned at ingest."""
+    try:
+        _inventory, digest = inv.read(location, directory)
+    except StoredFileMissing as error:
+        return MISSING, error.message
+    except PreserveError as error:
+        return UNVERIFIED, error.message
+    if pinned is not None and digest != pinned:
+        return REWRITTEN, (f"its sha512 is {digest}, not the {pinned} recorded when the "
+                           "version was stored (a field of it was rewritten)")
+    return None
