@@ -16,6 +16,8 @@ from preserve.errors import FixityError
 from preserve.export.bag import Entry
 from preserve.export.serialize import write_directory, write_tar, write_zip
 from preserve.export.verify import verify_archive
+from preserve.storage.local import LocalLocation
+from preserve.storage.location import StoredContent
 
 # Names as archives of other repositories have them: any printable Unicode but `/` and NUL,
 # Cyrillic, Arabic script, combining marks, spaces, `%`, `#`.
@@ -34,7 +36,8 @@ def entries_for(root: Path, files: dict[str, bytes]) -> list[Entry]:
         content.write_bytes(data)
         entries.append(Entry(f"data/{path}", len(data), {
             "sha256": hashlib.sha256(data).hexdigest(),
-            "sha512": hashlib.sha512(data).hexdigest()}, content=content))
+            "sha512": hashlib.sha512(data).hexdigest()},
+            content=StoredContent(LocalLocation("test", root), content.name)))
     tag = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
     return [Entry("bagit.txt", len(tag), {"sha256": hashlib.sha256(tag).hexdigest(),
                                           "sha512": hashlib.sha512(tag).hexdigest()},
@@ -85,7 +88,7 @@ def test_read_back_finds_a_changed_member(tmp_path):
 
 def test_stored_bytes_that_changed_are_never_written_out(tmp_path):
     entries = entries_for(tmp_path, {"a.txt": b"original"})
-    entries[1].content.write_bytes(b"damaged!")  # same size, other bytes
+    (tmp_path / entries[1].content.path).write_bytes(b"damaged!")  # same size, other bytes
     with pytest.raises(FixityError):
         write_zip(entries, tmp_path / "x.zip", "bag")
     with pytest.raises(FixityError):
