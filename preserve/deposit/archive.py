@@ -384,6 +384,13 @@ class _Budgeted:
         return data
 
 
+def _unkept_mode(mode: int) -> str | None:
+    """What a tar member's mode asks that is not kept (setuid, setgid, world-writable)."""
+    what = [word for bit, word in ((stat.S_ISUID, "setuid"), (stat.S_ISGID, "setgid"),
+                                   (stat.S_IWOTH, "world-writable")) if mode & bit]
+    return ", ".join(what) or None
+
+
 def _tar_type(info: tarfile.TarInfo) -> str | None:
     """None for a regular file or directory, else what the member is, in words."""
     if info.issparse():
@@ -461,6 +468,9 @@ class _TarReader:
                 continue
             size = info.size if info.isreg() else 0
             _add(found, Member(name, info.isdir(), size), limits)
+            if (what := _unkept_mode(info.mode)) is not None:
+                found.findings.append(make("SER-W002", info.name, mode=f"{info.mode:04o}",
+                                           what=what))
             if (self.decompressor is not None and found.declared >= RATIO_FLOOR
                     and found.declared > limits.max_ratio * self.packed):
                 found.findings.append(make("SER-E007", info.name, what="compression ratio",
