@@ -1,0 +1,77 @@
+"""Ingesting bags in the dialects of other tools and of the BagIt drafts (issue 12 §1).
+
+End to end through the CLI: accepted with the warning that names the dialect, stored as a
+BagIt 1.0 bag that bagit-python (the oracle) accepts on export, names byte-exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from pathlib import Path
+
+import bagit
+
+from tests.builders import write_bag
+from tests.export.test_export import unpack
+
+
+def codes_of(result) -> list[str]:
+    return [f["code"] for f in result.json()["findings"]]
+
+
+def exported(cli, repo: Path, package_id: str, out: Path) -> Path:
+    result = cli("--repo", repo, "--json", "export", package_id, out)
+    assert result.code == 0, result.out + result.err
+    path = Path(result.json()["path"])
+    return path if path.is_dir() else unpack(path, out / "unpacked")
+
+
+def test_bag_0_95_with_package_info_is_stored_as_1_0(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "old", {"page 1.txt": b"2009\n"}, version="0.95",
+                    tag_manifests=False)
+    (bag / "bag-info.txt").rename(bag / "package-info.txt")
+    (bag / "bagit.txt").write_bytes(b"BagIt-Version: 0.95 \nTag-File-Character-Encoding: UTF-8\n")
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "old-1")
+    assert result.code == 1, result.out  # 1: stored with warnings
+    assert {"BAG-W005", "BAG-W006", "BAG-W007"} <= set(codes_of(result))
+    final = exported(cli, repo, "old-1", tmp_path / "out")
+    bagit.Bag(str(final)).validate()
+    assert (final / "bagit.txt").read_text().startswith("BagIt-Version: 1.0\n")
+    assert bagit.Bag(str(final)).info["Original-Source-Organization"] == "Milliy kutubxona"
+
+
+def test_bagit_1_0_declaration_with_extra_whitespace_is_refused(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "b", {"a.txt": b"a"}, tag_manifests=False)
+    (bag / "bagit.txt").write_bytes(b"BagIt-Version:  1.0\nTag-File-Character-Encoding: UTF-8\n")
+    result = cli("--repo", repo, "--json", "ingest", bag)
+    assert result.code != 0 and "BAG-E002" in codes_of(result)
+
+
+def test_nfd_on_disk_nfc_in_manifest_keeps_the_disk_name(cli, repo, tmp_path):
+    name = "Qoʻlyozma é.txt"
+    nfd = unicodedata.normalize("NFD", name)
+    bag = write_bag(tmp_path / "mac", {nfd: b"macOS\n"}, tag_manifests=False)
+    for algorithm in ("sha256", "sha512"):
+        digest = hashlib.new(algorithm, b"macOS\n").hexdigest()
+        (bag / f"manifest-{algorithm}.txt").write_text(
+            f"{digest}  data/{unicodedata.normalize('NFC', name)}\n", encoding="utf-8")
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "mac-1")
+    assert result.code == 1, result.out  # 1: stored with warnings
+    assert "NAME-W003" in codes_of(result)
+    final = exported(cli, repo, "mac-1", tmp_path / "out")
+    bagit.Bag(str(final)).validate()
+    assert [p.name for p in (final / "data").iterdir()] == [nfd]  # byte-exact, as on disk
+
+
+def test_manifest_dialects_and_junk_are_ingested_with_warnings(cli, repo, tmp_path):
+    files = {"a.txt": b"a", ".DS_Store": b"\x00\x00\x00\x01Bud1"}
+    bag = write_bag(tmp_path / "b", files, tag_manifests=False)
+    (bag / "data" / "empty").mkdir()
+    for algorithm in ("sha256", "sha512"):
+        (bag / f"manifest-{algorithm}.txt").write_text("".join(
+            f"{hashlib.new(algorithm, c).hexdigest()} *./data/{p}\n" for p, c in files.items()))
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "d-1")
+    assert result.code == 1, result.out  # 1: stored with warnings
+    assert {"MAN-W003", "MAN-W004", "PAY-W003", "PAY-W004"} <= set(codes_of(result))
+    bagit.Bag(str(exported(cli, repo, "d-1", tmp_path / "out"))).validate()
