@@ -365,6 +365,9 @@ _METADATA_CODES: list[FindingCode] = [
     FindingCode("IMP-E001", E, "{name}: its {algorithm} is {actual}, but the sender's METS "
                 "{file} declares {declared}{size}; the package was damaged on its way: ask the "
                 "sending archive for a new copy", "METS 1.12.1 file/@CHECKSUM, @SIZE"),
+    FindingCode("IMP-E002", E, "the sender's METS {file} lists {href}, which is not in the "
+                "package: it is incomplete. Ask the sending archive for a complete copy",
+                "E-ARK CSIP 2.1 CSIP58 (every file listed is in the package); METS 1.12.1 FLocat"),
     FindingCode("IMP-W003", W, "{name}: the sender's METS declares no checksum preserve can "
                 "verify ({why}); its digests start with this ingest",
                 "E-ARK CSIP 2.1 CSIP69-CSIP71 (file checksums)"),

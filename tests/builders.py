@@ -93,3 +93,48 @@ def tree_snapshot(root: Path) -> dict[str, bytes | None]:
             with open(path, "rb") as handle:
                 snapshot[os.path.relpath(path, root)] = handle.read()
     return snapshot
+
+
+#: METS CHECKSUMTYPE -> hashlib name, for the E-ARK packages tests build.
+_METS_TYPES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384",
+               "SHA-512": "sha512"}
+
+
+def mets_document(files: Mapping[str, tuple[bytes, str]], *, objid: str = "pkg",
+                  extra: str = "") -> str:
+    """A minimal schema-valid METS 1.12.1 whose fileSec lists {href: (content, CHECKSUMTYPE)}
+    with CHECKSUM and SIZE (an empty CHECKSUMTYPE: SIZE only); `extra` goes before fileSec."""
+    from xml.sax.saxutils import quoteattr
+
+    entries = []
+    for number, (href, (content, kind)) in enumerate(sorted(files.items())):
+        checksum = (f' CHECKSUMTYPE="{kind}" CHECKSUM="'
+                    f'{hashlib.new(_METS_TYPES[kind], content).hexdigest()}"' if kind else "")
+        entries.append(f'<mets:file ID="f{number}" SIZE="{len(content)}"{checksum}>'
+                       f'<mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href='
+                       f'{quoteattr(href)}/></mets:file>')
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<mets:mets xmlns:mets="http://www.loc.gov/METS/" '
+            'xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'OBJID="{objid}">{extra}<mets:fileSec><mets:fileGrp USE="all">{"".join(entries)}'
+            '</mets:fileGrp></mets:fileSec><mets:structMap><mets:div/></mets:structMap>'
+            '</mets:mets>\n')
+
+
+def write_eark(root: Path, files: Mapping[str, bytes], *, algorithm: str = "MD5",
+               mets_name: str = "METS.xml", metadata: Mapping[str, bytes] | None = None,
+               objid: str = "eark-pkg") -> Path:
+    """An E-ARK package folder: `files` in representations/rep1/data/, listed with
+    `algorithm` checksums and SIZE in the representation METS; the package METS (named
+    `mets_name`) lists the representation METS and `metadata` files (SHA-256)."""
+    rep = root / "representations" / "rep1"
+    write_folder(rep / "data", files)
+    rep_mets = mets_document({f"data/{p}": (c, algorithm) for p, c in files.items()},
+                             objid=objid).encode()
+    (rep / "METS.xml").write_bytes(rep_mets)
+    listed = {"representations/rep1/METS.xml": (rep_mets, "SHA-256")}
+    for rel, content in (metadata or {}).items():
+        write_folder(root, {rel: content})
+        listed[rel] = (content, "SHA-256")
+    (root / mets_name).write_text(mets_document(listed, objid=objid), encoding="utf-8")
+    return root

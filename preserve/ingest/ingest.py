@@ -224,8 +224,11 @@ class _Ingest:
         package_id, version_of = self._choose_package_id(deposit)
         if has_errors(self.findings):
             # Read (without storing) to report every finding at once.
-            self.findings.extend(read_payload(deposit, workers=opts.workers,
-                                              progress=self.progress).findings)
+            read = read_payload(deposit, workers=opts.workers, progress=self.progress,
+                                algorithms=self.sender.algorithms if self.sender else ())
+            self.findings.extend(read.findings)
+            if self.sender is not None:
+                self.findings.extend(self.sender.check_payload(read.files))
             self._reject()
 
         version_staging = self.work / "version"
@@ -278,7 +281,8 @@ class _Ingest:
             return target
 
         read = read_payload(deposit, workers=opts.workers, progress=self.progress,
-                            target_for=target_for, move=unpacked)
+                            target_for=target_for, move=unpacked,
+                            algorithms=self.sender.algorithms if self.sender else ())
         self.findings.extend(read.findings)
         if self.sender is not None:  # the fixity the sender's METS declares (E-ARK: the only)
             self.findings.extend(self.sender.check_payload(read.files))

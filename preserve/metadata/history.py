@@ -25,7 +25,9 @@ What is read (METS 1.12.1, PREMIS 3.0 Data Dictionary section numbers):
   out (a linked organisation with role "implementer"); linked file paths;
 * every PREMIS `agent` (3.1-3.3): identifier, name, type;
 * per `fileSec` file: CHECKSUM, CHECKSUMTYPE and SIZE, by its `FLocat` href (METS 1.12.1
-  `file` attributes): the fixity an E-ARK package declares.
+  `file` attributes): the fixity an E-ARK package declares;
+* every `FLocat` and `mdRef` href as written, so the caller can say which point outside the
+  package or to a URL (they are never followed).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from urllib.parse import unquote_to_bytes
 
 from lxml import etree
 
+from preserve.checksums import supported_algorithms
 from preserve.metadata import namespaces as ns
 from preserve.metadata.mets import DcValue
 from preserve.metadata.premis import PATH_ID_TYPE, PRONOM, FileFormat, PremisEvent
@@ -64,6 +67,7 @@ class MetsRecord:
     agents: tuple[Agent, ...] = ()
     checksums: dict[str, FileChecksum] = field(default_factory=dict)  # href path -> declared
     problems: tuple[str, ...] = ()  # events that could not be read whole, said in words
+    references: tuple[str, ...] = ()  # every FLocat/mdRef xlink:href, as written, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,7 @@ class FileChecksum:
     """What a METS `file` declares of its content: CHECKSUM with CHECKSUMTYPE, and SIZE.
 
     `algorithm` is the hashlib name (`sha512`) or, for a type preserve does not compute, the
-    METS spelling as given.
+    METS spelling as given; "" (and `digest` "") when the file declares only its SIZE.
     """
 
     algorithm: str
@@ -79,9 +83,14 @@ class FileChecksum:
     size: int | None
 
 
-#: METS 1.12.1 CHECKSUMTYPE values -> hashlib names (the others are kept as spelled).
-_CHECKSUM_TYPES = {"SHA-512": "sha512", "SHA-256": "sha256", "SHA-1": "sha1", "MD5": "md5",
-                   "SHA-384": "sha384"}
+def checksum_algorithm(kind: str) -> str:
+    """The hashlib name of a METS CHECKSUMTYPE (METS 1.12.1 / CSIP vocabulary: `MD5`, `SHA-1`,
+    `SHA-256`, `SHA-384`, `SHA-512`, `WHIRLPOOL`, ...; `SHA3-256` too), if this Python's
+    hashlib offers it; else the METS spelling as given (Adler-32, CRC32, HAVAL, TIGER, MNP)."""
+    name = kind.strip().lower().replace("-", "").replace("_", "")
+    if name in ("sha3224", "sha3256", "sha3384", "sha3512"):  # SHA3-256 -> sha3_256
+        name = f"sha3_{name[4:]}"
+    return name if name in supported_algorithms() else kind
 
 
 class UnreadableDocument(ValueError):
@@ -118,6 +127,7 @@ def read_record(document: bytes, *extra: bytes) -> MetsRecord:
         agents=tuple(collected.agents.values()),
         checksums=collected.checksums,
         problems=tuple(problems),
+        references=tuple(collected.references),
     )
 
 
@@ -149,6 +159,7 @@ class _Collected:
     events: list[_RawEvent] = field(default_factory=list)
     seen_events: set[tuple[str, str]] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
 
 
 #: Elements taken in whole when they end, then dropped from the tree.
@@ -200,6 +211,10 @@ def _stream(document: bytes, collected: _Collected) -> tuple[str, str | None, st
 
 def _take(section: etree._Element, collected: _Collected) -> None:
     tag = section.tag
+    for reference in section.iter(_m("FLocat"), _m("mdRef")):
+        href = reference.get(ns.qname(ns.XLINK, "href"))
+        if href:
+            collected.references.append(href)
     if tag == _m("metsHdr"):
         for name in _organisations(section):
             if name not in collected.organisations:
@@ -266,12 +281,13 @@ def _file(file: etree._Element, collected: _Collected) -> None:
     mime = file.get("MIMETYPE")
     if mime:
         collected.mimetypes[path] = mime
-    digest, kind = file.get("CHECKSUM"), file.get("CHECKSUMTYPE")
+    digest, kind, size = file.get("CHECKSUM"), file.get("CHECKSUMTYPE"), file.get("SIZE")
+    declared_size = int(size) if size and size.strip().isdigit() else None
     if digest and kind:
-        size = file.get("SIZE")
         collected.checksums[path.removeprefix("./")] = FileChecksum(
-            _CHECKSUM_TYPES.get(kind, kind), digest.strip().lower(),
-            int(size) if size and size.isdigit() else None)
+            checksum_algorithm(kind), digest.strip().lower(), declared_size)
+    elif declared_size is not None:
+        collected.checksums[path.removeprefix("./")] = FileChecksum("", "", declared_size)
 
 
 # --- PREMIS -------------------------------------------------------------------------------
