@@ -138,3 +138,79 @@ def write_eark(root: Path, files: Mapping[str, bytes], *, algorithm: str = "MD5"
         listed[rel] = (content, "SHA-256")
     (root / mets_name).write_text(mets_document(listed, objid=objid), encoding="utf-8")
     return root
+
+
+_PREMIS_NS = {2: "info:lc/xmlns/premis-v2", 3: "http://www.loc.gov/premis/v3"}
+#: (identifier, type, time, detail, outcome) of an Archivematica AIP's history, as its METS
+#: records it; agents are linked to every event.
+AIP_EVENTS = (
+    ("6f0c2e31-7b7d-4a4e-9c0b-0d3c4f6b1a01", "ingestion", "2014-05-06T07:08:09Z",
+     'program="Archivematica"', "pass"),
+    ("6f0c2e31-7b7d-4a4e-9c0b-0d3c4f6b1a02", "format identification", "2014-05-06T07:09:10Z",
+     'program="Siegfried"; version="1.7.6"', "Positive"),
+    ("6f0c2e31-7b7d-4a4e-9c0b-0d3c4f6b1a03", "message digest calculation",
+     "2014-05-06T07:10:11Z", 'program="python"; module="hashlib.sha256()"', ""),
+)
+AIP_AGENTS = (("preservation system", "Archivematica-1.4.1", "Archivematica", "software"),
+              ("repository code", "NLUz", "Milliy kutubxona", "organization"))
+
+
+def _premis_event(version: int, identifier: str, kind: str, time: str, detail: str,
+                  outcome: str, swap: bool = False) -> str:
+    detail_xml = (f"<premis:eventDetail>{detail}</premis:eventDetail>" if version == 2 else
+                  "<premis:eventDetailInformation><premis:eventDetail>"
+                  f"{detail}</premis:eventDetail></premis:eventDetailInformation>")
+    kind_xml = f"<premis:eventType>{kind}</premis:eventType>"
+    time_xml = f"<premis:eventDateTime>{time}</premis:eventDateTime>"
+    links = "".join(
+        f"<premis:linkingAgentIdentifier><premis:linkingAgentIdentifierType>{t}"
+        f"</premis:linkingAgentIdentifierType><premis:linkingAgentIdentifierValue>{v}"
+        "</premis:linkingAgentIdentifierValue></premis:linkingAgentIdentifier>"
+        for t, v, _, _ in AIP_AGENTS)
+    return (f'<premis:event xmlns:premis="{_PREMIS_NS[version]}" version="{version}.'
+            f'{2 if version == 2 else 0}"><premis:eventIdentifier><premis:eventIdentifierType>'
+            f"UUID</premis:eventIdentifierType><premis:eventIdentifierValue>{identifier}"
+            "</premis:eventIdentifierValue></premis:eventIdentifier>"
+            + (time_xml + kind_xml if swap else kind_xml + time_xml) + detail_xml
+            + "<premis:eventOutcomeInformation><premis:eventOutcome>"
+            f"{outcome}</premis:eventOutcome></premis:eventOutcomeInformation>{links}"
+            "</premis:event>")
+
+
+def _premis_agent(version: int, kind: str, value: str, name: str, agent_type: str) -> str:
+    return (f'<premis:agent xmlns:premis="{_PREMIS_NS[version]}" version="{version}.'
+            f'{2 if version == 2 else 0}"><premis:agentIdentifier><premis:agentIdentifierType>'
+            f"{kind}</premis:agentIdentifierType><premis:agentIdentifierValue>{value}"
+            "</premis:agentIdentifierValue></premis:agentIdentifier>"
+            f"<premis:agentName>{name}</premis:agentName><premis:agentType>{agent_type}"
+            "</premis:agentType></premis:agent>")
+
+
+def archivematica_mets(premis_version: int, *, valid: bool = True) -> str:
+    """The METS of an Archivematica AIP: events and agents in digiprovMD (PREMIS 2.2 or 3.0);
+    with `valid=False` one PREMIS event has its elements out of schema order."""
+    sections = []
+    for number, event in enumerate(AIP_EVENTS):
+        sections.append(f'<mets:digiprovMD ID="digiprovMD_{number}"><mets:mdWrap '
+                        'MDTYPE="PREMIS:EVENT"><mets:xmlData>'
+                        + _premis_event(premis_version, *event, swap=not valid and number == 0)
+                        + "</mets:xmlData></mets:mdWrap></mets:digiprovMD>")
+    for number, agent in enumerate(AIP_AGENTS):
+        sections.append(f'<mets:digiprovMD ID="digiprovMD_a{number}"><mets:mdWrap '
+                        'MDTYPE="PREMIS:AGENT"><mets:xmlData>' + _premis_agent(premis_version, *agent)
+                        + "</mets:xmlData></mets:mdWrap></mets:digiprovMD>")
+    return mets_document({}, objid="", extra=f'<mets:amdSec ID="amdSec_1">{"".join(sections)}'
+                         "</mets:amdSec>").replace(' OBJID=""', "")
+
+
+def write_archivematica_aip(root: Path, files: Mapping[str, bytes], *, premis_version: int = 2,
+                            valid: bool = True,
+                            uuid: str = "0b1d2c3e-4f50-4a6b-8c7d-9e0f1a2b3c4d") -> Path:
+    """An uncompressed Archivematica AIP: a BagIt 0.97 bag holding data/objects/`files`, and
+    data/METS.<uuid>.xml with the AIP's PREMIS history."""
+    payload = {f"objects/{p}": c for p, c in files.items()}
+    payload[f"METS.{uuid}.xml"] = archivematica_mets(premis_version, valid=valid).encode()
+    return write_bag(root, payload, version="0.97",
+                     bag_info=(("Bag-Software-Agent", "bagit.py <https://github.com/LibraryOfCongress/bagit-python>"),
+                               ("Bagging-Date", "2014-05-06")),
+                     algorithms=("sha256",))

@@ -59,6 +59,9 @@ IMPORTED_EVENT_NAMESPACE = uuid.UUID("5b0c3f5e-2f0b-4c59-9d8e-6f1f6a0d7e11")
 _MAX_METS_BYTES = 2**31
 #: At most this many IMP-W004 findings per document (a METS of URLs would list thousands).
 _MAX_REFERENCE_FINDINGS = 20
+#: The METS of an Archivematica AIP at the top of its payload: `data/METS.<uuid>.xml`.
+_ARCHIVEMATICA_METS = re.compile(r"METS\.[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                                 r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\.xml")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -160,18 +163,27 @@ def read_sender_history(deposit: Deposit, schemas: SchemaSet | None,
     eark_mets = mets_name(p for p in tags if "/" not in p)
     eark = eark_mets is not None and any(t.startswith("representations/") for t in tags)
     path = eark_mets if eark else next((p for p in SENDER_METS_PATHS if p in tags), None)
-    if path is None:
+    findings: list[Finding] = []
+    source = tags[path].source if path is not None else None
+    if path is None and deposit.bagit_version is not None:  # an Archivematica AIP?
+        entry = next((e for e in deposit.payload if _ARCHIVEMATICA_METS.fullmatch(e.path)), None)
+        if entry is not None:
+            path, source = f"data/{entry.path}", entry.source
+            findings.append(finding("IMP-W007", path, file=path))
+    if path is None or source is None:
         return None, []
     try:
-        document = read_regular(tags[path].source, min(max_bytes, _MAX_METS_BYTES))
+        document = read_regular(source, min(max_bytes, _MAX_METS_BYTES))
     except OSError as exc:
         return None, [finding("IMP-W001", path, file=path, why=f"it cannot be read: {exc}")]
-    findings: list[Finding] = []
     premis = _premis_documents(deposit, tags, findings)
-    record = _read_valid(document, path, schemas, findings, premis)
+    record = _read_valid(document, path, schemas, findings, [d for d in premis if d])
     if record is None:
         return None, findings
     findings += [finding("IMP-W002", path, file=path, why=problem) for problem in record.problems]
+    if record.premis2_events:
+        findings += _premis2_findings(record, path, [(path, document), *zip(
+            _premis_paths(tags), premis, strict=False)], schemas)
     findings += reference_findings(record.references, path)
     organisations = deposit.bag_info_values("Source-Organization")
     default_origin = (record.organisations[0] if record.organisations
@@ -181,6 +193,22 @@ def read_sender_history(deposit: Deposit, schemas: SchemaSet | None,
         record = _with_referenced_descriptive(record, tags, findings)
     declared = _declared(deposit, tags, path, record, schemas, findings, eark)
     return SenderHistory(path, record, default_origin, declared, eark), findings
+
+
+def _premis2_findings(record: MetsRecord, path: str, documents: Sequence[tuple[str, bytes]],
+                      schemas: SchemaSet | None) -> list[Finding]:
+    """IMP-W005 (PREMIS 2.x mapped to 3.0), and IMP-W006 for each document whose PREMIS 2 is
+    not valid against the PREMIS 2.2 schema (when the schema directory has it)."""
+    found = [finding("IMP-W005", path, file=path, version="2.x", events=record.premis2_events)]
+    if schemas is None:
+        return found
+    for name, document in documents:
+        problems = schemas.validate_premis2(document) if document else None
+        if problems:
+            why = problems[0] + (f"; and {len(problems) - 1} more problem(s)"
+                                 if len(problems) > 1 else "")
+            found.append(finding("IMP-W006", name, file=name, why=why))
+    return found
 
 
 def reference_findings(references: Sequence[str], file: str) -> list[Finding]:
@@ -256,16 +284,25 @@ def _premis_documents(deposit: Deposit, tags: dict[str, Any], findings: list[Fin
     """An E-ARK package's PREMIS files (package and representation `metadata/preservation/`):
     the package METS only references them (CSIP 2.1, amdSec/digiprovMD/mdRef)."""
     found = []
-    for tag_path, tag in sorted(tags.items()):
+    for tag_path in _premis_paths(tags):
+        try:
+            found.append(read_regular(tags[tag_path].source, _MAX_METS_BYTES))
+        except OSError as exc:
+            findings.append(finding("IMP-W001", tag_path, file=tag_path,
+                                    why=f"it cannot be read: {exc}"))
+            found.append(b"")  # keeps the list aligned with _premis_paths; not read
+    return found
+
+
+def _premis_paths(tags: dict[str, Any]) -> list[str]:
+    """The paths of an E-ARK package's PREMIS files, sorted."""
+    found = []
+    for tag_path in sorted(tags):
         parts = tag_path.split("/")
         if tag_path.endswith(".xml") and "preservation" in parts and (
                 parts[:2] == ["metadata", "preservation"]
                 or (parts[0] == "representations" and parts[2:4] == ["metadata", "preservation"])):
-            try:
-                found.append(read_regular(tag.source, _MAX_METS_BYTES))
-            except OSError as exc:
-                findings.append(finding("IMP-W001", tag_path, file=tag_path,
-                                        why=f"it cannot be read: {exc}"))
+            found.append(tag_path)
     return found
 
 

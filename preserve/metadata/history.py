@@ -26,6 +26,10 @@ What is read (METS 1.12.1, PREMIS 3.0 Data Dictionary section numbers):
 * every PREMIS `agent` (3.1-3.3): identifier, name, type;
 * per `fileSec` file: CHECKSUM, CHECKSUMTYPE and SIZE, by its `FLocat` href (METS 1.12.1
   `file` attributes): the fixity an E-ARK package declares;
+* PREMIS 2.x (`info:lc/xmlns/premis-v2`, as Archivematica writes it) is read as PREMIS 3.0:
+  the event and agent semantic units kept their names, so each PREMIS 2 element is renamed
+  into the 3.0 namespace as it is parsed; `eventDetail`, a direct child of `event` in 2.x,
+  is read where 3.0 has `eventDetailInformation/eventDetail`; `premis2_events` counts them;
 * every `FLocat` and `mdRef` href as written, so the caller can say which point outside the
   package or to a URL (they are never followed).
 """
@@ -68,6 +72,7 @@ class MetsRecord:
     checksums: dict[str, FileChecksum] = field(default_factory=dict)  # href path -> declared
     problems: tuple[str, ...] = ()  # events that could not be read whole, said in words
     references: tuple[str, ...] = ()  # every FLocat/mdRef xlink:href, as written, in order
+    premis2_events: int = 0  # events read from PREMIS 2.x (mapped to 3.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +133,7 @@ def read_record(document: bytes, *extra: bytes) -> MetsRecord:
         checksums=collected.checksums,
         problems=tuple(problems),
         references=tuple(collected.references),
+        premis2_events=collected.premis2_events,
     )
 
 
@@ -160,7 +166,11 @@ class _Collected:
     seen_events: set[tuple[str, str]] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
+    premis2_events: int = 0
 
+
+_PREMIS2 = f"{{{ns.PREMIS2}}}"
+_PREMIS2_EVENT = f"{_PREMIS2}event"
 
 #: Elements taken in whole when they end, then dropped from the tree.
 _SECTIONS = frozenset({
@@ -191,6 +201,11 @@ def _stream(document: bytes, collected: _Collected) -> tuple[str, str | None, st
                 if docinfo.doctype or docinfo.internalDTD is not None:
                     raise UnreadableDocument(
                         "it has a DOCTYPE (DTDs and entities are not accepted)")
+            if event == "end" and isinstance(element.tag, str) and element.tag.startswith(
+                    _PREMIS2):  # PREMIS 2.x: the same semantic units, read as 3.0
+                if element.tag == _PREMIS2_EVENT:
+                    collected.premis2_events += 1
+                element.tag = ns.qname(ns.PREMIS, element.tag[len(_PREMIS2):])
             if event == "end" and element.tag in _SECTIONS:
                 parent = element.getparent()
                 if element.tag == _DIV:  # the structMap holds nothing the record needs
@@ -357,8 +372,9 @@ def _raw_events(section: etree._Element, collected: _Collected) -> Iterable[_Raw
         if (id_type, identifier) in collected.seen_events:  # in the METS and a PREMIS file
             continue
         collected.seen_events.add((id_type, identifier))
-        details = [text.strip() for text in element.xpath(
-            "p:eventDetailInformation/p:eventDetail/text()", namespaces={"p": ns.PREMIS})]
+        details = [text.strip() for text in element.xpath(  # 3.0, and 2.x's direct child
+            "p:eventDetailInformation/p:eventDetail/text() | p:eventDetail/text()",
+            namespaces={"p": ns.PREMIS})]
         outcome = ""
         notes: list[str] = []
         for info in element.findall(_p("eventOutcomeInformation")):
