@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 import bagit
+import pytest
 
 from tests.builders import write_bag
 from tests.export.test_export import unpack
@@ -75,3 +76,26 @@ def test_manifest_dialects_and_junk_are_ingested_with_warnings(cli, repo, tmp_pa
     assert result.code == 1, result.out  # 1: stored with warnings
     assert {"MAN-W003", "MAN-W004", "PAY-W003", "PAY-W004"} <= set(codes_of(result))
     bagit.Bag(str(exported(cli, repo, "d-1", tmp_path / "out"))).validate()
+
+
+def test_percent_in_a_name_survives_export_for_rfc_readers(cli, repo, tmp_path):
+    """RFC 8493 §2.1.3: `%` in a manifest path is written `%25` and decoded on reading. We do
+    both; bagit-python 1.x decodes only `%0A`/`%0D` (docs/dialects.md), so it is the one reader
+    that cannot find such a file: asserted here so a fixed bagit-python shows up."""
+    import bagit as oracle
+
+    from preserve.deposit import open_deposit
+
+    name = "100% toza/a%25b.txt"
+    bag = write_bag(tmp_path / "p", {name: b"percent\n", "plain.txt": b"x"})
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "pct-1")
+    assert result.code == 0, result.out
+    final = exported(cli, repo, "pct-1", tmp_path / "out")
+    manifest = (final / "manifest-sha512.txt").read_text(encoding="utf-8")
+    assert "data/100%25 toza/a%2525b.txt" in manifest
+    assert (final / "data" / name).read_bytes() == b"percent\n"
+    deposit = open_deposit(final, tmp_path / "work")
+    assert [f.code for f in deposit.findings] == []
+    assert name in deposit.manifests["sha512"] and name in {p.path for p in deposit.payload}
+    with pytest.raises(oracle.BagValidationError, match="%25"):  # bagit-python 1.9's bug
+        oracle.Bag(str(final)).validate()
