@@ -40,6 +40,19 @@ def test_bag_0_95_with_package_info_is_stored_as_1_0(cli, repo, tmp_path):
     bagit.Bag(str(final)).validate()
     assert (final / "bagit.txt").read_text().startswith("BagIt-Version: 1.0\n")
     assert bagit.Bag(str(final)).info["Original-Source-Organization"] == "Milliy kutubxona"
+    stored = [p for p in (repo / "ocfl").rglob("package-info.txt")]  # kept as received
+    assert [p.parent.name for p in stored] == ["submission"]
+
+
+def test_bag_info_value_xml_cannot_carry_is_escaped_in_the_mets(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "b", {"a.txt": b"a"}, tag_manifests=False,
+                    bag_info=(("Source-Organization", "Milliy\x01kutubxona"),
+                              ("Title", "Varaq\x0blar")))
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "x-1")
+    assert result.code == 1, result.out
+    assert codes_of(result).count("BAG-W008") == 2
+    final = exported(cli, repo, "x-1", tmp_path / "out")
+    assert "Varaq\\u000Blar" in (final / "metadata" / "mets.xml").read_text(encoding="utf-8")
 
 
 def test_bagit_1_0_declaration_with_extra_whitespace_is_refused(cli, repo, tmp_path):
