@@ -38,6 +38,7 @@ import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -160,18 +161,13 @@ def read_sender_history(deposit: Deposit, schemas: SchemaSet | None,
                                                                     list[Finding]]:
     """The history in the deposit's METS, if it has one, and findings about it."""
     tags = {tag.path: tag for tag in deposit.tag_files}
-    eark_mets = mets_name(p for p in tags if "/" not in p)
-    eark = eark_mets is not None and any(t.startswith("representations/") for t in tags)
-    path = eark_mets if eark else next((p for p in SENDER_METS_PATHS if p in tags), None)
-    findings: list[Finding] = []
-    source = tags[path].source if path is not None else None
-    if path is None and deposit.bagit_version is not None:  # an Archivematica AIP?
-        entry = next((e for e in deposit.payload if _ARCHIVEMATICA_METS.fullmatch(e.path)), None)
-        if entry is not None:
-            path, source = f"data/{entry.path}", entry.source
-            findings.append(finding("IMP-W007", path, file=path))
-    if path is None or source is None:
+    found = sender_mets(deposit)
+    if found is None:
         return None, []
+    path, source, eark = found
+    findings: list[Finding] = []
+    if path.startswith("data/"):
+        findings.append(finding("IMP-W007", path, file=path))
     try:
         document = read_regular(source, min(max_bytes, _MAX_METS_BYTES))
     except OSError as exc:
@@ -193,6 +189,25 @@ def read_sender_history(deposit: Deposit, schemas: SchemaSet | None,
         record = _with_referenced_descriptive(record, tags, findings)
     declared = _declared(deposit, tags, path, record, schemas, findings, eark)
     return SenderHistory(path, record, default_origin, declared, eark), findings
+
+
+def sender_mets(deposit: Deposit) -> tuple[str, Path, bool] | None:
+    """Where the deposit carries a sender's METS: (its path as findings name it, the file,
+    whether the deposit is an E-ARK package), or None. An E-ARK package's root METS (also
+    misnamed), else a bag's METS tag file (`SENDER_METS_PATHS`), else the METS of an
+    Archivematica AIP at the top of the payload (`data/METS.<uuid>.xml`)."""
+    tags = {tag.path: tag for tag in deposit.tag_files}
+    eark_mets = mets_name(p for p in tags if "/" not in p)
+    if eark_mets is not None and any(t.startswith("representations/") for t in tags):
+        return eark_mets, tags[eark_mets].source, True
+    path = next((p for p in SENDER_METS_PATHS if p in tags), None)
+    if path is not None:
+        return path, tags[path].source, False
+    if deposit.bagit_version is not None:
+        entry = next((e for e in deposit.payload if _ARCHIVEMATICA_METS.fullmatch(e.path)), None)
+        if entry is not None:
+            return f"data/{entry.path}", entry.source, False
+    return None
 
 
 def _premis2_findings(record: MetsRecord, path: str, documents: Sequence[tuple[str, bytes]],

@@ -60,3 +60,10 @@ def test_a_bag_without_an_aip_mets_is_not_archivematica(cli, repo, tmp_path):
     aip = write_archivematica_aip(tmp_path / "aip", FILES, uuid="not-a-uuid")
     result = cli("--repo", repo, "--json", "ingest", aip)
     assert result.code in (0, 1) and "IMP-W007" not in codes_of(result)
+
+
+def test_validate_recognises_the_aip(cli, tmp_path):
+    aip = write_archivematica_aip(tmp_path / "aip", FILES)
+    result = cli("--json", "validate", aip)
+    assert result.code == 1, result.out
+    assert {"IMP-W005", "IMP-W007"} <= set(codes_of(result))

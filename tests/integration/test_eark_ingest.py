@@ -105,3 +105,12 @@ def test_hrefs_outside_the_package_are_never_followed(cli, repo, tmp_path):
     assert any("a URL" in m for m in messages) and any("outside the package" in m
                                                        for m in messages)
     assert "IMP-E002" not in codes_of(result)
+
+
+def test_validate_checks_what_ingest_checks(cli, repo, tmp_path):
+    package = write_eark(tmp_path / "eark", FILES, algorithm="MD5", mets_name="mets.xml")
+    result = cli("--json", "validate", package)
+    assert "IMP-W003" not in codes_of(result) and "EARK-W001" in codes_of(result)
+    (package / "representations" / "rep1" / "data" / "page 1.txt").write_bytes(b"First page\n")
+    result = cli("--json", "validate", package)
+    assert result.code == REJECTED and "IMP-E001" in codes_of(result)
