@@ -157,7 +157,8 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "bagging next time", "RFC 8493 section 3 (every listed file is payload)"),
     FindingCode("SER-W002", W, "archive member {path} has mode {mode} ({what}); permission bits "
                 "are not kept: every stored file is a plain read-only file",
-                "RFC 8493 section 7.2; POSIX tar (ustar) mode field"),
+                "RFC 8493 section 7.2; POSIX tar (ustar) mode field; APPNOTE.TXT 4.4.15 "
+                "(zip external attributes)"),
     FindingCode("EARK-W001", W, "the package METS is named {path}, not METS.xml; it was read as "
                 "an E-ARK package all the same. Rename it for other tools",
                 "E-ARK CSIP 2.1 CSIPSTR4 (the root METS file is named METS.xml)"),

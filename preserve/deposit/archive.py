@@ -340,6 +340,9 @@ class _ZipReader:
                 continue
             is_dir = info.is_dir() or stat.S_ISDIR(mode)
             _add(found, Member(name, is_dir, 0 if is_dir else info.file_size), limits)
+            if (what := _unkept_mode(mode)) is not None:  # Unix modes of an Info-ZIP archive
+                found.findings.append(make("SER-W002", raw, mode=f"{stat.S_IMODE(mode):04o}",
+                                           what=what))
         total, packed = found.declared, max(self.path.stat().st_size, 1)
         if total >= RATIO_FLOOR and total > limits.max_ratio * packed:
             found.findings.append(make("SER-E007", self.path.name, what="compression ratio",
@@ -469,7 +472,7 @@ class _TarReader:
             size = info.size if info.isreg() else 0
             _add(found, Member(name, info.isdir(), size), limits)
             if (what := _unkept_mode(info.mode)) is not None:
-                found.findings.append(make("SER-W002", info.name, mode=f"{info.mode:04o}",
+                found.findings.append(make("SER-W002", info.name, mode=f"{stat.S_IMODE(info.mode):04o}",
                                            what=what))
             if (self.decompressor is not None and found.declared >= RATIO_FLOOR
                     and found.declared > limits.max_ratio * self.packed):

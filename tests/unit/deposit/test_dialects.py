@@ -13,8 +13,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from preserve.deposit import open_deposit
+from preserve.deposit.tagfiles import encode_path, format_manifest_line, parse_manifest
 from preserve.model import Severity
 
 from .bags import all_findings, codes, make_bag, rewrite_manifests
@@ -189,3 +192,43 @@ def test_tar_modes_not_kept_are_reported(tmp_path):
     assert errors(found) == set()
     [warning] = [f for f in found if f.code == "SER-W002"]
     assert warning.path == "bag/data/a.txt" and "setuid, world-writable" in warning.message
+
+
+_SEGMENT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\\\x00"),
+                   min_size=1, max_size=12).filter(lambda s: s not in (".", ".."))
+
+
+@settings(max_examples=200, deadline=None)
+@given(segments=st.lists(_SEGMENT, min_size=1, max_size=4),
+       prefix=st.sampled_from(["", "./", "*", "*./", "././"]),
+       separator=st.sampled_from([" ", "  ", "\t", " \t "]))
+def test_a_dialect_line_means_what_the_plain_line_means(segments, prefix, separator):
+    """Property: `<digest><sep><prefix>data/p` parses to the entry of `<digest>  data/p`,
+    whatever safe name p is (RFC 8493 §2.1.3 encoding applied to both)."""
+    digest = hashlib.sha256(b"x").hexdigest()
+    path = "data/" + "/".join(segments)
+    assume(path[5] not in " \t" and not path.endswith((" ", "\t")))
+    plain, _ = parse_manifest(format_manifest_line(digest, path), "m", "sha256", payload=True)
+    line = f"{digest}{separator}{prefix}{encode_path(path)}\n"
+    entries, found = parse_manifest(line, "manifest-sha256.txt", "sha256", payload=True)
+    assume(plain)  # names with a line break inside segments etc. are other tests' business
+    assert entries == plain
+    assert errors(found) == set()
+
+
+def test_zip_modes_not_kept_are_reported(tmp_path):
+    import zipfile
+
+    bag = make_bag(tmp_path / "bag", FILES, tag_algorithms=())
+    archive = tmp_path / "bag.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted(p for p in bag.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo("bag/" + path.relative_to(bag).as_posix())
+            info.create_system = 3
+            mode = 0o102666 if path.name == "a.txt" else 0o100644  # world-writable
+            info.external_attr = mode << 16
+            out.writestr(info, path.read_bytes())
+    found = all_findings(open_deposit(archive, tmp_path / "work"))
+    assert errors(found) == set()
+    [warning] = [f for f in found if f.code == "SER-W002"]
+    assert warning.path == "bag/data/a.txt" and "2666" in warning.message
