@@ -127,8 +127,8 @@ _DEPOSIT_CODES: list[FindingCode] = [
     FindingCode("BAG-W005", W, "BagIt-Version {version} is a draft of 2008-2011, not RFC 8493; "
                 "the bag was read by that draft's rules and is stored as a BagIt 1.0 bag (the "
                 "tag files as received are kept in metadata/submission/). Ask the sender to "
-                "re-bag new deposits as BagIt 1.0", "BagIt drafts 0.93-0.96 (draft-kunze-bagit "
-                "-00 to -05); RFC 8493 section 2.1.1"),
+                "re-bag new deposits as BagIt 1.0", "BagIt drafts 0.93-0.96 (IETF draft-kunze-bagit, "
+                "2008-2011); RFC 8493 section 2.1.1"),
     FindingCode("BAG-W006", W, "the bag's metadata was read from {path}, the name BagIt "
                 "{version} gave bag-info.txt; it is stored as bag-info.txt of a 1.0 bag",
                 "BagIt drafts 0.93-0.95 section 2.2.2 (package-info.txt); RFC 8493 2.2.2"),
@@ -156,7 +156,7 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "is listed in the manifest, so it is stored as received. Remove it before "
                 "bagging next time", "RFC 8493 section 3 (every listed file is payload)"),
     FindingCode("SER-W002", W, "archive member {path} has mode {mode} ({what}); permission bits "
-                "are not kept: every stored file is a plain read-only file",
+                "are not kept: it is extracted and stored as a plain file without them",
                 "RFC 8493 section 7.2; POSIX tar (ustar) mode field; APPNOTE.TXT 4.4.15 "
                 "(zip external attributes)"),
     FindingCode("EARK-W001", W, "the package METS is named {path}, not METS.xml; it was read as "
