@@ -145,6 +145,11 @@ _DEPOSIT_CODES: list[FindingCode] = [
     FindingCode("MAN-W004", W, "{path}: {count} path(s) carry the '*' binary-mode marker of "
                 "`md5sum -b`/`sha256sum -b` (first on line {line}); the '*' was not taken as "
                 "part of the name", "RFC 8493 section 2.1.3; GNU coreutils md5sum output format"),
+    FindingCode("MAN-W005", W, "{path}: {count} path(s) are written without the percent-encoding "
+                "RFC 8493 requires (e.g. {entry}, whose '%25' names a file with '%25' in its "
+                "name, as bagit-python writes it); each names exactly one file on disk as "
+                "written, and none decoded, so it was read as written",
+                "RFC 8493 section 2.1.3 (percent-encoding of '%', CR, LF)"),
     FindingCode("NAME-W003", W, "{manifest} lists {entry} but the file is named {path} on disk: "
                 "the same name in another Unicode normalization ({forms}, as macOS writes "
                 "names); it is stored under its on-disk name, byte-exact, and this finding "

@@ -122,8 +122,9 @@ def read_bag(root: Path, source: Path, kind: DepositKind, limits: Limits,
 
     payload_paths = {f.path for f in payload}
     for algorithm in list(manifests):
-        manifests[algorithm] = _match_normalization(manifests[algorithm], payload_paths,
-                                                    f"manifest-{algorithm}.txt", found)
+        name = f"manifest-{algorithm}.txt"
+        entries = _match_unencoded(manifests[algorithm], payload_paths, name, found)
+        manifests[algorithm] = _match_normalization(entries, payload_paths, name, found)
     found.extend(_os_files(manifests, payload_paths))
     fetched = {path for _, _, path in fetch}
     incomplete: set[str] = set()
@@ -210,6 +211,23 @@ def _xml_unsafe_values(bag_info: list[tuple[str, str]]) -> list[Finding]:
             found.append(make("BAG-W008", "bag-info.txt", label=label,
                               characters=", ".join(chars)))
     return found
+
+
+def _match_unencoded(entries: dict[str, str], on_disk: set[str], manifest: str,
+                     found: list[Finding]) -> dict[str, str]:
+    """Entries written without RFC 8493's percent-encoding (bagit-python writes `%` as is):
+    `data/a%25b` read as `data/a%b` but only `data/a%25b` is on disk. When the line as
+    written names exactly that file, and the decoded name names none, it is that file
+    (MAN-W005, one finding per manifest)."""
+    result, remapped = dict(entries), []
+    for path in entries:
+        written = tagfiles.encode_path(path)
+        if path not in on_disk and written != path and written in on_disk:
+            result[written] = result.pop(path)
+            remapped.append(written)
+    if remapped:
+        found.append(make("MAN-W005", manifest, count=len(remapped), entry=remapped[0]))
+    return result
 
 
 def _match_normalization(entries: dict[str, str], on_disk: set[str], manifest: str,

@@ -112,3 +112,21 @@ def test_percent_in_a_name_survives_export_for_rfc_readers(cli, repo, tmp_path):
     assert name in deposit.manifests["sha512"] and name in {p.path for p in deposit.payload}
     with pytest.raises(oracle.BagValidationError, match="%25"):  # bagit-python 1.9's bug
         oracle.Bag(str(final)).validate()
+
+
+def test_a_bag_made_by_bagit_python_with_percent_names(cli, repo, tmp_path):
+    """bagit-python does not write `%25` (RFC 8493 §2.1.3): its bags are read as written."""
+    from preserve.deposit import open_deposit
+
+    folder = tmp_path / "made"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a%25b.txt").write_bytes(b"literal %25\n")
+    (folder / "sub" / "100% toza.txt").write_bytes(b"percent\n")
+    bagit.make_bag(str(folder), checksums=["sha256", "sha512"])
+    result = cli("--repo", repo, "--json", "ingest", folder, "--id", "bp-1")
+    assert result.code == 1, result.out
+    assert "MAN-W005" in codes_of(result)
+    final = exported(cli, repo, "bp-1", tmp_path / "out")
+    assert (final / "data" / "a%25b.txt").read_bytes() == b"literal %25\n"
+    deposit = open_deposit(final, tmp_path / "work")  # our export: RFC-encoded, read back
+    assert deposit.findings == () and "a%25b.txt" in deposit.manifests["sha512"]

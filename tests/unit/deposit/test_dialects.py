@@ -232,3 +232,22 @@ def test_zip_modes_not_kept_are_reported(tmp_path):
     assert errors(found) == set()
     [warning] = [f for f in found if f.code == "SER-W002"]
     assert warning.path == "bag/data/a.txt" and "2666" in warning.message
+
+
+def test_manifest_written_without_percent_encoding(tmp_path):
+    """bagit-python writes `%` as is: `a%25b.txt` on disk, `data/a%25b.txt` in the manifest."""
+    files = {"a%25b.txt": b"1", "100% toza.txt": b"2"}
+    root = make_bag(tmp_path / "bag", files, tag_algorithms=())
+    rewrite_manifests(root, {f"data/{p}": c for p, c in files.items()})  # no %-encoding
+    deposit = open_deposit(root, tmp_path / "work")
+    found = all_findings(deposit)
+    assert errors(found) == set()
+    assert [f.code for f in found].count("MAN-W005") == 1
+    assert set(deposit.manifests["sha256"]) == set(files)
+
+
+def test_percent_encoded_manifest_is_read_as_rfc_8493_says(tmp_path):
+    files = {"a%b.txt": b"1", "a%25b.txt": b"2"}  # both: the encoded form is not ambiguous
+    root = make_bag(tmp_path / "bag", files, tag_algorithms=())
+    found = all_findings(open_deposit(root, tmp_path / "work"))
+    assert found == []
