@@ -101,7 +101,7 @@ _METS_TYPES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "s
 
 
 def mets_document(files: Mapping[str, tuple[bytes, str]], *, objid: str = "pkg",
-                  extra: str = "") -> str:
+                  extra: str = "", admids: Mapping[str, str] | None = None) -> str:
     """A minimal schema-valid METS 1.12.1 whose fileSec lists {href: (content, CHECKSUMTYPE)}
     with CHECKSUM and SIZE (an empty CHECKSUMTYPE: SIZE only); `extra` goes before fileSec."""
     from xml.sax.saxutils import quoteattr
@@ -110,7 +110,8 @@ def mets_document(files: Mapping[str, tuple[bytes, str]], *, objid: str = "pkg",
     for number, (href, (content, kind)) in enumerate(sorted(files.items())):
         checksum = (f' CHECKSUMTYPE="{kind}" CHECKSUM="'
                     f'{hashlib.new(_METS_TYPES[kind], content).hexdigest()}"' if kind else "")
-        entries.append(f'<mets:file ID="f{number}" SIZE="{len(content)}"{checksum}>'
+        admid = f' ADMID="{admids[href]}"' if admids and href in admids else ""
+        entries.append(f'<mets:file ID="f{number}" SIZE="{len(content)}"{checksum}{admid}>'
                        f'<mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href='
                        f'{quoteattr(href)}/></mets:file>')
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -186,9 +187,27 @@ def _premis_agent(version: int, kind: str, value: str, name: str, agent_type: st
             "</premis:agentType></premis:agent>")
 
 
-def archivematica_mets(premis_version: int, *, valid: bool = True) -> str:
+def _premis_file(version: int, original: str, puid: str) -> str:
+    return (f'<premis:object xmlns:premis="{_PREMIS_NS[version]}" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="premis:file" '
+            f'version="{version}.{2 if version == 2 else 0}"><premis:objectIdentifier>'
+            "<premis:objectIdentifierType>UUID</premis:objectIdentifierType>"
+            "<premis:objectIdentifierValue>5a8c0b7e-1d2f-4e3a-9b4c-6d7e8f9a0b1c"
+            "</premis:objectIdentifierValue></premis:objectIdentifier>"
+            "<premis:objectCharacteristics><premis:compositionLevel>0</premis:compositionLevel>"
+            "<premis:format><premis:formatDesignation><premis:formatName>Tagged Image File "
+            "Format</premis:formatName></premis:formatDesignation><premis:formatRegistry>"
+            "<premis:formatRegistryName>PRONOM</premis:formatRegistryName>"
+            f"<premis:formatRegistryKey>{puid}</premis:formatRegistryKey></premis:formatRegistry>"
+            "</premis:format></premis:objectCharacteristics>"
+            f"<premis:originalName>{original}</premis:originalName></premis:object>")
+
+
+def archivematica_mets(premis_version: int, *, valid: bool = True,
+                       objects: Mapping[str, tuple[str, str]] | None = None) -> str:
     """The METS of an Archivematica AIP: events and agents in digiprovMD (PREMIS 2.2 or 3.0);
-    with `valid=False` one PREMIS event has its elements out of schema order."""
+    with `valid=False` one PREMIS event has its elements out of schema order. `objects`:
+    {href below data/: (originalName, PUID)}, each with its own amdSec as Archivematica does."""
     sections = []
     for number, event in enumerate(AIP_EVENTS):
         sections.append(f'<mets:digiprovMD ID="digiprovMD_{number}"><mets:mdWrap '
@@ -199,8 +218,16 @@ def archivematica_mets(premis_version: int, *, valid: bool = True) -> str:
         sections.append(f'<mets:digiprovMD ID="digiprovMD_a{number}"><mets:mdWrap '
                         'MDTYPE="PREMIS:AGENT"><mets:xmlData>' + _premis_agent(premis_version, *agent)
                         + "</mets:xmlData></mets:mdWrap></mets:digiprovMD>")
-    return mets_document({}, objid="", extra=f'<mets:amdSec ID="amdSec_1">{"".join(sections)}'
-                         "</mets:amdSec>").replace(' OBJID=""', "")
+    amd = f'<mets:amdSec ID="amdSec_0">{"".join(sections)}</mets:amdSec>'
+    admids = {}
+    for number, (href, (original, puid)) in enumerate(sorted((objects or {}).items()), 1):
+        admids[href] = f"amdSec_{number}"
+        amd += (f'<mets:amdSec ID="amdSec_{number}"><mets:techMD ID="techMD_{number}">'
+                '<mets:mdWrap MDTYPE="PREMIS:OBJECT"><mets:xmlData>'
+                + _premis_file(premis_version, original, puid)
+                + "</mets:xmlData></mets:mdWrap></mets:techMD></mets:amdSec>")
+    return mets_document({href: (b"", "") for href in admids}, objid="", extra=amd,
+                         admids=admids).replace(' OBJID=""', "")
 
 
 def write_archivematica_aip(root: Path, files: Mapping[str, bytes], *, premis_version: int = 2,
@@ -209,7 +236,9 @@ def write_archivematica_aip(root: Path, files: Mapping[str, bytes], *, premis_ve
     """An uncompressed Archivematica AIP: a BagIt 0.97 bag holding data/objects/`files`, and
     data/METS.<uuid>.xml with the AIP's PREMIS history."""
     payload = {f"objects/{p}": c for p, c in files.items()}
-    payload[f"METS.{uuid}.xml"] = archivematica_mets(premis_version, valid=valid).encode()
+    objects = {f"objects/{p}": (f"%transferDirectory%objects/{p}", "fmt/353") for p in files}
+    payload[f"METS.{uuid}.xml"] = archivematica_mets(premis_version, valid=valid,
+                                                     objects=objects).encode()
     return write_bag(root, payload, version="0.97",
                      bag_info=(("Bag-Software-Agent", "bagit.py <https://github.com/LibraryOfCongress/bagit-python>"),
                                ("Bagging-Date", "2014-05-06")),

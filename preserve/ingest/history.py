@@ -47,7 +47,13 @@ from preserve.deposit import Deposit
 from preserve.deposit.eark import METS_FILE, mets_name, package_paths
 from preserve.findings import finding
 from preserve.metadata import DcValue, PremisEvent, SchemaSet
-from preserve.metadata.history import FileChecksum, MetsRecord, UnreadableDocument, read_record
+from preserve.metadata.history import (
+    FileChecksum,
+    MetsRecord,
+    SenderFile,
+    UnreadableDocument,
+    read_record,
+)
 from preserve.metadata.supplied import read_dc_xml, read_mods_xml
 from preserve.model import Event, Finding, ImportedFrom, PayloadFile
 from preserve.safeio import read_regular
@@ -76,6 +82,17 @@ class SenderHistory:
     # payload path -> (what a METS fileSec declares of it, the METS that says so)
     declared: dict[str, tuple[FileChecksum, str]]
     complete: bool  # an E-ARK package: its METS must declare every payload file
+
+    def payload_files(self) -> dict[str, SenderFile]:
+        """Payload path -> what the sender's PREMIS objects say of that file (original name,
+        PRONOM format): hrefs are relative to the METS's folder (Archivematica: data/)."""
+        base = posixpath.dirname(self.path)
+        found = {}
+        for href, sender_file in self.record.sender_files.items():
+            where = posixpath.normpath(posixpath.join(base, href))
+            if where.startswith("data/"):
+                found[where.removeprefix("data/")] = sender_file
+        return found
 
     @property
     def algorithms(self) -> frozenset[str]:

@@ -30,6 +30,8 @@ What is read (METS 1.12.1, PREMIS 3.0 Data Dictionary section numbers):
   the event and agent semantic units kept their names, so each PREMIS 2 element is renamed
   into the 3.0 namespace as it is parsed; `eventDetail`, a direct child of `event` in 2.x,
   is read where 3.0 has `eventDetailInformation/eventDetail`; `premis2_events` counts them;
+* per `fileSec` file linked (ADMID) to an `amdSec` whose techMD holds a PREMIS file object
+  (Archivematica's layout): that object's `originalName`, verbatim, and its PRONOM format;
 * every `FLocat` and `mdRef` href as written, so the caller can say which point outside the
   package or to a URL (they are never followed).
 """
@@ -73,6 +75,17 @@ class MetsRecord:
     problems: tuple[str, ...] = ()  # events that could not be read whole, said in words
     references: tuple[str, ...] = ()  # every FLocat/mdRef xlink:href, as written, in order
     premis2_events: int = 0  # events read from PREMIS 2.x (mapped to 3.0)
+    #: href -> what the PREMIS object its fileSec file links to (ADMID) says of it
+    sender_files: dict[str, SenderFile] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SenderFile:
+    """What a sender's PREMIS object says of one of its files: its original name (verbatim,
+    e.g. Archivematica's `%transferDirectory%objects/…`) and format, when it says."""
+
+    original_name: str | None
+    format: FileFormat | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +147,9 @@ def read_record(document: bytes, *extra: bytes) -> MetsRecord:
         problems=tuple(problems),
         references=tuple(collected.references),
         premis2_events=collected.premis2_events,
+        sender_files={href: collected.amd_objects[ids[0]] for href, ids in
+                      ((h, [i for i in admids if i in collected.amd_objects])
+                       for h, admids in collected.file_admids.items()) if ids},
     )
 
 
@@ -167,6 +183,8 @@ class _Collected:
     problems: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     premis2_events: int = 0
+    amd_objects: dict[str, SenderFile] = field(default_factory=dict)  # amdSec ID -> object
+    file_admids: dict[str, list[str]] = field(default_factory=dict)  # href -> ADMIDs
 
 
 _PREMIS2 = f"{{{ns.PREMIS2}}}"
@@ -246,6 +264,8 @@ def _take(section: etree._Element, collected: _Collected) -> None:
     elif tag == _m("file"):
         _file(section, collected)
     else:
+        if tag in (_m("techMD"), _p("object")):
+            _amd_object(section, collected)
         for pair in _entity_identifiers(section):
             if pair not in collected.entity_identifiers:
                 collected.entity_identifiers.append(pair)
@@ -293,6 +313,9 @@ def _file(file: etree._Element, collected: _Collected) -> None:
     if not href:
         return
     path = unquote_to_bytes(href).decode("utf-8", "surrogateescape")
+    admids = (file.get("ADMID") or "").split()
+    if admids:
+        collected.file_admids[path.removeprefix("./")] = admids
     mime = file.get("MIMETYPE")
     if mime:
         collected.mimetypes[path] = mime
@@ -306,6 +329,33 @@ def _file(file: etree._Element, collected: _Collected) -> None:
 
 
 # --- PREMIS -------------------------------------------------------------------------------
+
+def _amd_object(section: etree._Element, collected: _Collected) -> None:
+    """A file object in a techMD of an amdSec (Archivematica: one amdSec per file). Called
+    with the techMD, or with the object itself when it was taken in first (it ends first)."""
+    amd = next(section.iterancestors(_m("amdSec")), None)
+    amd_id = amd.get("ID") if amd is not None else None
+    if not amd_id or amd_id in collected.amd_objects:
+        return
+    for obj in section.iter(_p("object")):
+        original = obj.findtext(_p("originalName"))
+        element = obj.find(f"{_p('objectCharacteristics')}/{_p('format')}")
+        found = None
+        if element is not None:
+            for registry in element.iterfind(_p("formatRegistry")):
+                if (registry.findtext(_p("formatRegistryName")) or "").strip() == PRONOM:
+                    puid = (registry.findtext(_p("formatRegistryKey")) or "").strip()
+                    designation = element.find(_p("formatDesignation"))
+                    found = FileFormat(
+                        puid or None,
+                        (designation.findtext(_p("formatName")) or "") if designation is not None
+                        else "",
+                        (designation.findtext(_p("formatVersion")) or "")
+                        if designation is not None else "")
+        if original is not None or found is not None:
+            collected.amd_objects[amd_id] = SenderFile(original, found)
+            return
+
 
 def _entity_identifiers(section: etree._Element) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []

@@ -7,6 +7,7 @@ data/objects/… and data/METS.<uuid>.xml with PREMIS 2.2 (or 3.0) events and ag
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from tests.builders import AIP_EVENTS, write_archivematica_aip
 from tests.export.test_export import unpack
@@ -45,6 +46,18 @@ def test_aip_history_is_imported_with_original_identifiers_and_dates(
     for name, content in FILES.items():
         assert (bag / "data" / "objects" / name).read_bytes() == content
     assert (bag / "data" / "METS.0b1d2c3e-4f50-4a6b-8c7d-9e0f1a2b3c4d.xml").is_file()
+    # and the AIP's original names and PRONOM ids are kept in the METS stored at ingest
+    [stored] = [m for m in (repo / "ocfl").rglob("mets.xml") if m.parent.name == "metadata"]
+    mets = etree.parse(str(stored))
+    p = {"p": "http://www.loc.gov/premis/v3"}
+    originals = set(mets.xpath("//p:object/p:originalName/text()", namespaces=p))
+    assert {f"%transferDirectory%objects/{name}" for name in FILES} <= originals
+    for name in FILES:
+        [obj] = mets.xpath("//p:object[p:originalName = $n]", namespaces=p,
+                           n=f"%transferDirectory%objects/{name}")
+        fmt = obj.find("p:objectCharacteristics/p:format", p)
+        keys = fmt.xpath("p:formatRegistry/p:formatRegistryKey/text()", namespaces=p)
+        assert "fmt/353" in keys or "fmt/353" in (fmt.findtext("p:formatNote", "", p))
 
 
 def test_invalid_premis_2_is_imported_with_a_warning(cli, repo, tmp_path):
