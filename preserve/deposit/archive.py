@@ -91,6 +91,16 @@ class Inspection:
     parents: set[str] = field(default_factory=set)  # directories implied by deeper names
 
 
+#: 7-Zip's signature: Archivematica's compressed AIPs. Not unpacked (no library is relied on).
+SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+
+
+def is_seven_zip(path: Path) -> bool:
+    """True if the regular file `path` starts with the 7-Zip signature."""
+    with open(path, "rb") as handle:
+        return handle.read(len(SEVEN_ZIP_MAGIC)) == SEVEN_ZIP_MAGIC
+
+
 def detect(path: Path) -> DepositKind | None:
     """ZIP or TAR by content (magic numbers), else None. `path` must be a regular file."""
     with open(path, "rb") as handle:

@@ -251,3 +251,11 @@ def test_percent_encoded_manifest_is_read_as_rfc_8493_says(tmp_path):
     root = make_bag(tmp_path / "bag", files, tag_algorithms=())
     found = all_findings(open_deposit(root, tmp_path / "work"))
     assert found == []
+
+
+def test_a_7z_aip_is_refused_with_a_hint(tmp_path):
+    archive = tmp_path / "AIP-0b1d2c3e.7z"
+    archive.write_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 64)
+    deposit = open_deposit(archive, tmp_path / "work")
+    [refusal] = deposit.findings
+    assert refusal.code == "BAG-E012" and "7z x" in refusal.message
