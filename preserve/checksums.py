@@ -8,6 +8,7 @@ hashlib releases the GIL on large buffers, so threads hash files in parallel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -44,6 +45,7 @@ def payload_fingerprint(payload: Iterable[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
+@functools.cache
 def supported_algorithms() -> frozenset[str]:
     """Every fixed-length algorithm this Python's hashlib offers, by its lowercase name."""
     names = {name.lower() for name in hashlib.algorithms_available}

@@ -86,7 +86,8 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "'BagIt-Version: M.N' and 'Tag-File-Character-Encoding: ENCODING'",
                 "RFC 8493 section 2.1.1"),
     FindingCode("BAG-E003", E, "BagIt-Version {version!r} is not supported; re-bag the deposit as "
-                "BagIt 1.0 (or 0.97)", "RFC 8493 section 2.1.1"),
+                "BagIt 1.0 (preserve reads 1.0 and the drafts 0.93-0.97)",
+                "RFC 8493 section 2.1.1"),
     FindingCode("BAG-E004", E, "Tag-File-Character-Encoding {encoding!r} is not a known text "
                 "encoding; declare UTF-8 and re-encode the tag files", "RFC 8493 section 2.1.1"),
     FindingCode("BAG-E005", E, "bagit.txt starts with a byte-order mark; remove the BOM",
@@ -122,6 +123,50 @@ _DEPOSIT_CODES: list[FindingCode] = [
                 "'Label: value'", "RFC 8493 section 2.2.2"),
     FindingCode("BAG-W004", W, "Tag-File-Character-Encoding is {encoding!r}; UTF-8 is "
                 "recommended", "RFC 8493 section 2.1.1"),
+    # --- dialects of other tools and of the BagIt drafts (issue 12; docs/dialects.md) ------
+    FindingCode("BAG-W005", W, "BagIt-Version {version} is a draft of 2008-2011, not RFC 8493; "
+                "the bag was read by that draft's rules and is stored as a BagIt 1.0 bag (the "
+                "tag files as received are kept in metadata/submission/). Ask the sender to "
+                "re-bag new deposits as BagIt 1.0", "BagIt drafts 0.93-0.96 (IETF draft-kunze-bagit, "
+                "2008-2011); RFC 8493 section 2.1.1"),
+    FindingCode("BAG-W006", W, "the bag's metadata was read from {path}, the name BagIt "
+                "{version} gave bag-info.txt; it is stored as bag-info.txt of a 1.0 bag",
+                "BagIt drafts 0.93-0.95 section 2.2.2 (package-info.txt); RFC 8493 2.2.2"),
+    FindingCode("BAG-W007", W, "{path} line {line} has whitespace BagIt 1.0 does not allow "
+                "({text}); in a BagIt {version} bag, as older tools wrote them, it was ignored",
+                "RFC 8493 section 2.1.1, 2.2.2; BagIt drafts 0.93-0.97"),
+    FindingCode("BAG-W008", W, "bag-info.txt {label}: the value holds characters XML 1.0 cannot "
+                "carry ({characters}); bag-info.txt keeps it byte-exact, the METS shows each as "
+                "\\uXXXX. Correct the value at the sender if it is a mistake",
+                "XML 1.0 section 2.2 (Char); RFC 8493 section 2.2.2"),
+    FindingCode("MAN-W003", W, "{path}: {count} path(s) start with './' (first on line {line}), "
+                "as `find . | xargs sha256sum` writes them; read relative to the bag root",
+                "RFC 8493 section 2.1.3: paths are relative to the base directory"),
+    FindingCode("MAN-W004", W, "{path}: {count} path(s) carry the '*' binary-mode marker of "
+                "`md5sum -b`/`sha256sum -b` (first on line {line}); the '*' was not taken as "
+                "part of the name", "RFC 8493 section 2.1.3; GNU coreutils md5sum output format"),
+    FindingCode("MAN-W005", W, "{path}: {count} path(s) are written without the percent-encoding "
+                "RFC 8493 requires (e.g. {entry}, whose '%25' names a file with '%25' in its "
+                "name, as bagit-python writes it); each names exactly one file on disk as "
+                "written, and none decoded, so it was read as written",
+                "RFC 8493 section 2.1.3 (percent-encoding of '%', CR, LF)"),
+    FindingCode("NAME-W003", W, "{manifest} lists {entry} but the file is named {path} on disk: "
+                "the same name in another Unicode normalization ({forms}, as macOS writes "
+                "names); it is stored under its on-disk name, byte-exact, and this finding "
+                "records both forms", "Unicode UAX #15; RFC 8493 section 3; DESIGN.md names"),
+    FindingCode("PAY-W003", W, "{path} is an empty directory; OCFL and BagIt manifests hold "
+                "files only, so it is not stored. Put a file in it if it matters",
+                "RFC 8493 section 2.1.2; OCFL 1.1 section 3.3 (content is files)"),
+    FindingCode("PAY-W004", W, "{path} is an operating-system file ({kind}), not a document; it "
+                "is listed in the manifest, so it is stored as received. Remove it before "
+                "bagging next time", "RFC 8493 section 3 (every listed file is payload)"),
+    FindingCode("SER-W002", W, "archive member {path} has mode {mode} ({what}); permission bits "
+                "are not kept: it is extracted and stored as a plain file without them",
+                "RFC 8493 section 7.2; POSIX tar (ustar) mode field; APPNOTE.TXT 4.4.15 "
+                "(zip external attributes)"),
+    FindingCode("EARK-W001", W, "the package METS is named {path}, not METS.xml; it was read as "
+                "an E-ARK package all the same. Rename it for other tools",
+                "E-ARK CSIP 2.1 CSIPSTR4 (the root METS file is named METS.xml)"),
     FindingCode("MAN-E001", E, "the bag has no payload manifest; add manifest-sha512.txt (or "
                 "manifest-sha256.txt) listing every payload file", "RFC 8493 section 2.1.3, 3"),
     FindingCode("MAN-E002", E, "{path} line {line} is not '<digest> <path>': {text}; fix or "
@@ -326,11 +371,27 @@ _METADATA_CODES: list[FindingCode] = [
     FindingCode("IMP-E001", E, "{name}: its {algorithm} is {actual}, but the sender's METS "
                 "{file} declares {declared}{size}; the package was damaged on its way: ask the "
                 "sending archive for a new copy", "METS 1.12.1 file/@CHECKSUM, @SIZE"),
+    FindingCode("IMP-E002", E, "the sender's METS {file} lists {href}, which is not in the "
+                "package: it is incomplete. Ask the sending archive for a complete copy",
+                "E-ARK CSIP 2.1 CSIP58 (every file listed is in the package); METS 1.12.1 FLocat"),
     FindingCode("IMP-W003", W, "{name}: the sender's METS declares no checksum preserve can "
                 "verify ({why}); its digests start with this ingest",
                 "E-ARK CSIP 2.1 CSIP69-CSIP71 (file checksums)"),
     FindingCode("IMP-W002", W, "an event of the sender's METS {file} was not imported: {why}",
                 "PREMIS 3.0 Data Dictionary 2.1-2.5 (eventIdentifier, eventType, eventDateTime)"),
+    FindingCode("IMP-W004", W, "the sender's METS {file} points to {href} ({why}); preserve never "
+                "follows such a reference: what it names was not read and is not part of the "
+                "package", "METS 1.12.1 FLocat/mdRef xlink:href; RFC 8493 section 7.2"),
+    FindingCode("IMP-W005", W, "the sender's METS {file} holds PREMIS {version} history "
+                "({events} event(s)); it was mapped to PREMIS 3.0 and imported, the file is "
+                "kept byte-exact in metadata/submission/",
+                "PREMIS 3.0 Data Dictionary, 'Changes in version 3.0'; PREMIS 2.2 schema"),
+    FindingCode("IMP-W006", W, "the PREMIS 2 in {file} is not valid against the PREMIS 2.2 "
+                "schema ({why}); its events were imported as read. Ask the sender for a valid "
+                "document if the history matters", "PREMIS 2.2 schema (premis-v2-2.xsd)"),
+    FindingCode("IMP-W007", W, "the deposit was read as an Archivematica AIP: its history is "
+                "taken from {file} (payload below data/objects/ is stored under its names)",
+                "Archivematica AIP structure (BagIt 0.97, METS.<uuid>.xml); docs/dialects.md"),
     FindingCode("META-W005", W, "{file} was not used as descriptive metadata: {why}; it is "
                 "kept as received. Supply plain UTF-8 Dublin Core or MODS 3 XML",
                 "DESIGN.md: deposits are untrusted input; METS 1.12.1 dmdSec"),

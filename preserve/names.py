@@ -16,6 +16,7 @@ Standard library only (core module).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -28,6 +29,9 @@ BIDI_CONTROLS = frozenset(
 )
 
 NFC = "NFC"
+#: Characters outside XML 1.0's Char production (section 2.2): C0 controls other than tab, LF
+#: and CR, lone surrogates (names smuggled in by surrogateescape), U+FFFE and U+FFFF.
+NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CASEFOLD = "casefold"
 
 

@@ -86,6 +86,16 @@ class Inspection:
     parents: set[str] = field(default_factory=set)  # directories implied by deeper names
 
 
+#: 7-Zip's signature: Archivematica's compressed AIPs. Not unpacked (no library is relied on).
+SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+
+
+def is_seven_zip(path: Path) -> bool:
+    """True if the regular file `path` starts with the 7-Zip signature."""
+    with open(path, "rb") as handle:
+        return handle.read(len(SEVEN_ZIP_MAGIC)) == SEVEN_ZIP_MAGIC
+
+
 def detect(path: Path) -> DepositKind | None:
     """ZIP or TAR by content (magic numbers), else None. `path` must be a regular file."""
     with open(path, "rb") as handle:
@@ -335,6 +345,9 @@ class _ZipReader:
                 continue
             is_dir = info.is_dir() or stat.S_ISDIR(mode)
             _add(found, Member(name, is_dir, 0 if is_dir else info.file_size), limits)
+            if (what := _unkept_mode(mode)) is not None:  # Unix modes of an Info-ZIP archive
+                found.findings.append(make("SER-W002", raw, mode=f"{stat.S_IMODE(mode):04o}",
+                                           what=what))
         total, packed = found.declared, max(self.path.stat().st_size, 1)
         if total >= RATIO_FLOOR and total > limits.max_ratio * packed:
             found.findings.append(make("SER-E007", self.path.name, what="compression ratio",
@@ -377,6 +390,13 @@ class _Budgeted:
         if self.left < 0:
             raise _Exceeded("decompressed stream")
         return data
+
+
+def _unkept_mode(mode: int) -> str | None:
+    """What a tar member's mode asks that is not kept (setuid, setgid, world-writable)."""
+    what = [word for bit, word in ((stat.S_ISUID, "setuid"), (stat.S_ISGID, "setgid"),
+                                   (stat.S_IWOTH, "world-writable")) if mode & bit]
+    return ", ".join(what) or None
 
 
 def _tar_type(info: tarfile.TarInfo) -> str | None:
@@ -456,6 +476,9 @@ class _TarReader:
                 continue
             size = info.size if info.isreg() else 0
             _add(found, Member(name, info.isdir(), size), limits)
+            if (what := _unkept_mode(info.mode)) is not None:
+                found.findings.append(make("SER-W002", info.name, mode=f"{stat.S_IMODE(info.mode):04o}",
+                                           what=what))
             if (self.decompressor is not None and found.declared >= RATIO_FLOOR
                     and found.declared > limits.max_ratio * self.packed):
                 found.findings.append(make("SER-E007", info.name, what="compression ratio",

@@ -6,12 +6,19 @@ reading payload bytes is decided here: every payload file in every payload manif
 manifest entry present, Payload-Oxum against the listed sizes, tag manifest entries present.
 Digests are compared later by `payload_check.check_payload`. Paths from manifests and
 fetch.txt are only ever looked up in the listing, never opened.
+
+Bags from other tools and from the BagIt drafts (docs/dialects.md): a 0.93-0.95 bag's
+`package-info.txt` is its bag-info; a manifest entry that names a file on disk in another
+Unicode normalization (macOS writes NFD) is matched to that one file, which keeps its on-disk
+name; empty payload directories, operating-system files in the manifest and bag-info values
+XML cannot carry are accepted with a warning saying what is dropped or kept.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -22,6 +29,7 @@ from preserve.deposit.report import make
 from preserve.deposit.tree import FileEntry, walk
 from preserve.deposit.values import Deposit, DepositKind, Limits, PayloadEntry, TagEntry
 from preserve.model import Finding
+from preserve.names import NOT_XML_CHAR
 from preserve.safeio import read_regular
 
 log = logging.getLogger(__name__)
@@ -30,6 +38,9 @@ PAYLOAD_DIR = "data"
 _MANIFEST_NAME = re.compile(r"(tag)?manifest-(.+)\.txt")
 #: Algorithms too weak to be the only fixity (RFC 8493 section 2.4 recommends SHA-2).
 WEAK_ALGORITHMS = frozenset({"md5", "sha1"})
+#: Files operating systems leave in folders (Finder, Explorer, AppleDouble): name -> what.
+_OS_FILES = {".DS_Store": "macOS Finder", "Thumbs.db": "Windows Explorer thumbnails",
+             "desktop.ini": "Windows Explorer settings"}
 
 
 def read_bag(root: Path, source: Path, kind: DepositKind, limits: Limits,
@@ -44,6 +55,7 @@ def read_bag(root: Path, source: Path, kind: DepositKind, limits: Limits,
         found.append(make("BAG-E011", PAYLOAD_DIR))
     elif not payload:
         found.append(make("PAY-W001", PAYLOAD_DIR + "/"))
+    found.extend(_empty_directories(tree.directories, payload))
 
     version, encoding = None, "utf-8"
     if "bagit.txt" in tags:
@@ -65,10 +77,17 @@ def read_bag(root: Path, source: Path, kind: DepositKind, limits: Limits,
         found.extend(problems)
         return text
 
+    legacy = version if tagfiles.is_legacy(version) else None
+    info_name = "bag-info.txt"
+    if (version in tagfiles.PACKAGE_INFO_VERSIONS and info_name not in tags
+            and "package-info.txt" in tags):
+        info_name = "package-info.txt"
+        found.append(make("BAG-W006", info_name, version=version))
     bag_info: list[tuple[str, str]] = []
-    if (text := text_of("bag-info.txt")) is not None:
-        bag_info, problems = tagfiles.parse_tag_file(text, "bag-info.txt")
+    if (text := text_of(info_name)) is not None:
+        bag_info, problems = tagfiles.parse_tag_file(text, info_name, legacy)
         found.extend(problems)
+        found.extend(_xml_unsafe_values(bag_info))
     fetch: list[tuple[str, int | None, str]] = []
     if (text := text_of("fetch.txt")) is not None:
         fetch, problems = tagfiles.parse_fetch(text)
@@ -102,6 +121,11 @@ def read_bag(root: Path, source: Path, kind: DepositKind, limits: Limits,
         found.append(make("MAN-W001", "", algorithms=", ".join(sorted(manifests))))
 
     payload_paths = {f.path for f in payload}
+    for algorithm in list(manifests):
+        name = f"manifest-{algorithm}.txt"
+        entries = _match_unencoded(manifests[algorithm], payload_paths, name, found)
+        manifests[algorithm] = _match_normalization(entries, payload_paths, name, found)
+    found.extend(_os_files(manifests, payload_paths))
     fetched = {path for _, _, path in fetch}
     incomplete: set[str] = set()
     for algorithm, entries in manifests.items():
@@ -168,6 +192,83 @@ def _check_oxum(bag_info: list[tuple[str, str]], payload: list[FileEntry]) -> li
         return [make("BAG-E010", "bag-info.txt", declared_octets=octets, declared_streams=streams,
                      octets=actual_octets, streams=len(payload))]
     return []
+
+
+def _empty_directories(directories: list[str], payload: list[FileEntry]) -> list[Finding]:
+    """Payload directories with no file below them: not stored (PAY-W003)."""
+    holding = {f.path.rsplit("/", 1)[0] for f in payload}
+    ancestors = {"/".join(path.split("/")[:i]) for path in holding
+                 for i in range(1, path.count("/") + 2)}
+    return [make("PAY-W003", d + "/") for d in directories
+            if d.startswith(PAYLOAD_DIR + "/") and d not in ancestors]
+
+
+def _xml_unsafe_values(bag_info: list[tuple[str, str]]) -> list[Finding]:
+    found = []
+    for label, value in bag_info:
+        chars = sorted({f"U+{ord(m.group()):04X}" for m in NOT_XML_CHAR.finditer(value)})
+        if chars:
+            found.append(make("BAG-W008", "bag-info.txt", label=label,
+                              characters=", ".join(chars)))
+    return found
+
+
+def _match_unencoded(entries: dict[str, str], on_disk: set[str], manifest: str,
+                     found: list[Finding]) -> dict[str, str]:
+    """Entries written without RFC 8493's percent-encoding (bagit-python writes `%` as is):
+    `data/a%25b` read as `data/a%b` but only `data/a%25b` is on disk. When the line as
+    written names exactly that file, and the decoded name names none, it is that file
+    (MAN-W005, one finding per manifest)."""
+    result, remapped = dict(entries), []
+    for path in entries:
+        written = tagfiles.encode_path(path)
+        if path not in on_disk and written != path and written in on_disk:
+            result[written] = result.pop(path)
+            remapped.append(written)
+    if remapped:
+        found.append(make("MAN-W005", manifest, count=len(remapped), entry=remapped[0]))
+    return result
+
+
+def _match_normalization(entries: dict[str, str], on_disk: set[str], manifest: str,
+                         found: list[Finding]) -> dict[str, str]:
+    """Map manifest entries to the one file on disk that is the same name in another Unicode
+    normalization (NAME-W003); the on-disk name is kept byte-exact. Anything ambiguous (two
+    entries or two files with the same normal form) is left as it is and reported as missing
+    or unlisted by the caller."""
+    missing = [p for p in entries if p not in on_disk]
+    if not missing:
+        return entries
+    unlisted: dict[str, list[str]] = {}
+    for path in on_disk - entries.keys():
+        unlisted.setdefault(unicodedata.normalize("NFC", path), []).append(path)
+    wanted: dict[str, list[str]] = {}
+    for path in entries:
+        wanted.setdefault(unicodedata.normalize("NFC", path), []).append(path)
+    result = dict(entries)
+    for path in missing:
+        key = unicodedata.normalize("NFC", path)
+        files = unlisted.get(key, [])
+        if len(files) != 1 or len(wanted[key]) != 1:
+            continue
+        disk = files[0]
+        forms = "NFC in the manifest, NFD on disk" if path == key else (
+            "NFD in the manifest, NFC on disk" if disk == key else "different forms")
+        found.append(make("NAME-W003", disk, manifest=manifest, entry=path, forms=forms))
+        result[disk] = result.pop(path)
+    return result
+
+
+def _os_files(manifests: dict[str, dict[str, str]], payload_paths: set[str]) -> list[Finding]:
+    listed = sorted({p for entries in manifests.values() for p in entries} & payload_paths)
+    found = []
+    for path in listed:
+        name = path.rsplit("/", 1)[-1]
+        kind = _OS_FILES.get(name) or ("macOS AppleDouble resource fork"
+                                       if name.startswith("._") else None)
+        if kind is not None:
+            found.append(make("PAY-W004", path, kind=kind))
+    return found
 
 
 def _freeze(mapping: dict[str, dict[str, str]]) -> Mapping[str, Mapping[str, str]]:

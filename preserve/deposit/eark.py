@@ -15,10 +15,16 @@ An E-ARK package (CSIP 2.1, section 5.1 "Folder structure") is a folder holding 
 The same lstat-only listing and name checks as every deposit (`tree.walk`). The package has
 no BagIt manifests: its fixity information is the METS `fileSec` CHECKSUMs, which the ingest
 workflow compares with the digests it computes (XML is parsed in `preserve.metadata` only).
+
+A root METS misnamed by its maker (`mets.xml`, `METS.XML`, `METS.xml.xml`: CSIPSTR4 wants
+`METS.xml`) still makes the folder an E-ARK package, with warning EARK-W001.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from types import MappingProxyType
 
@@ -28,11 +34,32 @@ from preserve.deposit.values import Deposit, DepositKind, Limits, PayloadEntry, 
 
 METS_FILE = "METS.xml"
 REPRESENTATIONS = "representations"
+#: Names makers give the root METS: any case, `.xml` once or repeated (EARK-W001 unless exact).
+_METS_NAME = re.compile(r"mets(\.xml)+", re.IGNORECASE)
+
+
+def mets_name(names: Iterable[str]) -> str | None:
+    """The root METS among the top-level `names`: `METS.xml`, else the one misnamed form."""
+    names = list(names)
+    if METS_FILE in names:
+        return METS_FILE
+    found = sorted(name for name in names if _METS_NAME.fullmatch(name))
+    return found[0] if len(found) == 1 else None
+
+
+def root_mets(directory: Path) -> str | None:
+    """The name of the regular file that is `directory`'s root METS, if there is one."""
+    try:
+        with os.scandir(directory) as listing:
+            names = [e.name for e in listing if e.is_file(follow_symlinks=False)]
+    except OSError:
+        return None
+    return mets_name(names)
 
 
 def is_eark_package(directory: Path) -> bool:
-    """A folder with `METS.xml` and `representations/` (and no bagit.txt) is E-ARK."""
-    return ((directory / METS_FILE).is_file() and not (directory / METS_FILE).is_symlink()
+    """A folder with a root METS and `representations/` (and no bagit.txt) is E-ARK."""
+    return (root_mets(directory) is not None
             and (directory / REPRESENTATIONS).is_dir()
             and not (directory / REPRESENTATIONS).is_symlink())
 
@@ -56,6 +83,9 @@ def read_eark(root: Path, source: Path, limits: Limits,
                                         entry.source, entry.size))
     if not payload:
         findings.append(make("PAY-W001", f"{REPRESENTATIONS}/"))
+    mets = root_mets(root)
+    if mets is not None and mets != METS_FILE:
+        findings.append(make("EARK-W001", mets))
     return Deposit(
         kind=kind, source=source, root=root, bagit_version=None, encoding="utf-8",
         bag_info=(), manifests=MappingProxyType({}), tag_manifests=MappingProxyType({}),

@@ -19,7 +19,7 @@ import stat
 from pathlib import Path
 from types import MappingProxyType
 
-from preserve.deposit.archive import detect, extract
+from preserve.deposit.archive import detect, extract, is_seven_zip
 from preserve.deposit.bag import read_bag
 from preserve.deposit.eark import is_eark_package, read_eark
 from preserve.deposit.folder import read_folder
@@ -69,8 +69,13 @@ def open_deposit(path: Path, work_dir: Path, limits: Limits = Limits()) -> Depos
         return _failed(source, where, DepositKind.FOLDER,
                        make("BAG-E012", str(source), detail=exc.strerror or str(exc)))
     if kind is None:
+        detail = "not a zip or tar archive"
+        if is_seven_zip(where):  # an Archivematica compressed AIP, most likely
+            detail = ("a 7-Zip archive (as Archivematica compresses AIPs), which preserve does "
+                      "not unpack: extract it (`7z x` into an empty folder) and deposit the "
+                      "bag folder it holds")
         return _failed(source, where, DepositKind.FOLDER,
-                       make("BAG-E012", str(source), detail="not a zip or tar archive"))
+                       make("BAG-E012", str(source), detail=detail))
     _prepare(Path(work_dir))
     log.info("inspecting %s archive %s", kind.value, where)
     root, findings = extract(where, kind, Path(work_dir), limits)

@@ -6,6 +6,11 @@ a bad Payload-Oxum, a NUL in a manifest or a mis-encoded bag-info).
 
 Lines end in LF, CR or CRLF (section 2.1). File paths in manifests and fetch.txt have LF, CR
 and `%` percent-encoded (`%0A`, `%0D`, `%25`) and nothing else is decoded (section 2.1.3).
+
+Dialects of other tools and of the pre-1.0 drafts (docs/dialects.md) are read with a warning
+when their meaning is unambiguous: BagIt 0.93-0.97 declarations and `Label : value` lines
+with stray whitespace, manifest paths written `./data/x` or with the `*` binary marker of
+`md5sum -b`. A BagIt 1.0 `bagit.txt` must be exactly the two lines of section 2.1.1.
 """
 
 from __future__ import annotations
@@ -19,7 +24,12 @@ from preserve.checksums import is_hex_digest
 from preserve.deposit.report import excerpt, make
 from preserve.model import Finding
 
-SUPPORTED_VERSIONS = ("1.0", "0.97")
+#: BagIt versions read: RFC 8493 (1.0), draft 14 (0.97) and the drafts of 2008-2011.
+SUPPORTED_VERSIONS = ("1.0", "0.97", "0.96", "0.95", "0.94", "0.93")
+#: Drafts read with a warning that the version is old (BAG-W005).
+LEGACY_VERSIONS = frozenset({"0.93", "0.94", "0.95", "0.96"})
+#: Drafts whose metadata file is `package-info.txt`, not `bag-info.txt` (BAG-W006).
+PACKAGE_INFO_VERSIONS = frozenset({"0.93", "0.94", "0.95"})
 UTF8_BOM = b"\xef\xbb\xbf"
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -30,6 +40,14 @@ _FETCH_LINE = re.compile(r"([^ \t]+)[ \t]+([0-9]+|-)[ \t]+(.*)", re.DOTALL)
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _OXUM = re.compile(r"([0-9]+)\.([0-9]+)")
 _DRIVE = re.compile(r"[A-Za-z]:")
+#: The bag declaration exactly as RFC 8493 section 2.1.1 writes it (BagIt 1.0).
+_STRICT_DECLARATION = (re.compile(r"BagIt-Version: ([0-9]+\.[0-9]+)"),
+                       re.compile(r"Tag-File-Character-Encoding: ([^ \t]+)"))
+
+
+def is_legacy(version: str | None) -> bool:
+    """True for a pre-1.0 bag, whose tag files are read with the drafts' leniency."""
+    return version is not None and version != "1.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +108,8 @@ def parse_bagit_txt(data: bytes) -> tuple[Declaration | None, list[Finding]]:
         return None, [*findings, make("BAG-E002", path, detail="it is not UTF-8")]
     if "\x00" in text:
         return None, [*findings, make("BAG-E002", path, detail="it contains a NUL byte")]
-    lines = [line for line in split_lines(text) if line.strip()]
+    all_lines = split_lines(text)
+    lines = [line for line in all_lines if line.strip()]
     pairs = []
     for line in lines:
         label, sep, value = line.partition(":")
@@ -100,9 +119,23 @@ def parse_bagit_txt(data: bytes) -> tuple[Declaration | None, list[Finding]]:
     labels = [label for label, _ in pairs]
     if labels != ["BagIt-Version", "Tag-File-Character-Encoding"]:
         return None, [*findings, make("BAG-E002", path, detail=f"found labels {labels!r}")]
+    exact = len(all_lines) == 2 and all(
+        pattern.fullmatch(line) for pattern, line in zip(_STRICT_DECLARATION, all_lines,
+                                                         strict=True))
+    if not exact:
+        shown = next((line for line in all_lines if not any(
+            pattern.fullmatch(line) for pattern in _STRICT_DECLARATION)), "")
+        if not is_legacy(pairs[0][1]):  # RFC 8493 section 2.1.1: exactly these two lines
+            return None, [*findings, make(
+                "BAG-E002", path, detail=f"line {excerpt(shown)!r} has extra whitespace or an "
+                "empty line is in between (BagIt 1.0 allows neither)")]
+        findings.append(make("BAG-W007", path, line=all_lines.index(shown) + 1,
+                             text=excerpt(shown), version=pairs[0][1]))
     version, declared = pairs[0][1], pairs[1][1]
     if version not in SUPPORTED_VERSIONS:
         findings.append(make("BAG-E003", path, version=version))
+    elif version in LEGACY_VERSIONS:
+        findings.append(make("BAG-W005", path, version=version))
     encoding = normalise_encoding(declared)
     if encoding is None:
         findings.append(make("BAG-E004", path, encoding=declared))
@@ -115,11 +148,14 @@ def parse_bagit_txt(data: bytes) -> tuple[Declaration | None, list[Finding]]:
 # --- bag-info.txt and other metadata files ---------------------------------------------------
 
 
-def parse_tag_file(text: str, path: str) -> tuple[list[tuple[str, str]], list[Finding]]:
+def parse_tag_file(text: str, path: str, legacy_version: str | None = None
+                   ) -> tuple[list[tuple[str, str]], list[Finding]]:
     """Parse `Label: value` elements (section 2.2.2); continuation lines are unfolded.
 
     A continuation line starts with a space or tab; it is joined to the value before it with
-    one space. Labels keep their spelling and order and may repeat.
+    one space. Labels keep their spelling and order and may repeat. With `legacy_version` (a
+    pre-1.0 bag), whitespace after a label (`Label : value`) is stripped with BAG-W007; in a
+    1.0 bag it is BAG-E008.
     """
     pairs: list[tuple[str, str]] = []
     findings: list[Finding] = []
@@ -138,9 +174,13 @@ def parse_tag_file(text: str, path: str) -> tuple[list[tuple[str, str]], list[Fi
             pairs[-1] = (label, f"{value} {line.strip()}" if value else line.strip())
             continue
         label, sep, value = line.partition(":")
-        if not sep or not label.strip() or label != label.strip():
+        if not sep or not label.strip() or (label != label.strip() and legacy_version is None):
             findings.append(make("BAG-E008", path, line=number, text=excerpt(line)))
             continue
+        if label != label.strip():
+            findings.append(make("BAG-W007", path, line=number, text=excerpt(line),
+                                 version=legacy_version))
+            label = label.strip()
         if value and value[0] not in " \t":
             findings.append(make("BAG-W003", path, line=number))
         pairs.append((label, value.strip()))
@@ -216,6 +256,7 @@ def parse_manifest(
     """
     entries: dict[str, str] = {}
     findings: list[Finding] = []
+    dialects: dict[str, list[int]] = {"MAN-W003": [], "MAN-W004": []}  # code -> line numbers
     for number, line in enumerate(split_lines(text), start=1):
         if "\x00" in line:
             findings.append(make("BAG-E007", path, line=number))
@@ -231,6 +272,7 @@ def parse_manifest(
             findings.append(make("MAN-E004", path, line=number, digest=excerpt(digest),
                                  algorithm=algorithm))
             continue
+        entry = _undialect(entry, dialects, number)
         if not is_safe_path(entry):
             findings.append(make("MAN-E006", path, line=number, entry=entry))
             continue
@@ -241,7 +283,26 @@ def parse_manifest(
             findings.append(make("MAN-E005", path, entry=entry))
             continue
         entries[entry] = digest.lower()
+    for code, numbers in dialects.items():
+        if numbers:
+            findings.append(make(code, path, count=len(numbers), line=numbers[0]))
     return entries, findings
+
+
+def _undialect(entry: str, dialects: dict[str, list[int]], number: int) -> str:
+    """A manifest path without the `*` binary marker of `md5sum -b` and a leading `./`.
+
+    Only when the rest is a path a manifest may hold: `*data/x` cannot name a payload file
+    (those start with `data/`), and `./` adds nothing to a path relative to the bag root.
+    What remains is checked like every path (`./../x` stays unsafe: MAN-E006)."""
+    if entry.startswith("*") and len(entry) > 1 and entry[1] not in " \t":
+        entry = entry[1:]
+        dialects["MAN-W004"].append(number)
+    if entry.startswith("./"):
+        while entry.startswith("./"):
+            entry = entry[2:]
+        dialects["MAN-W003"].append(number)
+    return entry
 
 
 def parse_fetch(text: str, path: str = "fetch.txt") -> tuple[list[tuple[str, int | None, str]],

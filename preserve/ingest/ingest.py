@@ -13,6 +13,7 @@ A rejected deposit leaves nothing in the storage root or staging and one `reject
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import uuid
@@ -51,6 +52,7 @@ from preserve.metadata import (
     SchemaSet,
     write_mets,
 )
+from preserve.metadata.history import SenderFile
 from preserve.model import (
     Agent,
     AgentType,
@@ -224,8 +226,11 @@ class _Ingest:
         package_id, version_of = self._choose_package_id(deposit)
         if has_errors(self.findings):
             # Read (without storing) to report every finding at once.
-            self.findings.extend(read_payload(deposit, workers=opts.workers,
-                                              progress=self.progress).findings)
+            read = read_payload(deposit, workers=opts.workers, progress=self.progress,
+                                algorithms=self.sender.algorithms if self.sender else ())
+            self.findings.extend(read.findings)
+            if self.sender is not None:
+                self.findings.extend(self.sender.check_payload(read.files))
             self._reject()
 
         version_staging = self.work / "version"
@@ -278,7 +283,8 @@ class _Ingest:
             return target
 
         read = read_payload(deposit, workers=opts.workers, progress=self.progress,
-                            target_for=target_for, move=unpacked)
+                            target_for=target_for, move=unpacked,
+                            algorithms=self.sender.algorithms if self.sender else ())
         self.findings.extend(read.findings)
         if self.sender is not None:  # the fixity the sender's METS declares (E-ARK: the only)
             self.findings.extend(self.sender.check_payload(read.files))
@@ -328,12 +334,18 @@ class _Ingest:
         # Written straight into the staged version as it is built, and validated from there:
         # memory does not grow with the number of files (20,000 files make 60 MB of METS).
         mets_target = builder.content_target(METS_PATH)
+        # What the sender's PREMIS objects say of its files (an Archivematica AIP): their
+        # original names and PRONOM ids are kept in ours.
+        sender_files = self.sender.payload_files() if self.sender is not None else {}
         with self._staged_file(mets_target) as out:
             write_mets(
                 out, package_id=package_id, version=builder.version, created=created,
                 files=[MetsFile("data/" + f.path, f.size, f.digests["sha256"],
-                                f.digests["sha512"], original_name=prefix + f.path,
-                                format=_file_format(formats.get(f.path)))
+                                f.digests["sha512"],
+                                original_name=_original_name(sender_files.get(f.path))
+                                or prefix + f.path,
+                                format=_with_sender_format(_file_format(formats.get(f.path)),
+                                                           sender_files.get(f.path)))
                        for f in read.files],
                 bag_info=deposit.bag_info, software=software, label=title,
                 software_agent=SOFTWARE_AGENT, events=premis_events, descriptive=descriptive,
@@ -574,6 +586,25 @@ def _file_format(info: FormatInfo | None) -> FileFormat | None:
     note = "; ".join(part for part in (info.basis, info.warning) if part)
     return FileFormat(puid=info.puid, name=info.name, version=info.version, mime=info.mime,
                       note=note)
+
+
+def _original_name(sender: SenderFile | None) -> str | None:
+    return sender.original_name if sender is not None and sender.original_name else None
+
+
+def _with_sender_format(ours: FileFormat | None, sender: SenderFile | None) -> FileFormat | None:
+    """Our identification, with the sending archive's PRONOM id kept beside it (formatNote);
+    the sender's identification where we have none."""
+    theirs = sender.format if sender is not None else None
+    if theirs is None or theirs.puid is None:
+        return ours
+    if ours is None or ours.puid is None:
+        why = f"{ours.note}; " if ours is not None and ours.note else ""
+        return dataclasses.replace(theirs, note=f"{why}as identified by the sending archive "
+                                   "(its METS); not confirmed by this ingest")
+    said = ("the sending archive identified it the same" if ours.puid == theirs.puid
+            else f"the sending archive identified it as {theirs.puid}")
+    return dataclasses.replace(ours, note=f"{ours.note}; {said}" if ours.note else said)
 
 
 def _puid(info: FormatInfo | None) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,13 +43,15 @@ def read_payload(
     target_for: TargetFor | None = None,
     progress: Progress | None = None,
     move: bool = False,
+    algorithms: Collection[str] = (),
 ) -> PayloadRead:
     """Read (and optionally copy) every payload file once, then check it against the deposit.
 
     With `move`, files are renamed to their target after hashing instead of copied: for
     deposits we unpacked ourselves into staging, whose files are already ours. Files are not
     fsynced one by one: the storage adapter makes the whole staged version durable before
-    it moves it into the storage root (one syncfs on Linux).
+    it moves it into the storage root (one syncfs on Linux). `algorithms` are computed in the
+    same read besides ours and the manifests' (those a sender's METS declares).
     """
     jobs = [
         HashJob(
@@ -63,7 +65,8 @@ def read_payload(
     ]
     if progress is not None:
         progress.start(sum(entry.size for entry in deposit.payload))
-    results = hash_many(jobs, required_algorithms(deposit), workers or os.cpu_count() or 1,
+    results = hash_many(jobs, required_algorithms(deposit) | frozenset(algorithms),
+                        workers or os.cpu_count() or 1,
                         progress=progress.advance if progress else None,
                         fsync=False)
     findings: list[Finding] = []

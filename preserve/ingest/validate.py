@@ -22,7 +22,7 @@ from preserve.deposit import Limits, open_deposit
 from preserve.errors import UsageError
 from preserve.findings import has_errors
 from preserve.ingest import decisions
-from preserve.ingest.history import SENDER_METS_PATHS, read_sender_history
+from preserve.ingest.history import SenderHistory, read_sender_history, sender_mets
 from preserve.ingest.ingest import payload_fingerprint
 from preserve.ingest.reading import read_payload
 from preserve.ingest.supplied import read_supplied, supplied_paths
@@ -83,16 +83,18 @@ def validate_deposit(
         deposit = open_deposit(source, work_dir, limits)
         # Payload entries are regular files only, so reading them is safe even when the
         # structure has errors; doing it reports every finding at once.
-        read = read_payload(deposit, workers=workers, progress=progress)
-        findings = [*deposit.findings, *read.findings]
-        findings += _supplied_findings(deposit, limits, schemas)
-        sender = None
-        if any(tag.path in SENDER_METS_PATHS for tag in deposit.tag_files):
+        sender: SenderHistory | None = None
+        found: list[Finding] = []
+        if sender_mets(deposit) is not None:  # as ingest: before the read, for its algorithms
             sender, found = read_sender_history(deposit, schemas() if schemas else None,
                                                 limits.max_tag_file_size)
-            findings += found
-            if sender is not None:
-                findings += sender.check_payload(read.files)
+        read = read_payload(deposit, workers=workers, progress=progress,
+                            algorithms=sender.algorithms if sender else ())
+        findings = [*deposit.findings, *read.findings]
+        findings += _supplied_findings(deposit, limits, schemas)
+        findings += found
+        if sender is not None:
+            findings += sender.check_payload(read.files)
         if against is not None:
             findings += _repository_findings(against, deposit, sender, read.files,
                                              structural_errors=has_errors(findings))

@@ -25,7 +25,15 @@ What is read (METS 1.12.1, PREMIS 3.0 Data Dictionary section numbers):
   out (a linked organisation with role "implementer"); linked file paths;
 * every PREMIS `agent` (3.1-3.3): identifier, name, type;
 * per `fileSec` file: CHECKSUM, CHECKSUMTYPE and SIZE, by its `FLocat` href (METS 1.12.1
-  `file` attributes): the fixity an E-ARK package declares.
+  `file` attributes): the fixity an E-ARK package declares;
+* PREMIS 2.x (`info:lc/xmlns/premis-v2`, as Archivematica writes it) is read as PREMIS 3.0:
+  the event and agent semantic units kept their names, so each PREMIS 2 element is renamed
+  into the 3.0 namespace as it is parsed; `eventDetail`, a direct child of `event` in 2.x,
+  is read where 3.0 has `eventDetailInformation/eventDetail`; `premis2_events` counts them;
+* per `fileSec` file linked (ADMID) to an `amdSec` whose techMD holds a PREMIS file object
+  (Archivematica's layout): that object's `originalName`, verbatim, and its PRONOM format;
+* every `FLocat` and `mdRef` href as written, so the caller can say which point outside the
+  package or to a URL (they are never followed).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from urllib.parse import unquote_to_bytes
 
 from lxml import etree
 
+from preserve.checksums import supported_algorithms
 from preserve.metadata import namespaces as ns
 from preserve.metadata.mets import DcValue
 from preserve.metadata.premis import PATH_ID_TYPE, PRONOM, FileFormat, PremisEvent
@@ -64,6 +73,19 @@ class MetsRecord:
     agents: tuple[Agent, ...] = ()
     checksums: dict[str, FileChecksum] = field(default_factory=dict)  # href path -> declared
     problems: tuple[str, ...] = ()  # events that could not be read whole, said in words
+    references: tuple[str, ...] = ()  # every FLocat/mdRef xlink:href, as written, in order
+    premis2_events: int = 0  # events read from PREMIS 2.x (mapped to 3.0)
+    #: href -> what the PREMIS object its fileSec file links to (ADMID) says of it
+    sender_files: dict[str, SenderFile] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SenderFile:
+    """What a sender's PREMIS object says of one of its files: its original name (verbatim,
+    e.g. Archivematica's `%transferDirectory%objects/…`) and format, when it says."""
+
+    original_name: str | None
+    format: FileFormat | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +93,7 @@ class FileChecksum:
     """What a METS `file` declares of its content: CHECKSUM with CHECKSUMTYPE, and SIZE.
 
     `algorithm` is the hashlib name (`sha512`) or, for a type preserve does not compute, the
-    METS spelling as given.
+    METS spelling as given; "" (and `digest` "") when the file declares only its SIZE.
     """
 
     algorithm: str
@@ -79,9 +101,14 @@ class FileChecksum:
     size: int | None
 
 
-#: METS 1.12.1 CHECKSUMTYPE values -> hashlib names (the others are kept as spelled).
-_CHECKSUM_TYPES = {"SHA-512": "sha512", "SHA-256": "sha256", "SHA-1": "sha1", "MD5": "md5",
-                   "SHA-384": "sha384"}
+def checksum_algorithm(kind: str) -> str:
+    """The hashlib name of a METS CHECKSUMTYPE (METS 1.12.1 / CSIP vocabulary: `MD5`, `SHA-1`,
+    `SHA-256`, `SHA-384`, `SHA-512`, `WHIRLPOOL`, ...; `SHA3-256` too), if this Python's
+    hashlib offers it; else the METS spelling as given (Adler-32, CRC32, HAVAL, TIGER, MNP)."""
+    name = kind.strip().lower().replace("-", "").replace("_", "")
+    if name in ("sha3224", "sha3256", "sha3384", "sha3512"):  # SHA3-256 -> sha3_256
+        name = f"sha3_{name[4:]}"
+    return name if name in supported_algorithms() else kind
 
 
 class UnreadableDocument(ValueError):
@@ -118,6 +145,11 @@ def read_record(document: bytes, *extra: bytes) -> MetsRecord:
         agents=tuple(collected.agents.values()),
         checksums=collected.checksums,
         problems=tuple(problems),
+        references=tuple(collected.references),
+        premis2_events=collected.premis2_events,
+        sender_files={href: collected.amd_objects[ids[0]] for href, ids in
+                      ((h, [i for i in admids if i in collected.amd_objects])
+                       for h, admids in collected.file_admids.items()) if ids},
     )
 
 
@@ -149,7 +181,14 @@ class _Collected:
     events: list[_RawEvent] = field(default_factory=list)
     seen_events: set[tuple[str, str]] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    premis2_events: int = 0
+    amd_objects: dict[str, SenderFile] = field(default_factory=dict)  # amdSec ID -> object
+    file_admids: dict[str, list[str]] = field(default_factory=dict)  # href -> ADMIDs
 
+
+_PREMIS2 = f"{{{ns.PREMIS2}}}"
+_PREMIS2_EVENT = f"{_PREMIS2}event"
 
 #: Elements taken in whole when they end, then dropped from the tree.
 _SECTIONS = frozenset({
@@ -180,6 +219,11 @@ def _stream(document: bytes, collected: _Collected) -> tuple[str, str | None, st
                 if docinfo.doctype or docinfo.internalDTD is not None:
                     raise UnreadableDocument(
                         "it has a DOCTYPE (DTDs and entities are not accepted)")
+            if event == "end" and isinstance(element.tag, str) and element.tag.startswith(
+                    _PREMIS2):  # PREMIS 2.x: the same semantic units, read as 3.0
+                if element.tag == _PREMIS2_EVENT:
+                    collected.premis2_events += 1
+                element.tag = ns.qname(ns.PREMIS, element.tag[len(_PREMIS2):])
             if event == "end" and element.tag in _SECTIONS:
                 parent = element.getparent()
                 if element.tag == _DIV:  # the structMap holds nothing the record needs
@@ -200,6 +244,10 @@ def _stream(document: bytes, collected: _Collected) -> tuple[str, str | None, st
 
 def _take(section: etree._Element, collected: _Collected) -> None:
     tag = section.tag
+    for reference in section.iter(_m("FLocat"), _m("mdRef")):
+        href = reference.get(ns.qname(ns.XLINK, "href"))
+        if href:
+            collected.references.append(href)
     if tag == _m("metsHdr"):
         for name in _organisations(section):
             if name not in collected.organisations:
@@ -216,6 +264,8 @@ def _take(section: etree._Element, collected: _Collected) -> None:
     elif tag == _m("file"):
         _file(section, collected)
     else:
+        if tag in (_m("techMD"), _p("object")):
+            _amd_object(section, collected)
         for pair in _entity_identifiers(section):
             if pair not in collected.entity_identifiers:
                 collected.entity_identifiers.append(pair)
@@ -263,18 +313,49 @@ def _file(file: etree._Element, collected: _Collected) -> None:
     if not href:
         return
     path = unquote_to_bytes(href).decode("utf-8", "surrogateescape")
+    admids = (file.get("ADMID") or "").split()
+    if admids:
+        collected.file_admids[path.removeprefix("./")] = admids
     mime = file.get("MIMETYPE")
     if mime:
         collected.mimetypes[path] = mime
-    digest, kind = file.get("CHECKSUM"), file.get("CHECKSUMTYPE")
+    digest, kind, size = file.get("CHECKSUM"), file.get("CHECKSUMTYPE"), file.get("SIZE")
+    declared_size = int(size) if size and size.strip().isdigit() else None
     if digest and kind:
-        size = file.get("SIZE")
         collected.checksums[path.removeprefix("./")] = FileChecksum(
-            _CHECKSUM_TYPES.get(kind, kind), digest.strip().lower(),
-            int(size) if size and size.isdigit() else None)
+            checksum_algorithm(kind), digest.strip().lower(), declared_size)
+    elif declared_size is not None:
+        collected.checksums[path.removeprefix("./")] = FileChecksum("", "", declared_size)
 
 
 # --- PREMIS -------------------------------------------------------------------------------
+
+def _amd_object(section: etree._Element, collected: _Collected) -> None:
+    """A file object in a techMD of an amdSec (Archivematica: one amdSec per file). Called
+    with the techMD, or with the object itself when it was taken in first (it ends first)."""
+    amd = next(section.iterancestors(_m("amdSec")), None)
+    amd_id = amd.get("ID") if amd is not None else None
+    if not amd_id or amd_id in collected.amd_objects:
+        return
+    for obj in section.iter(_p("object")):
+        original = obj.findtext(_p("originalName"))
+        element = obj.find(f"{_p('objectCharacteristics')}/{_p('format')}")
+        found = None
+        if element is not None:
+            for registry in element.iterfind(_p("formatRegistry")):
+                if (registry.findtext(_p("formatRegistryName")) or "").strip() == PRONOM:
+                    puid = (registry.findtext(_p("formatRegistryKey")) or "").strip()
+                    designation = element.find(_p("formatDesignation"))
+                    found = FileFormat(
+                        puid or None,
+                        (designation.findtext(_p("formatName")) or "") if designation is not None
+                        else "",
+                        (designation.findtext(_p("formatVersion")) or "")
+                        if designation is not None else "")
+        if original is not None or found is not None:
+            collected.amd_objects[amd_id] = SenderFile(original, found)
+            return
+
 
 def _entity_identifiers(section: etree._Element) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
@@ -341,8 +422,9 @@ def _raw_events(section: etree._Element, collected: _Collected) -> Iterable[_Raw
         if (id_type, identifier) in collected.seen_events:  # in the METS and a PREMIS file
             continue
         collected.seen_events.add((id_type, identifier))
-        details = [text.strip() for text in element.xpath(
-            "p:eventDetailInformation/p:eventDetail/text()", namespaces={"p": ns.PREMIS})]
+        details = [text.strip() for text in element.xpath(  # 3.0, and 2.x's direct child
+            "p:eventDetailInformation/p:eventDetail/text() | p:eventDetail/text()",
+            namespaces={"p": ns.PREMIS})]
         outcome = ""
         notes: list[str] = []
         for info in element.findall(_p("eventOutcomeInformation")):

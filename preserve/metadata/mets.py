@@ -47,6 +47,7 @@ from preserve.metadata import namespaces as ns
 from preserve.metadata import premis
 from preserve.metadata.premis import FileFormat, PremisEvent
 from preserve.model import Agent, AgentType
+from preserve.names import NOT_XML_CHAR
 
 #: File group and structMap vocabulary of preserve's METS profile.
 PAYLOAD_USE = "payload"
@@ -59,7 +60,7 @@ _FILE_ID_PREFIX = "file-"
 _FILE_ID_HEX = 16
 
 # Everything outside XML 1.0's Char production (tab, LF, CR and the rest are allowed).
-_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML_CHAR = NOT_XML_CHAR
 
 #: The fifteen elements of simple Dublin Core (DCMES 1.1), the only names dc: allows.
 DC_ELEMENTS = frozenset({

@@ -20,6 +20,7 @@ attributes are ignored (libxml2 would otherwise fail to resolve them).
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ class SchemaSet:
         self._parser = _safe_parser()
         self._lock = threading.Lock()  # an XMLSchema keeps its error log on the instance
         self._second: Any = None  # xmlschema.XMLSchema10, built on first use (~0.3 s)
+        self._premis2: etree.XMLSchema | None | bool = False  # False: not compiled yet
         #: namespace -> names of its global elements, for the strict check of xmlData roots
         self._globals = {namespace: _global_elements(path) for namespace, path in loaded.items()}
 
@@ -267,6 +269,45 @@ class SchemaSet:
                 else:
                     problems += self._embedded_root_problem(child)
         return problems
+
+    def validate_premis2(self, document: bytes) -> list[str] | None:
+        """Problems of the PREMIS 2 in `document` against the PREMIS 2.2 schema: each
+        outermost PREMIS 2 element (a `premis`, `object`, `event`, `agent` or `rights`, as METS
+        embeds them) is validated on its own. None if the directory has no PREMIS 2.2 schema.
+        """
+        with self._lock:
+            if self._premis2 is False:
+                self._premis2 = self._compile_premis2()
+            schema = self._premis2
+        if not isinstance(schema, etree.XMLSchema):
+            return None
+        try:
+            root = etree.fromstring(document, self._parser)
+        except etree.XMLSyntaxError as exc:
+            return [f"line {exc.lineno}: {exc.msg}"]
+        problems: list[str] = []
+        prefix = f"{{{ns.PREMIS2}}}"
+        for element in root.iter(f"{prefix}*"):
+            parent = element.getparent()
+            if parent is not None and isinstance(parent.tag, str) and parent.tag.startswith(prefix):
+                continue
+            with self._lock:
+                if not schema.validate(etree.ElementTree(copy.deepcopy(element))):
+                    problems += [f"line {element.sourceline}: {error.message}"
+                                 for error in schema.error_log]
+        return problems
+
+    def _compile_premis2(self) -> etree.XMLSchema | None:
+        path = self.catalog.lookup(ns.PREMIS2_SCHEMA_URL)
+        if path is None or not path.is_file():
+            return None
+        parser = _safe_parser()
+        parser.resolvers.add(_CatalogResolver(self.catalog))
+        try:
+            return etree.XMLSchema(etree.parse(str(path), parser))
+        except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+            log.warning("the PREMIS 2.2 schema %s does not compile: %s", path, exc)
+            return None
 
     def validate_mets_independently(self, document: bytes) -> list[str]:
         """Like `validate_mets`, but with xmlschema (a second, pure-Python validator).
