@@ -80,21 +80,31 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
                    cutoff: dt.datetime, package_id: str | None = None,
                    max_files: int | None = None, max_bytes: int | None = None,
                    max_duration: float | None = None, max_rate: float | None = None,
-                   clock: Callable[[], dt.datetime] = utc_now) -> LocationAuditReport:
+                   clock: Callable[[], dt.datetime] = utc_now,
+                   atomic: bool = False, recheck_known: bool = True) -> LocationAuditReport:
     """Check the copies at `location` that are damaged or missing, then those due (never
-    checked, or checked before `cutoff`), within the budgets; record every outcome."""
+    checked, or checked before `cutoff`), within the budgets; record every outcome.
+
+    With `atomic` (a queued job, preserve/jobs), at most one batch is checked and its
+    outcomes are recorded in the same transaction as the `fixity check` events: a job killed
+    at any point has recorded both or neither, so its retry records each event once. Call
+    again, with `recheck_known` False, while `report.checked` is not zero."""
     report = LocationAuditReport(location.name)
+    pending: list[CopyOutcome] | None = [] if atomic else None
     throttle = Throttle(max_rate) if max_rate else None
     deadline = time.monotonic() + max_duration if max_duration is not None else None
     started = clock()
     inventories: dict[str, dict[str, str] | None] = {}
     per_package: dict[str, list[Any]] = {}
-    known = [c for c in catalog.damaged_copies_at(location.name, package_id)]
+    known = ([c for c in catalog.damaged_copies_at(location.name, package_id)]
+             if recheck_known else [])
+    if atomic:
+        known = known[:BATCH]
     for start in range(0, len(known), BATCH):
         _check(catalog, location, known[start:start + BATCH], report, inventories,
-               per_package, throttle, quarantine_dir, clock)
+               per_package, throttle, quarantine_dir, clock, pending)
     seen = {c.file_id for c in known}
-    while True:
+    while not (atomic and known):
         if max_files is not None and report.checked >= max_files:
             report.stopped_by = "max-files"
             break
@@ -118,12 +128,15 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
             break
         seen.update(c.file_id for c in batch)
         _check(catalog, location, batch, report, inventories, per_package, throttle,
-               quarantine_dir, clock)
-        if report.stopped_by:
+               quarantine_dir, clock, pending)
+        if report.stopped_by or atomic:
             break
     finished = clock()
     events = [_event(location, pid, counts, finished) for pid, counts in per_package.items()]
-    if events:
+    if pending is not None:
+        if pending or events:
+            catalog.record_fixity(pending, events)
+    elif events:
         catalog.append_events(events)
     return report
 
@@ -131,8 +144,8 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
 def _check(catalog: Catalog, location: Location, batch: list[AuditCopy],
            report: LocationAuditReport, inventories: dict[str, dict[str, str] | None],
            per_package: dict[str, list[Any]], throttle: Throttle | None, quarantine_dir: Path,
-           clock: Callable[[], dt.datetime]) -> None:
-    outcomes = []
+           clock: Callable[[], dt.datetime], pending: list[CopyOutcome] | None = None) -> None:
+    outcomes: list[CopyOutcome] = []
     # Versions share unchanged content: a content file is read and reported once per run.
     done = report.done
     for copy in batch:
@@ -147,7 +160,10 @@ def _check(catalog: Catalog, location: Location, batch: list[AuditCopy],
                    quarantine_dir, clock, outcomes)
         if len(outcomes) > before:
             done[key] = outcomes[-1]
-    catalog.record_fixity(outcomes)
+    if pending is not None:
+        pending.extend(outcomes)
+    else:
+        catalog.record_fixity(outcomes)
 
 
 def _check_one(catalog: Catalog, location: Location, copy: AuditCopy,
