@@ -174,3 +174,27 @@ def test_a_failed_job_is_listed_with_its_error_and_retried(cli, pg_repo, tmp_pat
     assert good.stop() == 0
     assert [j["id"] for j in jobs(cli, pg_repo, "succeeded")] == [job_id]
     assert len(_events(pg_repo, "lonely", "replication")) >= 1
+
+
+def test_damage_found_by_a_queued_audit_is_repaired_by_a_queued_repair(cli, pg_repo, tmp_path,
+                                                                       workers):
+    from preserve.storage import layout
+    ingest(cli, pg_repo, tmp_path, "hurt", SMALL)
+    assert cli("--repo", pg_repo, "replicate").code == 0
+    stored = tmp_path / "vault" / layout.object_path_for("hurt") / "v1" / "content" / "data"
+    damaged = stored / "a.txt"
+    damaged.write_bytes(b"not the first file\n")
+    worker = Worker(pg_repo, tmp_path / "w.log", "--concurrency", "2")
+    workers.append(worker)
+    assert cli("--repo", pg_repo, "audit", "--enqueue", "--all").code == 0
+    wait_for(lambda: _idle(cli, pg_repo), what="audits")
+    repair = cli("--repo", pg_repo, "--json", "repair", "--enqueue")
+    assert repair.code == 0, repair.err
+    assert repair.json()["copies"] == 1 and len(repair.json()["created"]) == 1
+    wait_for(lambda: _idle(cli, pg_repo), what="the repair")
+    assert worker.stop() == 0
+    assert damaged.read_bytes() == b"first file\n"
+    repaired = [e for e in _events(pg_repo, "hurt", "replication") if "repair" in e.detail]
+    assert len(repaired) == 1 and "'vault'" in repaired[0].detail
+    assert cli("--repo", pg_repo, "audit", "--all").code == 0
+    assert cli("--repo", pg_repo, "log", "verify").code == 0
