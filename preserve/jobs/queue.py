@@ -24,14 +24,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import psycopg
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Job
+from psycopg_pool import AsyncConnectionPool
 
 from preserve.errors import CatalogError, StorageError
 from preserve.jobs import work
@@ -48,6 +51,8 @@ OPEN_STATUSES = ("todo", "doing", "failed")
 RETRY = RetryStrategy(max_attempts=3, wait=5, exponential_wait=2,
                       retry_exceptions=[StorageError, CatalogError])
 ENV_KEY = "preserve"
+#: Seconds a worker waits before connecting again after losing the database.
+RECONNECT_DELAY = 3.0
 
 T = TypeVar("T")
 
@@ -84,9 +89,14 @@ class Enqueued:
                 "already_queued": self.already_queued}
 
 
-def make_app(conninfo: str) -> App:
-    """A procrastinate App on the PostgreSQL catalog at libpq `conninfo`, with our tasks."""
-    app = App(connector=PsycopgConnector(conninfo=conninfo))
+def make_app(conninfo: str, application_name: str = "preserve") -> App:
+    """A procrastinate App on the PostgreSQL catalog at libpq `conninfo`, with our tasks.
+
+    The pool checks each connection before lending it: after a database restart or a
+    network cut, a dead connection is replaced instead of failing the next query."""
+    app = App(connector=PsycopgConnector(
+        conninfo=conninfo, kwargs={"application_name": application_name},
+        check=AsyncConnectionPool.check_connection))
     app.task(name="preserve.replicate", queue="replicate", pass_context=True,
              retry=RETRY)(_replicate_task)
     app.task(name="preserve.audit", queue="audit", pass_context=True,
@@ -237,8 +247,21 @@ class WorkerOptions:
 
 def run_worker(conninfo: str, env: JobEnvironment, options: WorkerOptions) -> None:
     """Run jobs until SIGTERM or SIGINT: then take no new job, let the running ones finish
-    (or, after `graceful_timeout`, leave them to be requeued by another worker), exit."""
-    asyncio.run(_serve(make_app(conninfo), env, options))
+    (or, after `graceful_timeout`, leave them to be requeued by another worker), exit.
+
+    Losing the database (a restart, a network cut) does not end the worker: it starts
+    again after RECONNECT_DELAY seconds, with new connections; a job it was running when
+    the connection went is requeued like any stalled job."""
+    name = f"preserve worker {options.name or ''}".strip()
+    while True:
+        try:
+            asyncio.run(_serve(make_app(conninfo, name), env, options))
+            return
+        except (ConnectorException, psycopg.OperationalError) as error:
+            log.error("lost the job queue's database (%s); connecting again in %g s",
+                      str(error).strip().splitlines()[0] if str(error).strip() else
+                      type(error).__name__, RECONNECT_DELAY)
+            time.sleep(RECONNECT_DELAY)
 
 
 async def _serve(app: App, env: JobEnvironment, options: WorkerOptions) -> None:

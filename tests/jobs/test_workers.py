@@ -198,3 +198,24 @@ def test_damage_found_by_a_queued_audit_is_repaired_by_a_queued_repair(cli, pg_r
     assert len(repaired) == 1 and "'vault'" in repaired[0].detail
     assert cli("--repo", pg_repo, "audit", "--all").code == 0
     assert cli("--repo", pg_repo, "log", "verify").code == 0
+
+
+def test_a_worker_losing_its_database_connections_recovers(cli, pg_repo, tmp_path, workers):
+    import psycopg
+    ingest(cli, pg_repo, tmp_path, "before", SMALL)
+    worker = Worker(pg_repo, tmp_path / "w.log", "--name", "cut")
+    workers.append(worker)
+    assert cli("--repo", pg_repo, "replicate", "--enqueue").code == 0
+    wait_for(lambda: _idle(cli, pg_repo), what="the first job")
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        cut = connection.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'preserve worker cut'").fetchone()[0]
+    assert cut >= 1
+    ingest(cli, pg_repo, tmp_path, "after", SMALL)
+    assert cli("--repo", pg_repo, "replicate", "--enqueue").code == 0
+    wait_for(lambda: _idle(cli, pg_repo), timeout=90, what="a job after the cut")
+    assert worker.process.poll() is None, worker.text()
+    assert worker.stop() == 0
+    assert len(_events(pg_repo, "after", "replication")) == 2
