@@ -34,7 +34,6 @@ import psycopg
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Job
-from psycopg_pool import AsyncConnectionPool
 
 from preserve.errors import CatalogError, StorageError
 from preserve.jobs import work
@@ -92,11 +91,10 @@ class Enqueued:
 def make_app(conninfo: str, application_name: str = "preserve") -> App:
     """A procrastinate App on the PostgreSQL catalog at libpq `conninfo`, with our tasks.
 
-    The pool checks each connection before lending it: after a database restart or a
-    network cut, a dead connection is replaced instead of failing the next query."""
+    procrastinate's pool checks each connection before lending it: after a database
+    restart or a network cut, a dead connection is replaced instead of failing a query."""
     app = App(connector=PsycopgConnector(
-        conninfo=conninfo, kwargs={"application_name": application_name},
-        check=AsyncConnectionPool.check_connection))
+        conninfo=conninfo, kwargs={"application_name": application_name}))
     app.task(name="preserve.replicate", queue="replicate", pass_context=True,
              retry=RETRY)(_replicate_task)
     app.task(name="preserve.audit", queue="audit", pass_context=True,
