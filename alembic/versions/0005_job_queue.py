@@ -12,9 +12,10 @@ is the one command that prepares a database for workers. A later procrastinate r
 adopted by a new revision that runs that release's own migration files
 (`procrastinate/sql/migrations/*.sql`) in order, never by editing this one.
 
-One table of our own, `job_errors`, on both databases: why each failed attempt of a job
-failed (procrastinate's rows say only that it did), for `preserve jobs`. On SQLite it stays
-empty and nothing else happens: an embedded repository has no queue and runs everything in
+Two tables of our own, on both databases: `job_errors`, why each failed attempt of a job
+failed (procrastinate's rows say only that it did), for `preserve jobs`; `bandwidth`, the
+read budget of each location shared by every worker (`audit --enqueue --max-rate`). On
+SQLite they stay empty and nothing else happens: an embedded repository has no queue and runs everything in
 process, as before.
 """
 
@@ -59,6 +60,12 @@ def upgrade() -> None:
         sa.CheckConstraint("attempt >= 0", name="ck_job_errors_attempt_non_negative"),
         sa.PrimaryKeyConstraint("job_id", "attempt", name="pk_job_errors"),
     )
+    op.create_table(
+        "bandwidth",
+        sa.Column("location", sa.String(200), nullable=False),
+        sa.Column("next_free", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("location", name="pk_bandwidth"),
+    )
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
@@ -76,6 +83,7 @@ def _execute(sql: str) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("bandwidth")
     op.drop_table("job_errors")
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":

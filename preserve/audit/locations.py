@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
-from preserve.audit.throttle import Throttle
+from preserve.audit.throttle import RateLimit, Throttle
 from preserve.catalog import Catalog
 from preserve.catalog.audits import AuditCopy, CopyOutcome
 from preserve.errors import PreserveError
@@ -81,17 +81,19 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
                    max_files: int | None = None, max_bytes: int | None = None,
                    max_duration: float | None = None, max_rate: float | None = None,
                    clock: Callable[[], dt.datetime] = utc_now,
-                   atomic: bool = False, recheck_known: bool = True) -> LocationAuditReport:
+                   atomic: bool = False, recheck_known: bool = True,
+                   rate_limit: RateLimit | None = None) -> LocationAuditReport:
     """Check the copies at `location` that are damaged or missing, then those due (never
     checked, or checked before `cutoff`), within the budgets; record every outcome.
 
     With `atomic` (a queued job, preserve/jobs), at most one batch is checked and its
     outcomes are recorded in the same transaction as the `fixity check` events: a job killed
     at any point has recorded both or neither, so its retry records each event once. Call
-    again, with `recheck_known` False, while `report.checked` is not zero."""
+    again, with `recheck_known` False, while `report.checked` is not zero. `rate_limit`,
+    if given, replaces the in-process throttle of `max_rate` (a budget shared by workers)."""
     report = LocationAuditReport(location.name)
     pending: list[CopyOutcome] | None = [] if atomic else None
-    throttle = Throttle(max_rate) if max_rate else None
+    throttle: RateLimit | None = rate_limit or (Throttle(max_rate) if max_rate else None)
     deadline = time.monotonic() + max_duration if max_duration is not None else None
     started = clock()
     inventories: dict[str, dict[str, str] | None] = {}
@@ -143,7 +145,7 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
 
 def _check(catalog: Catalog, location: Location, batch: list[AuditCopy],
            report: LocationAuditReport, inventories: dict[str, dict[str, str] | None],
-           per_package: dict[str, list[Any]], throttle: Throttle | None, quarantine_dir: Path,
+           per_package: dict[str, list[Any]], throttle: RateLimit | None, quarantine_dir: Path,
            clock: Callable[[], dt.datetime], pending: list[CopyOutcome] | None = None) -> None:
     outcomes: list[CopyOutcome] = []
     # Versions share unchanged content: a content file is read and reported once per run.
@@ -168,7 +170,7 @@ def _check(catalog: Catalog, location: Location, batch: list[AuditCopy],
 
 def _check_one(catalog: Catalog, location: Location, copy: AuditCopy,
                report: LocationAuditReport, inventories: dict[str, dict[str, str] | None],
-               per_package: dict[str, list[Any]], throttle: Throttle | None, quarantine_dir: Path,
+               per_package: dict[str, list[Any]], throttle: RateLimit | None, quarantine_dir: Path,
                clock: Callable[[], dt.datetime], outcomes: list[CopyOutcome]) -> None:
     path = f"{layout.object_path_for(copy.package_id)}/{copy.content_path}"
     listed = _listed_digest(location, copy.package_id, copy.content_path, inventories)

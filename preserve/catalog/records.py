@@ -251,8 +251,18 @@ class JobErrorRecord(Base):
     error: Mapped[str] = mapped_column(Text)
 
 
+class BandwidthRecord(Base):
+    """A location's shared read budget (issue 14): the time from which its `--max-rate` has
+    room again, moved forward by every audit job of every worker (job_catalog.py)."""
+
+    __tablename__ = "bandwidth"
+
+    location: Mapped[str] = mapped_column(String(200), primary_key=True)
+    next_free: Mapped[dt.datetime]
+
+
 __all__ = [
-    "AgentRecord", "AuditRunRecord", "Base", "CopyRecord", "DepositRecord", "EventRecord",
+    "AgentRecord", "AuditRunRecord", "BandwidthRecord", "Base", "CopyRecord", "DepositRecord", "EventRecord",
     "FileRecord", "JobErrorRecord", "LocationRecord", "PackageIdentifierRecord",
     "PackageRecord", "PackageVersionRecord", "hex_check", "non_negative",
 ]

@@ -36,7 +36,7 @@ def audit(
     max_rate_text: str | None = typer.Option(
         None, "--max-rate", metavar="RATE",
         help="Read at most RATE (200MB/s, 50MiB/s; a bare number is MB/s, 10^6 bytes per "
-             "second)."),
+             "second); with --enqueue, per location for all workers together."),
     workers: int = typer.Option(None, "--workers", min=1, metavar="N",
                                 help="Reading threads (default: setting audit.workers, else CPUs)."),
     report_file: Path = typer.Option(None, "--report", metavar="FILE.html",
@@ -79,7 +79,8 @@ def audit(
                                      "queued audits are read by workers (`preserve worker "
                                      "--max-rate`), and `preserve jobs` shows them",
                                      param_hint="--enqueue")
-        _enqueue(app, all_copies, package_id, location_name, settings["audit.interval_days"])
+        _enqueue(app, all_copies, package_id, location_name, settings["audit.interval_days"],
+                 rate)
         return
     selection = Selection(all=all_copies, package_id=package_id,
                           interval_days=settings["audit.interval_days"])
@@ -183,8 +184,9 @@ def audit(
 
 
 def _enqueue(app: AppState, all_copies: bool, package_id: str | None, location_name: str | None,
-             interval_days: float) -> None:
-    """Queue the due copies of every location (or one) as audit jobs (issue 14)."""
+             interval_days: float, rate: float | None) -> None:
+    """Queue the due copies of every location (or one) as audit jobs (issue 14); `rate`
+    is each location's budget shared by all the workers that take the jobs."""
     from preserve.jobs.queue import enqueue_audits
     from preserve.model import utc_now
     conninfo = app.queue_conninfo("audit --enqueue")
@@ -207,7 +209,7 @@ def _enqueue(app: AppState, all_copies: bool, package_id: str | None, location_n
             copies += sum(n for _pid, n, _size in rows)
             if rows:
                 due[name] = [pid for pid, _n, _size in rows]
-    result = enqueue_audits(conninfo, due, cutoff)
+    result = enqueue_audits(conninfo, due, cutoff, rate)
     document = result.as_dict() | {"cutoff": cutoff.isoformat(), "copies": copies,
                                    "packages": {name: len(p) for name, p in due.items()}}
     render.emit(document, app.json, lambda d: render.line(

@@ -133,9 +133,10 @@ def _replicate_task(context: JobContext, package_id: str,
 
 
 def _audit_task(context: JobContext, location: str, package_ids: list[str],
-                cutoff: str) -> dict[str, Any]:
+                cutoff: str, max_rate: float | None = None) -> dict[str, Any]:
     when = dt.datetime.fromisoformat(cutoff)
-    return _run(context, lambda env: work.audit_batch(env, location, package_ids, when))
+    return _run(context, lambda env: work.audit_batch(env, location, package_ids, when,
+                                                      max_rate))
 
 
 def _repair_task(context: JobContext, package_id: str, location: str) -> dict[str, Any]:
@@ -153,9 +154,11 @@ def enqueue_replication(conninfo: str, package_ids: Iterable[str],
 
 
 def enqueue_audits(conninfo: str, due: Mapping[str, Sequence[str]],
-                   cutoff: dt.datetime) -> Enqueued:
+                   cutoff: dt.datetime, max_rate: float | None = None) -> Enqueued:
     """Audit jobs for the due packages of each location (location -> package ids): one
-    job per location and lock bucket, so a location is read by many workers side by side."""
+    job per location and lock bucket, so a location is read by many workers side by side;
+    with `max_rate` (bytes per second) all of them together read each location at most
+    that fast."""
     jobs = []
     for location, package_ids in due.items():
         buckets: dict[int, list[str]] = {}
@@ -163,7 +166,8 @@ def enqueue_audits(conninfo: str, due: Mapping[str, Sequence[str]],
             buckets.setdefault(work.bucket(pid), []).append(pid)
         for number, pids in sorted(buckets.items()):
             jobs.append(({"location": location, "package_ids": pids,
-                          "cutoff": cutoff.isoformat()}, f"copies:{location}:{number}",
+                          "cutoff": cutoff.isoformat(), "max_rate": max_rate},
+                         f"copies:{location}:{number}",
                          f"audit:{location}:{number}"))
     return asyncio.run(_defer(conninfo, "preserve.audit", jobs))
 

@@ -101,14 +101,32 @@ def replicate_package(env: JobEnvironment, package_id: str,
     return document
 
 
+class FleetRate:
+    """The read budget of one location shared by every worker (`audit --enqueue
+    --max-rate`): each read is booked in the catalog (`Catalog.reserve_bandwidth`), and the
+    reader sleeps until the location's budget has room, so N workers on M machines read
+    the location at `rate` together, not N times it."""
+
+    def __init__(self, catalog: Catalog, location: str, rate: float,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.catalog, self.location, self.rate, self._sleep = catalog, location, rate, sleep
+
+    def consume(self, n: int) -> None:
+        wait = self.catalog.reserve_bandwidth(self.location, n, self.rate)
+        if wait > 0:
+            self._sleep(wait)
+
+
 def audit_batch(env: JobEnvironment, location: str, package_ids: Sequence[str],
-                cutoff: dt.datetime) -> dict[str, Any]:
+                cutoff: dt.datetime, fleet_rate: float | None = None) -> dict[str, Any]:
     """Check the copies at `location` of `package_ids` that are damaged, missing, or were
-    last checked before `cutoff`; record outcomes and events batch by batch, atomically."""
+    last checked before `cutoff`; record outcomes and events batch by batch, atomically.
+    With `fleet_rate` (bytes per second), every worker's reads of the location share it."""
     target, _all = _location(env, location)
     totals: dict[str, Any] = {"location": location, "packages": len(package_ids),
                               "checked": 0, "passed": 0, "bytes": 0, "problems": []}
     with env.open_catalog() as catalog:
+        shared = FleetRate(catalog, location, fleet_rate) if fleet_rate else None
         for package_id in package_ids:
             if not catalog.package_exists(package_id):
                 continue  # gone since the job was enqueued
@@ -117,7 +135,8 @@ def audit_batch(env: JobEnvironment, location: str, package_ids: Sequence[str],
             while True:
                 report = audit_location(catalog, target, env.quarantine, cutoff=cutoff,
                                         package_id=package_id, max_rate=env.max_rate,
-                                        atomic=True, recheck_known=recheck)
+                                        atomic=True, recheck_known=recheck,
+                                        rate_limit=shared)
                 totals["checked"] += report.checked
                 totals["passed"] += report.passed
                 totals["bytes"] += report.bytes

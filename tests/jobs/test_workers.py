@@ -219,3 +219,22 @@ def test_a_worker_losing_its_database_connections_recovers(cli, pg_repo, tmp_pat
     assert worker.process.poll() is None, worker.text()
     assert worker.stop() == 0
     assert len(_events(pg_repo, "after", "replication")) == 2
+
+
+def test_max_rate_holds_for_all_workers_together(cli, pg_repo, tmp_path, workers):
+    for n in range(4):
+        ingest(cli, pg_repo, tmp_path, f"rated-{n}", _big(n, megabytes=2))
+    assert cli("--repo", pg_repo, "replicate", "--location", "vault").code == 0
+    workers += [Worker(pg_repo, tmp_path / f"r{i}.log", "--concurrency", "2") for i in (1, 2)]
+    time.sleep(3)  # both registered
+    started = time.monotonic()
+    queued = cli("--repo", pg_repo, "--json", "audit", "--enqueue", "--all", "--location",
+                 "vault", "--max-rate", "4MB/s")
+    assert queued.code == 0, queued.err
+    assert len(queued.json()["created"]) >= 2  # several jobs, read side by side
+    wait_for(lambda: _idle(cli, pg_repo), what="rated audits")
+    elapsed = time.monotonic() - started
+    assert [w.stop() for w in workers] == [0, 0]
+    read = 4 * (2 << 20)  # the scans; the small files add little
+    # Four readers without a shared budget would take about a quarter of this.
+    assert elapsed >= read / 4e6 - 1.0, elapsed
