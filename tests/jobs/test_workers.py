@@ -90,32 +90,55 @@ def test_enqueue_and_two_workers_replicate_and_audit(cli, pg_repo, tmp_path, wor
     assert all("Stopped worker" in text for text in stopped), stopped
 
 
+def _doing(home) -> list[str]:
+    """Tasks of the running jobs, read straight from the queue (fast enough to catch one)."""
+    import psycopg
+
+    from preserve.catalog.engine import libpq_url
+    with psycopg.connect(libpq_url(_catalog_url(home))) as connection:
+        return [row[0] for row in connection.execute(
+            "SELECT task_name FROM procrastinate_jobs WHERE status = 'doing'")]
+
+
+def _kill_when_running(worker: Worker, home, task: str, after: float) -> None:
+    wait_for(lambda: task in _doing(home), every=0.02, what=f"a {task} job running")
+    time.sleep(after)
+    assert task in _doing(home), "the job ended before the kill: make it slower"
+    worker.kill()
+
+
 def test_kill_9_mid_job_another_worker_finishes(cli, pg_repo, tmp_path, workers):
     packages = ["big-1", "big-2"]
     for n, pid in enumerate(packages):
-        ingest(cli, pg_repo, tmp_path, pid, _big(n))
+        ingest(cli, pg_repo, tmp_path, pid, _big(n, megabytes=12))
+    # Replication killed half-way, then finished by another worker.
     assert cli("--repo", pg_repo, "replicate", "--enqueue").code == 0
-    # A slow reader, so the audits are killed half-way: 6 MiB per package at 2 MB/s.
-    first = Worker(pg_repo, tmp_path / "first.log", "--max-rate", "2MB/s")
+    first = Worker(pg_repo, tmp_path / "first.log")
     workers.append(first)
-    wait_for(lambda: _idle(cli, pg_repo), what="replication")
-    assert cli("--repo", pg_repo, "audit", "--enqueue", "--all").code == 0
-    wait_for(lambda: jobs(cli, pg_repo, "doing"), what="an audit job running")
-    time.sleep(1.5)
-    running = jobs(cli, pg_repo, "doing")
-    assert running and running[0]["task"] == "preserve.audit"
-    first.kill()
+    _kill_when_running(first, pg_repo, "preserve.replicate", 0.3)
     second = Worker(pg_repo, tmp_path / "second.log", "--concurrency", "2")
     workers.append(second)
-    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed job finished")
+    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed replication")
     assert second.stop() == 0
     assert "queued again" in second.text()
+    # Then an audit killed half-way: a slow reader (12 MiB per package at 4 MB/s).
+    assert cli("--repo", pg_repo, "audit", "--enqueue", "--all").code == 0
+    third = Worker(pg_repo, tmp_path / "third.log", "--max-rate", "4MB/s")
+    workers.append(third)
+    _kill_when_running(third, pg_repo, "preserve.audit", 1.5)
+    fourth = Worker(pg_repo, tmp_path / "fourth.log", "--concurrency", "2")
+    workers.append(fourth)
+    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed audit")
+    assert fourth.stop() == 0
+    assert "queued again" in fourth.text()
     assert jobs(cli, pg_repo, "failed") == []
     for pid in packages:
+        made = Counter(re.search(r"to location '(\w+)'", e.detail).group(1)
+                       for e in _events(pg_repo, pid, "replication"))
+        assert made == {"s3": 1, "vault": 1}, (pid, made)
         checked = Counter(re.search(r"audit of location '(\w+)'", e.detail).group(1)
                           for e in _events(pg_repo, pid, "fixity check"))
         assert checked == {"local": 1, "s3": 1, "vault": 1}, (pid, checked)
-        assert len(_events(pg_repo, pid, "replication")) == 2
     assert cli("--repo", pg_repo, "log", "verify").code == 0
     assert cli("--repo", pg_repo, "audit", "--all").code == 0
 
