@@ -26,6 +26,7 @@ from importlib import resources
 import sqlalchemy as sa
 
 from alembic import op
+from preserve.errors import CatalogError
 
 revision = "0005_job_queue"
 down_revision = "0004_audit_integrity"
@@ -42,11 +43,11 @@ def _schema_sql() -> str:
     try:
         return resources.files("procrastinate.sql").joinpath("schema.sql").read_text("utf-8")
     except ModuleNotFoundError:
-        raise RuntimeError(
+        raise CatalogError(detail=(
             "the PostgreSQL catalog holds the job queue of `preserve worker` and its schema "
             "comes from procrastinate, which is not installed: install `preserve[postgres]` "
-            "(or pip install procrastinate==3.10.0), then run `preserve db upgrade` again"
-        ) from None
+            "(or pip install procrastinate==3.10.0), then run `preserve db upgrade` again; "
+            "nothing was changed")) from None
 
 
 def upgrade() -> None:

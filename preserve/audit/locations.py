@@ -86,10 +86,11 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
     """Check the copies at `location` that are damaged or missing, then those due (never
     checked, or checked before `cutoff`), within the budgets; record every outcome.
 
-    With `atomic` (a queued job, preserve/jobs), at most one batch is checked and its
-    outcomes are recorded in the same transaction as the `fixity check` events: a job killed
-    at any point has recorded both or neither, so its retry records each event once. Call
-    again, with `recheck_known` False, while `report.checked` is not zero. `rate_limit`,
+    With `atomic` (a queued job, preserve/jobs), at most one batch is checked (the known
+    damage, up to BATCH copies, when `recheck_known`; else due copies) and its outcomes are
+    recorded in the same transaction as the `fixity check` events — one per package per
+    batch: a job killed at any point has recorded both or neither, so its retry records each
+    event once. Call again, with `recheck_known` False, while `report.checked` is not zero. `rate_limit`,
     if given, replaces the in-process throttle of `max_rate` (a budget shared by workers)."""
     report = LocationAuditReport(location.name)
     pending: list[CopyOutcome] | None = [] if atomic else None
