@@ -9,6 +9,7 @@ hashlib releases the GIL on large buffers, so threads hash files in parallel.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import sys
 import threading
@@ -88,6 +89,13 @@ class MultiHasher:
 
     def hexdigests(self) -> dict[str, str]:
         return {name: h.hexdigest() for name, h in self._hashers.items()}
+
+
+class ByteSource(Protocol):
+    """What a reader is asked for: read(size) -> bytes (a file, a stored file of any
+    location, a decompressor, an archive member)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class ByteSink(Protocol):
@@ -174,28 +182,41 @@ def copy_and_hash(
     Reading `source` fails with OSError (the deposit's problem); writing `target` fails with
     StorageError (ours: full disk, I/O error), so callers can tell the two apart.
     """
+    with open(open_regular(source), "rb", buffering=0) as src:
+        return copy_stream_and_hash(src, target, algorithms, progress, fsync)
+
+
+def copy_stream_and_hash(
+    src: io.RawIOBase | io.BufferedIOBase,
+    target: Path | str,
+    algorithms: Iterable[str],
+    progress: ProgressCallback | None = None,
+    fsync: bool = True,
+) -> tuple[int, dict[str, str]]:
+    """`copy_and_hash` from an open stream (a stored file of any location) to the new file
+    `target`. Reading errors are the stream's own (OSError, LocationError); writing fails
+    with StorageError. Returns (size, digests)."""
     hasher = MultiHasher(algorithms)
     buffer, view = _thread_buffer()
-    with open(open_regular(source), "rb", buffering=0) as src:
-        fd = _storage_call(os.open, target, target, _CREATE_FLAGS, 0o644)
-        try:
-            flushed = 0
-            while n := src.readinto(buffer):
-                chunk = view[:n]
-                hasher.update(chunk)
-                while chunk:  # writes may be partial
-                    chunk = chunk[_storage_call(os.write, target, fd, chunk):]
-                if progress:
-                    progress(n)
-                if hasher.size - flushed >= WRITEBACK_STEP:
-                    _start_writeback(fd, flushed, hasher.size - flushed)
-                    flushed = hasher.size
-            if hasher.size - flushed >= WRITEBACK_MIN:
+    fd = _storage_call(os.open, target, target, _CREATE_FLAGS, 0o644)
+    try:
+        flushed = 0
+        while n := src.readinto(buffer):
+            chunk = view[:n]
+            hasher.update(chunk)
+            while chunk:  # writes may be partial
+                chunk = chunk[_storage_call(os.write, target, fd, chunk):]
+            if progress:
+                progress(n)
+            if hasher.size - flushed >= WRITEBACK_STEP:
                 _start_writeback(fd, flushed, hasher.size - flushed)
-            if fsync:
-                _storage_call(os.fsync, target, fd)
-        finally:
-            os.close(fd)
+                flushed = hasher.size
+        if hasher.size - flushed >= WRITEBACK_MIN:
+            _start_writeback(fd, flushed, hasher.size - flushed)
+        if fsync:
+            _storage_call(os.fsync, target, fd)
+    finally:
+        os.close(fd)
     return hasher.size, hasher.hexdigests()
 
 

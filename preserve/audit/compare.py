@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
 
-from preserve.checksums import REQUIRED_ALGORITHMS, MultiHasher
+from preserve.checksums import REQUIRED_ALGORITHMS, ByteSource, MultiHasher
 
 BLOCK = 1 << 20
 
@@ -58,7 +57,7 @@ class Verdict:
     detail: str = ""
 
 
-def read_copy(stream: BinaryIO, on_bytes: Callable[[int], None] | None = None) -> Read:
+def read_copy(stream: ByteSource, on_bytes: Callable[[int], None] | None = None) -> Read:
     """Hash `stream` to its end with every required algorithm."""
     hasher = MultiHasher(REQUIRED_ALGORITHMS)
     while block := stream.read(BLOCK):
@@ -68,7 +67,7 @@ def read_copy(stream: BinaryIO, on_bytes: Callable[[int], None] | None = None) -
     return Read(size=hasher.size, digests=hasher.hexdigests())
 
 
-def check_copy(stream: BinaryIO, expected: Expected,
+def check_copy(stream: ByteSource, expected: Expected,
                on_bytes: Callable[[int], None] | None = None) -> Verdict:
     """Read one copy from `stream` and judge it against `expected`."""
     return compare(read_copy(stream, on_bytes), expected)

@@ -17,7 +17,6 @@ PREMIS event per package checked names the location.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,13 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
+from preserve.audit.quarantine import NOTE_SUFFIX
 from preserve.audit.throttle import RateLimit, Throttle
 from preserve.catalog import Catalog
 from preserve.catalog.audits import AuditCopy, CopyOutcome
 from preserve.errors import PreserveError
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import layout, replica
+from preserve.storage.evidence import keep_copy
+from preserve.storage.inventory import INVENTORY
+from preserve.storage.layout import object_path_for
 from preserve.storage.location import Location, StoredFileMissing
+from preserve.storage.objects import REWRITTEN, check_inventory, inventory_files
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +138,10 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
                quarantine_dir, clock, pending)
         if report.stopped_by or atomic:
             break
+    # The map of each package read: its inventories at this location, against their sidecars
+    # and the digests the catalog pinned at ingest (OCFL 1.1 section 3.5.6; issue 18).
+    for pid in sorted(per_package):
+        _check_inventories(catalog, location, pid, report, per_package[pid])
     finished = clock()
     events = [_event(location, pid, counts, finished) for pid, counts in per_package.items()]
     if pending is not None:
@@ -225,6 +233,23 @@ def _check_one(catalog: Catalog, location: Location, copy: AuditCopy,
     outcomes.append(CopyOutcome(copy.file_id, copy.location_id, "fail", "damaged", now))
 
 
+def _check_inventories(catalog: Catalog, location: Location, package_id: str,
+                       report: LocationAuditReport, counts: list[Any]) -> None:
+    base = object_path_for(package_id)
+    for relative, pinned in inventory_files(catalog.inventory_digests(package_id)):
+        trouble = check_inventory(location, f"{base}/{relative}" if relative else base, pinned)
+        if trouble is None:
+            continue
+        verdict, why = trouble
+        name = f"{relative}/{INVENTORY}" if relative else INVENTORY
+        code = "AUD-E014" if verdict == REWRITTEN else "AUD-E005"
+        _problem(report, counts, LocationProblem(
+            code, package_id, name, location.name,
+            f"the OCFL inventory {name} of {package_id} at location {location.name!r} cannot "
+            f"be trusted: {why}; run `preserve repair --package {package_id}` to restore it "
+            "from a location where it verifies"))
+
+
 def _problem(report: LocationAuditReport, counts: list[Any], problem: LocationProblem) -> None:
     report.problems.append(problem)
     counts[2].append(problem)
@@ -249,18 +274,11 @@ def _listed_digest(location: Location, package_id: str, content_path: str,
 
 def _keep(location: Location, path: str, directory: Path, copy: AuditCopy, sha512: str,
           now: dt.datetime) -> Path | None:
+    note = {"package_id": copy.package_id, "content_path": copy.content_path,
+            "read_sha512": sha512, "expected_sha512": copy.sha512, "time": now.isoformat()}
     try:
-        kept = directory.joinpath(*path.split("/"))
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        with location.open_read(path) as stream, open(kept, "wb") as out:
-            while chunk := stream.read(1 << 20):
-                out.write(chunk)
-        note = {"package_id": copy.package_id, "content_path": copy.content_path,
-                "location": location.name, "read_sha512": sha512,
-                "expected_sha512": copy.sha512, "time": now.isoformat()}
-        kept.with_name(kept.name + ".audit.json").write_text(
-            json.dumps(note, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return kept
+        return keep_copy(location, path, directory.joinpath(*path.split("/")), note,
+                         NOTE_SUFFIX)
     except (OSError, PreserveError) as error:
         log.warning("could not keep a copy of damaged %s at %s: %s", path, location.name, error)
         return None

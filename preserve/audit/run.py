@@ -31,7 +31,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
@@ -39,17 +38,19 @@ from preserve.audit.clock import trusted_clock
 from preserve.audit.clock import when as _when
 from preserve.audit.compare import Expected, Read, compare, read_copy
 from preserve.audit.objects import ObjectState, cross_check, inspect_object
-from preserve.audit.quarantine import quarantine_copy
+from preserve.audit.quarantine import NOTE_SUFFIX
 from preserve.audit.report import AuditReport, PackageStatus, Problem
 from preserve.audit.throttle import Throttle
 from preserve.catalog import AuditCopy, Catalog, ChainReport, CopyOutcome
 from preserve.checksums import Progress
-from preserve.errors import PackageNotFound
+from preserve.errors import PackageNotFound, PreserveError
 from preserve.findings import finding
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
-from preserve.safeio import open_regular
 from preserve.storage import StorageRoot
+from preserve.storage.evidence import keep_copy
+from preserve.storage.local import LocalLocation
+from preserve.storage.location import Location, LocationError, StoredFileMissing
 from preserve.storage.staging import COMMIT_LOCK, commit_lock
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,10 @@ class _Audit:
         self.home, self.catalog, self.storage = home, catalog, storage
         self.run_id, self.workers, self.throttle = run_id, workers, throttle
         self.clock, self.progress, self.location = clock, progress, location
+        # Stored files and inventories are read through the Location interface, as at every
+        # other location (audit/locations.py); the StorageRoot is asked only about the
+        # root's layout (which objects it holds, what else lies there).
+        self.stored: Location = LocalLocation(location, storage.path)
         self.checked = self.bytes = self.passed = 0
         self.problems: list[Problem] = []
         # Memory stays flat however large the run: reads are kept for one batch, object
@@ -169,12 +174,13 @@ class _Audit:
             self.problems.append(Problem("AUD-E015", finding(
                 "AUD-E015", triggers=", ".join(missing_guards)).message, path="events"))
         if selection.package_id is None:
-            problems = cross_check(self.storage, self.catalog.package_ids())
+            problems = cross_check(self.storage, self.stored, self.catalog.package_ids())
             if any(p.code == "AUD-E010" for p in problems):
                 # An ingest may have been between its rename and its catalog transaction:
                 # look again while none can be (the ingests' commit lock, storage/staging.py).
                 with commit_lock(self.home.path / COMMIT_LOCK):
-                    problems = cross_check(self.storage, self.catalog.package_ids())
+                    problems = cross_check(self.storage, self.stored,
+                                           self.catalog.package_ids())
             self.problems.extend(problems)
         elif not self.storage.has_object(selection.package_id):
             self.problems.append(Problem("AUD-E009", finding(
@@ -239,7 +245,7 @@ class _Audit:
             if pid in self.objects:
                 self.objects.move_to_end(pid)
                 continue
-            state, problems = inspect_object(self.storage, pid,
+            state, problems = inspect_object(self.stored, pid,
                                              self.catalog.inventory_digests(pid))
             self.objects[pid] = state
             if pid not in self.inspected:
@@ -249,7 +255,7 @@ class _Audit:
         for c in copies:
             key = (c.package_id, c.content_path)
             if key not in self.reads and key not in jobs:
-                jobs[key] = (self.objects[c.package_id].path / c.content_path, c.size)
+                jobs[key] = (f"{self.objects[c.package_id].base}/{c.content_path}", c.size)
         if self.progress is not None:
             self.planned += sum(size for _path, size in jobs.values())
             self.progress.start(self.planned)
@@ -267,7 +273,7 @@ class _Audit:
             self._report_missing(state)
         return len(outcomes), timed_out
 
-    def _read_all(self, jobs: dict[tuple[str, str], tuple[Path, int]],
+    def _read_all(self, jobs: dict[tuple[str, str], tuple[str, int]],
                   deadline: float | None) -> bool:
         """Read every job once in the worker pool; stop submitting at the deadline."""
         pending: set[Future[Any]] = set()
@@ -290,7 +296,7 @@ class _Audit:
                     return
                 chunk = next(queue, None)
                 if chunk is not None:
-                    pending.add(pool.submit(_read_chunk, chunk, on_bytes))
+                    pending.add(pool.submit(_read_chunk, self.stored, chunk, on_bytes))
 
             for _ in range(self.workers * 2):
                 submit()
@@ -346,17 +352,23 @@ class _Audit:
         key = (c.package_id, c.content_path)
         if key in self.quarantined:
             return self.quarantined[key]
-        note = {"package_id": c.package_id, "content_path": c.content_path, "path": c.path,
-                "expected": {"size": c.size, "sha256": c.sha256, "sha512": c.sha512},
-                "inventory": {"sha512": listed},
-                "found": {"size": read.size, **(read.digests or {})}}
+        note: dict[str, Any] = {
+            "package_id": c.package_id, "content_path": c.content_path, "path": c.path,
+            "expected": {"size": c.size, "sha256": c.sha256, "sha512": c.sha512},
+            "inventory": {"sha512": listed},
+            "found": {"size": read.size, **(read.digests or {})},
+            "run_id": self.run_id, "time": self.clock().isoformat()}
+        stored = f"{self.objects[c.package_id].base}/{c.content_path}"
         try:
-            kept = str(quarantine_copy(self.home.quarantine, self.run_id, self.storage.path,
-                                       self.objects[c.package_id].path, c.content_path, note,
-                                       self.clock()))
-        except OSError as exc:
-            log.error("could not keep a copy of damaged %s: %s", c.content_path, exc)
-            kept = f"(not kept: {exc.strerror or exc})"
+            # <repo>/quarantine/<run id>/<object path>/<content path>, the note beside it
+            kept = str(keep_copy(self.stored, stored,
+                                 self.home.quarantine.joinpath(str(self.run_id),
+                                                               *stored.split("/")),
+                                 note, NOTE_SUFFIX))
+        except (OSError, PreserveError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else exc.message
+            log.error("could not keep a copy of damaged %s: %s", c.content_path, reason)
+            kept = f"(not kept: {reason or exc})"
         self.quarantined[key] = kept
         return kept
 
@@ -453,10 +465,10 @@ class _Audit:
         )
 
 
-def _chunks(jobs: dict[tuple[str, str], tuple[Path, int]]) -> Iterator[list[Any]]:
+def _chunks(jobs: dict[tuple[str, str], tuple[str, int]]) -> Iterator[list[Any]]:
     """Jobs grouped so that one task reads up to CHUNK_BYTES (or CHUNK_FILES small files):
     handing each small file to a thread on its own cost more than reading it."""
-    chunk: list[tuple[tuple[str, str], Path]] = []
+    chunk: list[tuple[tuple[str, str], str]] = []
     size = 0
     for key, (path, expected) in jobs.items():
         chunk.append((key, path))
@@ -468,16 +480,18 @@ def _chunks(jobs: dict[tuple[str, str], tuple[Path, int]]) -> Iterator[list[Any]
         yield chunk
 
 
-def _read_chunk(chunk: list[tuple[tuple[str, str], Path]],
+def _read_chunk(location: Location, chunk: list[tuple[tuple[str, str], str]],
                 on_bytes: Callable[[int], None]) -> list[tuple[tuple[str, str], Read]]:
-    return [(key, _read_one(path, on_bytes)) for key, path in chunk]
+    return [(key, _read_one(location, path, on_bytes)) for key, path in chunk]
 
 
-def _read_one(path: Path, on_bytes: Callable[[int], None]) -> Read:
+def _read_one(location: Location, path: str, on_bytes: Callable[[int], None]) -> Read:
     try:
-        with open(open_regular(path), "rb", buffering=0) as stream:
+        with location.open_read(path) as stream:
             return read_copy(stream, on_bytes)
-    except FileNotFoundError:
+    except StoredFileMissing:
         return Read(missing=True)
-    except OSError as exc:
+    except LocationError as exc:
+        return Read(error=exc.message)
+    except OSError as exc:  # while reading an opened file
         return Read(error=exc.strerror or str(exc))

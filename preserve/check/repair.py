@@ -56,6 +56,7 @@ from preserve.model import Event, EventOutcome, EventType, software_agent, utc_n
 from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir
+from preserve.storage.local import LocalLocation
 from preserve.storage.staging import AUDIT_LOCK, INTENT_FILE, lock_held
 
 log = logging.getLogger(__name__)
@@ -225,7 +226,8 @@ class _Repair:
             return Action(item.kind, item.target, "left alone", ok=True,
                           detail=f"committed {human_age(age)} ago: an ingest may be recording it")
         try:  # the long read, outside the commit lock
-            verified = verify_object(object_path, item.object_path, self.schemas, self.progress)
+            verified = verify_object(LocalLocation("local", self.storage.path), item.object_path,
+                                     self.schemas, self.progress)
         except ObjectInvalid as exc:
             if item.kind is Kind.ORPHAN:
                 return self._move_to_quarantine(item, str(exc))
@@ -242,7 +244,8 @@ class _Repair:
             return Action(item.kind, item.target, "left alone", ok=True,
                           detail="the catalog knows it now")
         try:
-            _inventory, digest = inv.load(self.storage.path / item.object_path)
+            _inventory, digest = inv.read(LocalLocation("local", self.storage.path),
+                                          item.object_path)
         except PreserveError:
             digest = None
         if digest != verified.inventory_digest or head >= verified.head:

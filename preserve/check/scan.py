@@ -41,6 +41,7 @@ from preserve.model import Finding
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
 from preserve.storage.listing import UNDECLARED
+from preserve.storage.local import LocalLocation
 from preserve.storage.staging import AUDIT_LOCK, EXPORT_PARTIAL_NOTE, INTENT_FILE, lock_held
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def object_age(object_path: Path, now: dt.datetime) -> dt.timedelta:
 def _storage(catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.timedelta,
              now: dt.datetime, found: list[Inconsistency], skipped: list[Finding]) -> None:
     packages = {object_path_for(p.package_id): p for p in catalog.list_packages()}
+    local = LocalLocation(location, storage.path)
     seen: set[str] = set()
     for object_path in storage.iter_object_paths():
         relative = object_path.relative_to(storage.path).as_posix()
@@ -169,9 +171,9 @@ def _storage(catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.
         object_id: str | None
         problem: str | None
         try:
-            inventory, _digest = inv.load(object_path)
-            object_id = inventory["id"]
-            head = inv.head_number(inventory)
+            inventory, _digest = inv.read(local, relative)
+            object_id = inventory.id
+            head = inventory.head
         except StorageError as exc:
             if known is not None:
                 continue  # a damaged object the catalog knows: `preserve audit` reports it

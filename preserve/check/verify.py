@@ -17,7 +17,9 @@ An object nobody recorded is trusted only after every byte was read back (DESIGN
    valid against METS 1.12.1 / PREMIS 3.0. Its PRONOM ids become the files' formats and its
    PREMIS events the object's history (`VerifiedObject.history`).
 
-Any failure is an `ObjectInvalid` naming the first problem; nothing is written here.
+Any failure is an `ObjectInvalid` naming the first problem; nothing is written here. The
+object is read through a storage `Location` (inventories as `Inventory` values, content
+streamed with `open_read`), never through filesystem paths.
 """
 
 from __future__ import annotations
@@ -26,12 +28,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from preserve import checksums
 from preserve.catalog import AdoptedVersion, AdoptionRecord, StoredFile
-from preserve.checksums import hash_file
+from preserve.checksums import MultiHasher
 from preserve.deposit.tagfiles import (
     decode_tag_file,
     parse_bagit_txt,
@@ -44,10 +44,10 @@ from preserve.metadata import SchemaSet
 from preserve.metadata.history import read_record
 from preserve.metadata.premis import PremisEvent
 from preserve.model import Severity
-from preserve.safeio import read_regular
 from preserve.storage import inventory as inv
 from preserve.storage import object_path_for
-from preserve.storage.listing import is_structural, object_entries
+from preserve.storage.listing import is_structural
+from preserve.storage.location import Location, LocationError, StoredFileMissing
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,12 @@ def payload_fingerprint(payload: Sequence[StoredFile]) -> str:
                                          for f in payload)
 
 
-def verify_object(object_path: Path, relative: str, schemas: SchemaSet | None,
+def verify_object(location: Location, relative: str, schemas: SchemaSet | None,
                   progress: Callable[[int], None] | None = None) -> VerifiedObject:
-    """Validate the object at `object_path` (steps 1-4 of the module doc)."""
+    """Validate the object at `relative` (its path from the storage root) of `location`
+    (steps 1-4 of the module doc)."""
     try:
-        return _verify(object_path, relative, schemas, progress)
+        return _verify(location, relative, schemas, progress)
     except ObjectInvalid:
         raise
     except PreserveError as exc:
@@ -96,39 +97,44 @@ def verify_object(object_path: Path, relative: str, schemas: SchemaSet | None,
         raise ObjectInvalid(f"{type(exc).__name__}: {exc}") from None
 
 
-def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
+def _verify(location: Location, relative: str, schemas: SchemaSet | None,
             progress: Callable[[int], None] | None) -> VerifiedObject:
     # 1. inventories and declaration
-    inventory, digest = inv.load(object_path)
-    object_id = inventory["id"]
-    if inventory.get("type") != inv.INVENTORY_TYPE:
-        raise ObjectInvalid(f"inventory type {inventory.get('type')!r} is not OCFL 1.1")
-    if inventory["digestAlgorithm"] != inv.DIGEST_ALGORITHM:
-        raise ObjectInvalid(f"digest algorithm {inventory['digestAlgorithm']!r}, not sha512")
+    inventory, digest = inv.read(location, relative)
+    object_id = inventory.id
+    if inventory.type != inv.INVENTORY_TYPE:
+        raise ObjectInvalid(f"inventory type {inventory.type!r} is not OCFL 1.1")
+    if inventory.digest_algorithm != inv.DIGEST_ALGORITHM:
+        raise ObjectInvalid(f"digest algorithm {inventory.digest_algorithm!r}, not sha512")
     if object_path_for(object_id) != relative:
         raise ObjectInvalid(f"its inventory names object {object_id!r}, whose path under the "
                             f"0004 layout is {object_path_for(object_id)}")
-    declaration = object_path / inv.OBJECT_NAMASTE
-    if read_regular(declaration, 64) != inv.OBJECT_NAMASTE_CONTENT.encode("ascii"):
+    present = {entry.path[len(relative) + 1:] for entry in location.iter_entries(f"{relative}/")}
+    try:
+        declared = location.read_bytes(f"{relative}/{inv.OBJECT_NAMASTE}", 64)
+    except LocationError:
+        declared = b""
+    if declared != inv.OBJECT_NAMASTE_CONTENT.encode("ascii"):
         raise ObjectInvalid(f"{inv.OBJECT_NAMASTE} does not hold the OCFL 1.1 declaration")
-    versions = sorted(inventory["versions"], key=inv.version_number)
-    head = inv.head_number(inventory)
-    if [inv.version_number(v) for v in versions] != list(range(1, head + 1)):
+    head = inventory.head
+    numbers = sorted(inventory.states)
+    versions = [inv.version_name(number) for number in numbers]
+    if numbers != list(range(1, head + 1)):
         raise ObjectInvalid(f"versions {versions} are not v1..v{head} without gaps")
     for name in versions:
-        if not (object_path / name).is_dir():
+        if not any(path.startswith(f"{name}/") for path in present):
             raise ObjectInvalid(f"version directory {name} is missing")
-        if (object_path / name / inv.INVENTORY).exists():
-            _version_inventory, version_digest = inv.load(object_path / name)
-            if name == inventory["head"] and version_digest != digest:
+        if f"{name}/{inv.INVENTORY}" in present:
+            _version_inventory, version_digest = inv.read(location, f"{relative}/{name}")
+            if inv.version_number(name) == head and version_digest != digest:
                 raise ObjectInvalid(f"{name}/{inv.INVENTORY} differs from the root inventory")
 
     # 2. the files: nothing unlisted, everything listed present with the right digests
-    manifest = {path: d.lower() for d, paths in inventory["manifest"].items() for path in paths}
+    manifest = {path: d.lower() for path, d in inventory.content_digests().items()}
     fixity_sha256 = {path: d.lower()
-                     for d, paths in (inventory.get("fixity") or {}).get("sha256", {}).items()
+                     for d, paths in inventory.fixity.get("sha256", {}).items()
                      for path in paths}
-    for entry in object_entries(object_path):
+    for entry in sorted(present):
         if entry not in manifest and not is_structural(entry, versions):
             raise ObjectInvalid(f"{entry} is not in the inventory's manifest")
     sizes: dict[str, int] = {}
@@ -138,12 +144,13 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
         if any(p in ("", ".", "..") for p in parts) or parts[0] not in versions:
             raise ObjectInvalid(f"manifest content path {content_path!r} is not allowed")
         try:
-            size, digests = hash_file(object_path / content_path, ("sha256", "sha512"), progress)
-        except FileNotFoundError:
+            size, digests = _hash_stored(location, f"{relative}/{content_path}", progress)
+        except StoredFileMissing:
             raise ObjectInvalid(f"content file {content_path} is missing") from None
-        except OSError as exc:
+        except (LocationError, OSError) as exc:
+            reason = exc.message if isinstance(exc, LocationError) else str(exc)
             raise ObjectInvalid(f"content file {content_path} cannot be read as a regular "
-                                f"file: {exc}") from None
+                                f"file: {reason}") from None
         if digests["sha512"] != manifest[content_path]:
             raise ObjectInvalid(f"content file {content_path} has sha512 {digests['sha512']}, "
                                 f"the manifest says {manifest[content_path]}")
@@ -152,45 +159,47 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
             raise ObjectInvalid(f"content file {content_path} has sha256 {digests['sha256']}, "
                                 f"the fixity block says {expected}")
         sizes[content_path], sha256[content_path] = size, digests["sha256"]
-    by_digest = {d.lower(): sorted(paths)[0] for d, paths in inventory["manifest"].items()}
+    by_digest = {d.lower(): sorted(paths)[0] for d, paths in inventory.manifest.items()}
 
     # 3. and 4. each version is a bag with a METS
     built: list[tuple[int, dt.datetime, str, tuple[StoredFile, ...], dict[str, bytes]]] = []
     history: dict[str, tuple[int, PremisEvent]] = {}
-    for name in versions:
-        state = inventory["versions"][name]["state"]
+    for number, name in zip(numbers, versions, strict=True):
+        state = inventory.states[number]
         files: list[StoredFile] = []
         tags: dict[str, bytes] = {}
         logical_digests: dict[str, dict[str, str]] = {}
         for state_digest, paths in state.items():
-            content_path = by_digest.get(state_digest.lower())
-            if content_path is None:
+            listed = by_digest.get(state_digest.lower())
+            if listed is None:
                 raise ObjectInvalid(f"{name} state names digest {state_digest} that the "
                                     "manifest lacks")
             for logical in paths:
                 inv.check_logical_path(logical)
                 logical_digests[logical] = {"sha512": state_digest.lower(),
-                                            "sha256": sha256[content_path]}
-                files.append(StoredFile(path=logical, size=sizes[content_path],
-                                        sha256=sha256[content_path],
-                                        sha512=state_digest.lower(), content_path=content_path))
+                                            "sha256": sha256[listed]}
+                files.append(StoredFile(path=logical, size=sizes[listed],
+                                        sha256=sha256[listed],
+                                        sha512=state_digest.lower(), content_path=listed))
                 if not logical.startswith("data/"):
-                    tags[logical] = read_regular(object_path / content_path, MAX_TAG_BYTES)
+                    tags[logical] = location.read_bytes(f"{relative}/{listed}",
+                                                        MAX_TAG_BYTES)
         _check_bag(name, files, tags, logical_digests)
         formats = _check_mets(name, tags.get(METS_PATH), schemas)
         files = [StoredFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
                             content_path=f.content_path, format=formats.get(f.path))
                  for f in sorted(files, key=lambda f: f.path)]
-        number = inv.version_number(name)
-        entry = inventory["versions"][name]
         for event in read_record(tags[METS_PATH]).events:
             history.setdefault(f"{event.identifier_type} {event.identifier}", (number, event))
-        built.append((number, _created(entry, number), str(entry.get("message") or ""),
-                      tuple(files), tags))
+        built.append((number, _created(inventory.created.get(number, ""), number),
+                      inventory.messages.get(number, ""), tuple(files), tags))
 
     title = read_record(built[-1][4][METS_PATH]).label
     # Identifiers accumulate over versions, as ingest records them.
     identifiers = tuple(dict.fromkeys(i for *_rest, tags in built for i in _identifiers(tags)))
+
+    pinned = {number: _inventory_digest(location, relative, number)
+              for number, *_rest in built}
 
     def adoption(catalog_head: int, location: str) -> AdoptionRecord:
         return AdoptionRecord(
@@ -201,7 +210,7 @@ def _verify(object_path: Path, relative: str, schemas: SchemaSet | None,
                                payload_fingerprint=payload_fingerprint(
                                    [f for f in files if f.path.startswith("data/")]),
                                files=files,
-                               inventory_sha512=_inventory_digest(object_path, number))
+                               inventory_sha512=pinned[number])
                 for number, created, message, files, _tags in built if number > catalog_head))
 
     return VerifiedObject(object_id=object_id, head=head, inventory_digest=digest,
@@ -285,19 +294,31 @@ def _identifiers(tags: dict[str, bytes]) -> list[str]:
     return [v for k, v in info if k.lower() == "external-identifier"]
 
 
-def _created(entry: dict[str, Any], number: int) -> dt.datetime:
+def _hash_stored(location: Location, path: str,
+                 progress: Callable[[int], None] | None) -> tuple[int, dict[str, str]]:
+    """(size, {sha256, sha512}) of a stored file, in one streaming read."""
+    hasher = MultiHasher(("sha256", "sha512"))
+    with location.open_read(path) as stream:
+        while block := stream.read(1 << 20):
+            hasher.update(block)
+            if progress:
+                progress(len(block))
+    return hasher.size, hasher.hexdigests()
+
+
+def _created(text: str, number: int) -> dt.datetime:
     try:
-        created = dt.datetime.fromisoformat(str(entry["created"]))
-    except (KeyError, ValueError):
+        created = dt.datetime.fromisoformat(text)
+    except ValueError:
         raise StorageError(detail=f"v{number} has no RFC 3339 created time") from None
     if created.tzinfo is None:
         raise StorageError(detail=f"v{number} created time has no timezone")
     return created.astimezone(dt.UTC)
 
 
-def _inventory_digest(object_path: Path, number: int) -> str | None:
+def _inventory_digest(location: Location, relative: str, number: int) -> str | None:
     """The sha512 of version `number`'s own inventory (verified by its sidecar), to pin."""
     try:
-        return inv.load(object_path / inv.version_name(number))[1]
+        return inv.read(location, f"{relative}/{inv.version_name(number)}")[1]
     except StorageError:
         return None

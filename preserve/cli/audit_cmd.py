@@ -115,8 +115,13 @@ def audit(
                     max_rate=rate))
             if then_repair:
                 from preserve.repair import repair_copies
+                # Inventories found wanting, here or at another location, are repaired too.
+                wanting = {p.package_id for p in (report.problems if report else [])
+                           if p.code in INVENTORY_CODES and p.package_id}
+                wanting |= {p.package_id for r in elsewhere for p in r.problems
+                            if p.code in INVENTORY_CODES and p.package_id}
                 repaired = repair_copies(catalog, locations, home.quarantine,
-                                         package_id=package_id)
+                                         package_id=package_id, inventories_of=wanting)
     if report_file is not None and report is not None:
         try:
             report_file.write_text(html_report(report, str(home.path)), encoding="utf-8")
@@ -172,7 +177,7 @@ def audit(
 
     render.emit(document, app.json, text)
     # A copy the repair restored is no problem left; anything else found is.
-    repairable = ("AUD-E001", "AUD-E003")
+    repairable = ("AUD-E001", "AUD-E003", *INVENTORY_CODES)
     problems_left = bool(repaired and repaired.unrepaired)
     if report is not None and not report.ok:
         problems_left |= repaired is None or any(p.code not in repairable
@@ -217,6 +222,10 @@ def _enqueue(app: AppState, all_copies: bool, package_id: str | None, location_n
         f"{len(d['packages'])} location(s)"
         + (f"; {d['already_queued']} batch(es) were already queued" if d["already_queued"]
            else "") + "; `preserve jobs` follows them"))
+
+
+#: An inventory that does not verify (E005) or is not the one pinned at ingest (E014).
+INVENTORY_CODES = ("AUD-E005", "AUD-E014")
 
 
 def _report_path(value: Path | None) -> Path | None:

@@ -45,8 +45,8 @@ def export(
     options = ExportOptions(format=export_format, version=version_number(version),
                             organization=app.settings()["repository.name"],
                             schemas=app.schemas(), workers=app.workers())
-    from preserve.export.fallback import readable_storage
-    storage = StorageRoot.open(home.ocfl)
+    from preserve.export.fallback import readable_location
+    StorageRoot.open(home.ocfl)  # a clear error when the home holds no storage root
     # Scratch space beside storage for the export's METS (written before the bag is), made
     # and removed by export_package.
     work_dir = home.staging / f"export-{uuid.uuid4().hex}"
@@ -58,12 +58,11 @@ def export(
         locations = app.locations()
 
         def attempt(avoid_local: bool) -> tuple[ExportResult, str]:
-            scratch = work_dir.parent / f"{work_dir.name}-copy"
-            with readable_storage(catalog, storage, locations, package_id, scratch,
-                                  avoid_local=avoid_local) as (root, origin):
-                with render.progress_bar("exporting", not app.quiet) as progress:
-                    return export_package(catalog, root, package_id, dest, options,
-                                          work_dir, progress), origin
+            location = readable_location(catalog, locations, package_id,
+                                         avoid_local=avoid_local)
+            with render.progress_bar("exporting", not app.quiet) as progress:
+                return export_package(catalog, location, package_id, dest, options,
+                                      work_dir, progress), location.name
 
         try:
             result, source = attempt(False)

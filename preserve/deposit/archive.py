@@ -26,8 +26,9 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO, Protocol, cast
+from typing import IO, BinaryIO, cast
 
+from preserve.checksums import ByteSource
 from preserve.deposit.report import make
 from preserve.deposit.tree import special_kind
 from preserve.deposit.values import DepositKind, Limits
@@ -44,13 +45,7 @@ _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zip
 _DRIVE = re.compile(r"[A-Za-z]:")
 
 
-class _Readable(Protocol):
-    """All a streamed member or a decompressor is asked for: read(size)."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-_COMPRESSED: tuple[tuple[bytes, Callable[[BinaryIO], _Readable]], ...] = (
+_COMPRESSED: tuple[tuple[bytes, Callable[[BinaryIO], ByteSource]], ...] = (
     (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
     (b"BZh", lambda raw: bz2.BZ2File(raw)),
     (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw)),
@@ -249,7 +244,7 @@ def _mkdir(path: Path) -> None:
             raise
 
 
-def _write(source: _Readable, target: Path, expected: int, budget: list[int]) -> None:
+def _write(source: ByteSource, target: Path, expected: int, budget: list[int]) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(target, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
@@ -372,7 +367,7 @@ class _ZipReader:
 class _Budgeted:
     """A read-only stream that fails once more than `limit` bytes came through."""
 
-    def __init__(self, raw: _Readable, limit: int) -> None:
+    def __init__(self, raw: ByteSource, limit: int) -> None:
         self.raw, self.left, self.total = raw, limit, 0
 
     def read(self, size: int = -1) -> bytes:
@@ -423,7 +418,7 @@ class _TarReader:
     def _open(self, handle: BinaryIO) -> tarfile.TarFile:
         limits = self.limits
         budget = limits.max_total_size + 2048 * (limits.max_members + 1) + 20480
-        stream: _Readable = handle
+        stream: ByteSource = handle
         if self.decompressor is not None:
             stream = self.decompressor(handle)
             budget = min(budget, max(int(limits.max_ratio * self.packed), 4 * RATIO_FLOOR))

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.checksums import MultiHasher
 from preserve.deposit import format_manifest_line, format_tag_file
 from preserve.export.source import ExportSource
+from preserve.storage.location import StoredContent
 
 BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 ALGORITHMS = ("sha256", "sha512")
@@ -49,7 +49,7 @@ class Entry:
     size: int
     digests: Mapping[str, str]
     data: bytes | None = None
-    content: Path | None = None
+    content: StoredContent | None = None
 
 
 def bag_entries(source: ExportSource, mets: Entry) -> list[Entry]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 from preserve import SOFTWARE_NAME, __version__
-from preserve.checksums import copy_and_hash, hash_file
+from preserve.checksums import copy_and_hash, copy_stream_and_hash, hash_file
 from preserve.errors import FixityError, InvalidMetadata, StorageError
 from preserve.export.source import PAYLOAD_PREFIX, ExportFile, ExportSource, organization_agent
 from preserve.findings import finding
@@ -201,7 +201,9 @@ class _Writer:
         relative = f"{eark.REPRESENTATION_DIR}/{item.path}"
         path = self._parent(relative)
         try:
-            size, digests = copy_and_hash(item.content, path, ALGORITHMS, progress, fsync=False)
+            with item.content.open() as stored:
+                size, digests = copy_stream_and_hash(stored, path, ALGORITHMS, progress,
+                                                     fsync=False)
         except OSError as exc:
             raise StorageError(detail=f"cannot read the stored content {item.content} of "
                                f"{item.path}: {exc.strerror or exc}; run `preserve audit`") from exc

@@ -46,8 +46,9 @@ from preserve.export.verify import verify_archive, verify_directory
 from preserve.findings import finding
 from preserve.metadata import MetsFile, PremisEvent, SchemaSet, write_mets
 from preserve.model import Event, EventOutcome, EventType, Finding, software_agent, utc_now
-from preserve.storage import StorageRoot
 from preserve.storage.fsync import fsync_dir, fsync_file, fsync_tree
+from preserve.storage.local import LocalLocation
+from preserve.storage.location import Location, StoredContent, StoredFileMissing
 from preserve.storage.staging import EXPORT_PARTIAL_NOTE
 
 log = logging.getLogger(__name__)
@@ -94,17 +95,19 @@ def default_name(package_id: str, version: int, export_format: ExportFormat) -> 
     return f"{safe[:200]}-v{version}{export_format.name_ending}"
 
 
-def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest: Path,
+def export_package(catalog: Catalog, location: Location, package_id: str, dest: Path,
                    options: ExportOptions, work_dir: Path,
                    progress: Progress | None = None) -> ExportResult:
-    """Write `package_id` to `dest` (a new path, or an existing directory to write into).
+    """Write `package_id` to `dest` (a new path, or an existing directory to write into),
+    reading the package from `location` (the local root, or any location holding a complete
+    copy: every byte is verified against the catalog on the way out either way).
 
     Raises PackageNotFound, ExportTargetExists, StorageError / ExportFailed, FixityError
     (stored bytes that do not match the catalog: nothing is exported), InvalidMetadata.
     """
     created = options.clock()
     organization = options.organization or f"{SOFTWARE_NAME} repository"
-    source = collect(catalog, storage, package_id, options.version, organization, created)
+    source = collect(catalog, location, package_id, options.version, organization, created)
     target = _target(Path(dest), package_id, source.version, options.format)
     temp = target.parent / f".{target.name}.partial-{options.new_id()}"
     transfer_id = options.new_id()
@@ -127,6 +130,10 @@ def export_package(catalog: Catalog, storage: StorageRoot, package_id: str, dest
     except BaseException as exc:
         _remove(temp)
         error = _as_preserve_error(exc, target) if isinstance(exc, OSError) else exc
+        if isinstance(exc, StoredFileMissing):  # a stored file that is gone is damage
+            error = FixityError(detail=f"{exc.message}; nothing was exported: run `preserve "
+                                "audit`, then `preserve repair` (or restore it from another "
+                                "copy)")
         if isinstance(error, PreserveError) and not catalog.read_only:
             _log_transfer(catalog, source, transfer_id, created, detail, EventOutcome.FAILURE,
                           f"nothing was exported: {error.message}")
@@ -175,7 +182,9 @@ def export_mets(source: ExportSource, schemas: SchemaSet | None, findings: list[
         problems = schemas.validate_mets_file(path)
         if problems:
             raise InvalidMetadata(problems="; ".join(problems[:5]))
-    return Entry(METS_PATH, out.size, out.hexdigests(), content=path)
+    # Read back into the bag like stored content: the work directory as a location of its own.
+    scratch = LocalLocation("export-work", work_dir)
+    return Entry(METS_PATH, out.size, out.hexdigests(), content=StoredContent(scratch, path.name))
 
 
 def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,

@@ -27,10 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from preserve.checksums import MultiHasher, copy_and_hash
+from preserve.checksums import MultiHasher, copy_stream_and_hash
 from preserve.errors import FixityError, StorageError
 from preserve.export.bag import ALGORITHMS, Entry
-from preserve.safeio import open_regular
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
@@ -81,7 +80,7 @@ class _VerifyingReader(io.RawIOBase):
     def __init__(self, entry: Entry, progress: ByteProgress | None) -> None:
         assert entry.content is not None
         self._entry, self._progress = entry, progress
-        self._file = open(open_regular(entry.content), "rb", buffering=0)
+        self._file = entry.content.open()
         self._hasher = MultiHasher(ALGORITHMS)
 
     def readable(self) -> bool:
@@ -132,7 +131,9 @@ def write_directory(entries: list[Entry], target: Path,
                 progress(entry.size)
         else:
             assert entry.content is not None
-            _size, digests = copy_and_hash(entry.content, path, ALGORITHMS, progress, fsync=False)
+            with entry.content.open() as stored:
+                _size, digests = copy_stream_and_hash(stored, path, ALGORITHMS, progress,
+                                                      fsync=False)
             _check_digests(entry, digests)
 
 
@@ -203,7 +204,7 @@ def _copy_into(entry: Entry, out: IO[bytes], progress: ByteProgress | None) -> N
     assert entry.content is not None
     hasher = MultiHasher(ALGORITHMS)
     size = 0
-    with open(open_regular(entry.content), "rb", buffering=0) as src:
+    with entry.content.open() as src:
         while block := src.read(_BLOCK):
             hasher.update(block)
             out.write(block)

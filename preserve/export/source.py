@@ -9,15 +9,15 @@ tar, E-ARK) works from this alone.
 
 Storage is the truth for content: the stored METS and bag-info are read through the version's
 inventory state and checked against their sha512 before use; payload bytes are checked while
-they are copied (`preserve.export.serialize`).
+they are copied (`preserve.export.serialize`). Everything is read through a storage
+`Location` (the local root, or any other location holding a complete copy), never through
+filesystem paths.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from preserve.catalog import Catalog, EventView, PackageDetail
 from preserve.deposit.tagfiles import parse_tag_file
@@ -25,8 +25,10 @@ from preserve.errors import FixityError, StorageError
 from preserve.metadata import DcValue, FileFormat, PremisEvent
 from preserve.metadata.history import MetsRecord, UnreadableDocument, read_record
 from preserve.model import Agent, AgentType, vocabulary_value
-from preserve.storage import StorageRoot
 from preserve.storage import inventory as inv
+from preserve.storage.layout import object_path_for
+from preserve.storage.location import Location, LocationError, StoredContent, StoredFileMissing
+from preserve.storage.objects import read_logical
 
 METS_PATH = "metadata/mets.xml"
 BAG_INFO_PATH = "bag-info.txt"
@@ -43,7 +45,7 @@ class ExportFile:
     size: int
     sha256: str
     sha512: str
-    content: Path
+    content: StoredContent
     format: FileFormat | None = None
 
 
@@ -99,7 +101,7 @@ def premis_event(event: EventView, organization: str) -> PremisEvent:
                        recorded_by=recorded_by)
 
 
-def collect(catalog: Catalog, storage: StorageRoot, package_id: str, version: int | None,
+def collect(catalog: Catalog, location: Location, package_id: str, version: int | None,
             organization: str, created: dt.datetime) -> ExportSource:
     """The `ExportSource` of `version` (default: the head) of a package.
 
@@ -111,16 +113,17 @@ def collect(catalog: Catalog, storage: StorageRoot, package_id: str, version: in
     if number not in {v.number for v in detail.versions}:
         raise StorageError(detail=f"package {package_id} has no version v{number}; it has "
                            + ", ".join(f"v{v.number}" for v in detail.versions))
-    if not storage.has_object(package_id):
+    base = object_path_for(package_id)
+    if not location.exists(f"{base}/{inv.OBJECT_NAMASTE}"):
         raise StorageError(detail=f"the OCFL object of package {package_id} is missing from "
-                           f"{storage.path}; run `preserve audit` and restore it")
-    object_root = storage.object_path(package_id)
-    inventory = _verified_inventory(catalog, storage, package_id, number, detail.head)
-    record = _stored_record(storage, inventory, number, package_id)
-    bag_info = _stored_bag_info(storage, inventory, number, package_id)
+                           f"location {location.name!r} ({location.describe()}); run "
+                           "`preserve audit` and restore it")
+    inventory = _verified_inventory(catalog, location, package_id, number, detail.head)
+    record = _stored_record(location, inventory, number, package_id)
+    bag_info = _stored_bag_info(location, inventory, number, package_id)
     files = tuple(
         ExportFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
-                   content=object_root / f.content_path,
+                   content=StoredContent(location, f"{base}/{f.content_path}"),
                    format=record.formats.get(f.path.removeprefix(PAYLOAD_PREFIX))
                    or record.formats.get(f.path))
         for f in sorted(detail.files_of(number), key=lambda f: f.path)
@@ -133,9 +136,10 @@ def collect(catalog: Catalog, storage: StorageRoot, package_id: str, version: in
         organization=organization)
 
 
-def _stored_record(storage: StorageRoot, inventory: dict[str, Any], number: int,
+def _stored_record(location: Location, inventory: inv.Inventory, number: int,
                    package_id: str) -> MetsRecord:
-    data = storage.read_logical(package_id, inventory, number, METS_PATH, _MAX_TAG_BYTES)
+    data = read_logical(location, object_path_for(package_id), inventory, number, METS_PATH,
+                        _MAX_TAG_BYTES)
     if data is None:
         return MetsRecord()
     try:
@@ -145,26 +149,34 @@ def _stored_record(storage: StorageRoot, inventory: dict[str, Any], number: int,
                            f"({exc}); run `preserve audit`") from None
 
 
-def _stored_bag_info(storage: StorageRoot, inventory: dict[str, Any], number: int,
+def _stored_bag_info(location: Location, inventory: inv.Inventory, number: int,
                      package_id: str) -> tuple[tuple[str, str], ...]:
-    data = storage.read_logical(package_id, inventory, number, BAG_INFO_PATH, _MAX_TAG_BYTES)
+    data = read_logical(location, object_path_for(package_id), inventory, number,
+                        BAG_INFO_PATH, _MAX_TAG_BYTES)
     if data is None:
         return ()
     pairs, _findings = parse_tag_file(data.decode("utf-8", "replace"), BAG_INFO_PATH)
     return tuple(pairs)
 
 
-def _verified_inventory(catalog: Catalog, storage: StorageRoot, package_id: str, number: int,
-                        head: int) -> dict[str, Any]:
+def _verified_inventory(catalog: Catalog, location: Location, package_id: str, number: int,
+                        head: int) -> inv.Inventory:
     """The root inventory, trusted only after what the export relies on verifies (issue 18):
     the root inventory and the exported version's own inventory against their sidecars
     (OCFL 1.1 section 3.5.6) and against the digests the catalog pinned at ingest, and the
     version's state the same in both. Otherwise FixityError, exit 12: nothing is exported."""
-    object_root = storage.object_path(package_id)
+    base = object_path_for(package_id)
     pins = catalog.inventory_digests(package_id)
     try:
-        inventory, root_digest = inv.load(object_root)
-        version_inventory, version_digest = inv.load(object_root / inv.version_name(number))
+        inventory, root_digest = inv.read(location, base)
+        version_inventory, version_digest = inv.read(location,
+                                                     f"{base}/{inv.version_name(number)}")
+    except LocationError as exc:
+        if not isinstance(exc, StoredFileMissing):
+            raise  # the location could not be read (a disk, a network): exit 13, not damage
+        raise FixityError(detail=f"{exc.message}; the inventory of {package_id} cannot be "
+                          "trusted, so nothing was exported: run `preserve audit`, then "
+                          "`preserve repair` or restore it from another copy") from None
     except StorageError as exc:
         raise FixityError(detail=f"{exc.fields.get('detail', exc.message)}; the inventory of "
                           f"{package_id} cannot be "
@@ -177,11 +189,10 @@ def _verified_inventory(catalog: Catalog, storage: StorageRoot, package_id: str,
         problems.append(f"{inv.version_name(number)}/inventory.json is not the one recorded "
                         "at its ingest")
     name = inv.version_name(number)
-    if (version_inventory.get("versions", {}).get(name, {}).get("state")
-            != inventory.get("versions", {}).get(name, {}).get("state")):
+    if version_inventory.states.get(number) != inventory.states.get(number):
         problems.append(f"the root inventory and {name}/inventory.json disagree on {name}")
-    if inventory.get("id") != package_id:
-        problems.append(f"the inventory belongs to {inventory.get('id')!r}")
+    if inventory.id != package_id:
+        problems.append(f"the inventory belongs to {inventory.id!r}")
     if problems:
         raise FixityError(detail=f"the OCFL inventory of {package_id} cannot be trusted: "
                           + "; ".join(problems) + "; nothing was exported: run `preserve "

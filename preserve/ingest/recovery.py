@@ -41,9 +41,10 @@ from preserve.catalog import Catalog, IngestRecord
 from preserve.catalog.intent import Intent, intent_bytes, parse_intent
 from preserve.errors import StorageError
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
-from preserve.storage import StorageRoot
+from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
 from preserve.storage.fsync import fsync_dir, write_new
+from preserve.storage.local import LocalLocation
 from preserve.storage.staging import (
     INTENT_FILE,
     WorkDir,
@@ -153,25 +154,29 @@ def matches(intent: Intent, *, fingerprint: str, requested_id: str | None,
 
 def verify_stored(storage: StorageRoot, intent: Intent, fingerprint: str) -> str | None:
     """Why the stored version is not what `intent` recorded, or None if it is."""
-    object_path = storage.object_path(intent.package_id)
+    location = LocalLocation("local", storage.path)
     try:
-        inventory, digest = inv.load(object_path)
+        inventory, digest = inv.read(location, object_path_for(intent.package_id))
     except StorageError as exc:
         return exc.message
-    if inv.head_number(inventory) != intent.version:
-        return f"its head is {inventory['head']}, not {inv.version_name(intent.version)}"
+    if inventory.head != intent.version:
+        return (f"its head is {inv.version_name(inventory.head)}, not "
+                f"{inv.version_name(intent.version)}")
     if digest != intent.inventory_sha512:
         return "its inventory is not the one the interrupted ingest prepared"
-    state = inventory["versions"][inventory["head"]]["state"]
+    state = inventory.states[inventory.head]
     payload = sorted((path.removeprefix("data/"), sha512) for sha512, paths in state.items()
                      for path in paths if path.startswith("data/"))
     if checksums.payload_fingerprint(payload) != fingerprint:
         return "its payload differs from this deposit's"
+    base = object_path_for(intent.package_id)
     for stored in intent.record.files:
         try:
-            size = (object_path / stored.content_path).stat().st_size
-        except OSError as exc:
-            return f"{stored.content_path} cannot be read ({exc.strerror or exc})"
+            size = location.size(f"{base}/{stored.content_path}")
+        except StorageError as exc:
+            return f"{stored.content_path} cannot be read ({exc.message})"
+        if size is None:
+            return f"{stored.content_path} is missing"
         if size != stored.size:
             return f"{stored.content_path} has {size} bytes, not {stored.size}"
     return None

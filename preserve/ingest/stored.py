@@ -15,7 +15,10 @@ from preserve.errors import PackageNotFound, PreserveError, StorageError
 from preserve.home import Home
 from preserve.metadata.descriptive import mets_titles
 from preserve.metadata.history import MetsRecord, read_record
-from preserve.storage import StorageRoot
+from preserve.storage import StorageRoot, object_path_for
+from preserve.storage import inventory as inv
+from preserve.storage.local import LocalLocation
+from preserve.storage.objects import read_logical
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +29,22 @@ MAX_METS_BYTES = 2**31
 
 def stored_mets(home: Home, package_id: str, version: int | None = None) -> tuple[int, bytes]:
     """(version number, METS bytes) of `version` of the package (default: the head)."""
-    storage = StorageRoot.open(home.ocfl)
-    if not storage.has_object(package_id):
+    storage = StorageRoot.open(home.ocfl)  # a clear error when the home holds no storage root
+    location = LocalLocation("local", storage.path)
+    base = object_path_for(package_id)
+    if not location.exists(f"{base}/{inv.OBJECT_NAMASTE}"):
         raise PackageNotFound(package_id=package_id)
-    inventory = storage.read_inventory(package_id)
-    numbers = sorted(int(name[1:]) for name in inventory["versions"])
+    inventory, _digest = inv.read(location, base)
+    if inventory.id != package_id:
+        raise StorageError(detail=f"{base}/{inv.INVENTORY} belongs to {inventory.id!r}, not "
+                           f"{package_id!r}; the object is misplaced")
+    numbers = sorted(inventory.states)
     number = numbers[-1] if version is None else version
-    name = f"v{number}"
-    if name not in inventory["versions"]:
+    name = inv.version_name(number)
+    if number not in inventory.states:
         raise StorageError(detail=f"package {package_id} has no version {name}; it has "
-                           + ", ".join(f"v{n}" for n in numbers))
-    data = storage.read_logical(package_id, inventory, number, METS_PATH, MAX_METS_BYTES)
+                           + ", ".join(inv.version_name(n) for n in numbers))
+    data = read_logical(location, base, inventory, number, METS_PATH, MAX_METS_BYTES)
     if data is None:
         raise StorageError(detail=f"version {name} of package {package_id} has no {METS_PATH} "
                            "(it was stored before preserve wrote METS)")

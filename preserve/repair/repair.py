@@ -15,6 +15,9 @@ unchanged content, so one file is repaired once for every version that holds it)
 4. The copies become `ok` (checked now) with a PREMIS `replication` event naming the file,
    where it came from and where it went, in one catalog transaction.
 
+Then the OCFL inventories of the packages in scope are checked at every location holding them
+and restored the same way (`inventories.py`).
+
 When no location holds a copy that verifies, nothing is overwritten and the copy is reported
 as unrepairable (exit 12): the archive must find a good copy elsewhere (another archive, a
 backup) — the report says which file and which digests it must have.
@@ -23,9 +26,8 @@ backup) — the report says which file and which digests it must have.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,9 @@ from preserve.catalog import Catalog
 from preserve.catalog.copies import CopyToRepair
 from preserve.errors import ExitCode, PreserveError
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
+from preserve.repair.inventories import repair_inventories
 from preserve.storage import layout, replica
+from preserve.storage.evidence import keep_copy
 from preserve.storage.location import Location
 
 log = logging.getLogger(__name__)
@@ -100,13 +104,20 @@ def planned(catalog: Catalog, *, package_id: str | None = None,
 
 def repair_copies(catalog: Catalog, locations: Sequence[Location], quarantine_dir: Path, *,
                   package_id: str | None = None, location: str | None = None,
+                  inventories_of: Iterable[str] = (),
                   clock: Callable[[], dt.datetime] = utc_now) -> RepairReport:
     """Restore every damaged or missing copy (of one package / at one location) that a
-    location holding a good copy can restore; see the module docstring."""
+    location holding a good copy can restore; see the module docstring. Then the OCFL
+    inventories (`repair/inventories.py`) of every package that had a copy repaired or
+    unrepaired, of `package_id`, and of `inventories_of` (those an audit found wanting)."""
     report = RepairReport()
     by_name = {loc.name: loc for loc in locations}
     stamp = clock().strftime("%Y%m%dT%H%M%S%fZ")
-    for group in planned(catalog, package_id=package_id, location=location):
+    groups = planned(catalog, package_id=package_id, location=location)
+    scope = {group[0].package_id for group in groups} | set(inventories_of)
+    if package_id is not None:
+        scope.add(package_id)
+    for group in groups:
         first = group[0]
         path = f"{layout.object_path_for(first.package_id)}/{first.content_path}"
         target = by_name.get(first.location)
@@ -141,6 +152,12 @@ def repair_copies(catalog: Catalog, locations: Sequence[Location], quarantine_di
         report.repaired.append(Repaired(first.package_id, first.content_path, target.name,
                                         source.name, first.status, str(kept) if kept else None,
                                         count))
+    fixed, not_fixed = repair_inventories(catalog, locations, scope, quarantine_dir,
+                                          location=location, clock=clock)
+    report.repaired += [Repaired(f.package_id, f.path, f.location, f.source, f.was,
+                                 f.quarantined, 0) for f in fixed]
+    report.unrepaired += [Unrepaired(n.package_id, n.path, n.location, n.reason, n.sha512, 0)
+                          for n in not_fixed]
     return report
 
 
@@ -166,19 +183,12 @@ def _quarantine(target: Location, path: str, directory: Path, copy: CopyToRepair
     """Keep the bytes about to be replaced (if any) with a note; None when there are none."""
     if target.size(path) is None:
         return None
-    kept = directory.joinpath(target.name, *path.split("/"))
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    with target.open_read(path) as stream, open(kept, "xb") as out:
-        while chunk := stream.read(1 << 20):
-            out.write(chunk)
     note = {"package_id": copy.package_id, "content_path": copy.content_path,
-            "location": target.name, "status": copy.status, "expected_sha512": copy.sha512,
+            "status": copy.status, "expected_sha512": copy.sha512,
             "expected_size": copy.size, "time": time.isoformat(),
             "reason": "replaced by preserve repair with a copy verified good"}
-    kept.with_name(kept.name + NOTE_SUFFIX).write_text(
-        json.dumps(note, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    log.info("kept the bytes of %s at %s in %s", path, target.name, kept)
-    return kept
+    return keep_copy(target, path, directory.joinpath(target.name, *path.split("/")), note,
+                     NOTE_SUFFIX)
 
 
 def _unrepaired(copy: CopyToRepair, reason: str) -> Unrepaired:

@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
@@ -51,7 +52,7 @@ class ReplicaMade:
     bytes_copied: int
     copies_recorded: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "location": self.location,
                 "source": self.source, "versions": list(self.versions),
                 "files_copied": self.files_copied, "bytes_copied": self.bytes_copied,
@@ -65,7 +66,7 @@ class ReplicationFailure:
     message: str
     exit_code: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "location": self.location,
                 "message": self.message, "exit_code": self.exit_code}
 
@@ -85,7 +86,7 @@ class ReplicationReport:
             return max(f.exit_code for f in self.failed)
         return ExitCode.STORAGE if self.short else ExitCode.OK
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"copies_wanted": self.wanted, "packages": self.packages,
                 "made": [m.as_dict() for m in self.made],
                 "failed": [f.as_dict() for f in self.failed],
@@ -142,15 +143,10 @@ def _replicate_one(catalog: Catalog, source: Location, target: Location, package
         verified = {f.path[len(base) + 1:] for r in results for f in r.files}
         # Content the catalog does not count at the target yet and this run did not send
         # (a killed earlier run left it): it counts only once it is hashed again now.
-        for content_path, size, sha512 in catalog.contents_lacking(package_id, target.name):
-            if content_path in verified:
-                continue
-            got_size, _sha256, got = replica.hash_stored(target, f"{base}/{content_path}")
-            if got_size != size or got != sha512:
-                raise replica.ReplicaMismatch(location=target.name, path=content_path, detail=(
-                    "is at the target with other bytes than the catalog holds; "
-                    "run `preserve repair`"))
-            verified.add(content_path)
+        leftovers = [(path, size, sha512) for path, size, sha512
+                     in catalog.contents_lacking(package_id, target.name)
+                     if path not in verified]
+        verified.update(replica.verify_stored(target, base, leftovers, workers=workers))
     except PreserveError as error:
         _record_failure(catalog, source, target, package_id, error, clock)
         report.failed.append(ReplicationFailure(package_id, target.name, error.message,

@@ -16,9 +16,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preserve.errors import StorageError
+
+if TYPE_CHECKING:
+    from preserve.storage.location import Location
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +156,32 @@ def load(directory: Path) -> tuple[dict[str, Any], str]:
     return inventory, actual
 
 
+#: An inventory larger than this is refused rather than read into memory (one of 20,000
+#: files with three versions is about 10 MB).
+INVENTORY_LIMIT = 1 << 30
+
+
+def read(location: Location, directory: str) -> tuple[Inventory, str]:
+    """The inventory in `directory` (an object root or one of its version directories,
+    relative to the storage root) of any location, verified against its sidecar (section
+    3.5.6): (Inventory, sha512 hex of its bytes).
+
+    `StoredFileMissing` if either file is absent, StorageError if they do not agree or the
+    JSON is not an inventory. Every workflow reads inventories through this, whatever the
+    backend.
+    """
+    where = f"{location.name}:{directory}/{INVENTORY}"
+    data = location.read_bytes(f"{directory}/{INVENTORY}", INVENTORY_LIMIT)
+    declared = location.read_bytes(f"{directory}/{SIDECAR}", 4096)
+    try:
+        text = declared.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StorageError(detail=f"{location.name}:{directory}/{SIDECAR} is not an OCFL "
+                           "sidecar; the object needs repair from a good copy") from None
+    raw, digest = verify_bytes(data, text, where, f"{location.name}:{directory}/{SIDECAR}")
+    return Inventory.from_dict(raw, where), digest
+
+
 def verify_bytes(data: bytes, declared_text: str, inventory_file: Path | str,
                  sidecar_file: Path | str) -> tuple[dict[str, Any], str]:
     """Inventory bytes checked against their sidecar's text (OCFL 1.1 section 3.5.6) and
@@ -215,6 +244,10 @@ class Inventory:
     fixity: Mapping[str, Mapping[str, tuple[str, ...]]]
     states: Mapping[int, Mapping[str, tuple[str, ...]]]
     data: Mapping[str, Any] = field(repr=False, compare=False)  # the JSON as read
+    type: str = INVENTORY_TYPE
+    #: each version's `created` (RFC 3339 text, as written) and `message` (section 3.5.3)
+    created: Mapping[int, str] = field(default_factory=dict)
+    messages: Mapping[int, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, inventory: dict[str, Any], where: Path | str = "inventory") -> Inventory:
@@ -234,7 +267,11 @@ class Inventory:
             fixity={alg: paths(block) for alg, block in inventory.get("fixity", {}).items()},
             states={version_number(name): paths(version["state"])
                     for name, version in inventory["versions"].items()},
-            data=inventory)
+            data=inventory, type=str(inventory.get("type", "")),
+            created={version_number(name): str(version.get("created", ""))
+                     for name, version in inventory["versions"].items()},
+            messages={version_number(name): str(version.get("message") or "")
+                      for name, version in inventory["versions"].items()})
 
     def state(self, version: int) -> dict[str, str]:
         """{logical path: digest} of `version` (section 3.5.3.1)."""

@@ -10,6 +10,7 @@ crash leaves the old file or the whole new one and at worst a `.tmp-*` name that
 from __future__ import annotations
 
 import errno
+import io
 import os
 import shutil
 import uuid
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from preserve.safeio import open_regular
 from preserve.storage.fsync import fsync_dir
 from preserve.storage.location import (
     Location,
@@ -73,10 +75,12 @@ class LocalLocation(Location):
         finally:
             probe.unlink(missing_ok=True)
 
-    def open_read(self, path: str) -> BinaryIO:
+    def open_read(self, path: str) -> io.BufferedIOBase:
+        # Only a regular file is read: a symlink planted in the tree is refused, not followed,
+        # and a FIFO does not block the reader (safeio.open_regular).
         target = self._path(path)
         try:
-            return open(target, "rb")  # noqa: SIM115 - the caller closes the stream
+            return open(open_regular(target), "rb")  # the caller closes the stream
         except FileNotFoundError:
             raise StoredFileMissing(location=self.name, path=path,
                                     detail=f"({target} does not exist)") from None
@@ -86,7 +90,7 @@ class LocalLocation(Location):
     def size(self, path: str) -> int | None:
         target = self._path(path)
         try:
-            return target.stat().st_size
+            return target.lstat().st_size  # of the entry itself: a link is not followed
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -101,6 +105,11 @@ class LocalLocation(Location):
         for dirpath, dirnames, filenames in os.walk(start, onerror=self._raise_walk):
             dirnames.sort()
             base = Path(dirpath)
+            # A symlink to a directory is listed, never entered: a storage tree holds no
+            # links, so each is something for an audit to report.
+            for name in [d for d in dirnames if (base / d).is_symlink()]:
+                dirnames.remove(name)
+                yield StoredEntry((base / name).relative_to(self.root).as_posix(), 0)
             for name in sorted(filenames):
                 if name.startswith(_TMP_PREFIX) or name.startswith(_PROBE_NAME):
                     continue

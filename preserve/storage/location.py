@@ -26,6 +26,7 @@ Rules every implementation keeps:
 from __future__ import annotations
 
 import abc
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -53,6 +54,22 @@ class StoredEntry:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class StoredContent:
+    """Where one stored file's bytes lie: a location and the path in it. What a workflow
+    holds instead of a filesystem path, so it reads the same from a disk or a bucket."""
+
+    location: Location
+    path: str
+
+    def open(self) -> io.BufferedIOBase:
+        """`Location.open_read` of the file (StoredFileMissing if it is gone)."""
+        return self.location.open_read(self.path)
+
+    def __str__(self) -> str:
+        return f"{self.path} at location {self.location.name!r}"
+
+
 class Location(abc.ABC):
     """One place holding an OCFL storage root; paths are relative to that root, POSIX style."""
 
@@ -72,7 +89,7 @@ class Location(abc.ABC):
         probe file outside the OCFL tree. Raises `LocationUnreachable` saying what failed."""
 
     @abc.abstractmethod
-    def open_read(self, path: str) -> BinaryIO:
+    def open_read(self, path: str) -> io.BufferedIOBase:
         """A binary stream of the stored file (to be closed by the caller).
 
         Raises `StoredFileMissing` when there is no such file."""

@@ -3,25 +3,34 @@ copying a version from one location to another (replication) or one file (repair
 
 OCFL 1.1 section 4.2 (root declaration), 3.5.6 (inventory sidecar), 3.3 (a version's new
 content lives under `vN/`), 3.5.5 ("the root inventory is the commit point"): a version is
-copied in the order an ingest writes it — the object's declaration (v1 only), the content
-first stored in that version, `vN/inventory.json` and its sidecar, then the root inventory
-and its sidecar last. A copy interrupted at any point leaves the target's root inventory at
-the previous version, so readers of the target never see a version whose files are missing,
-and running the copy again completes it.
+copied in the order an ingest commits it — the object's declaration (v1 only) and the content
+first stored in that version, then `vN/inventory.json` and its sidecar, then the root
+inventory and its sidecar last. A copy interrupted at any point leaves the target's root
+inventory at the previous version, so readers of the target never see a version whose files
+are missing, and running the copy again completes it.
 
 Nothing counts as copied until it is verified twice: the bytes are hashed while they stream
 from the source and compared with the inventory's sha512 before the target's write completes
 (a mismatch aborts the write, so a damaged source never becomes a replica), then read back
-from the target and hashed again (sha512 and sha256 in one read).
+from the target and hashed again (sha512: equal sha512, equal bytes).
+
+Speed (docs/storage-locations.md, "Speed"): one pool of `workers` threads per copy carries
+the content files (largest first), the declaration and each pair of inventory files, so
+small files, bound by round trips, have that many requests in flight; an S3 location's
+connection pool (`max_connections`) should be at least as large. Each file is read from the
+source once, hashed as it goes, and the inventories are copied from the bytes verified
+against their sidecar, never read twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from preserve.checksums import BLOCK_SIZE, MultiHasher
 from preserve.errors import FixityError, StorageError
@@ -29,6 +38,9 @@ from preserve.storage import inventory as inv
 from preserve.storage import layout
 from preserve.storage import root as local_root
 from preserve.storage.location import Location, LocationError, StoredFileMissing
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +101,7 @@ def ensure_root(location: Location) -> None:
 
 def _same_json(present: bytes, wanted: bytes) -> bool:
     try:
-        return json.loads(present) == json.loads(wanted)
+        return bool(json.loads(present) == json.loads(wanted))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return False
 
@@ -101,6 +113,13 @@ def read_inventory(location: Location, object_id: str,
     """The object's root inventory (or `vN/inventory.json` for `version`) verified against
     its sidecar: (Inventory, sha512 hex of its bytes). StoredFileMissing if absent;
     StorageError if it does not match its sidecar or is not an inventory."""
+    inventory, digest, _data = _read_inventory(location, object_id, version)
+    return inventory, digest
+
+
+def _read_inventory(location: Location, object_id: str,
+                    version: int | None) -> tuple[inv.Inventory, str, bytes]:
+    """`read_inventory` and the bytes it verified (copied as they are: never read twice)."""
     base = layout.object_path_for(object_id)
     if version is not None:
         base = f"{base}/{inv.version_name(version)}"
@@ -116,7 +135,7 @@ def read_inventory(location: Location, object_id: str,
     if inventory.id != object_id:
         raise StorageError(detail=f"{where} is the inventory of {inventory.id!r}, not "
                            f"{object_id!r}: the object is in the wrong place")
-    return inventory, digest
+    return inventory, digest, data
 
 
 def _target_head(target: Location, object_id: str) -> int:
@@ -157,12 +176,29 @@ def hash_stored(location: Location, path: str) -> tuple[int, str, str]:
     return size, digests["sha256"], digests["sha512"]
 
 
+def verify_stored(location: Location, base: str, files: list[tuple[str, int, str]], *,
+                  workers: int = 8) -> list[str]:
+    """Hash each (path under `base`, size, sha512) stored at `location` again, `workers` at
+    a time; the paths, once every one matches. ReplicaMismatch for one that does not."""
+    def check(path: str, size: int, sha512: str) -> str:
+        got_size, got = _sha512_stored(location, f"{base}/{path}")
+        if got_size != size or got != sha512:
+            raise ReplicaMismatch(location=location.name, path=path, detail=(
+                "is at the target with other bytes than the catalog holds; "
+                "run `preserve repair`"))
+        return path
+
+    with _pool(workers) as pool:
+        return _run(pool, [(check, *file) for file in files])
+
+
 def _sha512_stored(location: Location, path: str) -> tuple[int, str]:
     size, digests = _hash(location, path, ("sha512",))
     return size, digests["sha512"]
 
 
-def _hash(location: Location, path: str, algorithms: tuple[str, ...]) -> tuple[int, dict]:
+def _hash(location: Location, path: str, algorithms: tuple[str, ...]
+          ) -> tuple[int, dict[str, str]]:
     hasher = MultiHasher(algorithms)
     buffer = bytearray(BLOCK_SIZE)
     view = memoryview(buffer)
@@ -177,7 +213,8 @@ class _Verifying(io.RawIOBase):
     expected ones, or the read raises ReplicaMismatch — inside the target's write, which
     then stores nothing (every Location's write is atomic)."""
 
-    def __init__(self, stream, source: Location, path: str, sha512: str, size: int) -> None:
+    def __init__(self, stream: io.BufferedIOBase, source: Location, path: str, sha512: str,
+                 size: int) -> None:
         self._stream, self._source, self._path = stream, source, path
         self._expected, self._size = sha512, size
         self.hasher = MultiHasher(("sha256", "sha512"))
@@ -185,7 +222,7 @@ class _Verifying(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Buffer) -> int:
         n = self._stream.readinto(buffer)
         if n:
             self.hasher.update(memoryview(buffer)[:n])
@@ -255,34 +292,9 @@ def copy_version(source: Location, target: Location, object_id: str, version: in
     The target must hold versions 1..version-1 already (`copy_object` copies them in
     order). Content files already at the target with the right size and sha512 are kept.
     A target holding a newer version keeps its root inventory."""
-    version_inventory, _ = read_inventory(source, object_id, version)
-    if version_inventory.head != version:
-        raise StorageError(detail=f"{source.name}: {inv.version_name(version)}/inventory.json "
-                           f"of {object_id} names head v{version_inventory.head}")
-    if version_inventory.digest_algorithm != inv.DIGEST_ALGORITHM:
-        raise StorageError(detail=f"{object_id} uses digestAlgorithm "
-                           f"{version_inventory.digest_algorithm}; preserve copies sha512 objects")
-    held, root_ok = _target_state(target, object_id)
-    if held < version - 1:
-        raise StorageError(detail=f"{target.name} holds {object_id} up to v{held}; copy "
-                           f"v{held + 1} first (copy_object copies every missing version)")
-    base = layout.object_path_for(object_id)
-    if version == 1:
-        _copy_declaration(source, target, f"{base}/{inv.OBJECT_NAMASTE}")
-    added = version_inventory.content_paths_added_in(version)
-    files = _copy_files(source, target, base, added, version_inventory, workers)
-    data = source.read_bytes(f"{base}/{inv.version_name(version)}/{inv.INVENTORY}",
-                             INVENTORY_LIMIT)
-    for directory in (f"{base}/{inv.version_name(version)}", base):
-        if directory == base and held > version:
-            break  # the target is ahead: its root inventory stays
-        _copy_small(source, target, f"{directory}/{inv.INVENTORY}", data)
-        _copy_small(source, target, f"{directory}/{inv.SIDECAR}", inv.sidecar(data))
-    result = CopyResult(object_id, version, tuple(sorted(files, key=lambda f: f.path)))
-    log.info("%s v%d: %d files (%d bytes) copied from %s to %s, %d already there", object_id,
-             version, result.files_copied, result.bytes_copied, source.name, target.name,
-             len(files) - result.files_copied)
-    return result
+    with _pool(workers) as pool:
+        return _copy_version(source, target, object_id, version,
+                             _target_state(target, object_id)[0], pool)
 
 
 def copy_object(source: Location, target: Location, object_id: str, *,
@@ -292,8 +304,77 @@ def copy_object(source: Location, target: Location, object_id: str, *,
     held, root_ok = _target_state(target, object_id)
     # a root inventory left without its sidecar: that version's commit runs again
     first = held + 1 if root_ok or held == 0 else held
-    return [copy_version(source, target, object_id, number, workers=workers)
-            for number in range(first, head + 1)]
+    results = []
+    with _pool(workers) as pool:
+        for number in range(first, head + 1):
+            # the target's state is known: each version copied brings it to that version
+            results.append(_copy_version(source, target, object_id, number,
+                                         max(held, number - 1), pool))
+    return results
+
+
+def _pool(workers: int) -> contextlib.AbstractContextManager[ThreadPoolExecutor | None]:
+    """One pool per copy, shared by the content files and the inventories: small files are
+    bound by round trips, not bandwidth, so many requests are in flight at once (an S3
+    location's connection pool is sized to match: `max_connections`)."""
+    if workers <= 1:
+        return contextlib.nullcontext()
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replica")
+
+
+def _copy_version(source: Location, target: Location, object_id: str, version: int,
+                  held: int, pool: ThreadPoolExecutor | None) -> CopyResult:
+    version_inventory, _digest, data = _read_inventory(source, object_id, version)
+    if version_inventory.head != version:
+        raise StorageError(detail=f"{source.name}: {inv.version_name(version)}/inventory.json "
+                           f"of {object_id} names head v{version_inventory.head}")
+    if version_inventory.digest_algorithm != inv.DIGEST_ALGORITHM:
+        raise StorageError(detail=f"{object_id} uses digestAlgorithm "
+                           f"{version_inventory.digest_algorithm}; preserve copies sha512 objects")
+    if held < version - 1:
+        raise StorageError(detail=f"{target.name} holds {object_id} up to v{held}; copy "
+                           f"v{held + 1} first (copy_object copies every missing version)")
+    base = layout.object_path_for(object_id)
+    declaration = []
+    if version == 1:
+        # alongside the content: like it, nothing until the root inventory commits
+        declaration.append((_copy_declaration, source, target,
+                            f"{base}/{inv.OBJECT_NAMASTE}"))
+    added = version_inventory.content_paths_added_in(version)
+    files = _copy_files(source, target, base, added, version_inventory, pool, declaration)
+    # The bytes verified against the source's sidecar above, never a second read. An
+    # inventory and its sidecar go together (a reader finds a pair that does not verify
+    # until both are there, as with one after the other); the version's pair before the
+    # root's, which stays last: the commit point.
+    sidecar = inv.sidecar(data)
+    for directory in (f"{base}/{inv.version_name(version)}", base):
+        if directory == base and held > version:
+            break  # the target is ahead: its root inventory stays
+        _run(pool, [(_copy_small, source, target, f"{directory}/{inv.INVENTORY}", data),
+                    (_copy_small, source, target, f"{directory}/{inv.SIDECAR}", sidecar)])
+    result = CopyResult(object_id, version, tuple(sorted(files, key=lambda f: f.path)))
+    log.info("%s v%d: %d files (%d bytes) copied from %s to %s, %d already there", object_id,
+             version, result.files_copied, result.bytes_copied, source.name, target.name,
+             len(files) - result.files_copied)
+    return result
+
+
+def _run(pool: ThreadPoolExecutor | None, calls: list[tuple[Any, ...]]) -> list[Any]:
+    """`function(*args)` for each call, in the pool when there is one; the results in order.
+    The first failure is raised once every call started has ended; calls not started yet
+    are cancelled."""
+    if pool is None or len(calls) <= 1:
+        return [function(*args) for function, *args in calls]
+    futures = [pool.submit(*call) for call in calls]
+    _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+    for future in pending:
+        future.cancel()
+    wait(futures)
+    for future in futures:
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            raise error
+    return [f.result() for f in futures]
 
 
 def _copy_declaration(source: Location, target: Location, path: str) -> None:
@@ -305,7 +386,10 @@ def _copy_declaration(source: Location, target: Location, path: str) -> None:
 
 
 def _copy_files(source: Location, target: Location, base: str, added: dict[str, str],
-                inventory: inv.Inventory, workers: int) -> list[VerifiedFile]:
+                inventory: inv.Inventory, pool: ThreadPoolExecutor | None,
+                first: list[tuple[Any, ...]]) -> list[VerifiedFile]:
+    """Every content file `added` in the version, verified at the target, in the pool with
+    the calls `first` (whose results are dropped)."""
     # One listing per side instead of a stat/HEAD per file: on S3 a request per file costs
     # as much as a small file's PUT.
     prefix = f"{base}/{inv.version_name(inventory.head)}/"
@@ -313,20 +397,10 @@ def _copy_files(source: Location, target: Location, base: str, added: dict[str, 
     at_target = {e.path: e.size for e in target.iter_entries(prefix)}
     fixity = inventory.fixity_by_path()
     jobs = []
-    for content, digest in sorted(added.items()):
+    for content, digest in added.items():
         path = f"{base}/{content}"
-        jobs.append((path, digest.lower(), fixity.get(content, {}), at_source.get(path),
-                     at_target.get(path)))
-    if workers <= 1 or len(jobs) <= 1:
-        return [_copy_if_needed(source, target, *job) for job in jobs]
-    # Small files are bound by round trips, not bandwidth: many requests in flight at once.
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replica") as pool:
-        futures = [pool.submit(_copy_if_needed, source, target, *job) for job in jobs]
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in pending:
-            future.cancel()
-        failed = [f for f in futures if f.done() and not f.cancelled() and f.exception()]
-        if failed:
-            raise failed[0].exception()
-        return [f.result() for f in futures]
-
+        jobs.append((_copy_if_needed, source, target, path, digest.lower(),
+                     fixity.get(content, {}), at_source.get(path), at_target.get(path)))
+    # The largest first, so that no large file starts last and runs alone at the end.
+    jobs.sort(key=lambda job: (-(job[6] or 0), job[3]))
+    return _run(pool, first + jobs)[len(first):]

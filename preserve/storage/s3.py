@@ -20,13 +20,14 @@ credential.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import boto3
 import botocore.exceptions
@@ -40,6 +41,9 @@ from preserve.storage.location import (
     StoredFileMissing,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
+
 log = logging.getLogger(__name__)
 
 _PROBE_NAME = ".preserve-probe"
@@ -47,9 +51,11 @@ _PROBE_NAME = ".preserve-probe"
 #: upload of parts this size (S3 allows at most 10,000 parts). On Swift an 18 MiB file took
 #: 0.42 s as two parts and 0.15 s as one PUT: completing a multipart upload is costly.
 MULTIPART_THRESHOLD = 64 << 20
-#: At most this many writes of more than _SMALL bytes hold their buffer at once, so memory
-#: stays under about 4 x 64 MiB however many threads write.
-_LARGE_BUFFERS = 4
+#: Writes of more than _SMALL bytes hold at most this many bytes of buffers at once (a write
+#: waits for room), so memory stays under 256 MiB however many threads write, while as many
+#: files of a few MiB as there are threads go at once (a count of 4 buffers kept 16 MiB
+#: images four at a time).
+_LARGE_BUDGET = 256 << 20
 _SMALL = 4 << 20
 _MAX_PARTS = 10_000
 _READ_BLOCK = 1 << 20
@@ -101,14 +107,14 @@ class S3Location(Location):
             max_pool_connections=max_connections, tcp_keepalive=True)
         self._client = None
         self._lock = threading.Lock()
-        self._large = threading.BoundedSemaphore(_LARGE_BUFFERS)
+        self._large = _Budget(_LARGE_BUDGET)
 
     def describe(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix}"
         return f"{where} at {self.endpoint}" if self.endpoint else where
 
     @property
-    def client(self):
+    def client(self) -> Any:
         """One boto3 client per location (thread-safe once made), made on first use: loading
         botocore's service model takes a tenth of a second."""
         if self._client is None:
@@ -169,7 +175,8 @@ class S3Location(Location):
                 f"{_scrub(str(exc), self._keys)}; check the endpoint and that the server runs")
         raise exc
 
-    def _call(self, what: str, function, /, *, path: str | None = None, **kwargs):
+    def _call(self, what: str, function: Callable[..., Any], /, *, path: str | None = None,
+              **kwargs: Any) -> Any:
         try:
             return function(**kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError,
@@ -205,14 +212,14 @@ class S3Location(Location):
                 raise self._error(exc, "checking the bucket") from None
         except botocore.exceptions.BotoCoreError as exc:
             raise self._error(exc, "checking the bucket") from None
-        extra = {}
+        extra: dict[str, Any] = {}
         if self.region and self.region != "us-east-1":
             extra["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         self._call("creating the bucket", self.client.create_bucket, Bucket=self.bucket, **extra)
         log.info("created bucket %s at %s", self.bucket, self.endpoint or "AWS")
         return True
 
-    def open_read(self, path: str) -> BinaryIO:
+    def open_read(self, path: str) -> io.BufferedIOBase:
         answer = self._call(f"reading {path}", self.client.get_object, path=path,
                             Bucket=self.bucket, Key=self._key(path))
         # a small buffer: reads of a block or more go straight to the body, uncopied
@@ -220,8 +227,8 @@ class S3Location(Location):
 
     def size(self, path: str) -> int | None:
         try:
-            return self._call(f"checking {path}", self.client.head_object, path=path,
-                              Bucket=self.bucket, Key=self._key(path))["ContentLength"]
+            return int(self._call(f"checking {path}", self.client.head_object, path=path,
+                                  Bucket=self.bucket, Key=self._key(path))["ContentLength"])
         except StoredFileMissing:
             return None
 
@@ -247,7 +254,7 @@ class S3Location(Location):
         if size <= _SMALL:
             self._write(path, key, source, size)
         else:
-            with self._large:
+            with self._large.hold(min(size, self.multipart_threshold)):
                 self._write(path, key, source, size)
 
     def _write(self, path: str, key: str, source: BinaryIO, size: int) -> None:
@@ -277,7 +284,8 @@ class S3Location(Location):
         upload = self._call(f"starting the upload of {path}", self.client.create_multipart_upload,
                             Bucket=self.bucket, Key=key)["UploadId"]
         try:
-            parts, done = [], 0
+            parts: list[dict[str, Any]] = []
+            done = 0
             while done < size:
                 want = min(part_size, size - done)
                 data = _read_exactly(source, want, lambda got: self._short(
@@ -304,18 +312,40 @@ class S3Location(Location):
                    Key=self._key(path))
 
 
+class _Budget:
+    """Bytes of buffer shared by the writing threads: `hold(n)` waits until n are free."""
+
+    def __init__(self, total: int) -> None:
+        self._total = self._free = total
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, wanted: int) -> Iterator[None]:
+        wanted = min(wanted, self._total)
+        with self._changed:
+            self._changed.wait_for(lambda: self._free >= wanted)
+            self._free -= wanted
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += wanted
+                self._changed.notify_all()
+
+
 class _Body(io.RawIOBase):
     """A GET's streaming body as a raw stream whose failures are LocationErrors."""
 
-    def __init__(self, location: S3Location, path: str, body) -> None:
+    def __init__(self, location: S3Location, path: str, body: Any) -> None:
         self._location, self._path, self._body = location, path, body
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Buffer) -> int:
+        view = memoryview(buffer).cast("B")
         try:
-            data = self._body.read(len(buffer))
+            data = self._body.read(len(view))
         except (botocore.exceptions.BotoCoreError, OSError) as exc:
             # urllib3's errors are OSErrors or wrapped by botocore (IncompleteRead, timeouts)
             raise self._location._error(exc, f"reading {self._path}") from None
@@ -324,7 +354,7 @@ class _Body(io.RawIOBase):
                 raise self._location._error(OSError(str(exc)), f"reading {self._path}") from None
             raise
         n = len(data)
-        buffer[:n] = data
+        view[:n] = data
         return n
 
     def close(self) -> None:
@@ -333,7 +363,8 @@ class _Body(io.RawIOBase):
         super().close()
 
 
-def _read_exactly(source: BinaryIO, size: int, error, last: bool = True) -> bytes:
+def _read_exactly(source: BinaryIO, size: int, error: Callable[[int | None], Exception],
+                  last: bool = True) -> bytes:
     """`size` bytes from `source`; `error(got)` if it ends early, `error(None)` if the source
     has more after the last part."""
     chunks, got = [], 0

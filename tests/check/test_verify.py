@@ -17,6 +17,7 @@ from preserve.check import ObjectInvalid, payload_fingerprint, verify_object
 from preserve.metadata import MetsFile, build_mets
 from preserve.metadata.premis import FileFormat
 from preserve.storage import StorageRoot, object_path_for
+from preserve.storage.local import LocalLocation
 
 CREATED = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 PAYLOAD = {"data/varaq 1.txt": b"Qo'lyozma\n", "data/Рукопись/лист.txt": "лист\n".encode()}
@@ -67,7 +68,7 @@ def store(tmp_path: Path, files: dict[str, bytes], object_id: str = "obj-1") -> 
 
 def verify(root: StorageRoot, object_id: str = "obj-1"):
     relative = object_path_for(object_id)
-    return verify_object(root.path / relative, relative, schemas=None)
+    return verify_object(LocalLocation("local", root.path), relative, schemas=None)
 
 
 def test_a_complete_object_yields_the_rows_ingest_would_record(tmp_path):

@@ -228,3 +228,78 @@ def test_wrong_credentials_name_the_location_and_never_the_secret(cli, repo, s3_
     assert result.code == 13
     assert "tashkent-s3" in result.out + result.err
     assert "not-the-secret-4711" not in result.out + result.err
+
+
+def _inventory(root: Path, package: str, version: str = "") -> Path:
+    base = root / layout.object_path_for(package)
+    return (base / version if version else base) / "inventory.json"
+
+
+def test_a_damaged_inventory_at_the_replica_is_found_and_restored(cli, repo, tmp_path,
+                                                                 two_disks):
+    _ingest(cli, repo, tmp_path)
+    root_inventory = _inventory(two_disks, PACKAGE)
+    good = _flip(root_inventory)  # no longer matches its sidecar
+    (_inventory(two_disks, PACKAGE, "v1").with_name("inventory.json.sha512")).unlink()
+    audit = cli("--repo", repo, "--json", "audit", "--all", "--location", "vault")
+    assert audit.code == 12, audit.err
+    found = {(p["code"], p["content_path"]) for r in audit.json()["locations"]
+             for p in r["problems"]}
+    assert found == {("AUD-E005", "inventory.json"), ("AUD-E005", "v1/inventory.json")}
+    repaired = cli("--repo", repo, "--json", "repair", "--package", PACKAGE, "--yes")
+    assert repaired.code == 0, repaired.err
+    fixed = {(r["content_path"], r["location"], r["source"], r["was"])
+             for r in repaired.json()["repaired"]}
+    assert fixed == {("inventory.json", "vault", "local", "damaged"),
+                     ("v1/inventory.json", "vault", "local", "missing")}  # its sidecar was
+    assert root_inventory.read_bytes() == good
+    # The damaged bytes were kept, not destroyed.
+    kept = [r["quarantined"] for r in repaired.json()["repaired"]
+            if r["content_path"] == "inventory.json"][0]
+    assert Path(kept).read_bytes() != good and len(Path(kept).read_bytes()) == len(good)
+    assert validate_root(two_disks).valid
+    assert cli("--repo", repo, "audit", "--all").code == 0
+    log = cli("--repo", repo, "--json", "log", PACKAGE).json()
+    assert any(e["type"] == "replication" and "inventory.json" in e["detail"]
+               for e in log["events"])
+
+
+def test_a_rewritten_inventory_on_s3_is_repaired_by_audit_repair(cli, repo, tmp_path, s3_repo,
+                                                                swift_server):
+    """Valid JSON with a matching sidecar, but not the inventory pinned at ingest (AUD-E014):
+    only the catalog's pin tells it apart."""
+    _ingest(cli, repo, tmp_path)
+    client = _s3_client(swift_server)
+    key = f"ocfl/{layout.object_path_for(PACKAGE)}/inventory.json"
+    original = client.get_object(Bucket=s3_repo["bucket"], Key=key)["Body"].read()
+    document = json.loads(original)
+    document["versions"]["v1"]["message"] = "rewritten behind the archive's back"
+    forged = json.dumps(document).encode()
+    client.put_object(Bucket=s3_repo["bucket"], Key=key, Body=forged)
+    client.put_object(Bucket=s3_repo["bucket"], Key=key + ".sha512",
+                      Body=f"{hashlib.sha512(forged).hexdigest()} inventory.json\n".encode())
+    audit = cli("--repo", repo, "--json", "audit", "--all", "--location", "tashkent-s3",
+                "--repair")
+    assert audit.code == 0, audit.err
+    problems = [p for r in audit.json()["locations"] for p in r["problems"]]
+    assert [(p["code"], p["content_path"]) for p in problems] == [("AUD-E014", "inventory.json")]
+    assert [(r["content_path"], r["location"]) for r in audit.json()["repair"]["repaired"]] \
+        == [("inventory.json", "tashkent-s3")]
+    assert client.get_object(Bucket=s3_repo["bucket"], Key=key)["Body"].read() == original
+    assert cli("--repo", repo, "audit", "--all").code == 0
+
+
+def test_an_inventory_bad_everywhere_is_not_overwritten(cli, repo, tmp_path, two_disks):
+    _ingest(cli, repo, tmp_path)
+    local = repo / "ocfl"
+    _flip(_inventory(local, PACKAGE))
+    _flip(_inventory(two_disks, PACKAGE))
+    damaged = {root: _inventory(root, PACKAGE).read_bytes() for root in (local, two_disks)}
+    repaired = cli("--repo", repo, "--json", "repair", "--package", PACKAGE, "--yes")
+    assert repaired.code == 12
+    assert {(u["content_path"], u["location"]) for u in repaired.json()["unrepaired"]} == {
+        ("inventory.json", "local"), ("inventory.json", "vault")}
+    assert all("nothing was overwritten" in u["reason"]
+               for u in repaired.json()["unrepaired"])
+    for root, data in damaged.items():
+        assert _inventory(root, PACKAGE).read_bytes() == data

@@ -27,7 +27,7 @@ from preserve.export.export import export_mets
 from preserve.export.serialize import write_tar, write_zip
 from preserve.export.source import collect
 from preserve.metadata import find_schemas
-from preserve.storage import StorageRoot
+from preserve.storage.local import LocalLocation
 from tests.builders import MULTILINGUAL, write_bag
 from tests.cli.conftest import schemas_dir
 
@@ -129,7 +129,8 @@ def test_export_is_a_valid_bag_with_the_complete_history(cli, repo, stored, tmp_
 def test_serializing_the_same_bag_twice_gives_identical_bytes(cli, repo, stored, tmp_path):
     clock = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
     with Catalog(f"sqlite:///{repo / 'catalog.sqlite'}") as catalog:
-        source = collect(catalog, StorageRoot.open(repo / "ocfl"), stored, None, "Archive", clock)
+        source = collect(catalog, LocalLocation("local", repo / "ocfl"), stored, None, "Archive",
+                         clock)
     (tmp_path / "work").mkdir()
     entries = bag_entries(source, export_mets(source, None, [], tmp_path / "work"))
     for writer, suffix in ((write_zip, ".zip"), (write_tar, ".tar")):
@@ -187,7 +188,6 @@ def test_damaged_storage_is_never_exported(cli, repo, stored, tmp_path, fmt):
 RUNNER = """
 import os, signal, sys
 from preserve.export import serialize
-real = serialize.copy_and_hash if sys.argv[1] == "bag" else None
 calls = []
 def killed(*args, **kwargs):
     calls.append(1)
@@ -195,8 +195,8 @@ def killed(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return original(*args, **kwargs)
 if sys.argv[1] == "bag":
-    original = serialize.copy_and_hash
-    serialize.copy_and_hash = killed
+    original = serialize.copy_stream_and_hash
+    serialize.copy_stream_and_hash = killed
 else:
     original = serialize._check_digests
     serialize._check_digests = killed

@@ -24,6 +24,8 @@ import pytest
 from preserve.export.source import ExportFile, ExportSource, organization_agent
 from preserve.metadata import DcValue, FileFormat, PremisEvent, SchemaSet
 from preserve.model import Agent, AgentType, software_agent
+from preserve.storage.local import LocalLocation
+from preserve.storage.location import StoredContent
 from tests.cli.conftest import cli, repo  # noqa: F401  (the CLI fixtures, shared)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,13 +78,15 @@ def make_source(folder: Path, payload: dict[str, bytes] = PAYLOAD,
                 mods: bytes | None = None) -> ExportSource:
     """An ExportSource as `collect` would give it, over files in `folder` (plain values)."""
     files = []
+    stored = LocalLocation("test", folder)
     for index, (path, data) in enumerate(sorted(payload.items())):
         content = folder / f"content-{index}"
         content.write_bytes(data)
         mime = "text/plain" if path.endswith(".txt") else ""
         files.append(ExportFile(path=path, size=len(data),
                                 sha256=hashlib.sha256(data).hexdigest(),
-                                sha512=hashlib.sha512(data).hexdigest(), content=content,
+                                sha512=hashlib.sha512(data).hexdigest(),
+                                content=StoredContent(stored, content.name),
                                 format=FileFormat("x-fmt/111", "Plain Text File", mime=mime)
                                 if mime else None))
     software = software_agent()

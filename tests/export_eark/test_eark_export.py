@@ -200,7 +200,8 @@ def test_stored_content_that_differs_from_the_catalog_stops_the_export(tmp_path:
     (tmp_path / "storage").mkdir()
     source = make_source(tmp_path / "storage")
     bad = source.files[0]
-    bad.content.write_bytes(bad.content.read_bytes() + b"!")
+    stored = tmp_path / "storage" / bad.content.path
+    stored.write_bytes(stored.read_bytes() + b"!")
     with pytest.raises(FixityError, match=bad.path):
         write_eark(source, tmp_path / "out", None)
 

@@ -40,7 +40,7 @@ def test_export_under_an_io_error_reading_storage(cli, repo, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     result = run_faulted(repo, "export", "exp-1", out / "p.zip", "--format", "zip", faults=[{
-        "point": "call", "match": "preserve.export.serialize:open_regular", "action": "eio"}])
+        "point": "call", "match": "preserve.storage.local:open_regular", "action": "eio"}])
     assert result.code == 13, result.err
     assert "internal error" not in result.err
     assert list(out.iterdir()) == []
