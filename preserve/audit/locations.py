@@ -26,7 +26,7 @@ from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.audit.quarantine import NOTE_SUFFIX
-from preserve.audit.throttle import Throttle
+from preserve.audit.throttle import RateLimit, Throttle
 from preserve.catalog import Catalog
 from preserve.catalog.audits import AuditCopy, CopyOutcome
 from preserve.errors import PreserveError
@@ -84,21 +84,34 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
                    cutoff: dt.datetime, package_id: str | None = None,
                    max_files: int | None = None, max_bytes: int | None = None,
                    max_duration: float | None = None, max_rate: float | None = None,
-                   clock: Callable[[], dt.datetime] = utc_now) -> LocationAuditReport:
+                   clock: Callable[[], dt.datetime] = utc_now,
+                   atomic: bool = False, recheck_known: bool = True,
+                   rate_limit: RateLimit | None = None) -> LocationAuditReport:
     """Check the copies at `location` that are damaged or missing, then those due (never
-    checked, or checked before `cutoff`), within the budgets; record every outcome."""
+    checked, or checked before `cutoff`), within the budgets; record every outcome.
+
+    With `atomic` (a queued job, preserve/jobs), at most one batch is checked (the known
+    damage, up to BATCH copies, when `recheck_known`; else due copies) and its outcomes are
+    recorded in the same transaction as the `fixity check` events — one per package per
+    batch: a job killed at any point has recorded both or neither, so its retry records each
+    event once. Call again, with `recheck_known` False, while `report.checked` is not zero. `rate_limit`,
+    if given, replaces the in-process throttle of `max_rate` (a budget shared by workers)."""
     report = LocationAuditReport(location.name)
-    throttle = Throttle(max_rate) if max_rate else None
+    pending: list[CopyOutcome] | None = [] if atomic else None
+    throttle: RateLimit | None = rate_limit or (Throttle(max_rate) if max_rate else None)
     deadline = time.monotonic() + max_duration if max_duration is not None else None
     started = clock()
     inventories: dict[str, dict[str, str] | None] = {}
     per_package: dict[str, list[Any]] = {}
-    known = [c for c in catalog.damaged_copies_at(location.name, package_id)]
+    known = ([c for c in catalog.damaged_copies_at(location.name, package_id)]
+             if recheck_known else [])
+    if atomic:
+        known = known[:BATCH]
     for start in range(0, len(known), BATCH):
         _check(catalog, location, known[start:start + BATCH], report, inventories,
-               per_package, throttle, quarantine_dir, clock)
+               per_package, throttle, quarantine_dir, clock, pending)
     seen = {c.file_id for c in known}
-    while True:
+    while not (atomic and known):
         if max_files is not None and report.checked >= max_files:
             report.stopped_by = "max-files"
             break
@@ -122,8 +135,8 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
             break
         seen.update(c.file_id for c in batch)
         _check(catalog, location, batch, report, inventories, per_package, throttle,
-               quarantine_dir, clock)
-        if report.stopped_by:
+               quarantine_dir, clock, pending)
+        if report.stopped_by or atomic:
             break
     # The map of each package read: its inventories at this location, against their sidecars
     # and the digests the catalog pinned at ingest (OCFL 1.1 section 3.5.6; issue 18).
@@ -131,16 +144,19 @@ def audit_location(catalog: Catalog, location: Location, quarantine_dir: Path, *
         _check_inventories(catalog, location, pid, report, per_package[pid])
     finished = clock()
     events = [_event(location, pid, counts, finished) for pid, counts in per_package.items()]
-    if events:
+    if pending is not None:
+        if pending or events:
+            catalog.record_fixity(pending, events)
+    elif events:
         catalog.append_events(events)
     return report
 
 
 def _check(catalog: Catalog, location: Location, batch: list[AuditCopy],
            report: LocationAuditReport, inventories: dict[str, dict[str, str] | None],
-           per_package: dict[str, list[Any]], throttle: Throttle | None, quarantine_dir: Path,
-           clock: Callable[[], dt.datetime]) -> None:
-    outcomes = []
+           per_package: dict[str, list[Any]], throttle: RateLimit | None, quarantine_dir: Path,
+           clock: Callable[[], dt.datetime], pending: list[CopyOutcome] | None = None) -> None:
+    outcomes: list[CopyOutcome] = []
     # Versions share unchanged content: a content file is read and reported once per run.
     done = report.done
     for copy in batch:
@@ -155,12 +171,15 @@ def _check(catalog: Catalog, location: Location, batch: list[AuditCopy],
                    quarantine_dir, clock, outcomes)
         if len(outcomes) > before:
             done[key] = outcomes[-1]
-    catalog.record_fixity(outcomes)
+    if pending is not None:
+        pending.extend(outcomes)
+    else:
+        catalog.record_fixity(outcomes)
 
 
 def _check_one(catalog: Catalog, location: Location, copy: AuditCopy,
                report: LocationAuditReport, inventories: dict[str, dict[str, str] | None],
-               per_package: dict[str, list[Any]], throttle: Throttle | None, quarantine_dir: Path,
+               per_package: dict[str, list[Any]], throttle: RateLimit | None, quarantine_dir: Path,
                clock: Callable[[], dt.datetime], outcomes: list[CopyOutcome]) -> None:
     path = f"{layout.object_path_for(copy.package_id)}/{copy.content_path}"
     listed = _listed_digest(location, copy.package_id, copy.content_path, inventories)

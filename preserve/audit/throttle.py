@@ -10,6 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class RateLimit(Protocol):
+    """Anything that takes the bytes just read and sleeps to keep a rate: this module's
+    `Throttle` in one process, or a budget shared by every worker (preserve/jobs)."""
+
+    def consume(self, n: int) -> None: ...
 
 
 class Throttle:

@@ -72,10 +72,23 @@ class AuditCatalog:
             return audits.due_copies(session, location=location, checked_before=checked_before,
                                      limit=limit, package_id=package_id)
 
-    def record_fixity(self, outcomes: Sequence[audits.CopyOutcome]) -> None:
-        """Store each checked copy's outcome, time and (if given) status."""
+    def record_fixity(self, outcomes: Sequence[audits.CopyOutcome],
+                      events: Sequence[Event] = ()) -> None:
+        """Store each checked copy's outcome, time and (if given) status; with `events`,
+        append them in the same transaction (both or neither: a retried job records its
+        `fixity check` events exactly once)."""
         with self._transaction() as session:
             audits.record_outcomes(session, outcomes)
+            if events:
+                eventlog.lock_chain(session)
+                eventlog.append(session, events)
+
+    def due_packages(self, *, location: str,
+                     checked_before: dt.datetime) -> list[tuple[str, int, int]]:
+        """(package, copies, bytes) of each package with due, damaged or missing copies."""
+        with self._transaction() as session:
+            return audits.due_packages(session, location=location,
+                                       checked_before=checked_before)
 
     def package_ids(self) -> list[str]:
         with self._transaction() as session:

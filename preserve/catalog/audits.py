@@ -129,6 +129,26 @@ def _copies(location: str, package_id: str | None) -> Select[*tuple[Any, ...]]:
     return base
 
 
+def due_packages(session: Session, *, location: str,
+                 checked_before: dt.datetime) -> list[tuple[str, int, int]]:
+    """(package, copies, bytes) of every package with copies at `location` that are due
+    (never checked, checked before `checked_before`) or damaged or missing: what a queue
+    of audit jobs splits into batches (issue 14). One grouped scan of the location's copies."""
+    query = (
+        select(FileRecord.package_id, func.count(), func.coalesce(func.sum(FileRecord.size), 0))
+        .select_from(CopyRecord)
+        .join(FileRecord, CopyRecord.file_id == FileRecord.id)
+        .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)
+        .where(LocationRecord.name == location)
+        .where(CopyRecord.last_fixity_at.is_(None)
+               | (CopyRecord.last_fixity_at < checked_before)
+               | (CopyRecord.status != "ok"))
+        .group_by(FileRecord.package_id)
+        .order_by(FileRecord.package_id)
+    )
+    return [(pid, int(n), int(size)) for pid, n, size in session.execute(query)]
+
+
 def coverage(session: Session, *, location: str, due_before: dt.datetime) -> tuple[int, int]:
     """(copies at `location`, how many of them are overdue: never checked or last checked
     before `due_before`)."""

@@ -37,7 +37,7 @@ from preserve.errors import CatalogError
 log = logging.getLogger(__name__)
 
 #: The revision this preserve's models match; `Catalog` refuses any other.
-HEAD_REVISION = "0004_audit_integrity"
+HEAD_REVISION = "0005_job_queue"
 
 #: Milliseconds a SQLite writer waits for another before giving up (setting
 #: catalog.busy_timeout, carried in the URL's `busy_timeout` query parameter, in seconds).
@@ -54,6 +54,23 @@ def sqlite_url(path: Path) -> str:
     """The SQLAlchemy URL of the SQLite catalog file at `path` (any characters allowed)."""
     url = URL.create("sqlite+pysqlite", database=str(Path(path).absolute()))
     return url.render_as_string(hide_password=False)
+
+
+def is_postgres(url: str) -> bool:
+    """True when the catalog at `url` is a PostgreSQL database (the job queue's home)."""
+    try:
+        return make_url(url).get_backend_name() == "postgresql"
+    except ArgumentError:
+        return False
+
+
+def libpq_url(url: str) -> str:
+    """The libpq connection URI of the PostgreSQL catalog at `url` (`postgresql://…`, the
+    query kept: `options=-csearch_path=…` reaches the job queue's connections too)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise CatalogError(detail=f"{display_url(url)} is not a PostgreSQL database")
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def display_url(url: str) -> str:
@@ -289,8 +306,18 @@ def schema_differences(url: str) -> list[str]:
     from preserve.catalog.records import Base
 
     with connection_for(url) as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": _compare_type})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": _compare_type, "include_name": _ours})
         return [repr(diff) for diff in compare_metadata(context, Base.metadata)]
+
+
+#: Tables, types and functions of the job queue (migration 0005, procrastinate's own schema):
+#: part of the database, not of the catalog's models.
+QUEUE_PREFIX = "procrastinate_"
+
+
+def _ours(name: str | None, type_: str, _parent_names: Any) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(QUEUE_PREFIX))
 
 
 def _compare_type(context, inspected_column, metadata_column, inspected_type,  # type: ignore[no-untyped-def]

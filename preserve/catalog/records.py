@@ -237,8 +237,32 @@ class DepositRecord(Base):
     warning_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class JobErrorRecord(Base):
+    """Why an attempt of a queued job failed (issue 14): the queue's own rows (procrastinate)
+    say only that it failed. Written by the job runner, read by `preserve jobs`."""
+
+    __tablename__ = "job_errors"
+    __table_args__ = (non_negative("attempt"),)
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    task: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime]
+    error: Mapped[str] = mapped_column(Text)
+
+
+class BandwidthRecord(Base):
+    """A location's shared read budget (issue 14): the time from which its `--max-rate` has
+    room again, moved forward by every audit job of every worker (job_catalog.py)."""
+
+    __tablename__ = "bandwidth"
+
+    location: Mapped[str] = mapped_column(String(200), primary_key=True)
+    next_free: Mapped[dt.datetime]
+
+
 __all__ = [
-    "AgentRecord", "AuditRunRecord", "Base", "CopyRecord", "DepositRecord", "EventRecord",
-    "FileRecord", "LocationRecord", "PackageIdentifierRecord", "PackageRecord",
-    "PackageVersionRecord", "hex_check", "non_negative",
+    "AgentRecord", "AuditRunRecord", "BandwidthRecord", "Base", "CopyRecord", "DepositRecord", "EventRecord",
+    "FileRecord", "JobErrorRecord", "LocationRecord", "PackageIdentifierRecord",
+    "PackageRecord", "PackageVersionRecord", "hex_check", "non_negative",
 ]

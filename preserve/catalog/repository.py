@@ -30,6 +30,7 @@ from preserve.catalog.engine import (
     require_sqlite_file,
     unreachable,
 )
+from preserve.catalog.job_catalog import JobCatalog
 from preserve.catalog.records import (
     EXTERNAL_IDENTIFIER,
     CopyRecord,
@@ -69,7 +70,7 @@ class ChainAnchor(Protocol):
     def advance(self, head: ChainHead) -> bool: ...
 
 
-class Catalog(AuditCatalog):
+class Catalog(AuditCatalog, JobCatalog):
     """The SQL catalog at `url` (SQLite or PostgreSQL), which must be at HEAD_REVISION.
 
     With `anchor`, every transaction that appends events hands the chain's new head to it

@@ -32,6 +32,7 @@ from preserve.cli.export_cmd import export
 from preserve.cli.get_cmd import get
 from preserve.cli.ingest_cmd import ingest
 from preserve.cli.init_cmd import init
+from preserve.cli.jobs_cmd import jobs_app
 from preserve.cli.list_cmd import list_packages
 from preserve.cli.locations_cmd import locations_app
 from preserve.cli.log_cmd import log_app
@@ -40,6 +41,7 @@ from preserve.cli.replicate_cmd import replicate
 from preserve.cli.schemas_cmd import schemas_app
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
+from preserve.cli.worker_cmd import worker
 from preserve.errors import ExitCode, PreserveError
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ app.command("deposits")(deposits)
 app.add_typer(locations_app, name="locations")
 app.command("replicate")(replicate)
 app.command("repair")(repair)
+app.command("worker")(worker)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _wants_json(argv: list[str]) -> bool:

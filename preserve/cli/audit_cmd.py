@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from preserve.cli import render, units
-from preserve.cli.context import state, utf8_text
+from preserve.cli.context import AppState, state, utf8_text
 from preserve.errors import ConfigurationError, ExitCode, StorageError
 from preserve.names import escape_name
 
@@ -36,7 +36,7 @@ def audit(
     max_rate_text: str | None = typer.Option(
         None, "--max-rate", metavar="RATE",
         help="Read at most RATE (200MB/s, 50MiB/s; a bare number is MB/s, 10^6 bytes per "
-             "second)."),
+             "second); with --enqueue, per location for all workers together."),
     workers: int = typer.Option(None, "--workers", min=1, metavar="N",
                                 help="Reading threads (default: setting audit.workers, else CPUs)."),
     report_file: Path = typer.Option(None, "--report", metavar="FILE.html",
@@ -48,6 +48,10 @@ def audit(
     then_repair: bool = typer.Option(False, "--repair",
                                      help="Then restore damaged or missing copies from a copy "
                                           "in another location verified good now."),
+    enqueue: bool = typer.Option(False, "--enqueue",
+                                 help="Queue the due copies as audit jobs for `preserve "
+                                      "worker` (by location, in batches) instead of reading "
+                                      "them here (PostgreSQL catalogs)."),
 ) -> None:
     """Re-read stored files due for a fixity check; record, quarantine and report damage."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
@@ -64,6 +68,20 @@ def audit(
     app = state(ctx)
     home = app.home()
     settings = app.settings()
+    if enqueue:
+        refused = [flag for flag, given in (("--report", report_file), ("--repair", then_repair),
+                                            ("--max-files", max_files),
+                                            ("--max-bytes", max_bytes),
+                                            ("--max-duration", max_duration),
+                                            ("--workers", workers)) if given]
+        if refused:
+            raise typer.BadParameter(f"{', '.join(refused)} cannot be used with --enqueue: "
+                                     "queued audits are read by workers (`preserve worker "
+                                     "--max-rate`), and `preserve jobs` shows them",
+                                     param_hint="--enqueue")
+        _enqueue(app, all_copies, package_id, location_name, settings["audit.interval_days"],
+                 rate)
+        return
     selection = Selection(all=all_copies, package_id=package_id,
                           interval_days=settings["audit.interval_days"])
     budgets = Budgets(max_files=max_files, max_bytes=max_bytes, max_duration=max_duration)
@@ -168,6 +186,42 @@ def audit(
         problems_left |= any(repaired is None or p.code not in repairable for p in r.problems)
     if problems_left:
         raise typer.Exit(ExitCode.FIXITY_FAILURE)
+
+
+def _enqueue(app: AppState, all_copies: bool, package_id: str | None, location_name: str | None,
+             interval_days: float, rate: float | None) -> None:
+    """Queue the due copies of every location (or one) as audit jobs (issue 14); `rate`
+    is each location's budget shared by all the workers that take the jobs."""
+    from preserve.jobs.queue import enqueue_audits
+    from preserve.model import utc_now
+    conninfo = app.queue_conninfo("audit --enqueue")
+    names = [loc.name for loc in app.locations()]
+    if location_name is not None and location_name not in names:
+        raise typer.BadParameter(f"no location named {location_name!r}; configured: "
+                                 + ", ".join(names), param_hint="--location")
+    now = utc_now()
+    cutoff = now if all_copies or package_id else now - dt.timedelta(days=interval_days)
+    due: dict[str, list[str]] = {}
+    copies = 0
+    with app.open_catalog() as catalog:
+        if package_id is not None:
+            catalog.get_package(package_id)  # PackageNotFound before anything is queued
+        for name in names:
+            if location_name not in (None, name):
+                continue
+            rows = [row for row in catalog.due_packages(location=name, checked_before=cutoff)
+                    if package_id in (None, row[0])]
+            copies += sum(n for _pid, n, _size in rows)
+            if rows:
+                due[name] = [pid for pid, _n, _size in rows]
+    result = enqueue_audits(conninfo, due, cutoff, rate)
+    document = result.as_dict() | {"cutoff": cutoff.isoformat(), "copies": copies,
+                                   "packages": {name: len(p) for name, p in due.items()}}
+    render.emit(document, app.json, lambda d: render.line(
+        f"queued {len(d['created'])} audit job(s) for {d['copies']} due copies at "
+        f"{len(d['packages'])} location(s)"
+        + (f"; {d['already_queued']} batch(es) were already queued" if d["already_queued"]
+           else "") + "; `preserve jobs` follows them"))
 
 
 #: An inventory that does not verify (E005) or is not the one pinned at ingest (E014).

@@ -27,6 +27,7 @@ from preserve.storage.location import Location
 
 if TYPE_CHECKING:
     from preserve.catalog import Catalog
+    from preserve.jobs.work import JobEnvironment
 
 DEFAULT_REPO = Path("storage")
 
@@ -64,6 +65,28 @@ class AppState:
         from preserve.catalog import Catalog
         from preserve.storage.chainhead import ChainHeadFile
         return Catalog(self.catalog_url(), anchor=ChainHeadFile(self.home().ocfl))
+
+    def queue_conninfo(self, what: str) -> str:
+        """The libpq URI of the job queue: the catalog's PostgreSQL database. A SQLite
+        catalog has no queue, and asking for one is a usage error (exit 2)."""
+        from preserve.catalog.engine import is_postgres, libpq_url
+        url = self.catalog_url()
+        if not is_postgres(url):
+            from preserve.errors import UsageError
+            raise UsageError(detail=(
+                f"{what} needs the job queue, which lives in a PostgreSQL catalog; this "
+                "repository's catalog is SQLite, where every command does its work in "
+                "process: run the command without --enqueue (see docs/workers.md)"))
+        return libpq_url(url)
+
+    def job_environment(self, max_rate: float | None = None) -> JobEnvironment:
+        """What queued jobs need from this repository (see preserve/jobs/work.py)."""
+        from preserve.jobs.work import JobEnvironment
+        return JobEnvironment(open_catalog=self.open_catalog, locations=self.locations,
+                              quarantine=self.home().quarantine,
+                              copies=self.settings()["replication.copies"],
+                              replication_threads=max(4, self.workers() * 4),
+                              max_rate=max_rate)
 
     def workers(self) -> int:
         return self.settings()["ingest.workers"] or os.cpu_count() or 1

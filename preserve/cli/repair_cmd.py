@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state, utf8_text
+from preserve.cli.context import AppState, state, utf8_text
 from preserve.errors import ExitCode, PreserveError
 from preserve.names import escape_name
 
@@ -31,11 +31,17 @@ def repair(
     location: str = typer.Option(None, "--location", metavar="NAME",
                                  help="Only copies at this location."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+    enqueue: bool = typer.Option(False, "--enqueue",
+                                 help="Queue one repair job per package and location for "
+                                      "`preserve worker` (PostgreSQL catalogs; implies --yes)."),
 ) -> None:
     """Restore damaged or missing copies from another location's verified copy."""
     from preserve.repair import repair_copies
     from preserve.repair.repair import planned
     app = state(ctx)
+    if enqueue:
+        _enqueue(app, package, location)
+        return
     home = app.home()
     locations = app.locations()
     with app.open_catalog() as catalog:
@@ -74,3 +80,18 @@ def repair(
     render.emit(document, app.json, text)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def _enqueue(app: AppState, package: str | None, location: str | None) -> None:
+    from preserve.jobs.queue import enqueue_repairs
+    from preserve.repair.repair import planned
+    conninfo = app.queue_conninfo("repair --enqueue")
+    with app.open_catalog() as catalog:
+        if package:
+            catalog.get_package(package)
+        plan = planned(catalog, package_id=package, location=location)
+    result = enqueue_repairs(conninfo, [(g[0].package_id, g[0].location) for g in plan])
+    render.emit(result.as_dict() | {"copies": len(plan)}, app.json, lambda d: render.line(
+        f"queued {len(d['created'])} repair job(s) for {d['copies']} damaged or missing "
+        "cop" + ("y" if d["copies"] == 1 else "ies")
+        + (f"; {d['already_queued']} were already queued" if d["already_queued"] else "")))

@@ -26,12 +26,43 @@ def replicate(
     location: str = typer.Option(None, "--location", metavar="NAME",
                                  help="Copy to this location (whatever replication.copies "
                                       "says); default: the configured locations in order."),
+    enqueue: bool = typer.Option(False, "--enqueue",
+                                 help="Queue one replication job per package for `preserve "
+                                      "worker` instead of copying here (PostgreSQL catalogs)."),
 ) -> None:
     """Copy packages to the other storage locations, verified, until each has its copies."""
     app = state(ctx)
+    if enqueue:
+        _enqueue(app, package, location)
+        return
     report = run_replication(app, [package] if package else None, location)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def _enqueue(app: AppState, package: str | None, location: str | None) -> None:
+    from preserve.jobs.queue import enqueue_replication
+    conninfo = app.queue_conninfo("replicate --enqueue")
+    names = [loc.name for loc in app.locations()]
+    if location is not None and location not in names:
+        raise typer.BadParameter(f"no location named {location!r}; configured: "
+                                 + ", ".join(names), param_hint="--location")
+    copies = app.settings()["replication.copies"]
+    with app.open_catalog() as catalog:
+        if package:
+            catalog.get_package(package)
+        wanted = []
+        for copy_state in catalog.package_copies([package] if package else None):
+            complete = [n for n in names if n in copy_state.complete_at()]
+            lacking = (location not in complete if location is not None
+                       else len(complete) < min(copies, len(names)))
+            if lacking:
+                wanted.append(copy_state.package_id)
+    result = enqueue_replication(conninfo, wanted, location)
+    render.emit(result.as_dict() | {"packages": len(wanted)}, app.json, lambda d: render.line(
+        f"queued {len(d['created'])} replication job(s) for {d['packages']} package(s) short "
+        "of their copies" + (f"; {d['already_queued']} were already queued"
+                             if d["already_queued"] else "") + "; `preserve jobs` follows them"))
 
 
 def run_replication(app: AppState, package_ids: list[str] | None, location: str | None = None

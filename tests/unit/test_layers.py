@@ -4,8 +4,10 @@ core (model, checksums, errors, findings, names, safeio, lazy): standard library
 adapters (deposit, metadata, storage, catalog, formats): core only, never each other;
 workflows (ingest, audit, check, export, replicate, repair, home): adapters and core, never
 the CLI, never each other;
+jobs (the queue, issue 14): above the workflows, whose functions its jobs call; below the
+CLI; no workflow imports it;
 lxml/xmlschema only in metadata/, SQLAlchemy/alembic only in catalog/, typer/rich/click only in cli/,
-pygfried only in formats/, boto3/botocore only in storage/,
+pygfried only in formats/, boto3/botocore only in storage/, procrastinate only in jobs/,
 bagit nowhere in the package (it is a test oracle).
 """
 
@@ -20,7 +22,10 @@ CORE = {"model", "checksums", "errors", "findings", "names", "safeio", "lazy"}
 ADAPTERS = {"deposit", "metadata", "storage", "catalog", "formats"}
 THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "catalog",
                     "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli",
-                    "pygfried": "formats", "boto3": "storage", "botocore": "storage"}
+                    "pygfried": "formats", "boto3": "storage", "botocore": "storage",
+                    "procrastinate": "jobs"}
+#: The orchestration layer between the CLI and the workflows (preserve/jobs).
+ORCHESTRATION = {"jobs"}
 
 
 def imports(path: Path) -> set[str]:
@@ -42,7 +47,7 @@ def unit_of(path: Path) -> str:
 def workflow_units() -> set[str]:
     """Every top-level package of preserve that is neither core, adapter, CLI nor home."""
     return {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()
-            and p.name not in ADAPTERS | {"cli"}}
+            and p.name not in ADAPTERS | ORCHESTRATION | {"cli"}}
 
 
 def test_the_workflow_rule_knows_every_workflow():
@@ -72,6 +77,8 @@ def test_import_rules():
                 # two of them share belongs in an adapter or the core.
                 if (unit in workflows and target in workflows and target != unit):
                     problems.append(f"{path}: workflow {unit} imports workflow {target}")
+                if target in ORCHESTRATION and unit not in ORCHESTRATION | {"cli"}:
+                    problems.append(f"{path}: only the CLI uses the job queue ({name})")
             elif top in THIRD_PARTY_HOME and THIRD_PARTY_HOME[top] != unit:
                 problems.append(f"{path}: {top} belongs in {THIRD_PARTY_HOME[top]}/")
             elif top == "bagit":
