@@ -124,3 +124,22 @@ def json_visible(document: str) -> str:
         return document
     return "".join(f"\\u{ord(ch):04x}" if ch != "\n" and _needs_escape(ch) else ch
                    for ch in document)
+
+
+#: Characters no Windows file name may hold (and `/`, which no POSIX one may), with the
+#: control characters: what `portable_name` replaces.
+_NOT_PORTABLE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                    *(f"LPT{i}" for i in range(1, 10))}
+
+
+def portable_name(identifier: str, limit: int = 200) -> str:
+    """`identifier` as a folder name every operating system can create: the characters
+    Windows forbids (`:` of a `urn:uuid:` among them), `/` and control characters become
+    `_`; no trailing dot or space, no device name (CON, NUL, ...). Letters of every script
+    stay as they are. Used where a package is named on disk (E-ARK CSIP1: the package folder
+    is the package's name)."""
+    name = _NOT_PORTABLE.sub("_", identifier)[:limit].rstrip(". ").lstrip(".")
+    if name.split(".")[0].upper() in _WINDOWS_DEVICES:
+        name = "_" + name
+    return name or "package"

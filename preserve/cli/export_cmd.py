@@ -33,7 +33,8 @@ def export(
                                 help="The version to export (default: the newest)."),
     export_format: ExportFormat = typer.Option(ExportFormat.BAG, "--format",
                                                case_sensitive=False,
-                                               help="bag (a BagIt directory), zip, tar, eark."),
+                                               help="bag (a BagIt directory), zip, tar, eark "
+                                                    "(an E-ARK folder), eark-zip (one zip)."),
 ) -> None:
     """Write a package version out as BagIt, zip, tar or E-ARK, with its complete history."""
     # Imported here, not at the top: every command's module is loaded at start-up (see

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
@@ -47,7 +48,8 @@ _XSD_MIME = "application/xml"
 
 
 def write_eark(source: ExportSource, target: Path, schemas: SchemaSet | Path | None,
-               progress: ByteProgress | None = None) -> list[Finding]:
+               progress: ByteProgress | None = None, *,
+               objid: str | None = None) -> list[Finding]:
     """Write `source` as an E-ARK SIP into the empty (or not yet existing) directory `target`.
 
     `schemas` (a SchemaSet, or the directory of one) validates both METS documents before
@@ -75,7 +77,8 @@ def write_eark(source: ExportSource, target: Path, schemas: SchemaSet | Path | N
     header = PackageHeader(
         package_id=source.package_id, version=source.version, created=created,
         label=source.title, organization=source.organization, software_name=SOFTWARE_NAME,
-        software_version=__version__, content_category=eark.content_category(source.dc_values))
+        software_version=__version__, content_category=eark.content_category(source.dc_values),
+        objid=objid)
     writer = _Writer(target, created)
 
     # The representation: payload, its PREMIS file objects, its METS.
@@ -313,3 +316,44 @@ def _walk(target: Path) -> Iterator[bytes]:
     for folder, _dirs, files in os.walk(root):
         for name in files:
             yield os.path.relpath(os.path.join(folder, name), root).replace(os.sep.encode(), b"/")
+
+
+def zip_package(folder: Path, target: Path) -> str:
+    """The E-ARK package in `folder` as the new zip `target`, with `folder`'s name as its one
+    top-level folder (CSIP: a package is one folder named for it), members stored
+    uncompressed in name order with their sha512 recorded as they are written; then read
+    back: every member's CRC-32 (zipfile checks it) and sha512 must match. Returns the
+    sha256 of the zip file. StorageError if it cannot be written or does not read back."""
+    written: dict[str, str] = {}
+    top = folder.name
+    try:
+        with zipfile.ZipFile(target, "x", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for relative in sorted(_walk(folder)):
+                name = f"{top}/{os.fsdecode(relative)}"
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = (_FILE_MODE | 0o100000) << 16
+                hasher = hashlib.sha512()
+                with open(folder / os.fsdecode(relative), "rb") as source, \
+                        archive.open(info, "w", force_zip64=True) as member:
+                    while block := source.read(1 << 20):
+                        hasher.update(block)
+                        member.write(block)
+                written[name] = hasher.hexdigest()
+        whole = hashlib.sha256()
+        with open(target, "rb") as raw:
+            while block := raw.read(1 << 20):
+                whole.update(block)
+        with zipfile.ZipFile(target) as archive:
+            names = archive.namelist()
+            if sorted(names) != sorted(written):
+                raise StorageError(detail=f"{target} holds other members than were written")
+            for name in names:
+                hasher = hashlib.sha512()
+                with archive.open(name) as member:  # checks the CRC-32 too
+                    while block := member.read(1 << 20):
+                        hasher.update(block)
+                if hasher.hexdigest() != written[name]:
+                    raise StorageError(detail=f"{name} in {target} did not read back as written")
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise StorageError(detail=f"cannot write the E-ARK zip {target}: {exc}") from exc
+    return whole.hexdigest()

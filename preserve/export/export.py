@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from preserve.export.verify import verify_archive, verify_directory
 from preserve.findings import finding
 from preserve.metadata import MetsFile, PremisEvent, SchemaSet, write_mets
 from preserve.model import Event, EventOutcome, EventType, Finding, software_agent, utc_now
+from preserve.names import portable_name
 from preserve.storage.fsync import fsync_dir, fsync_file, fsync_tree
 from preserve.storage.local import LocalLocation
 from preserve.storage.location import Location, StoredContent, StoredFileMissing
@@ -89,10 +89,10 @@ class ExportResult:
 
 
 def default_name(package_id: str, version: int, export_format: ExportFormat) -> str:
-    """`<package id>-v<N>[.zip|.tar|-eark]`, the id made safe as one file name (no `/`, no dots
-    at the start, no control characters); the id itself stays exact inside the package."""
-    safe = re.sub(r"[\x00-\x1f\x7f/\\]", "_", package_id).lstrip(".") or "package"
-    return f"{safe[:200]}-v{version}{export_format.name_ending}"
+    """`<package id>-v<N>[.zip|.tar|-eark|-eark.zip]`, the id made a name every operating
+    system can create (`names.portable_name`: no `/`, `:` or other character Windows refuses,
+    no control characters); the id itself stays exact inside the package."""
+    return f"{portable_name(package_id)}-v{version}{export_format.name_ending}"
 
 
 def export_package(catalog: Catalog, location: Location, package_id: str, dest: Path,
@@ -189,19 +189,24 @@ def export_mets(source: ExportSource, schemas: SchemaSet | None, findings: list[
 
 def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
            work_dir: Path, findings: list[Finding], progress: Progress | None) -> str | None:
-    if options.format is ExportFormat.EARK:
+    if options.format.is_eark:
         from preserve.export import eark  # the E-ARK writer (CSIP/SIP 2.1)
         total = source.payload_bytes
         if progress:
             progress.start(total)
-        findings.extend(eark.write_eark(source, temp, options.schemas,
-                                        progress=progress.advance if progress else None))
-        eark_problems = eark.verify_eark(temp)
+        # As one zip, the package is one folder named for it, and the METS OBJID is that name
+        # (CSIP1): the package id made portable (`urn:uuid:…` has colons Windows refuses).
+        zipped = options.format is ExportFormat.EARK_ZIP
+        folder = work_dir / "eark" / portable_name(source.package_id) if zipped else temp
+        findings.extend(eark.write_eark(source, folder, options.schemas,
+                                        progress=progress.advance if progress else None,
+                                        objid=folder.name if zipped else None))
+        eark_problems = eark.verify_eark(folder)
         if eark_problems:
             raise ExportFailed(package_id=source.package_id, target=temp,
                                problems="; ".join(f"{p.code} {p.path}: {p.message}"
                                                   for p in eark_problems[:10]))
-        return None
+        return eark.zip_package(folder, temp) if zipped else None
     entries: list[Entry] = bag_entries(source, export_mets(source, options.schemas, findings,
                                                            work_dir))
     if progress:

@@ -13,13 +13,19 @@ class ExportFormat(str, Enum):
     ZIP = "zip"
     TAR = "tar"
     EARK = "eark"
+    #: the E-ARK package as one zip, its folder (and mets/@OBJID) the package id made portable
+    EARK_ZIP = "eark-zip"
 
     @property
     def suffix(self) -> str:
-        return {"zip": ".zip", "tar": ".tar"}.get(self.value, "")
+        return {"zip": ".zip", "tar": ".tar", "eark-zip": ".zip"}.get(self.value, "")
+
+    @property
+    def is_eark(self) -> bool:
+        return self in (ExportFormat.EARK, ExportFormat.EARK_ZIP)
 
     @property
     def name_ending(self) -> str:
         """What a default export name ends with: the suffix, and `-eark` for an E-ARK folder,
         so a bag and an E-ARK export of one version into one folder never collide."""
-        return "-eark" if self is ExportFormat.EARK else self.suffix
+        return "-eark" + self.suffix if self.is_eark else self.suffix

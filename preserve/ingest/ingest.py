@@ -53,6 +53,7 @@ from preserve.metadata import (
     write_mets,
 )
 from preserve.metadata.history import SenderFile
+from preserve.metadata.premis import PACKAGE_ID_TYPE
 from preserve.model import (
     Agent,
     AgentType,
@@ -66,6 +67,7 @@ from preserve.model import (
     utc_now,
     vocabulary_value,
 )
+from preserve.names import portable_name
 from preserve.safeio import read_regular
 from preserve.storage import StorageRoot, VersionBuilder
 from preserve.storage.staging import COMMIT_LOCK, WorkDir, commit_lock
@@ -252,6 +254,12 @@ class _Ingest:
             return opts.as_version_of, opts.as_version_of
         # The sender's package id (its METS OBJID) is kept unless --id names another.
         chosen = opts.package_id or (self.sender.objid if self.sender is not None else None)
+        if not opts.package_id and self.sender is not None and chosen:
+            # An E-ARK zip names its folder, and so its OBJID, with the id made portable
+            # (`urn:uuid:…` -> `urn_uuid_…`); the id itself is in its PREMIS: take that one.
+            chosen = next((value for kind, value in self.sender.record.entity_identifiers
+                           if kind == PACKAGE_ID_TYPE and value != chosen
+                           and portable_name(value) == chosen), chosen)
         package_id = chosen or f"urn:uuid:{uuid.uuid4()}"
         self.findings.extend(decisions.id_findings(self.catalog, package_id, bool(chosen)))
         return package_id, None

@@ -96,6 +96,9 @@ class PackageHeader:
     software_name: str
     software_version: str
     content_category: str = DEFAULT_CONTENT_CATEGORY
+    #: the package METS's OBJID when it must differ from the package id: the package folder's
+    #: name (CSIP1), which is the id made portable (`names.portable_name`) in a zip export
+    objid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,7 @@ def build_package_mets(*, header: PackageHeader, descriptive: Sequence[PackagedF
     """
     for item in (*descriptive, *preservation, *documentation, *schemas, representation_mets):
         _check(item)
-    root = _root(header, header.package_id)
+    root = _root(header, header.objid or header.package_id)
     dmd_ids = _md_sections(root, "dmdSec", "dmd", descriptive, header.created)
     amd_ids = _md_sections(etree.SubElement(root, _m("amdSec"), ID="amd"), "digiprovMD",
                            "digiprov", preservation, header.created) if preservation else []

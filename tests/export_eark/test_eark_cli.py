@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from lxml import etree
@@ -23,13 +24,13 @@ CSV = ("title,title[uz-Cyrl],title[fa-Arab],type\n"
 KILLER = """
 import os, signal, sys
 from preserve.export import eark
-original, calls = eark.copy_and_hash, []
+original, calls = eark.copy_stream_and_hash, []
 def killed(*args, **kwargs):
     calls.append(1)
     if len(calls) == 3:  # halfway through the payload
         os.kill(os.getpid(), signal.SIGKILL)
     return original(*args, **kwargs)
-eark.copy_and_hash = killed
+eark.copy_stream_and_hash = killed
 from preserve.cli import main
 main(sys.argv[1:])
 """
@@ -90,3 +91,50 @@ def test_a_killed_eark_export_leaves_nothing_that_looks_complete(cli, repo, tmp_
     assert left and all(n.startswith(".pkg-42-v1-eark") and ".partial-" in n for n in left), left
     assert cli("--repo", repo, "export", package, dest, "--format", "eark").code == 0
     assert verify_eark(dest / "pkg-42-v1-eark") == []
+
+
+def test_eark_zip_is_one_portable_folder_named_by_objid_and_keeps_the_id(
+        cli, repo, tmp_path, eark_validator):
+    """--format eark-zip (issue 12 §4): one zip, its one folder the package id made portable
+    (a `urn:uuid:` id has colons Windows refuses), mets/@OBJID equal to that folder's name;
+    the validator accepts it, and another archive ingesting it keeps the real id."""
+    bag = write_bag(tmp_path / "deposit", MULTILINGUAL, tag_manifests=False)
+    stored = cli("--repo", repo, "--json", "ingest", bag)  # a generated urn:uuid: id
+    assert stored.code == 0, stored.err
+    package = stored.json()["package_id"]
+    assert package.startswith("urn:uuid:")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    result = cli("--repo", repo, "--json", "export", package, dest, "--format", "eark-zip")
+    assert result.code == 0, result.err
+    target = Path(result.json()["path"])
+    folder = package.replace(":", "_")
+    assert target.name == f"{folder}-v1-eark.zip" and ":" not in target.name
+    assert os.listdir(dest) == [target.name]
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+        assert {n.split("/")[0] for n in names} == {folder}
+        assert not any(":" in n for n in names)
+        mets = etree.fromstring(archive.read(f"{folder}/METS.xml"))
+        assert mets.get("OBJID") == folder
+        for name, data in MULTILINGUAL.items():
+            assert archive.read(f"{folder}/representations/rep1/data/{name}") == data
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(target) as archive:
+        archive.extractall(unpacked)
+    report = eark_validator(unpacked / folder)["packages"][0]["report"]
+    assert report["structure"]["status"] == "WellFormed"
+    assert report["metadata"]["schema_results"]["status"] == "VALID"
+    errors = errors_of(report["metadata"]["schematron_results"]["messages"])
+    assert {e["rule_id"] for e in errors} <= VALIDATOR_DEFECTS, errors
+    # The receiving archive takes the zip as it is and keeps the id and the history.
+    other = tmp_path / "other"
+    assert cli("--repo", other, "init").code == 0
+    received = cli("--repo", other, "--json", "ingest", target)
+    assert received.code in (0, 1), received.err
+    assert received.json()["package_id"] == package
+    log = cli("--repo", other, "--json", "log", package).json()["events"]
+    assert {"ingestion", "transfer"} <= {e["type"] for e in log}
+    # DEST named with another extension is refused for a zip format.
+    assert cli("--repo", repo, "export", package, tmp_path / "x.tar",
+               "--format", "eark-zip").code == 2
