@@ -68,12 +68,14 @@ DC_ELEMENTS = frozenset({
     "language", "publisher", "relation", "rights", "source", "subject", "title", "type"})
 
 # bag-info.txt labels (RFC 8493 section 2.2.2) -> simple DC element, in output order.
+# Only what describes the work. Source-Organization is the depositor, not the work's
+# publisher: it is the METS header's SUBMITTER agent and a PREMIS agent. Bagging-Date is the
+# day the bag was made, not the work's date: it stays in the version's bag-info.txt, which
+# the fileSec lists (issue 16 §3).
 _DC_FROM_BAG_INFO: tuple[tuple[str, str], ...] = (
     ("external-identifier", "identifier"),
     ("title", "title"),
     ("external-description", "description"),
-    ("source-organization", "publisher"),
-    ("bagging-date", "date"),
 )
 
 
