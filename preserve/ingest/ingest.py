@@ -43,6 +43,7 @@ from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
+from preserve.ingest.stored import stored_description
 from preserve.ingest.supplied import read_supplied, supplied_paths
 from preserve.metadata import (
     DcValue,
@@ -326,6 +327,11 @@ class _Ingest:
             if not descriptive and self.sender.dublin_core:
                 dublin_core = self.sender.dublin_core
             mods = mods if mods is not None else self.sender.mods
+        if version_of is not None and not descriptive and dublin_core is None:
+            # A new version that brings no description of its own keeps the package's: its
+            # titles in every language and the rest of its record, and its MODS (issue 16 §3).
+            descriptive, carried_mods = _carried_description(self.home, version_of, deposit)
+            mods = mods if mods is not None else carried_mods
         software = f"{SOFTWARE_NAME} {__version__}"
         title = _title(deposit, descriptive or dublin_core or ())
         if opts.schemas is None:
@@ -617,6 +623,22 @@ def _with_sender_format(ours: FileFormat | None, sender: SenderFile | None) -> F
 
 def _puid(info: FormatInfo | None) -> str | None:
     return info.puid if info is not None else None
+
+
+def _carried_description(home: Home, package_id: str,
+                         deposit: Deposit) -> tuple[list[DcValue], bytes | None]:
+    """The previous version's descriptive record, to carry into the next: its Dublin Core
+    values but the identifiers (made anew from the package id and the deposit's bag-info) and
+    those the deposit's bag-info gives again, and its MODS. Nothing when that METS cannot be
+    read (a warning is logged; the audit reports damage)."""
+    record = stored_description(home, package_id)
+    if record is None:
+        return [], None
+    again = {("title", v) for v in deposit.bag_info_values("Title")} | {
+        ("description", v) for v in deposit.bag_info_values("External-Description")}
+    carried = [v for v in record.dublin_core
+               if v.element != "identifier" and (v.element, v.value) not in again]
+    return carried, record.mods
 
 
 def _title(deposit: Deposit, descriptive: Sequence[DcValue] = ()) -> str | None:
