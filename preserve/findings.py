@@ -395,6 +395,11 @@ _METADATA_CODES: list[FindingCode] = [
     FindingCode("META-W005", W, "{file} was not used as descriptive metadata: {why}; it is "
                 "kept as received. Supply plain UTF-8 Dublin Core or MODS 3 XML",
                 "DESIGN.md: deposits are untrusted input; METS 1.12.1 dmdSec"),
+    FindingCode("META-W006", W, "{file} in this plain folder was read as the package's "
+                "descriptive metadata and kept with the deposit's own files in "
+                "metadata/submission/, not stored as payload; deposit it as a bag (or in a "
+                "folder without it) if it is part of the work itself",
+                "issue 16 §3: a folder deposit may carry metadata/descriptive.csv"),
 ]
 
 register(*_METADATA_CODES)

@@ -44,7 +44,7 @@ from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
 from preserve.ingest.stored import stored_description
-from preserve.ingest.supplied import read_supplied, supplied_paths
+from preserve.ingest.supplied import folder_metadata, read_supplied, supplied_paths
 from preserve.metadata import (
     DcValue,
     FileFormat,
@@ -215,6 +215,8 @@ class _Ingest:
                 "PRESERVE_SCHEMAS) to a folder with the official XSDs and catalog.xml")
         deposit = open_deposit(self.source, self.work / "deposit", opts.limits)
         self.findings.extend(deposit.findings)
+        deposit, taken = folder_metadata(deposit)
+        self.findings.extend(taken)
         # A package exported by another archive brings its history in its METS (issue 5).
         self.sender, found = read_sender_history(deposit, opts.schemas,
                                                  opts.limits.max_tag_file_size)

@@ -10,13 +10,19 @@ invalid METS of ours.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from preserve.deposit import Deposit, DepositKind, TagEntry
 from preserve.findings import finding
 from preserve.metadata import DcValue, SchemaSet, build_mets
-from preserve.metadata.descriptive import find_descriptive_csv, read_descriptive_csv
+from preserve.metadata.descriptive import (
+    DESCRIPTIVE_CSV_PATHS,
+    find_descriptive_csv,
+    read_descriptive_csv,
+)
 from preserve.metadata.supplied import DC_XML_PATH, MODS_XML_PATH, read_dc_xml, read_mods_xml
 from preserve.model import Finding
 
@@ -69,3 +75,20 @@ def _valid_mods(mods: bytes | None, schemas: SchemaSet | None, created: dt.datet
     findings.append(finding("META-W005", MODS_XML_PATH, file=MODS_XML_PATH,
                             why="it is not valid MODS: " + "; ".join(problems[:3])))
     return None
+
+
+def folder_metadata(deposit: Deposit) -> tuple[Deposit, list[Finding]]:
+    """A plain folder's descriptive metadata files (`metadata/descriptive.csv` or
+    `metadata.csv`, `metadata/dc.xml`, `metadata/mods.xml`) taken out of its payload and
+    read as a bag's tag files are (issue 16 §3), each with a META-W006 saying so. Any other
+    deposit is returned as it is."""
+    if deposit.kind is not DepositKind.FOLDER:
+        return deposit, []
+    known = {DC_XML_PATH, MODS_XML_PATH, *DESCRIPTIVE_CSV_PATHS}
+    taken = [entry for entry in deposit.payload if entry.path in known]
+    if not taken:
+        return deposit, []
+    kept = tuple(entry for entry in deposit.payload if entry.path not in known)
+    tags = tuple(TagEntry(entry.path, entry.source, entry.size) for entry in taken)
+    return (dataclasses.replace(deposit, payload=kept, tag_files=deposit.tag_files + tags),
+            [finding("META-W006", entry.path, file=entry.path) for entry in taken])

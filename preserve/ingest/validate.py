@@ -25,7 +25,7 @@ from preserve.ingest import decisions
 from preserve.ingest.history import SenderHistory, read_sender_history, sender_mets
 from preserve.ingest.ingest import payload_fingerprint
 from preserve.ingest.reading import read_payload
-from preserve.ingest.supplied import read_supplied, supplied_paths
+from preserve.ingest.supplied import folder_metadata, read_supplied, supplied_paths
 from preserve.metadata import SchemaSet
 from preserve.metadata.supplied import MODS_XML_PATH
 from preserve.model import Finding, PayloadFile, Severity, utc_now
@@ -81,6 +81,7 @@ def validate_deposit(
     work_dir = Path(tempfile.mkdtemp(prefix="preserve-validate-", dir=work_parent))
     try:
         deposit = open_deposit(source, work_dir, limits)
+        deposit, taken = folder_metadata(deposit)  # as ingest
         # Payload entries are regular files only, so reading them is safe even when the
         # structure has errors; doing it reports every finding at once.
         sender: SenderHistory | None = None
@@ -90,7 +91,7 @@ def validate_deposit(
                                                 limits.max_tag_file_size)
         read = read_payload(deposit, workers=workers, progress=progress,
                             algorithms=sender.algorithms if sender else ())
-        findings = [*deposit.findings, *read.findings]
+        findings = [*deposit.findings, *taken, *read.findings]
         findings += _supplied_findings(deposit, limits, schemas)
         findings += found
         if sender is not None:

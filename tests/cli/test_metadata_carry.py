@@ -57,3 +57,22 @@ def test_a_new_description_replaces_the_old(cli, repo, tmp_path):
     mets = cli("--repo", repo, "show", "pkg-8", "--mets").out
     assert 'xml:lang="ru">Рукописи<' in mets
     assert "Қўлёзмалар тўплами" not in mets
+
+
+def test_a_plain_folder_may_carry_its_descriptive_csv(cli, repo, tmp_path):
+    folder = tmp_path / "Қолжазбалар"
+    (folder / "pages").mkdir(parents=True)
+    (folder / "pages" / "бет-1.txt").write_bytes("бет\n".encode())
+    (folder / "metadata").mkdir()
+    (folder / "metadata" / "descriptive.csv").write_text(CSV, encoding="utf-8")
+    checked = cli("--repo", repo, "--json", "validate", folder)
+    assert "META-W006" in {f["code"] for f in checked.json()["findings"]}, checked.out
+    result = cli("--repo", repo, "--json", "ingest", folder, "--id", "kz-folder")
+    assert result.code == 1, result.err  # stored, with META-W006 saying what was done
+    assert "META-W006" in {f["code"] for f in result.json()["findings"]}
+    shown = cli("--repo", repo, "--json", "show", "kz-folder").json()
+    paths = {f["path"] for f in shown["files"]}
+    assert "data/pages/бет-1.txt" in paths
+    assert "data/metadata/descriptive.csv" not in paths
+    assert "metadata/submission/metadata/descriptive.csv" in paths
+    assert shown["title"] == "Qoʻlyozmalar toʻplami"
