@@ -76,7 +76,7 @@ class AppState:
             raise UsageError(detail=(
                 f"{what} needs the job queue, which lives in a PostgreSQL catalog; this "
                 "repository's catalog is SQLite, where every command does its work in "
-                "process: run the command without --enqueue (see docs/workers.md)"))
+                "process: run the command without --enqueue or --defer (see docs/workers.md)"))
         return libpq_url(url)
 
     def job_environment(self, max_rate: float | None = None) -> JobEnvironment:

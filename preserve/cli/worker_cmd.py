@@ -20,14 +20,14 @@ import typer
 from preserve.cli import units
 from preserve.cli.context import state
 
-QUEUE_NAMES = ("replicate", "audit", "repair")
+QUEUE_NAMES = ("replicate", "audit", "repair", "identify", "export")
 
 
 def worker(
     ctx: typer.Context,
     queues: str = typer.Option(None, "--queues", metavar="Q,…",
                                help="Take jobs only from these queues (replicate, audit, "
-                                    "repair; default: all)."),
+                                    "repair, identify, export; default: all)."),
     concurrency: int = typer.Option(1, "--concurrency", min=1, metavar="N",
                                     help="Jobs run at once by this process (threads)."),
     name: str = typer.Option(None, "--name", metavar="NAME",

@@ -2,13 +2,14 @@
 
 Jobs are rows of procrastinate's tables (migration 0005), next to the audit log. A worker
 takes one with `FOR UPDATE SKIP LOCKED`, hears of new ones by LISTEN/NOTIFY and writes a
-heartbeat every few seconds. Three tasks, each a call of `preserve.jobs.work`:
+heartbeat every few seconds. The tasks, each a call of `preserve.jobs.work`:
 
 | task | queue | lock (never two at once) | queueing lock (never queued twice) |
 | --- | --- | --- | --- |
 | `preserve.replicate` | `replicate` | `replicate:<package>` | `replicate:<package>:<location or *>` |
 | `preserve.audit` | `audit` | `copies:<location>:<bucket>` | `audit:<location>:<bucket>` |
 | `preserve.repair` | `repair` | `copies:<location>:<bucket>` | `repair:<location>:<package>` |
+| `preserve.identify` | `identify` | `identify:<package>:v<n>` | the same |
 
 The bucket is a hash of the package id (`work.bucket`): an audit and a repair of one copy,
 or two audits of it, share a lock, so two workers never read or rewrite one copy at once.
@@ -42,7 +43,7 @@ from preserve.model import utc_now
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("replicate", "audit", "repair")
+QUEUES = ("replicate", "audit", "repair", "identify", "export")
 #: Statuses `preserve jobs` shows by default: what is waiting, running, or failed.
 OPEN_STATUSES = ("todo", "doing", "failed")
 #: A failure of storage or of the catalog is worth another try later; anything else
@@ -101,6 +102,8 @@ def make_app(conninfo: str, application_name: str = "preserve") -> App:
              retry=RETRY)(_audit_task)
     app.task(name="preserve.repair", queue="repair", pass_context=True,
              retry=RETRY)(_repair_task)
+    app.task(name="preserve.identify", queue="identify", pass_context=True,
+             retry=RETRY)(_identify_task)
     return app
 
 
@@ -143,6 +146,11 @@ def _repair_task(context: JobContext, package_id: str, location: str) -> dict[st
     return _run(context, lambda env: work.repair_package(env, package_id, location))
 
 
+def _identify_task(context: JobContext, package_id: str, version: int) -> dict[str, Any]:
+    from preserve.jobs.identify import identify_version
+    return _run(context, lambda env: identify_version(env, package_id, version))
+
+
 # --- enqueueing ---------------------------------------------------------------------------
 
 def enqueue_replication(conninfo: str, package_ids: Iterable[str],
@@ -177,6 +185,13 @@ def enqueue_repairs(conninfo: str, copies: Iterable[tuple[str, str]]) -> Enqueue
     jobs = [({"package_id": pid, "location": location}, work.copies_lock(location, pid),
              f"repair:{location}:{pid}") for pid, location in dict.fromkeys(copies)]
     return asyncio.run(_defer(conninfo, "preserve.repair", jobs))
+
+
+def enqueue_identification(conninfo: str, package_id: str, version: int) -> Enqueued:
+    """One job identifying the payload formats of a version stored without them."""
+    key = f"identify:{package_id}:v{version}"
+    return asyncio.run(_defer(conninfo, "preserve.identify",
+                              [({"package_id": package_id, "version": version}, key, key)]))
 
 
 async def _defer(conninfo: str, task_name: str,

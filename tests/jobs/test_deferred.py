@@ -1,0 +1,128 @@
+"""`ingest --defer identify,replicate` (issue 14): the ingest leaves PRONOM identification
+and replication to queued jobs; a worker killed with kill -9 mid-job, another finishes, and
+each event is recorded once."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from preserve.catalog import Catalog
+from preserve.jobs.identify import event_identifier, identify_version
+from tests.builders import write_bag
+from tests.jobs.conftest import Worker, jobs, wait_for
+from tests.jobs.test_workers import _catalog_url, _events, _idle, _kill_when_running
+
+pytestmark = [pytest.mark.postgres, pytest.mark.s3]
+
+FILES = {"a.txt": b"plain text\n", "img/b.png": b"\x89PNG\r\n\x1a\n" + b"\0" * 64}
+
+
+def _ingest_deferred(cli, home: Path, tmp_path: Path, package: str,
+                     files: dict[str, bytes], defer: str = "identify,replicate"):
+    bag = write_bag(tmp_path / f"deposit-{package}", files | {"id.txt": package.encode()})
+    result = cli("--repo", home, "--json", "ingest", bag, "--id", package, "--defer", defer)
+    assert result.code == 0, result.err
+    return result.json()
+
+
+def _formats(home: Path, package: str) -> dict[str, str | None]:
+    with Catalog(_catalog_url(home)) as catalog:
+        return {f.path: f.format for f in catalog.get_package(package).files
+                if f.path.startswith("data/")}
+
+
+def _stored_mets(home: Path, package: str) -> bytes:
+    texts = [p.read_bytes() for p in home.rglob("mets.xml")
+             if f'OBJID="{package}"'.encode() in p.read_bytes()]
+    assert len(texts) == 1, texts
+    return texts[0]
+
+
+def test_defer_is_refused_on_sqlite(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "deposit", FILES)
+    result = cli("--repo", repo, "ingest", bag, "--defer", "identify")
+    assert result.code == 2, result.err
+    assert "PostgreSQL" in result.err and "SQLite" in result.err
+
+
+def test_defer_unknown_work_is_a_usage_error(cli, pg_repo, tmp_path):
+    bag = write_bag(tmp_path / "deposit", FILES)
+    assert cli("--repo", pg_repo, "ingest", bag, "--defer", "audit").code == 2
+
+
+def test_deferred_identify_and_replicate_run_in_a_worker(cli, pg_repo, tmp_path, workers):
+    done = _ingest_deferred(cli, pg_repo, tmp_path, "later", FILES)
+    assert [d["job"] for d in done["deferred"]] == ["identify", "replicate"]
+    assert all(len(d["created"]) == 1 for d in done["deferred"])
+    text = cli("--repo", pg_repo, "ingest", write_bag(tmp_path / "d2", {"x.txt": b"x\n"}),
+               "--id", "later-2", "--defer", "identify")
+    assert text.code == 0, text.err
+    assert "carries no PRONOM ids" in text.out
+    # Stored and recorded, without formats, events or copies elsewhere yet.
+    assert set(_formats(pg_repo, "later").values()) == {None}
+    assert _events(pg_repo, "later", "format identification") == []
+    assert _events(pg_repo, "later", "replication") == []
+    assert b"PRONOM" not in _stored_mets(pg_repo, "later")
+    worker = Worker(pg_repo, tmp_path / "w.log", "--concurrency", "2")
+    workers.append(worker)
+    wait_for(lambda: _idle(cli, pg_repo), what="deferred jobs")
+    assert worker.stop() == 0
+    assert jobs(cli, pg_repo, "failed") == []
+    formats = _formats(pg_repo, "later")
+    assert formats["data/a.txt"] == "x-fmt/111"
+    assert formats["data/id.txt"] == "x-fmt/111"  # b.png of zeros matches no signature
+    identified = _events(pg_repo, "later", "format identification")
+    assert [e.identifier for e in identified] == [event_identifier("later", 1)]
+    assert "deferred" in identified[0].detail
+    made = Counter(re.search(r"to location '(\w+)'", e.detail).group(1)
+                   for e in _events(pg_repo, "later", "replication"))
+    assert made == {"s3": 1, "vault": 1}
+    assert cli("--repo", pg_repo, "log", "verify").code == 0
+    assert cli("--repo", pg_repo, "audit", "--all").code == 0
+
+
+def test_identify_run_again_or_twice_at_once_records_one_event(cli, pg_repo, tmp_path):
+    _ingest_deferred(cli, pg_repo, tmp_path, "twice", FILES, defer="identify")
+    env = _environment(pg_repo)
+    results: list[dict] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        identify_version(env, "twice", 1))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r["recorded"] for r in results) == [False, False, True]
+    assert identify_version(env, "twice", 1)["recorded"] is False
+    assert len(_events(pg_repo, "twice", "format identification")) == 1
+    assert _formats(pg_repo, "twice")["data/a.txt"] == "x-fmt/111"
+    assert cli("--repo", pg_repo, "log", "verify").code == 0
+
+
+def test_kill_9_mid_identify_another_worker_finishes(cli, pg_repo, tmp_path, workers):
+    # Many files: the job reads the catalog, loads siegfried and identifies them all.
+    many = {f"f/{n:04d}.txt": f"line {n}\n".encode() * 20 for n in range(1500)}
+    _ingest_deferred(cli, pg_repo, tmp_path, "many", many, defer="identify")
+    first = Worker(pg_repo, tmp_path / "first.log", "--queues", "identify")
+    workers.append(first)
+    _kill_when_running(first, pg_repo, "preserve.identify", 0.1)
+    second = Worker(pg_repo, tmp_path / "second.log", "--queues", "identify")
+    workers.append(second)
+    wait_for(lambda: _idle(cli, pg_repo), timeout=120, what="the killed identification")
+    assert second.stop() == 0
+    assert "queued again" in second.text()
+    assert jobs(cli, pg_repo, "failed") == []
+    assert len(_events(pg_repo, "many", "format identification")) == 1
+    assert set(_formats(pg_repo, "many").values()) == {"x-fmt/111"}
+    assert cli("--repo", pg_repo, "log", "verify").code == 0
+    assert cli("--repo", pg_repo, "audit", "--all").code == 0
+
+
+def _environment(home: Path):
+    """The JobEnvironment a worker on `home` builds (through the CLI's own state)."""
+    from preserve.cli.context import AppState
+    return AppState(repo=home).job_environment()
