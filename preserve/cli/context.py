@@ -86,7 +86,9 @@ class AppState:
                               quarantine=self.home().quarantine,
                               copies=self.settings()["replication.copies"],
                               replication_threads=max(4, self.workers() * 4),
-                              max_rate=max_rate)
+                              max_rate=max_rate, staging=self.home().staging,
+                              organization=self.settings()["repository.name"],
+                              schemas=self.schemas)
 
     def workers(self) -> int:
         return self.settings()["ingest.workers"] or os.cpu_count() or 1

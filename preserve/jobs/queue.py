@@ -10,6 +10,7 @@ heartbeat every few seconds. The tasks, each a call of `preserve.jobs.work`:
 | `preserve.audit` | `audit` | `copies:<location>:<bucket>` | `audit:<location>:<bucket>` |
 | `preserve.repair` | `repair` | `copies:<location>:<bucket>` | `repair:<location>:<package>` |
 | `preserve.identify` | `identify` | `identify:<package>:v<n>` | the same |
+| `preserve.export` | `export` | `export:<target path>` | the same |
 
 The bucket is a hash of the package id (`work.bucket`): an audit and a repair of one copy,
 or two audits of it, share a lock, so two workers never read or rewrite one copy at once.
@@ -27,6 +28,7 @@ import datetime as dt
 import logging
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -104,6 +106,8 @@ def make_app(conninfo: str, application_name: str = "preserve") -> App:
              retry=RETRY)(_repair_task)
     app.task(name="preserve.identify", queue="identify", pass_context=True,
              retry=RETRY)(_identify_task)
+    app.task(name="preserve.export", queue="export", pass_context=True,
+             retry=RETRY)(_export_task)
     return app
 
 
@@ -151,6 +155,13 @@ def _identify_task(context: JobContext, package_id: str, version: int) -> dict[s
     return _run(context, lambda env: identify_version(env, package_id, version))
 
 
+def _export_task(context: JobContext, package_id: str, version: int, target: str,
+                 export_format: str, export_id: str) -> dict[str, Any]:
+    from preserve.jobs.export import export_job
+    return _run(context, lambda env: export_job(env, package_id, version, target,
+                                                export_format, export_id))
+
+
 # --- enqueueing ---------------------------------------------------------------------------
 
 def enqueue_replication(conninfo: str, package_ids: Iterable[str],
@@ -192,6 +203,16 @@ def enqueue_identification(conninfo: str, package_id: str, version: int) -> Enqu
     key = f"identify:{package_id}:v{version}"
     return asyncio.run(_defer(conninfo, "preserve.identify",
                               [({"package_id": package_id, "version": version}, key, key)]))
+
+
+def enqueue_export(conninfo: str, package_id: str, version: int, target: str,
+                   export_format: str) -> Enqueued:
+    """One job exporting a version to the exact path `target` (fixed now, with the id that
+    names each run's transfer event: see preserve/jobs/export.py)."""
+    key = f"export:{target}"
+    args = {"package_id": package_id, "version": version, "target": target,
+            "export_format": export_format, "export_id": str(uuid.uuid4())}
+    return asyncio.run(_defer(conninfo, "preserve.export", [(args, key, key)]))
 
 
 async def _defer(conninfo: str, task_name: str,

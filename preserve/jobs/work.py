@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preserve.audit.locations import audit_location
 from preserve.catalog import Catalog
@@ -36,6 +36,9 @@ from preserve.errors import ExitCode, FixityError, PreserveError, StorageError, 
 from preserve.repair import repair_copies
 from preserve.replicate import replicate
 from preserve.storage.location import Location
+
+if TYPE_CHECKING:
+    from preserve.metadata import SchemaSet
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,9 @@ class JobEnvironment:
     copies: int  # replication.copies
     replication_threads: int = 8
     max_rate: float | None = None  # bytes per second, per job
+    staging: Path | None = None  # the home's staging directory (scratch space of exports)
+    organization: str = ""  # repository.name, the exporting archive
+    schemas: Callable[[], SchemaSet | None] | None = None  # the METS schemas, for exports
 
 
 class JobFailed(PreserveError):

@@ -5,6 +5,7 @@ each event is recorded once."""
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -126,3 +127,83 @@ def _environment(home: Path):
     """The JobEnvironment a worker on `home` builds (through the CLI's own state)."""
     from preserve.cli.context import AppState
     return AppState(repo=home).job_environment()
+
+
+# --- export jobs ----------------------------------------------------------------------------
+
+def _transfers(home: Path, package: str, outcome: str = "success") -> list:
+    return [e for e in _events(home, package, "transfer")
+            if str(getattr(e.outcome, "value", e.outcome)) == outcome]
+
+
+def test_export_enqueue_is_refused_on_sqlite(cli, repo, tmp_path):
+    assert cli("--repo", repo, "export", "nothing", tmp_path, "--enqueue").code == 2
+
+
+def test_queued_export_runs_once(cli, pg_repo, tmp_path, workers):
+    from tests.jobs.conftest import ingest
+    ingest(cli, pg_repo, tmp_path, "out", FILES)
+    dest = tmp_path / "exports"
+    dest.mkdir()
+    queued = cli("--repo", pg_repo, "--json", "export", "out", dest, "--format", "zip",
+                 "--enqueue")
+    assert queued.code == 0, queued.err
+    target = Path(queued.json()["path"])
+    assert target.parent == dest and target.name == "out-v1.zip"
+    again = cli("--repo", pg_repo, "--json", "export", "out", dest, "--format", "zip",
+                "--enqueue")
+    assert again.json()["created"] == [] and again.json()["already_queued"] == 1
+    worker = Worker(pg_repo, tmp_path / "w.log")
+    workers.append(worker)
+    wait_for(lambda: _idle(cli, pg_repo), what="the export")
+    assert worker.stop() == 0
+    done = jobs(cli, pg_repo, "succeeded")
+    assert [j["task"] for j in done] == ["preserve.export"]
+    assert sorted(p.name for p in dest.iterdir()) == ["out-v1.zip"]
+    assert len(_transfers(pg_repo, "out")) == 1
+    # The job run again (as after a kill once it had recorded) changes nothing.
+    from preserve.jobs.export import export_job
+    args = done[0]["args"]
+    again_run = export_job(_environment(pg_repo), **args)
+    assert again_run["exported_by_earlier_run"] is True
+    # A run killed between publishing and recording is recognised by the run identifier
+    # in the published METS (the retry then records the event it was missing).
+    from preserve.export import ExportFormat
+    from preserve.jobs.export import _published_by, run_identifier
+    ours = run_identifier(args["export_id"], 0)
+    assert _published_by(target, ExportFormat.ZIP, [run_identifier("x", 0), ours]) == ours
+    assert _published_by(target, ExportFormat.ZIP, [run_identifier("x", 0)]) is None
+    assert sorted(p.name for p in dest.iterdir()) == ["out-v1.zip"]
+    assert len(_transfers(pg_repo, "out")) == 1
+    assert cli("--repo", pg_repo, "log", "verify").code == 0
+
+
+@pytest.mark.parametrize("after", [0.05, 0.25])
+def test_kill_9_mid_export_another_worker_finishes(cli, pg_repo, tmp_path, workers, after):
+    """Killed early: a partial file is left; later: the export may be published without its
+    event yet. Either way the retry leaves one export and one transfer event of success."""
+    import os
+
+    from tests.jobs.conftest import ingest
+    big = {f"scan-{i}.bin": os.urandom(1 << 20) for i in range(40)}
+    ingest(cli, pg_repo, tmp_path, "heavy", big)
+    dest = tmp_path / "exports"
+    dest.mkdir()
+    queued = cli("--repo", pg_repo, "--json", "export", "heavy", dest, "--format", "zip",
+                 "--enqueue")
+    assert queued.code == 0, queued.err
+    first = Worker(pg_repo, tmp_path / "first.log", "--queues", "export")
+    workers.append(first)
+    _kill_when_running(first, pg_repo, "preserve.export", after)
+    print("left at the kill:", sorted(p.name for p in dest.iterdir()),
+          len(_transfers(pg_repo, "heavy")), "event(s)", file=sys.__stderr__)
+    second = Worker(pg_repo, tmp_path / "second.log", "--queues", "export")
+    workers.append(second)
+    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed export")
+    assert second.stop() == 0
+    assert "queued again" in second.text()
+    assert jobs(cli, pg_repo, "failed") == []
+    assert sorted(p.name for p in dest.iterdir()) == ["heavy-v1.zip"]
+    assert len(_transfers(pg_repo, "heavy")) == 1
+    assert _transfers(pg_repo, "heavy", "failure") == []
+    assert cli("--repo", pg_repo, "log", "verify").code == 0
