@@ -88,7 +88,8 @@ class AppState:
                               replication_threads=max(4, self.workers() * 4),
                               max_rate=max_rate, staging=self.home().staging,
                               organization=self.settings()["repository.name"],
-                              schemas=self.schemas)
+                              schemas=self.schemas,
+                              audit_interval_days=self.settings()["audit.interval_days"])
 
     def workers(self) -> int:
         return self.settings()["ingest.workers"] or os.cpu_count() or 1

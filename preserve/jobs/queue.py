@@ -11,6 +11,7 @@ heartbeat every few seconds. The tasks, each a call of `preserve.jobs.work`:
 | `preserve.repair` | `repair` | `copies:<location>:<bucket>` | `repair:<location>:<package>` |
 | `preserve.identify` | `identify` | `identify:<package>:v<n>` | the same |
 | `preserve.export` | `export` | `export:<target path>` | the same |
+| `preserve.nightly` | `audit` | `nightly` | (periodic: one per scheduled time) |
 
 The bucket is a hash of the package id (`work.bucket`): an audit and a repair of one copy,
 or two audits of it, share a lock, so two workers never read or rewrite one copy at once.
@@ -53,6 +54,7 @@ OPEN_STATUSES = ("todo", "doing", "failed")
 RETRY = RetryStrategy(max_attempts=3, wait=5, exponential_wait=2,
                       retry_exceptions=[StorageError, CatalogError])
 ENV_KEY = "preserve"
+CONNINFO_KEY = "conninfo"
 #: Seconds a worker waits before connecting again after losing the database.
 RECONNECT_DELAY = 3.0
 
@@ -91,8 +93,10 @@ class Enqueued:
                 "already_queued": self.already_queued}
 
 
-def make_app(conninfo: str, application_name: str = "preserve") -> App:
-    """A procrastinate App on the PostgreSQL catalog at libpq `conninfo`, with our tasks.
+def make_app(conninfo: str, application_name: str = "preserve",
+             nightly: str | None = None) -> App:
+    """A procrastinate App on the PostgreSQL catalog at libpq `conninfo`, with our tasks;
+    with `nightly` (a cron line), this app's workers defer `preserve.nightly` on it.
 
     procrastinate's pool checks each connection before lending it: after a database
     restart or a network cut, a dead connection is replaced instead of failing a query."""
@@ -108,6 +112,13 @@ def make_app(conninfo: str, application_name: str = "preserve") -> App:
              retry=RETRY)(_identify_task)
     app.task(name="preserve.export", queue="export", pass_context=True,
              retry=RETRY)(_export_task)
+    nightly_task = app.task(name="preserve.nightly", queue="audit", pass_context=True,
+                            retry=RETRY, lock="nightly",
+                            queueing_lock="nightly")(_nightly_task)
+    if nightly:
+        # Every worker defers it; procrastinate records each (task, time) once in
+        # `procrastinate_periodic_defers`, so one job per scheduled time, fleet-wide.
+        app.periodic(cron=nightly, periodic_id="nightly")(nightly_task)
     return app
 
 
@@ -160,6 +171,46 @@ def _export_task(context: JobContext, package_id: str, version: int, target: str
     from preserve.jobs.export import export_job
     return _run(context, lambda env: export_job(env, package_id, version, target,
                                                 export_format, export_id))
+
+
+def _nightly_task(context: JobContext, timestamp: int) -> dict[str, Any]:
+    """The periodic run: queue the due audits, delete jobs finished long enough ago."""
+    conninfo = context.additional_context[CONNINFO_KEY]
+
+    def call(env: JobEnvironment) -> dict[str, Any]:
+        names = [location.name for location in env.locations()]
+        cutoff = utc_now() - dt.timedelta(days=env.audit_interval_days)
+        with env.open_catalog() as catalog:
+            due, copies = work.due_audits(catalog, names, cutoff)
+        made = enqueue_audits(conninfo, due, cutoff)
+        deleted = None
+        if env.keep_jobs_days is not None:
+            deleted = delete_finished_jobs(conninfo, env.keep_jobs_days)
+        log.info("nightly run for %s: %d due copies at %d location(s), %d audit job(s) "
+                 "queued%s", dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(), copies,
+                 len(due), len(made.created),
+                 "" if deleted is None else f"; jobs finished over {env.keep_jobs_days:g} "
+                 "days ago deleted")
+        return made.as_dict() | {"copies": copies, "cutoff": cutoff.isoformat(),
+                                 "deleted_old_jobs": deleted is not None}
+    return _run(context, call)
+
+
+def valid_cron(line: str) -> bool:
+    """Whether procrastinate's periodic deferrer (croniter) takes `line`."""
+    import croniter  # type: ignore[import-untyped]  # procrastinate's cron parser
+    return bool(croniter.croniter.is_valid(line))
+
+
+def delete_finished_jobs(conninfo: str, days: float) -> bool:
+    """Delete the jobs that succeeded more than `days` ago (procrastinate's
+    `delete_old_jobs`; failed jobs stay for `preserve jobs` until retried or handled)."""
+    async def delete() -> None:
+        app = make_app(conninfo)
+        async with app.open_async():
+            await app.job_manager.delete_old_jobs(nb_hours=int(days * 24))
+    asyncio.run(delete())
+    return True
 
 
 # --- enqueueing ---------------------------------------------------------------------------
@@ -281,6 +332,7 @@ class WorkerOptions:
     heartbeat: float = 5.0  # seconds between heartbeats
     stalled_after: float = 30.0  # a worker silent this long is dead; its jobs are requeued
     graceful_timeout: float | None = None  # None: SIGTERM waits for running jobs to end
+    nightly: str | None = None  # cron line of the periodic `preserve.nightly`; None: off
 
 
 def run_worker(conninfo: str, env: JobEnvironment, options: WorkerOptions) -> None:
@@ -293,7 +345,8 @@ def run_worker(conninfo: str, env: JobEnvironment, options: WorkerOptions) -> No
     name = f"preserve worker {options.name or ''}".strip()
     while True:
         try:
-            asyncio.run(_serve(make_app(conninfo, name), env, options))
+            asyncio.run(_serve(make_app(conninfo, name, options.nightly), conninfo, env,
+                               options))
             return
         except (ConnectorException, psycopg.OperationalError) as error:
             log.error("lost the job queue's database (%s); connecting again in %g s",
@@ -302,7 +355,8 @@ def run_worker(conninfo: str, env: JobEnvironment, options: WorkerOptions) -> No
             time.sleep(RECONNECT_DELAY)
 
 
-async def _serve(app: App, env: JobEnvironment, options: WorkerOptions) -> None:
+async def _serve(app: App, conninfo: str, env: JobEnvironment,
+                 options: WorkerOptions) -> None:
     async with app.open_async():
         await requeue_stalled(app, options.stalled_after)
         watcher = asyncio.create_task(_watch_stalled(app, options))
@@ -315,7 +369,7 @@ async def _serve(app: App, env: JobEnvironment, options: WorkerOptions) -> None:
             # queue" and "wait for running jobs", as documented.
             await app.run_worker_async(
                 concurrency=options.concurrency, wait=True,
-                additional_context={ENV_KEY: env},
+                additional_context={ENV_KEY: env, CONNINFO_KEY: conninfo},
                 update_heartbeat_interval=options.heartbeat,
                 stalled_worker_timeout=options.stalled_after,
                 install_signal_handlers=True, **settings)

@@ -207,3 +207,34 @@ def test_kill_9_mid_export_another_worker_finishes(cli, pg_repo, tmp_path, worke
     assert len(_transfers(pg_repo, "heavy")) == 1
     assert _transfers(pg_repo, "heavy", "failure") == []
     assert cli("--repo", pg_repo, "log", "verify").code == 0
+
+
+# --- the periodic nightly task ------------------------------------------------------------
+
+def test_nightly_task_queues_due_audits_and_deletes_old_jobs(cli, pg_repo, tmp_path, workers,
+                                                             monkeypatch):
+    from tests.jobs.conftest import ingest
+    for pid in ("n1", "n2"):
+        ingest(cli, pg_repo, tmp_path, pid, FILES)
+    assert cli("--repo", pg_repo, "replicate", "--enqueue", "--package", "n1").code == 0
+    # No periodic run here: the replication job just runs and stays as succeeded.
+    first = Worker(pg_repo, tmp_path / "first.log", "--nightly", "off")
+    workers.append(first)
+    wait_for(lambda: _idle(cli, pg_repo), what="the replication")
+    assert first.stop() == 0
+    assert [j["task"] for j in jobs(cli, pg_repo, "succeeded")] == ["preserve.replicate"]
+    assert _events(pg_repo, "n2", "fixity check") == []
+    # Every copy due (an interval of about a second), the nightly task every 2 seconds, keep no old job.
+    monkeypatch.setenv("PRESERVE_AUDIT_INTERVAL_DAYS", "0.00001")
+    assert cli("--repo", pg_repo, "worker", "--nightly", "every night").code == 2
+    nightly = Worker(pg_repo, tmp_path / "nightly.log", "--nightly", "* * * * * */2",
+                     "--keep-jobs", "0", "--concurrency", "2")
+    workers.append(nightly)
+    wait_for(lambda: all(_events(pg_repo, pid, "fixity check") for pid in ("n1", "n2"))
+             and "preserve.replicate" not in [j["task"] for j in jobs(cli, pg_repo,
+                                                                     "succeeded")],
+             timeout=90, what="a nightly run's audits and the old job deleted")
+    assert nightly.stop() == 0
+    assert "nightly run for" in nightly.text()
+    assert jobs(cli, pg_repo, "failed") == []
+    assert cli("--repo", pg_repo, "log", "verify").code == 0
