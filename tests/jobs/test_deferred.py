@@ -83,6 +83,12 @@ def test_deferred_identify_and_replicate_run_in_a_worker(cli, pg_repo, tmp_path,
     made = Counter(re.search(r"to location '(\w+)'", e.detail).group(1)
                    for e in _events(pg_repo, "later", "replication"))
     assert made == {"s3": 1, "vault": 1}
+    # An export carries the formats the job recorded, and its event.
+    exported = cli("--repo", pg_repo, "export", "later", tmp_path / "out")
+    assert exported.code == 0, exported.err
+    mets = [p.read_bytes() for p in (tmp_path / "out").rglob("*.xml")
+            if b"format identification" in p.read_bytes()]
+    assert mets and b"x-fmt/111" in mets[0] and event_identifier("later", 1).encode() in mets[0]
     assert cli("--repo", pg_repo, "log", "verify").code == 0
     assert cli("--repo", pg_repo, "audit", "--all").code == 0
 
