@@ -244,3 +244,40 @@ def test_nightly_task_queues_due_audits_and_deletes_old_jobs(cli, pg_repo, tmp_p
     assert "nightly run for" in nightly.text()
     assert jobs(cli, pg_repo, "failed") == []
     assert cli("--repo", pg_repo, "log", "verify").code == 0
+
+
+# --- repair jobs, killed -------------------------------------------------------------------
+
+def test_kill_9_mid_repair_another_worker_finishes(cli, pg_repo, tmp_path, workers):
+    import os
+
+    from preserve.storage import layout
+    from tests.jobs.conftest import ingest
+    ingest(cli, pg_repo, tmp_path, "mend", {f"scan-{i}.bin": os.urandom(10 << 20)
+                                            for i in range(8)})
+    assert cli("--repo", pg_repo, "replicate", "--location", "vault").code == 0
+    stored = tmp_path / "vault" / layout.object_path_for("mend") / "v1" / "content" / "data"
+    for i in range(8):
+        (stored / f"scan-{i}.bin").unlink()
+    assert cli("--repo", pg_repo, "audit", "--location", "vault", "--all").code != 0
+    queued = cli("--repo", pg_repo, "--json", "repair", "--enqueue")
+    assert queued.code == 0 and len(queued.json()["created"]) == 1, queued.out
+    first = Worker(pg_repo, tmp_path / "first.log", "--queues", "repair")
+    workers.append(first)
+    _kill_when_running(first, pg_repo, "preserve.repair", 0.15)
+    second = Worker(pg_repo, tmp_path / "second.log", "--queues", "repair")
+    workers.append(second)
+    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed repair")
+    assert second.stop() == 0
+    assert "queued again" in second.text()
+    assert jobs(cli, pg_repo, "failed") == []
+    # One event per restored file, each recorded once.
+    repaired = [e for e in _events(pg_repo, "mend", "replication")
+                if e.detail.startswith("repair by")]
+    assert all("'vault'" in e.detail for e in repaired)
+    restored = Counter(p for e in repaired for p in e.object_paths)
+    assert sorted(restored) == sorted(f"v1/content/data/scan-{i}.bin" for i in range(8))
+    assert set(restored.values()) == {1}, restored
+    assert all((stored / f"scan-{i}.bin").stat().st_size == 10 << 20 for i in range(8))
+    assert cli("--repo", pg_repo, "audit", "--all").code == 0
+    assert cli("--repo", pg_repo, "log", "verify").code == 0
