@@ -53,7 +53,8 @@ def worker(
                                     help="The nightly task deletes succeeded jobs finished "
                                          "more than DAYS ago (failed ones stay)."),
 ) -> None:
-    """Run queued replication, audit and repair jobs until stopped (SIGTERM finishes them)."""
+    """Run queued jobs (replicate, audit, repair, identify, export; the nightly task) until
+    stopped (SIGTERM finishes them)."""
     import dataclasses
 
     from preserve.jobs.queue import WorkerOptions, run_worker, valid_cron
