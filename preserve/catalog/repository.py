@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -472,6 +472,32 @@ class Catalog(AuditCatalog, JobCatalog):
         with self._transaction() as session:
             eventlog.lock_chain(session)
             return eventlog.append(session, events)
+
+    def record_formats(self, package_id: str, version: int,
+                       formats: Mapping[str, str | None], event: Event) -> bool:
+        """Set the PRONOM id (`format`) of files of one version and append `event`, in one
+        transaction; nothing if an event with `event.identifier` is already in the log.
+
+        The check runs after the chain lock is taken, so two runs of a deferred
+        identification (a job retried after a kill) record one event between them.
+        Returns whether this call recorded it."""
+        if event.identifier is None:
+            raise ValueError("record_formats needs an event with a fixed identifier")
+        with self._transaction() as session:
+            eventlog.lock_chain(session)
+            if eventlog.known_identifiers(session, [event.identifier]):
+                return False
+            if formats:
+                session.connection().execute(
+                    update(FileRecord)
+                    .where(FileRecord.package_id == bindparam("p_package"),
+                           FileRecord.version == bindparam("p_version"),
+                           FileRecord.path == bindparam("p_path"))
+                    .values(format=bindparam("p_format")),
+                    [{"p_package": package_id, "p_version": version, "p_path": path,
+                      "p_format": puid} for path, puid in formats.items()])
+            eventlog.append(session, [event])
+        return True
 
     def verify_chain(self, anchored: ChainHead | None = None) -> ChainReport:
         """Recompute every event's hash and link; report the first bad row.

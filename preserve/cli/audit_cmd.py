@@ -193,6 +193,7 @@ def _enqueue(app: AppState, all_copies: bool, package_id: str | None, location_n
     """Queue the due copies of every location (or one) as audit jobs (issue 14); `rate`
     is each location's budget shared by all the workers that take the jobs."""
     from preserve.jobs.queue import enqueue_audits
+    from preserve.jobs.work import due_audits
     from preserve.model import utc_now
     conninfo = app.queue_conninfo("audit --enqueue")
     names = [loc.name for loc in app.locations()]
@@ -201,19 +202,11 @@ def _enqueue(app: AppState, all_copies: bool, package_id: str | None, location_n
                                  + ", ".join(names), param_hint="--location")
     now = utc_now()
     cutoff = now if all_copies or package_id else now - dt.timedelta(days=interval_days)
-    due: dict[str, list[str]] = {}
-    copies = 0
     with app.open_catalog() as catalog:
         if package_id is not None:
             catalog.get_package(package_id)  # PackageNotFound before anything is queued
-        for name in names:
-            if location_name not in (None, name):
-                continue
-            rows = [row for row in catalog.due_packages(location=name, checked_before=cutoff)
-                    if package_id in (None, row[0])]
-            copies += sum(n for _pid, n, _size in rows)
-            if rows:
-                due[name] = [pid for pid, _n, _size in rows]
+        due, copies = due_audits(catalog, [n for n in names if location_name in (None, n)],
+                                 cutoff, package_id)
     result = enqueue_audits(conninfo, due, cutoff, rate)
     document = result.as_dict() | {"cutoff": cutoff.isoformat(), "copies": copies,
                                    "packages": {name: len(p) for name, p in due.items()}}

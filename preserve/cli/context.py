@@ -76,7 +76,7 @@ class AppState:
             raise UsageError(detail=(
                 f"{what} needs the job queue, which lives in a PostgreSQL catalog; this "
                 "repository's catalog is SQLite, where every command does its work in "
-                "process: run the command without --enqueue (see docs/workers.md)"))
+                "process: run the command without --enqueue or --defer (see docs/workers.md)"))
         return libpq_url(url)
 
     def job_environment(self, max_rate: float | None = None) -> JobEnvironment:
@@ -86,7 +86,10 @@ class AppState:
                               quarantine=self.home().quarantine,
                               copies=self.settings()["replication.copies"],
                               replication_threads=max(4, self.workers() * 4),
-                              max_rate=max_rate)
+                              max_rate=max_rate, staging=self.home().staging,
+                              organization=self.settings()["repository.name"],
+                              schemas=self.schemas,
+                              audit_interval_days=self.settings()["audit.interval_days"])
 
     def workers(self) -> int:
         return self.settings()["ingest.workers"] or os.cpu_count() or 1

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state, utf8_text, version_number
-from preserve.errors import ExitCode, FixityError, StorageError
+from preserve.cli.context import AppState, state, utf8_text, version_number
+from preserve.errors import ExitCode, FixityError, StorageError, UsageError
 from preserve.export.formats import ExportFormat
 from preserve.names import escape_name
 
@@ -35,6 +35,10 @@ def export(
                                                case_sensitive=False,
                                                help="bag (a BagIt directory), zip, tar, eark "
                                                     "(an E-ARK folder), eark-zip (one zip)."),
+    enqueue: bool = typer.Option(False, "--enqueue",
+                                 help="Queue the export for `preserve worker` instead of "
+                                      "writing it here (PostgreSQL catalogs); the target path "
+                                      "is fixed now."),
 ) -> None:
     """Write a package version out as BagIt, zip, tar or E-ARK, with its complete history."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
@@ -42,6 +46,9 @@ def export(
     from preserve.export import ExportOptions, export_package
     from preserve.storage import StorageRoot
     app = state(ctx)
+    if enqueue:
+        _enqueue(app, package_id, dest, version_number(version), export_format)
+        return
     home = app.home()
     options = ExportOptions(format=export_format, version=version_number(version),
                             organization=app.settings()["repository.name"],
@@ -90,6 +97,29 @@ def export(
     render.emit(document, app.json, text)
     if result.findings:
         raise typer.Exit(ExitCode.WARNINGS)
+
+
+def _enqueue(app: AppState, package_id: str, dest: Path, version: int | None,
+             export_format: ExportFormat) -> None:
+    from preserve.export import export_target
+    from preserve.jobs.queue import enqueue_export
+    conninfo = app.queue_conninfo("export --enqueue")
+    with app.open_catalog() as catalog:
+        package_id = catalog.resolve_package(package_id)
+        detail = catalog.get_package(package_id)
+    chosen = version if version is not None else detail.head
+    if chosen not in {v.number for v in detail.versions}:
+        raise UsageError(detail=f"{package_id} has no version v{chosen}; it has "
+                         + ", ".join(f"v{v.number}" for v in detail.versions))
+    target = export_target(dest.absolute(), package_id, chosen, export_format)
+    made = enqueue_export(conninfo, package_id, chosen, str(target), export_format.value)
+    document = made.as_dict() | {"package_id": package_id, "version": chosen,
+                                 "path": str(target)}
+    render.emit(document, app.json, lambda d: render.line(
+        (f"queued the export of {escape_name(package_id)} v{chosen} to "
+         f"{escape_name(d['path'])} (job {d['created'][0]})" if d["created"] else
+         f"an export to {escape_name(d['path'])} is already queued")
+        + "; `preserve jobs` follows it"))
 
 
 def _writable(directory: Path) -> bool:

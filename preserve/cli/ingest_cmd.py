@@ -29,6 +29,13 @@ def ingest(
     no_replicate: bool = typer.Option(False, "--no-replicate",
                                       help="Do not copy the new version to the other storage "
                                            "locations now; `preserve replicate` does it later."),
+    defer: str = typer.Option(None, "--defer", metavar="identify,replicate",
+                              help="Leave work to `preserve worker` (PostgreSQL catalogs): "
+                                   "identify = store without PRONOM identification (the "
+                                   "version's METS carries no PRONOM ids) and queue a job "
+                                   "that records the formats in the catalog and one format "
+                                   "identification event; replicate = queue the replication "
+                                   "instead of copying now."),
 ) -> None:
     """Ingest a deposit into the repository."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
@@ -42,11 +49,17 @@ def ingest(
                          "only --as-version-of")
     if allow_unchanged and as_version_of is None:
         raise UsageError(detail="--allow-unchanged goes with --as-version-of ID")
+    deferred = _deferred(defer)
+    conninfo = app.queue_conninfo("ingest --defer") if deferred else None
+    if "replicate" in deferred and no_replicate:
+        raise UsageError(detail="--defer replicate and --no-replicate contradict each other: "
+                         "give one")
     options = IngestOptions(package_id=package_id, as_version_of=as_version_of,
                             allow_unchanged=allow_unchanged,
                             workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
-                            schemas_required=app.settings()["schemas.required"])
+                            schemas_required=app.settings()["schemas.required"],
+                            identify_formats="identify" not in deferred)
     with app.open_catalog() as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:
@@ -68,14 +81,19 @@ def ingest(
             raise typer.Exit(ExitCode.DEPOSIT_REJECTED) from None
     document: dict[str, Any] = {**result.as_dict(), "rejected": False,
                                 "findings": [f.as_dict() for f in result.findings]}
+    if conninfo is not None:
+        document["deferred"] = _enqueue_deferred(app, conninfo, deferred, result.package_id,
+                                                 result.version)
 
     def text(d: dict[str, Any]) -> None:
         render.findings_text(d["findings"])
         render.line(f"ingested {escape_name(str(path))} as {d['package_id']} v{d['version']}: "
                     f"{d['files']} files, {d['bytes']} bytes")
+        for job in d.get("deferred", []):
+            render.line(job["note"])
 
     copies = app.settings()["replication.copies"]
-    if copies > 1 and not no_replicate:
+    if copies > 1 and not no_replicate and "replicate" not in deferred:
         from preserve.cli.replicate_cmd import run_replication
         # One JSON document on stdout: the replication report goes into the ingest's.
         if app.json:
@@ -96,6 +114,39 @@ def ingest(
         render.emit(document, app.json, text)
     if result.findings:
         raise typer.Exit(ExitCode.WARNINGS)
+
+
+DEFERRABLE = ("identify", "replicate")
+
+
+def _deferred(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    chosen = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    unknown = [v for v in chosen if v not in DEFERRABLE]
+    if unknown or not chosen:
+        raise typer.BadParameter(f"cannot defer {', '.join(unknown) or 'nothing'}; give "
+                                 "identify, replicate or both (comma-separated)",
+                                 param_hint="--defer")
+    return chosen
+
+
+def _enqueue_deferred(app: AppState, conninfo: str, deferred: tuple[str, ...],
+                      package_id: str, version: int) -> list[dict[str, Any]]:
+    """Queue the deferred work of a committed version; what was queued, with a note."""
+    from preserve.jobs.queue import enqueue_identification, enqueue_replication
+    queued: list[dict[str, Any]] = []
+    if "identify" in deferred:
+        made = enqueue_identification(conninfo, package_id, version)
+        queued.append({"job": "identify", **made.as_dict(), "note": (
+            f"PRONOM identification deferred to a queued job: the METS stored in "
+            f"v{version} carries no PRONOM ids; the job records the formats in the catalog "
+            "and a format identification event (`preserve jobs` follows it)")})
+    if "replicate" in deferred and app.settings()["replication.copies"] > 1:
+        made = enqueue_replication(conninfo, [package_id])
+        queued.append({"job": "replicate", **made.as_dict(), "note": (
+            "replication to the other locations queued (`preserve jobs` follows it)")})
+    return queued
 
 
 def _replication_json(app: AppState, package_id: str) -> dict[str, Any]:

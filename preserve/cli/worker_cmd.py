@@ -20,14 +20,14 @@ import typer
 from preserve.cli import units
 from preserve.cli.context import state
 
-QUEUE_NAMES = ("replicate", "audit", "repair")
+QUEUE_NAMES = ("replicate", "audit", "repair", "identify", "export")
 
 
 def worker(
     ctx: typer.Context,
     queues: str = typer.Option(None, "--queues", metavar="Q,…",
                                help="Take jobs only from these queues (replicate, audit, "
-                                    "repair; default: all)."),
+                                    "repair, identify, export; default: all)."),
     concurrency: int = typer.Option(1, "--concurrency", min=1, metavar="N",
                                     help="Jobs run at once by this process (threads)."),
     name: str = typer.Option(None, "--name", metavar="NAME",
@@ -44,9 +44,20 @@ def worker(
                                            metavar="SECONDS",
                                            help="On SIGTERM wait at most this long for "
                                                 "running jobs (default: until they end)."),
+    nightly: str = typer.Option(
+        "0 2 * * *", "--nightly", metavar="CRON",
+        help="When the periodic nightly task runs (cron, UTC; 'off': never): it queues the "
+             "due audits and deletes jobs finished --keep-jobs days ago. Give every worker "
+             "the same; it runs once per time for the whole fleet."),
+    keep_jobs: float = typer.Option(30.0, "--keep-jobs", min=0, metavar="DAYS",
+                                    help="The nightly task deletes succeeded jobs finished "
+                                         "more than DAYS ago (failed ones stay)."),
 ) -> None:
-    """Run queued replication, audit and repair jobs until stopped (SIGTERM finishes them)."""
-    from preserve.jobs.queue import WorkerOptions, run_worker
+    """Run queued jobs (replicate, audit, repair, identify, export; the nightly task) until
+    stopped (SIGTERM finishes them)."""
+    import dataclasses
+
+    from preserve.jobs.queue import WorkerOptions, run_worker, valid_cron
     chosen = None
     if queues:
         chosen = tuple(q.strip() for q in queues.split(",") if q.strip())
@@ -55,6 +66,11 @@ def worker(
             raise typer.BadParameter(f"unknown queue(s) {', '.join(unknown)}; the queues are "
                                      + ", ".join(QUEUE_NAMES), param_hint="--queues")
     rate = units.rate(max_rate_text, "--max-rate")
+    schedule = None if nightly.strip().lower() in ("off", "") else nightly.strip()
+    if schedule is not None and not valid_cron(schedule):
+        raise typer.BadParameter(f"{nightly!r} is not a cron line (e.g. '0 2 * * *'; a "
+                                 "sixth field is seconds); 'off' turns it off",
+                                 param_hint="--nightly")
     app = state(ctx)
     app.home()
     conninfo = app.queue_conninfo("preserve worker")
@@ -62,9 +78,10 @@ def worker(
     _log_for_process_manager(app.verbosity)
     logging.getLogger(__name__).info("worker %s starting on queues %s with %d job(s) at once",
                                      label, ",".join(chosen or QUEUE_NAMES), concurrency)
-    run_worker(conninfo, app.job_environment(rate), WorkerOptions(
+    env = dataclasses.replace(app.job_environment(rate), keep_jobs_days=keep_jobs)
+    run_worker(conninfo, env, WorkerOptions(
         queues=chosen, concurrency=concurrency, name=label, heartbeat=heartbeat,
-        stalled_after=stalled_after, graceful_timeout=graceful_timeout))
+        stalled_after=stalled_after, graceful_timeout=graceful_timeout, nightly=schedule))
 
 
 def _log_for_process_manager(verbosity: int) -> None:

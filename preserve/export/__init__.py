@@ -15,6 +15,7 @@ _EXPORTS = {
     "ExportResult": "preserve.export.export",
     "default_name": "preserve.export.export",
     "export_package": "preserve.export.export",
+    "export_target": "preserve.export.export",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -227,6 +227,13 @@ def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
     return digest
 
 
+def export_target(dest: Path, package_id: str, version: int,
+                  export_format: ExportFormat) -> Path:
+    """The path an export to `dest` writes (a queued export fixes it when it is enqueued).
+    ExportTargetExists if something is there; UsageError if its folder does not exist."""
+    return _target(Path(dest), package_id, version, export_format)
+
+
 def _target(dest: Path, package_id: str, version: int, export_format: ExportFormat) -> Path:
     if dest.is_dir() and not dest.is_symlink():
         target = dest / default_name(package_id, version, export_format)

@@ -101,6 +101,15 @@ def premis_event(event: EventView, organization: str) -> PremisEvent:
                        recorded_by=recorded_by)
 
 
+def _format(stored: FileFormat | None, puid: str | None) -> FileFormat | None:
+    """The format the stored METS names; else the PRONOM id the catalog holds for a version
+    ingested with `--defer identify`, recorded later by the identify job."""
+    if (stored is not None and stored.puid is not None) or puid is None:
+        return stored
+    return FileFormat(puid=puid, note="identified after ingest (deferred identification); "
+                                      "recorded in the catalog, not in the stored METS")
+
+
 def collect(catalog: Catalog, location: Location, package_id: str, version: int | None,
             organization: str, created: dt.datetime) -> ExportSource:
     """The `ExportSource` of `version` (default: the head) of a package.
@@ -124,8 +133,8 @@ def collect(catalog: Catalog, location: Location, package_id: str, version: int 
     files = tuple(
         ExportFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
                    content=StoredContent(location, f"{base}/{f.content_path}"),
-                   format=record.formats.get(f.path.removeprefix(PAYLOAD_PREFIX))
-                   or record.formats.get(f.path))
+                   format=_format(record.formats.get(f.path.removeprefix(PAYLOAD_PREFIX))
+                                  or record.formats.get(f.path), f.format))
         for f in sorted(detail.files_of(number), key=lambda f: f.path)
         if f.path.startswith(PAYLOAD_PREFIX))
     events = tuple(premis_event(e, organization) for e in detail.events)

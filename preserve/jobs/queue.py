@@ -2,13 +2,16 @@
 
 Jobs are rows of procrastinate's tables (migration 0005), next to the audit log. A worker
 takes one with `FOR UPDATE SKIP LOCKED`, hears of new ones by LISTEN/NOTIFY and writes a
-heartbeat every few seconds. Three tasks, each a call of `preserve.jobs.work`:
+heartbeat every few seconds. The tasks, each a call of `preserve.jobs.work`:
 
 | task | queue | lock (never two at once) | queueing lock (never queued twice) |
 | --- | --- | --- | --- |
 | `preserve.replicate` | `replicate` | `replicate:<package>` | `replicate:<package>:<location or *>` |
 | `preserve.audit` | `audit` | `copies:<location>:<bucket>` | `audit:<location>:<bucket>` |
 | `preserve.repair` | `repair` | `copies:<location>:<bucket>` | `repair:<location>:<package>` |
+| `preserve.identify` | `identify` | `identify:<package>:v<n>` | the same |
+| `preserve.export` | `export` | `export:<target path>` | the same |
+| `preserve.nightly` | `audit` | `nightly` | (periodic: one per scheduled time) |
 
 The bucket is a hash of the package id (`work.bucket`): an audit and a repair of one copy,
 or two audits of it, share a lock, so two workers never read or rewrite one copy at once.
@@ -26,6 +29,7 @@ import datetime as dt
 import logging
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,7 +46,7 @@ from preserve.model import utc_now
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("replicate", "audit", "repair")
+QUEUES = ("replicate", "audit", "repair", "identify", "export")
 #: Statuses `preserve jobs` shows by default: what is waiting, running, or failed.
 OPEN_STATUSES = ("todo", "doing", "failed")
 #: A failure of storage or of the catalog is worth another try later; anything else
@@ -50,6 +54,7 @@ OPEN_STATUSES = ("todo", "doing", "failed")
 RETRY = RetryStrategy(max_attempts=3, wait=5, exponential_wait=2,
                       retry_exceptions=[StorageError, CatalogError])
 ENV_KEY = "preserve"
+CONNINFO_KEY = "conninfo"
 #: Seconds a worker waits before connecting again after losing the database.
 RECONNECT_DELAY = 3.0
 
@@ -88,8 +93,10 @@ class Enqueued:
                 "already_queued": self.already_queued}
 
 
-def make_app(conninfo: str, application_name: str = "preserve") -> App:
-    """A procrastinate App on the PostgreSQL catalog at libpq `conninfo`, with our tasks.
+def make_app(conninfo: str, application_name: str = "preserve",
+             nightly: str | None = None) -> App:
+    """A procrastinate App on the PostgreSQL catalog at libpq `conninfo`, with our tasks;
+    with `nightly` (a cron line), this app's workers defer `preserve.nightly` on it.
 
     procrastinate's pool checks each connection before lending it: after a database
     restart or a network cut, a dead connection is replaced instead of failing a query."""
@@ -101,6 +108,17 @@ def make_app(conninfo: str, application_name: str = "preserve") -> App:
              retry=RETRY)(_audit_task)
     app.task(name="preserve.repair", queue="repair", pass_context=True,
              retry=RETRY)(_repair_task)
+    app.task(name="preserve.identify", queue="identify", pass_context=True,
+             retry=RETRY)(_identify_task)
+    app.task(name="preserve.export", queue="export", pass_context=True,
+             retry=RETRY)(_export_task)
+    nightly_task = app.task(name="preserve.nightly", queue="audit", pass_context=True,
+                            retry=RETRY, lock="nightly",
+                            queueing_lock="nightly")(_nightly_task)
+    if nightly:
+        # Every worker defers it; procrastinate records each (task, time) once in
+        # `procrastinate_periodic_defers`, so one job per scheduled time, fleet-wide.
+        app.periodic(cron=nightly, periodic_id="nightly")(nightly_task)
     return app
 
 
@@ -143,6 +161,58 @@ def _repair_task(context: JobContext, package_id: str, location: str) -> dict[st
     return _run(context, lambda env: work.repair_package(env, package_id, location))
 
 
+def _identify_task(context: JobContext, package_id: str, version: int) -> dict[str, Any]:
+    from preserve.jobs.identify import identify_version
+    return _run(context, lambda env: identify_version(env, package_id, version))
+
+
+def _export_task(context: JobContext, package_id: str, version: int, target: str,
+                 export_format: str, export_id: str) -> dict[str, Any]:
+    from preserve.jobs.export import export_job
+    return _run(context, lambda env: export_job(env, package_id, version, target,
+                                                export_format, export_id))
+
+
+def _nightly_task(context: JobContext, timestamp: int) -> dict[str, Any]:
+    """The periodic run: queue the due audits, delete jobs finished long enough ago."""
+    conninfo = context.additional_context[CONNINFO_KEY]
+
+    def call(env: JobEnvironment) -> dict[str, Any]:
+        names = [location.name for location in env.locations()]
+        cutoff = utc_now() - dt.timedelta(days=env.audit_interval_days)
+        with env.open_catalog() as catalog:
+            due, copies = work.due_audits(catalog, names, cutoff)
+        made = enqueue_audits(conninfo, due, cutoff)
+        deleted = None
+        if env.keep_jobs_days is not None:
+            deleted = delete_finished_jobs(conninfo, env.keep_jobs_days)
+        log.info("nightly run for %s: %d due copies at %d location(s), %d audit job(s) "
+                 "queued%s", dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(), copies,
+                 len(due), len(made.created),
+                 "" if deleted is None else f"; jobs finished over {env.keep_jobs_days:g} "
+                 "days ago deleted")
+        return made.as_dict() | {"copies": copies, "cutoff": cutoff.isoformat(),
+                                 "deleted_old_jobs": deleted is not None}
+    return _run(context, call)
+
+
+def valid_cron(line: str) -> bool:
+    """Whether procrastinate's periodic deferrer (croniter) takes `line`."""
+    import croniter  # type: ignore[import-untyped]  # procrastinate's cron parser
+    return bool(croniter.croniter.is_valid(line))
+
+
+def delete_finished_jobs(conninfo: str, days: float) -> bool:
+    """Delete the jobs that succeeded more than `days` ago (procrastinate's
+    `delete_old_jobs`; failed jobs stay for `preserve jobs` until retried or handled)."""
+    async def delete() -> None:
+        app = make_app(conninfo)
+        async with app.open_async():
+            await app.job_manager.delete_old_jobs(nb_hours=int(days * 24))
+    asyncio.run(delete())
+    return True
+
+
 # --- enqueueing ---------------------------------------------------------------------------
 
 def enqueue_replication(conninfo: str, package_ids: Iterable[str],
@@ -177,6 +247,23 @@ def enqueue_repairs(conninfo: str, copies: Iterable[tuple[str, str]]) -> Enqueue
     jobs = [({"package_id": pid, "location": location}, work.copies_lock(location, pid),
              f"repair:{location}:{pid}") for pid, location in dict.fromkeys(copies)]
     return asyncio.run(_defer(conninfo, "preserve.repair", jobs))
+
+
+def enqueue_identification(conninfo: str, package_id: str, version: int) -> Enqueued:
+    """One job identifying the payload formats of a version stored without them."""
+    key = f"identify:{package_id}:v{version}"
+    return asyncio.run(_defer(conninfo, "preserve.identify",
+                              [({"package_id": package_id, "version": version}, key, key)]))
+
+
+def enqueue_export(conninfo: str, package_id: str, version: int, target: str,
+                   export_format: str) -> Enqueued:
+    """One job exporting a version to the exact path `target` (fixed now, with the id that
+    names each run's transfer event: see preserve/jobs/export.py)."""
+    key = f"export:{target}"
+    args = {"package_id": package_id, "version": version, "target": target,
+            "export_format": export_format, "export_id": str(uuid.uuid4())}
+    return asyncio.run(_defer(conninfo, "preserve.export", [(args, key, key)]))
 
 
 async def _defer(conninfo: str, task_name: str,
@@ -245,6 +332,7 @@ class WorkerOptions:
     heartbeat: float = 5.0  # seconds between heartbeats
     stalled_after: float = 30.0  # a worker silent this long is dead; its jobs are requeued
     graceful_timeout: float | None = None  # None: SIGTERM waits for running jobs to end
+    nightly: str | None = None  # cron line of the periodic `preserve.nightly`; None: off
 
 
 def run_worker(conninfo: str, env: JobEnvironment, options: WorkerOptions) -> None:
@@ -257,7 +345,8 @@ def run_worker(conninfo: str, env: JobEnvironment, options: WorkerOptions) -> No
     name = f"preserve worker {options.name or ''}".strip()
     while True:
         try:
-            asyncio.run(_serve(make_app(conninfo, name), env, options))
+            asyncio.run(_serve(make_app(conninfo, name, options.nightly), conninfo, env,
+                               options))
             return
         except (ConnectorException, psycopg.OperationalError) as error:
             log.error("lost the job queue's database (%s); connecting again in %g s",
@@ -266,7 +355,8 @@ def run_worker(conninfo: str, env: JobEnvironment, options: WorkerOptions) -> No
             time.sleep(RECONNECT_DELAY)
 
 
-async def _serve(app: App, env: JobEnvironment, options: WorkerOptions) -> None:
+async def _serve(app: App, conninfo: str, env: JobEnvironment,
+                 options: WorkerOptions) -> None:
     async with app.open_async():
         await requeue_stalled(app, options.stalled_after)
         watcher = asyncio.create_task(_watch_stalled(app, options))
@@ -279,7 +369,7 @@ async def _serve(app: App, env: JobEnvironment, options: WorkerOptions) -> None:
             # queue" and "wait for running jobs", as documented.
             await app.run_worker_async(
                 concurrency=options.concurrency, wait=True,
-                additional_context={ENV_KEY: env},
+                additional_context={ENV_KEY: env, CONNINFO_KEY: conninfo},
                 update_heartbeat_interval=options.heartbeat,
                 stalled_worker_timeout=options.stalled_after,
                 install_signal_handlers=True, **settings)

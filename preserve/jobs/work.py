@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preserve.audit.locations import audit_location
 from preserve.catalog import Catalog
@@ -36,6 +36,9 @@ from preserve.errors import ExitCode, FixityError, PreserveError, StorageError, 
 from preserve.repair import repair_copies
 from preserve.replicate import replicate
 from preserve.storage.location import Location
+
+if TYPE_CHECKING:
+    from preserve.metadata import SchemaSet
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,11 @@ class JobEnvironment:
     copies: int  # replication.copies
     replication_threads: int = 8
     max_rate: float | None = None  # bytes per second, per job
+    staging: Path | None = None  # the home's staging directory (scratch space of exports)
+    organization: str = ""  # repository.name, the exporting archive
+    schemas: Callable[[], SchemaSet | None] | None = None  # the METS schemas, for exports
+    audit_interval_days: float = 90.0  # audit.interval_days: what the nightly run finds due
+    keep_jobs_days: float | None = None  # the nightly run deletes jobs finished before that
 
 
 class JobFailed(PreserveError):
@@ -84,6 +92,22 @@ def _location(env: JobEnvironment, name: str) -> tuple[Location, list[Location]]
             return location, locations
     raise UsageError(detail=f"no storage location named {name!r} is configured on this "
                      "worker; give every worker the same [locations.*] settings")
+
+
+def due_audits(catalog: Catalog, locations: Sequence[str], cutoff: dt.datetime,
+               package_id: str | None = None) -> tuple[dict[str, list[str]], int]:
+    """The packages with copies checked before `cutoff` (or damaged or missing), location
+    by location, and how many copies that is: what `audit --enqueue` and the nightly task
+    put in the queue."""
+    due: dict[str, list[str]] = {}
+    copies = 0
+    for name in locations:
+        rows = [row for row in catalog.due_packages(location=name, checked_before=cutoff)
+                if package_id in (None, row[0])]
+        copies += sum(n for _pid, n, _size in rows)
+        if rows:
+            due[name] = [pid for pid, _n, _size in rows]
+    return due, copies
 
 
 def replicate_package(env: JobEnvironment, package_id: str,
