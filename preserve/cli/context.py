@@ -89,7 +89,8 @@ class AppState:
                               max_rate=max_rate, staging=self.home().staging,
                               organization=self.settings()["repository.name"],
                               schemas=self.schemas,
-                              audit_interval_days=self.settings()["audit.interval_days"])
+                              audit_interval_days=self.settings()["audit.interval_days"],
+                              audit_max_rate=self.settings()["audit.max_rate"])
 
     def workers(self) -> int:
         return self.settings()["ingest.workers"] or os.cpu_count() or 1

@@ -36,6 +36,19 @@ def _positive_float(value: Any) -> float:
     return number
 
 
+def _rate(value: Any) -> float | None:
+    """Bytes per second from `200MB/s`, `50MiB/s` or a bare number of MB/s; "" is no cap."""
+    if value in ("", None):
+        return None
+    import typer
+
+    from preserve.cli import units
+    try:
+        return units.rate(str(value), "audit.max_rate")
+    except typer.BadParameter as exc:
+        raise ValueError(exc.message) from None
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string")
@@ -93,6 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("audit.interval_days", "PRESERVE_AUDIT_INTERVAL_DAYS", 90,
             _positive_float, "A copy is due for a fixity audit when it was never checked or "
             "last checked longer ago than this many days."),
+    Setting("audit.max_rate", "PRESERVE_AUDIT_MAX_RATE", "", _rate,
+            "The read rate every queued audit of the nightly task shares, per location, across "
+            "all workers (200MB/s, 50MiB/s; a bare number is MB/s). Empty: no cap."),
     Setting("audit.workers", "PRESERVE_AUDIT_WORKERS", 0,
             lambda v: 0 if int(v) == 0 else _positive_int(v),
             "Threads that re-read stored files in an audit. 0: the number of CPUs."),

@@ -182,7 +182,7 @@ def _nightly_task(context: JobContext, timestamp: int) -> dict[str, Any]:
         cutoff = utc_now() - dt.timedelta(days=env.audit_interval_days)
         with env.open_catalog() as catalog:
             due, copies = work.due_audits(catalog, names, cutoff)
-        made = enqueue_audits(conninfo, due, cutoff)
+        made = enqueue_audits(conninfo, due, cutoff, max_rate=env.audit_max_rate)
         deleted = None
         if env.keep_jobs_days is not None:
             deleted = delete_finished_jobs(conninfo, env.keep_jobs_days)

@@ -64,6 +64,8 @@ class JobEnvironment:
     schemas: Callable[[], SchemaSet | None] | None = None  # the METS schemas, for exports
     audit_interval_days: float = 90.0  # audit.interval_days: what the nightly run finds due
     keep_jobs_days: float | None = None  # the nightly run deletes jobs finished before that
+    #: audit.max_rate: the nightly run's audits share it per location, fleet-wide (bytes/s)
+    audit_max_rate: float | None = None
 
 
 class JobFailed(PreserveError):

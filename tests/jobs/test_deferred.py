@@ -11,8 +11,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from preserve.catalog import Catalog
+from preserve.catalog.engine import make_engine
 from preserve.jobs.identify import event_identifier, identify_version
 from tests.builders import write_bag
 from tests.jobs.conftest import Worker, jobs, wait_for
@@ -232,6 +234,8 @@ def test_nightly_task_queues_due_audits_and_deletes_old_jobs(cli, pg_repo, tmp_p
     assert _events(pg_repo, "n2", "fixity check") == []
     # Every copy due (an interval of about a second), the nightly task every 2 seconds, keep no old job.
     monkeypatch.setenv("PRESERVE_AUDIT_INTERVAL_DAYS", "0.00001")
+    # The fleet-wide read cap the nightly audits share (setting audit.max_rate).
+    monkeypatch.setenv("PRESERVE_AUDIT_MAX_RATE", "500MB/s")
     assert cli("--repo", pg_repo, "worker", "--nightly", "every night").code == 2
     nightly = Worker(pg_repo, tmp_path / "nightly.log", "--nightly", "* * * * * */2",
                      "--keep-jobs", "0", "--concurrency", "2")
@@ -242,6 +246,14 @@ def test_nightly_task_queues_due_audits_and_deletes_old_jobs(cli, pg_repo, tmp_p
              timeout=90, what="a nightly run's audits and the old job deleted")
     assert nightly.stop() == 0
     assert "nightly run for" in nightly.text()
+    # Its audits read under the shared budget: the ledger holds each audited location.
+    engine = make_engine(_catalog_url(pg_repo))
+    try:
+        with engine.connect() as connection:
+            ledger = {row[0] for row in connection.execute(text("SELECT location FROM bandwidth"))}
+    finally:
+        engine.dispose()
+    assert "local" in ledger, ledger
     assert jobs(cli, pg_repo, "failed") == []
     assert cli("--repo", pg_repo, "log", "verify").code == 0
 
