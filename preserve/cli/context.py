@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from preserve.cli import settings as settings_mod
+from preserve.cli import units
 from preserve.deposit import Limits
 from preserve.home import Home, open_home
 from preserve.metadata import SchemaSet, find_schemas
@@ -90,7 +91,8 @@ class AppState:
                               organization=self.settings()["repository.name"],
                               schemas=self.schemas,
                               audit_interval_days=self.settings()["audit.interval_days"],
-                              audit_max_rate=self.settings()["audit.max_rate"])
+                              audit_max_rate=units.rate(self.settings()["audit.max_rate"]
+                                                        or None, "audit.max_rate"))
 
     def workers(self) -> int:
         return self.settings()["ingest.workers"] or os.cpu_count() or 1

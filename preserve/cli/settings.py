@@ -36,17 +36,20 @@ def _positive_float(value: Any) -> float:
     return number
 
 
-def _rate(value: Any) -> float | None:
-    """Bytes per second from `200MB/s`, `50MiB/s` or a bare number of MB/s; "" is no cap."""
-    if value in ("", None):
-        return None
+def _rate(value: Any) -> str:
+    """A rate as written (`200MB/s`, `50MiB/s`, a bare number of MB/s), checked; "" is no
+    cap. `units.rate` turns it into bytes per second where it is used."""
+    text = str(value).strip()
+    if not text:
+        return ""
     import typer
 
     from preserve.cli import units
     try:
-        return units.rate(str(value), "audit.max_rate")
+        units.rate(text, "audit.max_rate")
     except typer.BadParameter as exc:
         raise ValueError(exc.message) from None
+    return text
 
 
 def _text(value: Any) -> str:
