@@ -29,6 +29,7 @@ from preserve.cli.context import AppState, configure_logging, repo_from
 from preserve.cli.db_cmd import db_app
 from preserve.cli.deposits_cmd import deposits
 from preserve.cli.export_cmd import export
+from preserve.cli.find_cmd import find
 from preserve.cli.get_cmd import get
 from preserve.cli.ingest_cmd import ingest
 from preserve.cli.init_cmd import init
@@ -91,6 +92,7 @@ app.add_typer(schemas_app, name="schemas")
 app.command("audit")(audit)
 app.command("export")(export)
 app.command("get")(get)
+app.command("find")(find)
 app.command("check")(check)
 app.command("deposits")(deposits)
 app.add_typer(locations_app, name="locations")
