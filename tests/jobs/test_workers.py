@@ -119,6 +119,10 @@ def test_kill_9_mid_job_another_worker_finishes(cli, pg_repo, tmp_path, workers)
     second = Worker(pg_repo, tmp_path / "second.log", "--concurrency", "2")
     workers.append(second)
     wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed replication")
+    # The queue can look idle for a moment while the dead worker's job is put back: wait for
+    # what must result (each package copied to both locations), then check it happened once.
+    wait_for(lambda: all(len(_events(pg_repo, pid, "replication")) >= 2 for pid in packages),
+             timeout=120, what="both replications of every package")
     assert second.stop() == 0
     assert "queued again" in second.text()
     # Then an audit killed half-way: a slow reader (12 MiB per package at 4 MB/s).
@@ -129,6 +133,8 @@ def test_kill_9_mid_job_another_worker_finishes(cli, pg_repo, tmp_path, workers)
     fourth = Worker(pg_repo, tmp_path / "fourth.log", "--concurrency", "2")
     workers.append(fourth)
     wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed audit")
+    wait_for(lambda: all(len(_events(pg_repo, pid, "fixity check")) >= 3 for pid in packages),
+             timeout=120, what="the audit of every package at every location")
     assert fourth.stop() == 0
     assert "queued again" in fourth.text()
     assert jobs(cli, pg_repo, "failed") == []
