@@ -39,13 +39,17 @@ from preserve.storage import inventory as inv
 from preserve.storage.evidence import keep_copy
 from preserve.storage.layout import object_path_for
 from preserve.storage.location import Location
-from preserve.storage.objects import MISSING, check_inventory, inventory_files
+from preserve.storage.objects import MISSING, InventoryCheck, inspect_inventory, inventory_files
 
 log = logging.getLogger(__name__)
 
 AGENT = software_agent()
 NOTE_SUFFIX = ".repair.json"
-_SIDECAR_LIMIT = 4096
+
+
+def repair_stamp(time: dt.datetime) -> str:
+    """The name part of one repair run's quarantine folder, `quarantine/repair-<stamp>/`."""
+    return time.strftime("%Y%m%dT%H%M%S%fZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,36 +73,32 @@ class InventoryNotFixed:
     sha512: str  # what a good copy hashes to ("" when no digest was pinned)
 
 
-@dataclass(frozen=True, slots=True)
-class _Good:
-    data: bytes
-    sidecar: bytes
-    digest: str
-
-
 def repair_inventories(catalog: Catalog, locations: Sequence[Location],
                        package_ids: Iterable[str], quarantine_dir: Path, *,
-                       location: str | None = None,
+                       location: str | None = None, stamp: str | None = None,
                        clock: Callable[[], dt.datetime] = utc_now
                        ) -> tuple[list[InventoryFix], list[InventoryNotFixed]]:
     """Restore every inventory of `package_ids` that is not good at a location holding the
-    package (only at `location` when given); see the module docstring."""
+    package (only at `location` when given); see the module docstring. `stamp` names the
+    run's quarantine folder (`repair-<stamp>`), shared with the content repair of the same
+    run; a new one from `clock` when not given."""
     fixed: list[InventoryFix] = []
     not_fixed: list[InventoryNotFixed] = []
-    stamp = clock().strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = stamp or repair_stamp(clock())
     for package_id in sorted(set(package_ids)):
         holders = _holders(catalog, locations, package_id)
         base = object_path_for(package_id)
         for relative, pinned in inventory_files(catalog.inventory_digests(package_id)):
             directory = f"{base}/{relative}" if relative else base
             name = f"{relative}/{inv.INVENTORY}" if relative else inv.INVENTORY
-            bad = {loc.name: trouble for loc in holders
-                   if (trouble := check_inventory(loc, directory, pinned)) is not None}
+            checks = {loc.name: inspect_inventory(loc, directory, pinned) for loc in holders}
+            bad = {name: check.trouble for name, check in checks.items()
+                   if check.trouble is not None}
             targets = [loc for loc in holders if loc.name in bad
                        and location in (None, loc.name)]
             if not targets:
                 continue
-            good = _good_copy(holders, bad, directory, pinned)
+            good = _good_copy(holders, checks, pinned)
             for target in targets:
                 if good is None:
                     not_fixed.append(InventoryNotFixed(
@@ -144,35 +144,20 @@ def _holders(catalog: Catalog, locations: Sequence[Location],
     return [loc for loc in locations if loc.name in names]
 
 
-def _good_copy(holders: Sequence[Location], bad: dict[str, tuple[str, str]], directory: str,
-               pinned: str | None) -> tuple[Location, _Good] | None:
-    """The first location whose inventory is good now, with its bytes as read. Without a
-    pin, the locations that verify must all hold the same inventory."""
-    found: list[tuple[Location, _Good]] = []
-    for source in holders:
-        if source.name in bad:
-            continue
-        try:
-            data = source.read_bytes(f"{directory}/{inv.INVENTORY}", inv.INVENTORY_LIMIT)
-            sidecar = source.read_bytes(f"{directory}/{inv.SIDECAR}", _SIDECAR_LIMIT)
-            _raw, digest = inv.verify_bytes(data, sidecar.decode("utf-8", "replace"),
-                                            f"{source.name}:{directory}/{inv.INVENTORY}",
-                                            f"{source.name}:{directory}/{inv.SIDECAR}")
-        except PreserveError as error:
-            log.warning("%s: the inventory in %s changed since it was checked: %s",
-                        source.name, directory, error.message)
-            continue
-        if pinned is not None and digest != pinned:
-            continue
-        found.append((source, _Good(data, sidecar, digest)))
-        if pinned is not None:
-            break
-    if not found or len({good.digest for _source, good in found}) > 1:
+def _good_copy(holders: Sequence[Location], checks: dict[str, InventoryCheck],
+               pinned: str | None) -> tuple[Location, InventoryCheck] | None:
+    """The first location whose inventory verified, with the bytes that were checked. Without
+    a pin, the locations that verify must all hold the same inventory."""
+    found = [(source, checks[source.name]) for source in holders
+             if checks[source.name].trouble is None]
+    if pinned is not None:
+        found = [(source, check) for source, check in found if check.digest == pinned][:1]
+    if not found or len({check.digest for _source, check in found}) > 1:
         return None  # without a pin, copies that disagree prove nothing
     return found[0]
 
 
-def _restore(target: Location, directory: str, good: _Good, quarantine: Path,
+def _restore(target: Location, directory: str, good: InventoryCheck, quarantine: Path,
              package_id: str, why: str, now: dt.datetime) -> Path | None:
     """Keep what is there, write the inventory then its sidecar, verify by reading back."""
     kept: Path | None = None

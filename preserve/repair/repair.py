@@ -37,7 +37,7 @@ from preserve.catalog import Catalog
 from preserve.catalog.copies import CopyToRepair
 from preserve.errors import ExitCode, PreserveError
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
-from preserve.repair.inventories import repair_inventories
+from preserve.repair.inventories import repair_inventories, repair_stamp
 from preserve.storage import layout, replica
 from preserve.storage.evidence import keep_copy
 from preserve.storage.location import Location
@@ -112,7 +112,7 @@ def repair_copies(catalog: Catalog, locations: Sequence[Location], quarantine_di
     unrepaired, of `package_id`, and of `inventories_of` (those an audit found wanting)."""
     report = RepairReport()
     by_name = {loc.name: loc for loc in locations}
-    stamp = clock().strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = repair_stamp(clock())
     groups = planned(catalog, package_id=package_id, location=location)
     scope = {group[0].package_id for group in groups} | set(inventories_of)
     if package_id is not None:
@@ -153,7 +153,8 @@ def repair_copies(catalog: Catalog, locations: Sequence[Location], quarantine_di
                                         source.name, first.status, str(kept) if kept else None,
                                         count))
     fixed, not_fixed = repair_inventories(catalog, locations, scope, quarantine_dir,
-                                          location=location, clock=clock)
+                                          location=location, stamp=stamp,
+                                          clock=clock)
     report.repaired += [Repaired(f.package_id, f.path, f.location, f.source, f.was,
                                  f.quarantined, 0) for f in fixed]
     report.unrepaired += [Unrepaired(n.package_id, n.path, n.location, n.reason, n.sha512, 0)

@@ -159,6 +159,8 @@ def load(directory: Path) -> tuple[dict[str, Any], str]:
 #: An inventory larger than this is refused rather than read into memory (one of 20,000
 #: files with three versions is about 10 MB).
 INVENTORY_LIMIT = 1 << 30
+#: A sidecar is one line: a sha512 in hex, a space, "inventory.json".
+SIDECAR_LIMIT = 4096
 
 
 def read(location: Location, directory: str) -> tuple[Inventory, str]:
@@ -170,16 +172,24 @@ def read(location: Location, directory: str) -> tuple[Inventory, str]:
     JSON is not an inventory. Every workflow reads inventories through this, whatever the
     backend.
     """
+    inventory, _data, _sidecar, digest = read_verified(location, directory)
+    return inventory, digest
+
+
+def read_verified(location: Location, directory: str) -> tuple[Inventory, bytes, bytes, str]:
+    """As `read`, also returning the inventory's and the sidecar's bytes as read and verified:
+    (Inventory, inventory bytes, sidecar bytes, sha512 hex), for a caller that copies them
+    elsewhere (inventory repair) without reading them a second time."""
     where = f"{location.name}:{directory}/{INVENTORY}"
     data = location.read_bytes(f"{directory}/{INVENTORY}", INVENTORY_LIMIT)
-    declared = location.read_bytes(f"{directory}/{SIDECAR}", 4096)
+    declared = location.read_bytes(f"{directory}/{SIDECAR}", SIDECAR_LIMIT)
     try:
         text = declared.decode("utf-8")
     except UnicodeDecodeError:
         raise StorageError(detail=f"{location.name}:{directory}/{SIDECAR} is not an OCFL "
                            "sidecar; the object needs repair from a good copy") from None
     raw, digest = verify_bytes(data, text, where, f"{location.name}:{directory}/{SIDECAR}")
-    return Inventory.from_dict(raw, where), digest
+    return Inventory.from_dict(raw, where), data, declared, digest
 
 
 def verify_bytes(data: bytes, declared_text: str, inventory_file: Path | str,

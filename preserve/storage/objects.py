@@ -9,6 +9,7 @@ S3 bucket.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from preserve.errors import FixityError, PreserveError, StorageError
 from preserve.storage import inventory as inv
@@ -66,13 +67,30 @@ def check_inventory(location: Location, directory: str,
     """(MISSING | UNVERIFIED | REWRITTEN, why in words) when the inventory in `directory`
     (relative to the storage root) of `location` is not good; None when it verifies against
     its sidecar and, if given, the digest pinned at ingest."""
+    return inspect_inventory(location, directory, pinned).trouble
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryCheck:
+    """One read of an inventory and its sidecar: `trouble` as `check_inventory` gives it,
+    and when the inventory is good, the bytes that were verified (so that a repair copies
+    exactly what it checked, reading each inventory once)."""
+
+    trouble: tuple[str, str] | None
+    data: bytes = b""
+    sidecar: bytes = b""
+    digest: str = ""
+
+
+def inspect_inventory(location: Location, directory: str, pinned: str | None) -> InventoryCheck:
+    """`check_inventory`, keeping the verified bytes of a good inventory."""
     try:
-        _inventory, digest = inv.read(location, directory)
+        _inventory, data, sidecar, digest = inv.read_verified(location, directory)
     except StoredFileMissing as error:
-        return MISSING, error.message
+        return InventoryCheck((MISSING, error.message))
     except PreserveError as error:
-        return UNVERIFIED, error.message
+        return InventoryCheck((UNVERIFIED, error.message))
     if pinned is not None and digest != pinned:
-        return REWRITTEN, (f"its sha512 is {digest}, not the {pinned} recorded when the "
-                           "version was stored (a field of it was rewritten)")
-    return None
+        return InventoryCheck((REWRITTEN, f"its sha512 is {digest}, not the {pinned} recorded "
+                               "when the version was stored (a field of it was rewritten)"))
+    return InventoryCheck(None, data, sidecar, digest)

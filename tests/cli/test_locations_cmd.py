@@ -303,3 +303,21 @@ def test_an_inventory_bad_everywhere_is_not_overwritten(cli, repo, tmp_path, two
                for u in repaired.json()["unrepaired"])
     for root, data in damaged.items():
         assert _inventory(root, PACKAGE).read_bytes() == data
+
+
+def test_one_repair_run_keeps_its_evidence_in_one_quarantine_folder(cli, repo, tmp_path,
+                                                                    two_disks):
+    """Damaged content and a damaged inventory repaired by one `repair` share one
+    `quarantine/repair-<time>/` folder, so the run's evidence is found in one place."""
+    _ingest(cli, repo, tmp_path)
+    name = next(iter(MULTILINGUAL))
+    _flip(_content(two_disks, PACKAGE, name))
+    _flip(_inventory(two_disks, PACKAGE))
+    assert cli("--repo", repo, "audit", "--all", "--location", "vault").code == 12
+    repaired = cli("--repo", repo, "--json", "repair", "--package", PACKAGE, "--yes")
+    assert repaired.code == 0, repaired.err
+    kept = [Path(r["quarantined"]) for r in repaired.json()["repaired"] if r["quarantined"]]
+    assert len(kept) == 2
+    runs = {path.relative_to(repo / "quarantine").parts[0] for path in kept}
+    assert len(runs) == 1 and next(iter(runs)).startswith("repair-")
+    assert cli("--repo", repo, "audit", "--all").code == 0
