@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from preserve.catalog import Catalog
 from tests.builders import write_bag
 from tests.cli.conftest import cli, schemas_dir  # noqa: F401  (fixtures)
 from tests.cli.conftest import repo as repo  # noqa: F401  (the SQLite fixture)
@@ -109,3 +111,63 @@ def wait_for(predicate, timeout: float = 120, every: float = 0.3, what: str = ""
             return
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what or predicate}")
+
+
+def catalog_url(home: Path) -> str:
+    """The PostgreSQL catalog URL written into `home`'s settings by `pg_repo`."""
+    text = (home / "preserve.toml").read_text(encoding="utf-8")
+    return re.search(r'url = "([^"]+)"', text).group(1)
+
+
+def events_of(home: Path, package: str, type_: str) -> list:
+    with Catalog(catalog_url(home)) as catalog:
+        return [e for e in catalog.events(package) if str(getattr(e.type, "value", e.type))
+                == type_]
+
+
+def idle(cli, home: Path) -> bool:  # noqa: F811
+    return not jobs(cli, home, "todo", "doing")
+
+
+def doing(home: Path) -> list[str]:
+    """Tasks of the running jobs, read straight from the queue (fast enough to catch one)."""
+    import psycopg
+
+    from preserve.catalog.engine import libpq_url
+    with psycopg.connect(libpq_url(catalog_url(home))) as connection:
+        return [row[0] for row in connection.execute(
+            "SELECT task_name FROM procrastinate_jobs WHERE status = 'doing'")]
+
+
+def kill_when_running(worker: Worker, home: Path, task: str, after: float) -> None:
+    """kill -9 `worker` `after` seconds into a running `task` job (which must still run)."""
+    wait_for(lambda: task in doing(home), every=0.02, what=f"a {task} job running")
+    time.sleep(after)
+    assert task in doing(home), "the job ended before the kill: make it slower"
+    worker.kill()
+
+
+def kill_mid_task_then_finish(cli, home: Path, tmp_path: Path, workers: list[Worker],  # noqa: F811
+                              task: str, after: float, *, first: Sequence[str] = (),
+                              second: Sequence[str] = (), names: tuple[str, str] = (
+                                  "first", "second"), on_kill: Callable[[], None] | None = None,
+                              timeout: float = 180) -> Worker:
+    """The kill -9 test's common course: a worker started with `first` arguments is killed
+    `after` seconds into a `task` job; another (`second` arguments) takes the stalled job
+    over, and the queue is waited on until nothing is to do. Returns the second worker,
+    still running, for the caller's checks (`finished_requeued`)."""
+    killed = Worker(home, tmp_path / f"{names[0]}.log", *first)
+    workers.append(killed)
+    kill_when_running(killed, home, task, after)
+    if on_kill is not None:
+        on_kill()
+    taker = Worker(home, tmp_path / f"{names[1]}.log", *second)
+    workers.append(taker)
+    wait_for(lambda: idle(cli, home), timeout=timeout, what=f"the killed {task} job")
+    return taker
+
+
+def finished_requeued(worker: Worker) -> None:
+    """The worker stops cleanly and says it took over a dead worker's job."""
+    assert worker.stop() == 0
+    assert "queued again" in worker.text()

@@ -17,8 +17,16 @@ from preserve.catalog import Catalog
 from preserve.catalog.engine import make_engine
 from preserve.jobs.identify import event_identifier, identify_version
 from tests.builders import write_bag
-from tests.jobs.conftest import Worker, jobs, wait_for
-from tests.jobs.test_workers import _catalog_url, _events, _idle, _kill_when_running
+from tests.jobs.conftest import (
+    Worker,
+    catalog_url,
+    events_of,
+    finished_requeued,
+    idle,
+    jobs,
+    kill_mid_task_then_finish,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 
@@ -34,7 +42,7 @@ def _ingest_deferred(cli, home: Path, tmp_path: Path, package: str,
 
 
 def _formats(home: Path, package: str) -> dict[str, str | None]:
-    with Catalog(_catalog_url(home)) as catalog:
+    with Catalog(catalog_url(home)) as catalog:
         return {f.path: f.format for f in catalog.get_package(package).files
                 if f.path.startswith("data/")}
 
@@ -68,22 +76,22 @@ def test_deferred_identify_and_replicate_run_in_a_worker(cli, pg_repo, tmp_path,
     assert "carries no PRONOM ids" in text.out
     # Stored and recorded, without formats, events or copies elsewhere yet.
     assert set(_formats(pg_repo, "later").values()) == {None}
-    assert _events(pg_repo, "later", "format identification") == []
-    assert _events(pg_repo, "later", "replication") == []
+    assert events_of(pg_repo, "later", "format identification") == []
+    assert events_of(pg_repo, "later", "replication") == []
     assert b"PRONOM" not in _stored_mets(pg_repo, "later")
     worker = Worker(pg_repo, tmp_path / "w.log", "--concurrency", "2")
     workers.append(worker)
-    wait_for(lambda: _idle(cli, pg_repo), what="deferred jobs")
+    wait_for(lambda: idle(cli, pg_repo), what="deferred jobs")
     assert worker.stop() == 0
     assert jobs(cli, pg_repo, "failed") == []
     formats = _formats(pg_repo, "later")
     assert formats["data/a.txt"] == "x-fmt/111"
     assert formats["data/id.txt"] == "x-fmt/111"  # b.png of zeros matches no signature
-    identified = _events(pg_repo, "later", "format identification")
+    identified = events_of(pg_repo, "later", "format identification")
     assert [e.identifier for e in identified] == [event_identifier("later", 1)]
     assert "deferred" in identified[0].detail
     made = Counter(re.search(r"to location '(\w+)'", e.detail).group(1)
-                   for e in _events(pg_repo, "later", "replication"))
+                   for e in events_of(pg_repo, "later", "replication"))
     assert made == {"s3": 1, "vault": 1}
     # An export carries the formats the job recorded, and its event.
     exported = cli("--repo", pg_repo, "export", "later", tmp_path / "out")
@@ -107,7 +115,7 @@ def test_identify_run_again_or_twice_at_once_records_one_event(cli, pg_repo, tmp
         thread.join()
     assert sorted(r["recorded"] for r in results) == [False, False, True]
     assert identify_version(env, "twice", 1)["recorded"] is False
-    assert len(_events(pg_repo, "twice", "format identification")) == 1
+    assert len(events_of(pg_repo, "twice", "format identification")) == 1
     assert _formats(pg_repo, "twice")["data/a.txt"] == "x-fmt/111"
     assert cli("--repo", pg_repo, "log", "verify").code == 0
 
@@ -116,16 +124,12 @@ def test_kill_9_mid_identify_another_worker_finishes(cli, pg_repo, tmp_path, wor
     # Many files: the job reads the catalog, loads siegfried and identifies them all.
     many = {f"f/{n:04d}.txt": f"line {n}\n".encode() * 20 for n in range(1500)}
     _ingest_deferred(cli, pg_repo, tmp_path, "many", many, defer="identify")
-    first = Worker(pg_repo, tmp_path / "first.log", "--queues", "identify")
-    workers.append(first)
-    _kill_when_running(first, pg_repo, "preserve.identify", 0.1)
-    second = Worker(pg_repo, tmp_path / "second.log", "--queues", "identify")
-    workers.append(second)
-    wait_for(lambda: _idle(cli, pg_repo), timeout=120, what="the killed identification")
-    assert second.stop() == 0
-    assert "queued again" in second.text()
+    queue = ("--queues", "identify")
+    second = kill_mid_task_then_finish(cli, pg_repo, tmp_path, workers, "preserve.identify",
+                                       0.1, first=queue, second=queue, timeout=120)
+    finished_requeued(second)
     assert jobs(cli, pg_repo, "failed") == []
-    assert len(_events(pg_repo, "many", "format identification")) == 1
+    assert len(events_of(pg_repo, "many", "format identification")) == 1
     assert set(_formats(pg_repo, "many").values()) == {"x-fmt/111"}
     assert cli("--repo", pg_repo, "log", "verify").code == 0
     assert cli("--repo", pg_repo, "audit", "--all").code == 0
@@ -140,7 +144,7 @@ def _environment(home: Path):
 # --- export jobs ----------------------------------------------------------------------------
 
 def _transfers(home: Path, package: str, outcome: str = "success") -> list:
-    return [e for e in _events(home, package, "transfer")
+    return [e for e in events_of(home, package, "transfer")
             if str(getattr(e.outcome, "value", e.outcome)) == outcome]
 
 
@@ -163,7 +167,7 @@ def test_queued_export_runs_once(cli, pg_repo, tmp_path, workers):
     assert again.json()["created"] == [] and again.json()["already_queued"] == 1
     worker = Worker(pg_repo, tmp_path / "w.log")
     workers.append(worker)
-    wait_for(lambda: _idle(cli, pg_repo), what="the export")
+    wait_for(lambda: idle(cli, pg_repo), what="the export")
     assert worker.stop() == 0
     done = jobs(cli, pg_repo, "succeeded")
     assert [j["task"] for j in done] == ["preserve.export"]
@@ -200,16 +204,13 @@ def test_kill_9_mid_export_another_worker_finishes(cli, pg_repo, tmp_path, worke
     queued = cli("--repo", pg_repo, "--json", "export", "heavy", dest, "--format", "zip",
                  "--enqueue")
     assert queued.code == 0, queued.err
-    first = Worker(pg_repo, tmp_path / "first.log", "--queues", "export")
-    workers.append(first)
-    _kill_when_running(first, pg_repo, "preserve.export", after)
-    print("left at the kill:", sorted(p.name for p in dest.iterdir()),
-          len(_transfers(pg_repo, "heavy")), "event(s)", file=sys.__stderr__)
-    second = Worker(pg_repo, tmp_path / "second.log", "--queues", "export")
-    workers.append(second)
-    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed export")
-    assert second.stop() == 0
-    assert "queued again" in second.text()
+    queue = ("--queues", "export")
+    second = kill_mid_task_then_finish(
+        cli, pg_repo, tmp_path, workers, "preserve.export", after, first=queue, second=queue,
+        on_kill=lambda: print("left at the kill:", sorted(p.name for p in dest.iterdir()),
+                              len(_transfers(pg_repo, "heavy")), "event(s)",
+                              file=sys.__stderr__))
+    finished_requeued(second)
     assert jobs(cli, pg_repo, "failed") == []
     assert sorted(p.name for p in dest.iterdir()) == ["heavy-v1.zip"]
     assert len(_transfers(pg_repo, "heavy")) == 1
@@ -228,10 +229,10 @@ def test_nightly_task_queues_due_audits_and_deletes_old_jobs(cli, pg_repo, tmp_p
     # No periodic run here: the replication job just runs and stays as succeeded.
     first = Worker(pg_repo, tmp_path / "first.log", "--nightly", "off")
     workers.append(first)
-    wait_for(lambda: _idle(cli, pg_repo), what="the replication")
+    wait_for(lambda: idle(cli, pg_repo), what="the replication")
     assert first.stop() == 0
     assert [j["task"] for j in jobs(cli, pg_repo, "succeeded")] == ["preserve.replicate"]
-    assert _events(pg_repo, "n2", "fixity check") == []
+    assert events_of(pg_repo, "n2", "fixity check") == []
     # Every copy due (an interval of about a second), the nightly task every 2 seconds, keep no old job.
     monkeypatch.setenv("PRESERVE_AUDIT_INTERVAL_DAYS", "0.00001")
     # The fleet-wide read cap the nightly audits share (setting audit.max_rate).
@@ -240,14 +241,14 @@ def test_nightly_task_queues_due_audits_and_deletes_old_jobs(cli, pg_repo, tmp_p
     nightly = Worker(pg_repo, tmp_path / "nightly.log", "--nightly", "* * * * * */2",
                      "--keep-jobs", "0", "--concurrency", "2")
     workers.append(nightly)
-    wait_for(lambda: all(_events(pg_repo, pid, "fixity check") for pid in ("n1", "n2"))
+    wait_for(lambda: all(events_of(pg_repo, pid, "fixity check") for pid in ("n1", "n2"))
              and "preserve.replicate" not in [j["task"] for j in jobs(cli, pg_repo,
                                                                      "succeeded")],
              timeout=90, what="a nightly run's audits and the old job deleted")
     assert nightly.stop() == 0
     assert "nightly run for" in nightly.text()
     # Its audits read under the shared budget: the ledger holds each audited location.
-    engine = make_engine(_catalog_url(pg_repo))
+    engine = make_engine(catalog_url(pg_repo))
     try:
         with engine.connect() as connection:
             ledger = {row[0] for row in connection.execute(text("SELECT location FROM bandwidth"))}
@@ -274,17 +275,13 @@ def test_kill_9_mid_repair_another_worker_finishes(cli, pg_repo, tmp_path, worke
     assert cli("--repo", pg_repo, "audit", "--location", "vault", "--all").code != 0
     queued = cli("--repo", pg_repo, "--json", "repair", "--enqueue")
     assert queued.code == 0 and len(queued.json()["created"]) == 1, queued.out
-    first = Worker(pg_repo, tmp_path / "first.log", "--queues", "repair")
-    workers.append(first)
-    _kill_when_running(first, pg_repo, "preserve.repair", 0.15)
-    second = Worker(pg_repo, tmp_path / "second.log", "--queues", "repair")
-    workers.append(second)
-    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed repair")
-    assert second.stop() == 0
-    assert "queued again" in second.text()
+    queue = ("--queues", "repair")
+    second = kill_mid_task_then_finish(cli, pg_repo, tmp_path, workers, "preserve.repair", 0.15,
+                                       first=queue, second=queue)
+    finished_requeued(second)
     assert jobs(cli, pg_repo, "failed") == []
     # One event per restored file, each recorded once.
-    repaired = [e for e in _events(pg_repo, "mend", "replication")
+    repaired = [e for e in events_of(pg_repo, "mend", "replication")
                 if e.detail.startswith("repair by")]
     assert all("'vault'" in e.detail for e in repaired)
     restored = Counter(p for e in repaired for p in e.object_paths)

@@ -10,9 +10,17 @@ from collections import Counter
 
 import pytest
 
-from preserve.catalog import Catalog
 from preserve.jobs import work
-from tests.jobs.conftest import Worker, ingest, jobs, wait_for
+from tests.jobs.conftest import (
+    Worker,
+    events_of,
+    finished_requeued,
+    idle,
+    ingest,
+    jobs,
+    kill_mid_task_then_finish,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
 
@@ -22,21 +30,6 @@ SMALL = {"a.txt": b"first file\n", "b/c.txt": "второй файл\n".encode()
 def _big(seed: int, megabytes: int = 6) -> dict[str, bytes]:
     return {f"scan-{i}.bin": os.urandom(1 << 20) for i in range(megabytes)} | {
         "note.txt": f"package {seed}\n".encode()}
-
-
-def _catalog_url(home) -> str:
-    text = (home / "preserve.toml").read_text(encoding="utf-8")
-    return re.search(r'url = "([^"]+)"', text).group(1)
-
-
-def _events(home, package: str, type_: str) -> list:
-    with Catalog(_catalog_url(home)) as catalog:
-        return [e for e in catalog.events(package) if str(getattr(e.type, "value", e.type))
-                == type_]
-
-
-def _idle(cli, home) -> bool:
-    return not jobs(cli, home, "todo", "doing")
 
 
 def test_sqlite_has_no_queue(cli, repo):
@@ -62,24 +55,24 @@ def test_enqueue_and_two_workers_replicate_and_audit(cli, pg_repo, tmp_path, wor
     again = cli("--repo", pg_repo, "--json", "replicate", "--enqueue")
     assert again.json()["created"] == [] and again.json()["already_queued"] == 6
     workers += [Worker(pg_repo, tmp_path / f"w{i}.log", "--concurrency", "2") for i in (1, 2)]
-    wait_for(lambda: _idle(cli, pg_repo), what="replication jobs")
+    wait_for(lambda: idle(cli, pg_repo), what="replication jobs")
     # Replicas were verified when copied, so only the local copies are due; --all takes all.
     due = cli("--repo", pg_repo, "--json", "audit", "--enqueue", "--location", "s3")
     assert due.code == 0 and due.json()["copies"] == 0, due.out
     audit = cli("--repo", pg_repo, "--json", "audit", "--enqueue", "--all")
     assert audit.code == 0, audit.err
     assert audit.json()["copies"] >= 6 * 3 * 3  # three payload files, three locations
-    wait_for(lambda: _idle(cli, pg_repo), what="audit jobs")
+    wait_for(lambda: idle(cli, pg_repo), what="audit jobs")
     assert [w.stop() for w in workers] == [0, 0]
     assert jobs(cli, pg_repo, "failed") == []
     done = jobs(cli, pg_repo, "succeeded")
     assert Counter(j["task"] for j in done) == {"preserve.replicate": 6,
                                                 "preserve.audit": len(audit.json()["created"])}
     for pid in packages:
-        made = _events(pg_repo, pid, "replication")
+        made = events_of(pg_repo, pid, "replication")
         assert sorted(re.search(r"to location '(\w+)'", e.detail).group(1) for e in made) == [
             "s3", "vault"]
-        checked = _events(pg_repo, pid, "fixity check")
+        checked = events_of(pg_repo, pid, "fixity check")
         assert sorted(re.search(r"audit of location '(\w+)'", e.detail).group(1)
                       for e in checked) == ["local", "s3", "vault"]
     assert cli("--repo", pg_repo, "log", "verify").code == 0
@@ -90,60 +83,34 @@ def test_enqueue_and_two_workers_replicate_and_audit(cli, pg_repo, tmp_path, wor
     assert all("Stopped worker" in text for text in stopped), stopped
 
 
-def _doing(home) -> list[str]:
-    """Tasks of the running jobs, read straight from the queue (fast enough to catch one)."""
-    import psycopg
-
-    from preserve.catalog.engine import libpq_url
-    with psycopg.connect(libpq_url(_catalog_url(home))) as connection:
-        return [row[0] for row in connection.execute(
-            "SELECT task_name FROM procrastinate_jobs WHERE status = 'doing'")]
-
-
-def _kill_when_running(worker: Worker, home, task: str, after: float) -> None:
-    wait_for(lambda: task in _doing(home), every=0.02, what=f"a {task} job running")
-    time.sleep(after)
-    assert task in _doing(home), "the job ended before the kill: make it slower"
-    worker.kill()
-
-
 def test_kill_9_mid_job_another_worker_finishes(cli, pg_repo, tmp_path, workers):
     packages = ["big-1", "big-2"]
     for n, pid in enumerate(packages):
         ingest(cli, pg_repo, tmp_path, pid, _big(n, megabytes=12))
     # Replication killed half-way, then finished by another worker.
     assert cli("--repo", pg_repo, "replicate", "--enqueue").code == 0
-    first = Worker(pg_repo, tmp_path / "first.log")
-    workers.append(first)
-    _kill_when_running(first, pg_repo, "preserve.replicate", 0.3)
-    second = Worker(pg_repo, tmp_path / "second.log", "--concurrency", "2")
-    workers.append(second)
-    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed replication")
+    second = kill_mid_task_then_finish(cli, pg_repo, tmp_path, workers, "preserve.replicate",
+                                       0.3, second=("--concurrency", "2"))
     # The queue can look idle for a moment while the dead worker's job is put back: wait for
     # what must result (each package copied to both locations), then check it happened once.
-    wait_for(lambda: all(len(_events(pg_repo, pid, "replication")) >= 2 for pid in packages),
+    wait_for(lambda: all(len(events_of(pg_repo, pid, "replication")) >= 2 for pid in packages),
              timeout=120, what="both replications of every package")
-    assert second.stop() == 0
-    assert "queued again" in second.text()
+    finished_requeued(second)
     # Then an audit killed half-way: a slow reader (12 MiB per package at 4 MB/s).
     assert cli("--repo", pg_repo, "audit", "--enqueue", "--all").code == 0
-    third = Worker(pg_repo, tmp_path / "third.log", "--max-rate", "4MB/s")
-    workers.append(third)
-    _kill_when_running(third, pg_repo, "preserve.audit", 1.5)
-    fourth = Worker(pg_repo, tmp_path / "fourth.log", "--concurrency", "2")
-    workers.append(fourth)
-    wait_for(lambda: _idle(cli, pg_repo), timeout=180, what="the killed audit")
-    wait_for(lambda: all(len(_events(pg_repo, pid, "fixity check")) >= 3 for pid in packages),
+    fourth = kill_mid_task_then_finish(cli, pg_repo, tmp_path, workers, "preserve.audit", 1.5,
+                                       first=("--max-rate", "4MB/s"),
+                                       second=("--concurrency", "2"), names=("third", "fourth"))
+    wait_for(lambda: all(len(events_of(pg_repo, pid, "fixity check")) >= 3 for pid in packages),
              timeout=120, what="the audit of every package at every location")
-    assert fourth.stop() == 0
-    assert "queued again" in fourth.text()
+    finished_requeued(fourth)
     assert jobs(cli, pg_repo, "failed") == []
     for pid in packages:
         made = Counter(re.search(r"to location '(\w+)'", e.detail).group(1)
-                       for e in _events(pg_repo, pid, "replication"))
+                       for e in events_of(pg_repo, pid, "replication"))
         assert made == {"s3": 1, "vault": 1}, (pid, made)
         checked = Counter(re.search(r"audit of location '(\w+)'", e.detail).group(1)
-                          for e in _events(pg_repo, pid, "fixity check"))
+                          for e in events_of(pg_repo, pid, "fixity check"))
         assert checked == {"local": 1, "s3": 1, "vault": 1}, (pid, checked)
     assert cli("--repo", pg_repo, "log", "verify").code == 0
     assert cli("--repo", pg_repo, "audit", "--all").code == 0
@@ -159,7 +126,7 @@ def test_two_workers_never_audit_one_copy_at_once(cli, pg_repo, tmp_path, worker
                 for i in (1, 2)]
     for _ in range(3):  # overlapping enqueues: each batch is queued once
         assert cli("--repo", pg_repo, "audit", "--enqueue", "--all").code == 0
-    wait_for(lambda: _idle(cli, pg_repo), what="audits")
+    wait_for(lambda: idle(cli, pg_repo), what="audits")
     assert [w.stop() for w in workers] == [0, 0]
     spans: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for worker in workers:
@@ -199,10 +166,10 @@ def test_a_failed_job_is_listed_with_its_error_and_retried(cli, pg_repo, tmp_pat
     assert cli("--repo", pg_repo, "jobs", "retry", str(job_id)).code != 0  # todo, not failed
     good = Worker(pg_repo, tmp_path / "good.log")
     workers.append(good)
-    wait_for(lambda: _idle(cli, pg_repo), what="the retried job")
+    wait_for(lambda: idle(cli, pg_repo), what="the retried job")
     assert good.stop() == 0
     assert [j["id"] for j in jobs(cli, pg_repo, "succeeded")] == [job_id]
-    assert len(_events(pg_repo, "lonely", "replication")) >= 1
+    assert len(events_of(pg_repo, "lonely", "replication")) >= 1
 
 
 def test_damage_found_by_a_queued_audit_is_repaired_by_a_queued_repair(cli, pg_repo, tmp_path,
@@ -216,14 +183,14 @@ def test_damage_found_by_a_queued_audit_is_repaired_by_a_queued_repair(cli, pg_r
     worker = Worker(pg_repo, tmp_path / "w.log", "--concurrency", "2")
     workers.append(worker)
     assert cli("--repo", pg_repo, "audit", "--enqueue", "--all").code == 0
-    wait_for(lambda: _idle(cli, pg_repo), what="audits")
+    wait_for(lambda: idle(cli, pg_repo), what="audits")
     repair = cli("--repo", pg_repo, "--json", "repair", "--enqueue")
     assert repair.code == 0, repair.err
     assert repair.json()["copies"] == 1 and len(repair.json()["created"]) == 1
-    wait_for(lambda: _idle(cli, pg_repo), what="the repair")
+    wait_for(lambda: idle(cli, pg_repo), what="the repair")
     assert worker.stop() == 0
     assert damaged.read_bytes() == b"first file\n"
-    repaired = [e for e in _events(pg_repo, "hurt", "replication") if "repair" in e.detail]
+    repaired = [e for e in events_of(pg_repo, "hurt", "replication") if "repair" in e.detail]
     assert len(repaired) == 1 and "'vault'" in repaired[0].detail
     assert cli("--repo", pg_repo, "audit", "--all").code == 0
     assert cli("--repo", pg_repo, "log", "verify").code == 0
@@ -235,7 +202,7 @@ def test_a_worker_losing_its_database_connections_recovers(cli, pg_repo, tmp_pat
     worker = Worker(pg_repo, tmp_path / "w.log", "--name", "cut")
     workers.append(worker)
     assert cli("--repo", pg_repo, "replicate", "--enqueue").code == 0
-    wait_for(lambda: _idle(cli, pg_repo), what="the first job")
+    wait_for(lambda: idle(cli, pg_repo), what="the first job")
     admin = "postgresql://postgres@127.0.0.1:5432/test"
     with psycopg.connect(admin, autocommit=True) as connection:
         cut = connection.execute(
@@ -244,10 +211,10 @@ def test_a_worker_losing_its_database_connections_recovers(cli, pg_repo, tmp_pat
     assert cut >= 1
     ingest(cli, pg_repo, tmp_path, "after", SMALL)
     assert cli("--repo", pg_repo, "replicate", "--enqueue").code == 0
-    wait_for(lambda: _idle(cli, pg_repo), timeout=90, what="a job after the cut")
+    wait_for(lambda: idle(cli, pg_repo), timeout=90, what="a job after the cut")
     assert worker.process.poll() is None, worker.text()
     assert worker.stop() == 0
-    assert len(_events(pg_repo, "after", "replication")) == 2
+    assert len(events_of(pg_repo, "after", "replication")) == 2
 
 
 def test_max_rate_holds_for_all_workers_together(cli, pg_repo, tmp_path, workers):
@@ -261,7 +228,7 @@ def test_max_rate_holds_for_all_workers_together(cli, pg_repo, tmp_path, workers
                  "vault", "--max-rate", "4MB/s")
     assert queued.code == 0, queued.err
     assert len(queued.json()["created"]) >= 2  # several jobs, read side by side
-    wait_for(lambda: _idle(cli, pg_repo), what="rated audits")
+    wait_for(lambda: idle(cli, pg_repo), what="rated audits")
     elapsed = time.monotonic() - started
     assert [w.stop() for w in workers] == [0, 0]
     read = 4 * (2 << 20)  # the scans; the small files add little
