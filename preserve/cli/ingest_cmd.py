@@ -29,6 +29,10 @@ def ingest(
     no_replicate: bool = typer.Option(False, "--no-replicate",
                                       help="Do not copy the new version to the other storage "
                                            "locations now; `preserve replicate` does it later."),
+    metadata: Path = typer.Option(None, "--metadata", metavar="FILE", callback=existing_path,
+                                  help="A descriptive CSV, Dublin Core or MODS XML file whose "
+                                       "description replaces the deposit's own "
+                                       "(docs/metadata.md)."),
     defer: str = typer.Option(None, "--defer", metavar="identify,replicate",
                               help="Leave work to `preserve worker` (PostgreSQL catalogs): "
                                    "identify = store without PRONOM identification (the "
@@ -59,7 +63,8 @@ def ingest(
                             workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"],
-                            identify_formats="identify" not in deferred)
+                            identify_formats="identify" not in deferred,
+                            metadata_file=metadata)
     with app.open_catalog() as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:

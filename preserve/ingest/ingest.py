@@ -44,6 +44,7 @@ from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
 from preserve.ingest.stored import stored_description
+from preserve.ingest.metadata_file import read_metadata_file
 from preserve.ingest.supplied import folder_metadata, read_supplied, supplied_paths
 from preserve.metadata import (
     DcValue,
@@ -106,6 +107,8 @@ class IngestOptions:
     schemas_required: bool = False  # no schemas: a ConfigurationError instead of META-W004
     identify_formats: bool = True
     clock: Callable[[], dt.datetime] = utc_now
+    # A descriptive metadata file that replaces the deposit's own (issue 16 §3).
+    metadata_file: Path | None = None
 
 
 def payload_fingerprint(files: Sequence[PayloadFile]) -> str:
@@ -324,6 +327,9 @@ class _Ingest:
         supplied = read_supplied(supplied_files, tag_paths, opts.schemas, created)
         self.findings.extend(supplied.findings)
         descriptive, mods = supplied.descriptive, supplied.mods
+        if opts.metadata_file is not None:
+            descriptive, mods = self._metadata_file(builder, entries, sizes, created,
+                                                    descriptive, mods)
         dublin_core: Sequence[DcValue] | None = None
         if self.sender is not None:  # the sender's record, unless the deposit brings its own
             if not descriptive and self.sender.dublin_core:
@@ -488,6 +494,30 @@ class _Ingest:
             self._reject()
         return None
 
+    def _metadata_file(self, builder: VersionBuilder, entries: dict[str, dict[str, str]],
+                       sizes: dict[str, int], created: dt.datetime,
+                       descriptive: list[DcValue], mods: bytes | None,
+                       ) -> tuple[list[DcValue], bytes | None]:
+        """`--metadata FILE`: its description wins over the deposit's own (META-W007 when
+        both); the file is kept at metadata/supplied/<name>. An unusable file rejects the
+        deposit (META-E010) before anything is committed."""
+        assert self.options.metadata_file is not None
+        given = read_metadata_file(self.options.metadata_file.absolute(), self.options.schemas,
+                                   created)
+        self.findings.extend(given.findings)
+        if not given.usable:
+            self._reject()
+        replaced = [what for what, present in (("Dublin Core values", bool(descriptive)),
+                                               ("MODS", mods is not None)) if present]
+        if replaced:
+            self.findings.append(finding("META-W007", str(given.source),
+                                         file=given.source.name, replaced=", ".join(replaced)))
+        logical = given.logical_path
+        entries[logical], sizes[logical] = self._write(builder, logical, given.data), len(given.data)
+        if given.kind == "mods":
+            return [], given.mods
+        return list(given.descriptive), None
+
     def _check_duplicate_payload(self, fingerprint: str, version_of: str | None) -> None:
         self.findings.extend(decisions.payload_findings(self.catalog, fingerprint, version_of,
                                                         self.options.allow_unchanged))
@@ -594,6 +624,10 @@ def _premis_event(event: Event | EventView) -> PremisEvent:
         object_paths=tuple(event.object_paths),
         recorded_by=(Agent(imported.origin, imported.origin, AgentType.ORGANIZATION)
                      if imported else None))
+
+
+#: For the other workflows of this package that write a METS (describe, rights).
+premis_event = _premis_event
 
 
 def _file_format(info: FormatInfo | None) -> FileFormat | None:
