@@ -14,6 +14,7 @@ The file itself is kept in the new version, byte-exact, at `metadata/supplied/<i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +82,11 @@ def read_metadata_file(path: Path, schemas: SchemaSet | None,
     kind = kind_of(data)
     canonical = {"csv": DESCRIPTIVE_CSV_PATHS[0], "dc": DC_XML_PATH, "mods": MODS_XML_PATH}[kind]
     supplied = read_supplied({canonical: data}, [canonical], schemas, created)
-    problems = [f for f in supplied.findings if f.code in ("META-W003", "META-W005")]
-    kept = [f for f in supplied.findings if f not in problems]
+    # The parsers name the tag path a deposit would use; the user named this file.
+    said = [dataclasses.replace(f, path=shown, message=f.message.replace(canonical, shown))
+            for f in supplied.findings]
+    problems = [f for f in said if f.code in ("META-W003", "META-W005")]
+    kept = [f for f in said if f not in problems]
     why = "; ".join(f.message for f in problems)
     if kind == "mods" and supplied.mods is None and not why:
         why = "it is not a MODS document"
