@@ -40,7 +40,13 @@ from preserve.catalog.intent import Intent
 from preserve.catalog.views import FileView
 from preserve.checksums import REQUIRED_ALGORITHMS, HashingWriter, MultiHasher
 from preserve.deposit.tagfiles import parse_tag_file
-from preserve.errors import CatalogError, DepositRejected, InvalidMetadata, PreserveError, StorageError
+from preserve.errors import (
+    CatalogError,
+    DepositRejected,
+    InvalidMetadata,
+    PreserveError,
+    StorageError,
+)
 from preserve.findings import finding
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, recovery
@@ -107,9 +113,10 @@ class NewVersionParts:
 
 
 def describe_package(home: Home, catalog: Catalog, reference: str, metadata_path: Path,
-                     options: DescribeOptions = DescribeOptions()) -> DescribeResult:
+                     options: DescribeOptions | None = None) -> DescribeResult:
     """Store a new version of the package `reference` with the description in
     `metadata_path`; an unusable file is refused (META-E010) before anything is written."""
+    options = options or DescribeOptions()
     package_id = catalog.resolve_package(reference)
     created = options.clock()
     metadata = read_metadata_file(metadata_path.absolute(), options.schemas, created)
@@ -176,7 +183,11 @@ class _MetadataVersion:
     def run(self) -> tuple[int, int, str | None]:
         storage = StorageRoot.open(self.home.ocfl)
         with commit_lock(self.home.path / COMMIT_LOCK):
-            recovery.release(recovery.tidy(storage, self.catalog, self.home.staging))
+            pending = recovery.tidy(storage, self.catalog, self.home.staging)
+            try:
+                self._record_interrupted(storage, pending)
+            finally:
+                recovery.release(pending)
         detail = self.catalog.get_package(self.package_id)
         head = detail.head
         fingerprint = self.catalog.head_fingerprint(self.package_id)
@@ -196,6 +207,29 @@ class _MetadataVersion:
             if not self.stored_unrecorded:
                 builder.abort()
             raise
+
+    def _record_interrupted(self, storage: StorageRoot, pending: list[recovery.Pending]) -> None:
+        """A version of this package stored by a run killed before its catalog commit is
+        recorded now exactly as that run planned (what `check --repair` does), once every
+        stored file is as its intent says; then this run builds on it."""
+        for item in pending:
+            intent = item.intent
+            if intent.package_id != self.package_id:
+                continue
+            problem = recovery.verify_stored(storage, intent, intent.fingerprint)
+            if problem is not None:
+                log.warning("%s: the interrupted version is not recorded: %s", item.work.path,
+                            problem)
+                continue
+            if self.catalog.deposit_in_progress(intent.deposit_id):
+                self.catalog.record_ingest(intent.record, intent.events)
+            else:  # `check` closed its attempt meanwhile: a new attempt row records it
+                attempt = self.catalog.begin_deposit(source=intent.source, kind="metadata",
+                                                     started=utc_now())
+                recovery.adopt(self.catalog, intent, attempt)
+            log.warning("recorded %s %s, stored by the interrupted run of deposit %d",
+                        intent.package_id, inv.version_name(intent.version), intent.deposit_id)
+            item.work.remove()
 
     def _build(self, storage: StorageRoot, builder: VersionBuilder, files: Sequence[FileView],
                head: int, fingerprint: str, old_title: str | None,
@@ -231,11 +265,11 @@ class _MetadataVersion:
         premis = [*map(premis_event, earlier), premis_event(event)]
         mets_target = builder.content_target(METS_PATH)
         mets_files = []
-        for f in payload:
-            href = "data/" + f.path
+        for item in payload:
+            href = "data/" + item.path
             sender = record.sender_files.get(href)
             mets_files.append(MetsFile(
-                href, f.size, f.digests["sha256"], f.digests["sha512"],
+                href, item.size, item.digests["sha256"], item.digests["sha512"],
                 original_name=(sender.original_name if sender and sender.original_name
                                else href),
                 format=record.formats.get(href)))

@@ -42,9 +42,9 @@ from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
+from preserve.ingest.metadata_file import read_metadata_file
 from preserve.ingest.reading import read_payload
 from preserve.ingest.stored import stored_description
-from preserve.ingest.metadata_file import read_metadata_file
 from preserve.ingest.supplied import folder_metadata, read_supplied, supplied_paths
 from preserve.metadata import (
     DcValue,
