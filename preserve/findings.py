@@ -410,6 +410,25 @@ _METADATA_CODES: list[FindingCode] = [
 
 register(*_METADATA_CODES)
 
+# --- rights statements (preserve.metadata.rights; docs/rights.md) -----------------------------
+_RIGHTS_CODES: list[FindingCode] = [
+    FindingCode("RIGHTS-E001", E, "{file} cannot be read as a UTF-8 rights CSV ({why}); "
+                "nothing was stored. Save it as UTF-8 CSV with a header row (docs/rights.md)",
+                "issue 16 §1; RFC 4180"),
+    FindingCode("RIGHTS-E002", E, "{file}: column {column!r} is not a rights column; the "
+                "columns are {columns} (note may carry a language: note[uz-Cyrl])",
+                "issue 16 §1; docs/rights.md"),
+    FindingCode("RIGHTS-E003", E, "{file} line {line}: basis {basis!r} is not one of {bases}",
+                "PREMIS 3.0 Data Dictionary 4.1.2 rightsBasis"),
+    FindingCode("RIGHTS-E004", E, "{file} line {line}: {column} {value!r} is not a date; write "
+                "YYYY, YYYY-MM, YYYY-MM-DD or OPEN", "PREMIS 3.0 4.1.3.5 applicable dates; EDTF"),
+    FindingCode("RIGHTS-E005", E, "{file} line {line}: path {target!r} is not a payload file of "
+                "the package; give the path as under data/ (or leave it empty for the package)",
+                "PREMIS 3.0 4.1.8 linkingObjectIdentifier"),
+]
+
+register(*_RIGHTS_CODES)
+
 
 # --- reconciling storage and catalog (preserve.check) ---------------------------------------
 _CHECK_CODES: list[FindingCode] = [

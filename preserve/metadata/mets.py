@@ -46,6 +46,7 @@ from preserve.checksums import ByteSink, is_hex_digest
 from preserve.metadata import namespaces as ns
 from preserve.metadata import premis
 from preserve.metadata.premis import FileFormat, PremisEvent
+from preserve.metadata.rights import RightsStatement, rights_element
 from preserve.model import Agent, AgentType
 from preserve.names import NOT_XML_CHAR
 
@@ -54,6 +55,7 @@ PAYLOAD_USE = "payload"
 DMD_ID = "dmd-dc"
 MODS_DMD_ID = "dmd-mods"
 AMD_ID = "amd"
+RIGHTS_ID = "rights-package"
 ENTITY_ID = "tech-package"
 REPRESENTATION_ID = "tech-version"
 _FILE_ID_PREFIX = "file-"
@@ -159,6 +161,7 @@ def write_mets(
     descriptive: Sequence[DcValue] = (),
     mods: bytes | None = None,
     dublin_core: Sequence[DcValue] | None = None,
+    rights: Sequence[RightsStatement] = (),
 ) -> None:
     """Write the METS document (UTF-8, XML declaration, indented) of one package version.
 
@@ -210,7 +213,7 @@ def write_mets(
     agent = software_agent or Agent(software, software, AgentType.SOFTWARE)
     provenance = _add_amd_sec(root, package_id, version,
                               _values(bag_info, "external-identifier"), ordered, ids, events,
-                              _agents(agent, events, bag_info))
+                              _agents(agent, events, bag_info), rights)
     file_sec = etree.SubElement(root, _m("fileSec"))
     group = etree.SubElement(file_sec, _m("fileGrp"), USE=PAYLOAD_USE)
     group.append(etree.Comment(_FILES_HERE))
@@ -349,7 +352,8 @@ def _dc_elements(data: etree._Element, values: Sequence[DcValue]) -> None:
 def _add_amd_sec(root: etree._Element, package_id: str, version: int,
                  external_ids: Sequence[str], files: Sequence[MetsFile],
                  ids: dict[str, str], events: Sequence[PremisEvent],
-                 agents: Sequence[tuple[Agent, str]]) -> list[str]:
+                 agents: Sequence[tuple[Agent, str]],
+                 rights: Sequence[RightsStatement] = ()) -> list[str]:
     """techMD for the package, its version and each file, digiprovMD per event and agent.
 
     Returns the IDs the version's structMap div points at (package objects, provenance).
@@ -364,6 +368,11 @@ def _add_amd_sec(root: etree._Element, package_id: str, version: int,
     amd.append(etree.Comment(_TECH_MD_HERE))  # one techMD per file, written by write_mets
     provenance: list[str] = [ENTITY_ID, REPRESENTATION_ID]
     taken: set[str] = set(provenance)
+    if rights:  # METS amdSec order: techMD, rightsMD, sourceMD, digiprovMD (issue 16 §1)
+        _md(amd, "rightsMD", RIGHTS_ID, "PREMIS:RIGHTS",
+            rights_element(rights, package_id, xml_safe))
+        provenance.append(RIGHTS_ID)
+        taken.add(RIGHTS_ID)
     for event in sorted(events, key=lambda e: e.time):  # stable: ties keep the given order
         md_id = _unique(f"event-{_ncname_part(event.identifier)}", taken)
         _md(amd, "digiprovMD", md_id, "PREMIS:EVENT",
