@@ -40,6 +40,7 @@ from preserve.cli.locations_cmd import locations_app
 from preserve.cli.log_cmd import log_app
 from preserve.cli.repair_cmd import repair
 from preserve.cli.replicate_cmd import replicate
+from preserve.cli.rights_cmd import rights
 from preserve.cli.schemas_cmd import schemas_app
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
@@ -88,6 +89,7 @@ app.command("ingest")(ingest)
 app.command("list")(list_packages)
 app.command("show")(show)
 app.command("describe")(describe)
+app.command("rights")(rights)
 app.add_typer(log_app, name="log")
 app.add_typer(db_app, name="db")
 app.add_typer(schemas_app, name="schemas")

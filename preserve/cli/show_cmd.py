@@ -10,7 +10,7 @@ import typer
 from preserve.cli import render
 from preserve.cli.context import state, utf8_text, version_number
 from preserve.ingest import stored_mets, stored_titles
-from preserve.ingest.stored import stored_description
+from preserve.ingest.stored import stored_description, stored_rights
 from preserve.names import escape_name
 
 
@@ -49,6 +49,8 @@ def show(
     # The whole descriptive record, every language (issue 11), from the head version's METS.
     document["description"] = [{"element": v.element, "value": v.value, "lang": v.lang}
                                for v in (record.dublin_core if record else ())]
+    # Rights statements (PREMIS 3 rightsMD) of the head version (issue 16 §1).
+    document["rights"] = [r.as_dict() for r in stored_rights(home, package_id) or ()]
     names = {path.removeprefix("data/"): f.name for path, f in
              (record.formats.items() if record else ()) if f.name}
     for f in document.get("files", []):
@@ -71,6 +73,10 @@ def show(
             for v in d["description"]:
                 lang = f" [{v['lang']}]" if v["lang"] else ""
                 render.line(f"    {v['element']}{lang}: {escape_name(v['value'])}")
+        if d["rights"]:
+            render.line("  rights (PREMIS, as stored in the METS):")
+            for r in d["rights"]:
+                render.line("    " + escape_name(rights_line(r)))
         render.line("  versions:")
         for v in d.get("versions", []):
             render.line(f"    v{v['number']}  {render.human_time(v['created'])}  "
@@ -98,3 +104,19 @@ def show(
                         f"{escape_name(e['detail'])}")
 
     render.emit(document, app.json, text)
+
+
+def rights_line(r: dict[str, Any]) -> str:
+    """One statement in one line: basis, what it governs, act, dates, notes."""
+    parts = [r["basis"], f"for {r['path'].removeprefix('data/')}" if r["path"] else
+             "for the package"]
+    parts += [f"{k} {r[k]}" for k in ("status", "jurisdiction", "citation") if r[k]]
+    if r["start_date"] or r["end_date"]:
+        parts.append(f"{r['start_date'] or '…'} to {r['end_date'] or '…'}")
+    if r["act"]:
+        parts.append(f"{r['act']}: {r['restriction'] or 'granted'}"
+                     + (f" until {r['restriction_end_date']}" if r["restriction_end_date"]
+                        else ""))
+    parts += [f"note{' [' + n['lang'] + ']' if n['lang'] else ''}: {n['text']}"
+              for n in r["notes"]]
+    return "; ".join(parts)

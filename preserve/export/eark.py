@@ -102,7 +102,8 @@ def write_eark(source: ExportSource, target: Path, schemas: SchemaSet | Path | N
     agents = (software_agent(), organization_agent(source.organization))
     preservation = [writer.write(eark.PREMIS_PATH, eark.build_premis(
         package_id=source.package_id, version=source.version,
-        external_ids=source.external_ids, events=source.events, agents=agents),
+        external_ids=source.external_ids, events=source.events, agents=agents,
+        rights=source.rights),
         eark.XML_MIME, mdtype="PREMIS", mdtype_version="3.0")]
     titles = [v for v in source.dc_values if v.element == "title"]
     if not titles and source.title:

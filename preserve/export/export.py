@@ -175,7 +175,7 @@ def export_mets(source: ExportSource, schemas: SchemaSet | None, findings: list[
             out, package_id=source.package_id, version=source.version, created=source.created,
             files=files, bag_info=pairs, software=f"{SOFTWARE_NAME} {__version__}",
             label=source.title, software_agent=SOFTWARE_AGENT, events=source.events,
-            mods=source.mods_xml, dublin_core=source.dc_values or None)
+            mods=source.mods_xml, dublin_core=source.dc_values or None, rights=source.rights)
     if schemas is None:
         findings.append(finding("META-W004", METS_PATH))
     else:

@@ -19,11 +19,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from lxml import etree
+
 from preserve.catalog import Catalog, EventView, PackageDetail
 from preserve.deposit.tagfiles import parse_tag_file
 from preserve.errors import FixityError, StorageError
 from preserve.metadata import DcValue, FileFormat, PremisEvent
 from preserve.metadata.history import MetsRecord, UnreadableDocument, read_record
+from preserve.metadata.rights import RightsStatement, read_rights
 from preserve.model import Agent, AgentType, vocabulary_value
 from preserve.storage import inventory as inv
 from preserve.storage.layout import object_path_for
@@ -68,6 +71,7 @@ class ExportSource:
     mods_xml: bytes | None
     bag_info: tuple[tuple[str, str], ...]
     organization: str
+    rights: tuple[RightsStatement, ...] = ()  # the stored METS's (issue 16 §1)
 
     @property
     def payload_bytes(self) -> int:
@@ -77,7 +81,8 @@ class ExportSource:
         """This source with `events` appended to the history (the export's own transfer)."""
         return ExportSource(self.package_id, self.version, self.created, self.title,
                             self.external_ids, self.files, self.events + tuple(events),
-                            self.dc_values, self.mods_xml, self.bag_info, self.organization)
+                            self.dc_values, self.mods_xml, self.bag_info, self.organization,
+                            self.rights)
 
 
 def organization_agent(name: str) -> Agent:
@@ -128,7 +133,7 @@ def collect(catalog: Catalog, location: Location, package_id: str, version: int 
                            f"location {location.name!r} ({location.describe()}); run "
                            "`preserve audit` and restore it")
     inventory = _verified_inventory(catalog, location, package_id, number, detail.head)
-    record = _stored_record(location, inventory, number, package_id)
+    record, rights = _stored_record(location, inventory, number, package_id)
     bag_info = _stored_bag_info(location, inventory, number, package_id)
     files = tuple(
         ExportFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
@@ -142,18 +147,18 @@ def collect(catalog: Catalog, location: Location, package_id: str, version: int 
         package_id=package_id, version=number, created=created, title=detail.title,
         external_ids=detail.external_identifiers, files=files, events=events,
         dc_values=record.dublin_core, mods_xml=record.mods, bag_info=bag_info,
-        organization=organization)
+        organization=organization, rights=tuple(rights))
 
 
 def _stored_record(location: Location, inventory: inv.Inventory, number: int,
-                   package_id: str) -> MetsRecord:
+                   package_id: str) -> tuple[MetsRecord, list[RightsStatement]]:
     data = read_logical(location, object_path_for(package_id), inventory, number, METS_PATH,
                         _MAX_TAG_BYTES)
     if data is None:
-        return MetsRecord()
+        return MetsRecord(), []
     try:
-        return read_record(data)
-    except UnreadableDocument as exc:
+        return read_record(data), read_rights(data)
+    except (UnreadableDocument, etree.XMLSyntaxError) as exc:
         raise StorageError(detail=f"the stored METS of {package_id} v{number} cannot be read "
                            f"({exc}); run `preserve audit`") from None
 

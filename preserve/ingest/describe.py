@@ -52,9 +52,10 @@ from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, recovery
 from preserve.ingest.ingest import METS_PATH, premis_event
 from preserve.ingest.metadata_file import MetadataFile, read_metadata_file
-from preserve.ingest.stored import stored_description
+from preserve.ingest.stored import stored_description, stored_rights
 from preserve.metadata import DcValue, MetsFile, SchemaSet, write_mets
 from preserve.metadata.history import MetsRecord
+from preserve.metadata.rights import RightsStatement
 from preserve.model import (
     Event,
     EventOutcome,
@@ -110,6 +111,7 @@ class NewVersionParts:
     extra: dict[str, bytes]  # logical path -> bytes, new files (e.g. metadata/supplied/…)
     event: Event  # the PREMIS event of the change (its version set by the caller)
     title: str | None  # None: the head version's
+    rights: Sequence[RightsStatement] | None = None  # None: the head version's
 
 
 def describe_package(home: Home, catalog: Catalog, reference: str, metadata_path: Path,
@@ -258,6 +260,8 @@ class _MetadataVersion:
         descriptive = (list(parts.descriptive) if parts.descriptive is not None
                        else _carried(record, bag_info))
         mods = parts.mods if parts.mods is not None else record.mods
+        rights = (list(parts.rights) if parts.rights is not None
+                  else stored_rights(self.home, package_id) or [])
         title = parts.title or old_title
         software = f"{SOFTWARE_NAME} {__version__}"
         event = _at_version(parts.event, package_id, version, self.deposit_id)
@@ -278,7 +282,7 @@ class _MetadataVersion:
             write_mets(out, package_id=package_id, version=version, created=self.created,
                        files=mets_files, bag_info=bag_info, software=software, label=title,
                        software_agent=SOFTWARE_AGENT, events=premis, descriptive=descriptive,
-                       mods=mods)
+                       mods=mods, rights=rights)
         entries[METS_PATH], sizes[METS_PATH] = out.hexdigests(), out.size
         if self.schemas is not None:
             problems = self.schemas.validate_mets_file(mets_target)

@@ -44,7 +44,8 @@ from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.metadata_file import read_metadata_file
 from preserve.ingest.reading import read_payload
-from preserve.ingest.stored import stored_description
+from preserve.ingest.rights import deposit_rights
+from preserve.ingest.stored import stored_description, stored_rights
 from preserve.ingest.supplied import folder_metadata, read_supplied, supplied_paths
 from preserve.metadata import (
     DcValue,
@@ -56,6 +57,7 @@ from preserve.metadata import (
 )
 from preserve.metadata.history import SenderFile
 from preserve.metadata.premis import PACKAGE_ID_TYPE
+from preserve.metadata.rights import RIGHTS_CSV_PATH
 from preserve.model import (
     Agent,
     AgentType,
@@ -318,12 +320,22 @@ class _Ingest:
         tag_paths = [tag.path for tag in deposit.tag_files]
         wanted = supplied_paths(tag_paths)
         supplied_files: dict[str, bytes] = {}
+        rights_sources: dict[str, bytes] = {}
         for tag in deposit.tag_files:
             logical = "metadata/submission/" + tag.path
             data = read_regular(tag.source, opts.limits.max_tag_file_size)
             entries[logical], sizes[logical] = self._write(builder, logical, data), len(data)
             if tag.path in wanted:
                 supplied_files[tag.path] = data
+            if tag.path in (RIGHTS_CSV_PATH, METS_PATH):
+                rights_sources[tag.path] = data
+        rights = deposit_rights(rights_sources, deposit.bag_info,
+                                {"data/" + f.path for f in read.files}, self.findings)
+        if has_errors(self.findings):
+            self._reject()
+        if version_of is not None and not rights:
+            # Rights carry forward like the description (issue 16 §1).
+            rights = stored_rights(self.home, version_of) or []
         supplied = read_supplied(supplied_files, tag_paths, opts.schemas, created)
         self.findings.extend(supplied.findings)
         descriptive, mods = supplied.descriptive, supplied.mods
@@ -371,7 +383,7 @@ class _Ingest:
                        for f in read.files],
                 bag_info=deposit.bag_info, software=software, label=title,
                 software_agent=SOFTWARE_AGENT, events=premis_events, descriptive=descriptive,
-                mods=mods, dublin_core=dublin_core,
+                mods=mods, dublin_core=dublin_core, rights=rights,
             )
         entries[METS_PATH], sizes[METS_PATH] = out.hexdigests(), out.size
         self._check_mets(mets_target)

@@ -15,6 +15,7 @@ from preserve.errors import PackageNotFound, PreserveError, StorageError
 from preserve.home import Home
 from preserve.metadata.descriptive import mets_titles
 from preserve.metadata.history import MetsRecord, read_record
+from preserve.metadata.rights import RightsStatement, read_rights
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
 from preserve.storage.local import LocalLocation
@@ -77,4 +78,15 @@ def stored_description(home: Home, package_id: str) -> MetsRecord | None:
         return read_record(document)
     except (PreserveError, ValueError) as exc:  # UnreadableDocument is a ValueError
         log.warning("the METS of %s was not read: %s", package_id, exc)
+        return None
+
+
+def stored_rights(home: Home, package_id: str) -> list[RightsStatement] | None:
+    """The PREMIS rights statements of the head version's METS (issue 16 §1); None (and a
+    warning) when it cannot be read."""
+    try:
+        _number, document = stored_mets(home, package_id)
+        return read_rights(document)
+    except (PreserveError, ValueError) as exc:
+        log.warning("the rights of %s were not read from its METS: %s", package_id, exc)
         return None

@@ -23,6 +23,7 @@ from preserve.metadata.descriptive import (
     find_descriptive_csv,
     read_descriptive_csv,
 )
+from preserve.metadata.rights import RIGHTS_CSV_PATH
 from preserve.metadata.supplied import DC_XML_PATH, MODS_XML_PATH, read_dc_xml, read_mods_xml
 from preserve.model import Finding
 
@@ -84,7 +85,7 @@ def folder_metadata(deposit: Deposit) -> tuple[Deposit, list[Finding]]:
     deposit is returned as it is."""
     if deposit.kind is not DepositKind.FOLDER:
         return deposit, []
-    known = {DC_XML_PATH, MODS_XML_PATH, *DESCRIPTIVE_CSV_PATHS}
+    known = {DC_XML_PATH, MODS_XML_PATH, RIGHTS_CSV_PATH, *DESCRIPTIVE_CSV_PATHS}
     taken = [entry for entry in deposit.payload if entry.path in known]
     if not taken:
         return deposit, []

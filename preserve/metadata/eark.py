@@ -46,6 +46,7 @@ from preserve.metadata import namespaces as ns
 from preserve.metadata import premis
 from preserve.metadata.mets import DC_ELEMENTS, DcValue, file_ids, href_for, xml_safe
 from preserve.metadata.premis import FileFormat, PremisEvent
+from preserve.metadata.rights import RightsStatement, rights_element
 from preserve.model import Agent
 
 CSIP_PROFILE = "https://earkcsip.dilcis.eu/profile/E-ARK-CSIP.xml"
@@ -243,7 +244,8 @@ def build_dc(*, package_id: str, title: str | None, external_ids: Sequence[str],
 
 
 def build_premis(*, package_id: str, version: int, external_ids: Sequence[str],
-                 events: Sequence[PremisEvent], agents: Sequence[Agent]) -> bytes:
+                 events: Sequence[PremisEvent], agents: Sequence[Agent],
+                 rights: Sequence[RightsStatement] = ()) -> bytes:
     """`metadata/preservation/premis.xml`: the package's history as one PREMIS 3.0 document.
 
     The intellectual entity (package id, external identifiers, represented by the exported
@@ -263,6 +265,8 @@ def build_premis(*, package_id: str, version: int, external_ids: Sequence[str],
         found.setdefault(agent.identifier, agent)
     for agent in found.values():
         root.append(premis.agent_element(agent, xml_safe))
+    if rights:  # PREMIS 3.0: object, event, agent, rights (issue 16 §1)
+        root.append(rights_element(rights, package_id, xml_safe))
     return _serialize(root)
 
 
