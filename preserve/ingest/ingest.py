@@ -44,7 +44,7 @@ from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.metadata_file import read_metadata_file
 from preserve.ingest.reading import read_payload
-from preserve.ingest.rights import deposit_rights
+from preserve.ingest.rights import RIGHTS_SOURCES, deposit_rights
 from preserve.ingest.stored import stored_description, stored_rights
 from preserve.ingest.supplied import folder_metadata, read_supplied, supplied_paths
 from preserve.metadata import (
@@ -57,7 +57,6 @@ from preserve.metadata import (
 )
 from preserve.metadata.history import SenderFile
 from preserve.metadata.premis import PACKAGE_ID_TYPE
-from preserve.metadata.rights import RIGHTS_CSV_PATH
 from preserve.model import (
     Agent,
     AgentType,
@@ -327,7 +326,7 @@ class _Ingest:
             entries[logical], sizes[logical] = self._write(builder, logical, data), len(data)
             if tag.path in wanted:
                 supplied_files[tag.path] = data
-            if tag.path in (RIGHTS_CSV_PATH, METS_PATH):
+            if tag.path in RIGHTS_SOURCES:
                 rights_sources[tag.path] = data
         rights = deposit_rights(rights_sources, deposit.bag_info,
                                 {"data/" + f.path for f in read.files}, self.findings)

@@ -24,6 +24,9 @@ from preserve.model import Finding
 log = logging.getLogger(__name__)
 
 METS_PATH = "metadata/mets.xml"
+EARK_PREMIS_PATH = "metadata/preservation/premis.xml"  # an E-ARK package's (CSIP)
+#: The tag files statements are read from (the caller hands their bytes over).
+RIGHTS_SOURCES = (METS_PATH, EARK_PREMIS_PATH, RIGHTS_CSV_PATH)
 MAX_RIGHTS_CSV = 16 * 2**20
 
 
@@ -31,11 +34,13 @@ def deposit_rights(files: dict[str, bytes], bag_info: Sequence[tuple[str, str]],
                    payload_paths: set[str], findings: list[Finding]) -> list[RightsStatement]:
     """The deposit's statements (module docstring); CSV problems are added to `findings`."""
     found: list[RightsStatement] = []
-    if METS_PATH in files:
+    for sender in (METS_PATH, EARK_PREMIS_PATH):
+        if sender not in files:
+            continue
         try:
-            found += read_rights(files[METS_PATH])
+            found += read_rights(files[sender])
         except ValueError as exc:  # the sender's METS is reported by history import
-            log.debug("no rights read from the deposit's METS: %s", exc)
+            log.debug("no rights read from the deposit's %s: %s", sender, exc)
     found += rights_from_bag_info(bag_info)
     if RIGHTS_CSV_PATH in files:
         statements, problems = read_rights_csv(files[RIGHTS_CSV_PATH], RIGHTS_CSV_PATH,
