@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from lxml import etree
-
 from preserve.catalog import Catalog, EventView, PackageDetail
 from preserve.deposit.tagfiles import parse_tag_file
 from preserve.errors import FixityError, StorageError
@@ -158,7 +156,7 @@ def _stored_record(location: Location, inventory: inv.Inventory, number: int,
         return MetsRecord(), []
     try:
         return read_record(data), read_rights(data)
-    except (UnreadableDocument, etree.XMLSyntaxError) as exc:
+    except (UnreadableDocument, ValueError) as exc:
         raise StorageError(detail=f"the stored METS of {package_id} v{number} cannot be read "
                            f"({exc}); run `preserve audit`") from None
 

@@ -274,10 +274,14 @@ def _statement_element(s: RightsStatement, package_id: str,
 
 
 def read_rights(document: bytes) -> list[RightsStatement]:
-    """Every PREMIS 3 rightsStatement of a METS (or PREMIS) document, in order."""
+    """Every PREMIS 3 rightsStatement of a METS (or PREMIS) document, in order; ValueError
+    if it is not XML."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=True)
-    root = etree.fromstring(document, parser)
+    try:
+        root = etree.fromstring(document, parser)
+    except etree.XMLSyntaxError as exc:  # a ValueError for callers outside this layer
+        raise ValueError(f"not well-formed XML: {exc}") from None
     return [_read_statement(e) for e in root.iter(_p("rightsStatement"))]
 
 
