@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import existing_path, state, utf8_text
+from preserve.cli.context import AppState, existing_path, state, utf8_text
 from preserve.errors import DepositRejected, ExitCode
 from preserve.names import escape_name
 
@@ -45,16 +46,33 @@ def describe(
                     f"v{d['previous_version']} kept) from {escape_name(d['metadata']['file'])} "
                     f"({d['metadata']['kind']}); title: {d['title'] or '-'}")
 
-    render.emit(doc, app.json, text)
-    copies = app.settings()["replication.copies"]
-    if copies > 1 and not no_replicate:
-        # Like ingest: the new version goes to the other locations now (or stays due for
-        # `preserve replicate`, which copies only the files they lack: the METS and tags).
+    finish_with_replication(app, doc, text, result.package_id, result.version,
+                            bool(result.findings), no_replicate)
+
+
+def finish_with_replication(app: AppState, doc: dict[str, Any],
+                            text: Callable[[dict[str, Any]], None], package_id: str,
+                            version: int, warned: bool, no_replicate: bool) -> None:
+    """Like ingest: a new version goes to the other locations at once when
+    `replication.copies` > 1 (else it is due for `preserve replicate`, which copies only the
+    files a location lacks: here the new METS and tag files). One JSON document."""
+    code = 0
+    if app.settings()["replication.copies"] > 1 and not no_replicate:
+        from preserve.cli.ingest_cmd import replication_json
         from preserve.cli.replicate_cmd import run_replication
-        if run_replication(app, [result.package_id]).exit_code:
-            render.stderr.print(f"{result.package_id} v{result.version} is stored; its copies "
-                                "elsewhere are not complete: run `preserve replicate`",
+        if app.json:
+            doc["replication"] = replication_json(app, package_id)
+            code = doc["replication"].pop("_exit_code")
+            render.emit(doc, app.json, text)
+        else:
+            render.emit(doc, app.json, text)
+            code = run_replication(app, [package_id]).exit_code
+        if code:
+            render.stderr.print(f"{package_id} v{version} is stored in the local root; its "
+                                "copies elsewhere are not complete: run `preserve replicate`",
                                 markup=False)
-            raise typer.Exit(ExitCode.WARNINGS)
-    if result.findings:
+            raise typer.Exit(code)
+    else:
+        render.emit(doc, app.json, text)
+    if warned:
         raise typer.Exit(ExitCode.WARNINGS)

@@ -102,7 +102,7 @@ def ingest(
         from preserve.cli.replicate_cmd import run_replication
         # One JSON document on stdout: the replication report goes into the ingest's.
         if app.json:
-            document["replication"] = _replication_json(app, result.package_id)
+            document["replication"] = replication_json(app, result.package_id)
             report_code = document["replication"].pop("_exit_code")
         else:
             render.emit(document, app.json, text)
@@ -154,7 +154,7 @@ def _enqueue_deferred(app: AppState, conninfo: str, deferred: tuple[str, ...],
     return queued
 
 
-def _replication_json(app: AppState, package_id: str) -> dict[str, Any]:
+def replication_json(app: AppState, package_id: str) -> dict[str, Any]:
     from preserve.replicate import replicate as replicate_packages
     with app.open_catalog() as catalog:
         report = replicate_packages(catalog, app.locations(), app.settings()["replication.copies"],

@@ -10,6 +10,7 @@ import typer
 
 from preserve.cli import render
 from preserve.cli.context import existing_path, state, utf8_text
+from preserve.cli.describe_cmd import finish_with_replication
 from preserve.cli.show_cmd import rights_line
 from preserve.errors import DepositRejected, ExitCode
 from preserve.names import escape_name
@@ -22,6 +23,9 @@ def rights(
     add: Path = typer.Option(None, "--add", metavar="FILE", callback=existing_path,
                              help="A rights CSV (docs/rights.md): its statements are added "
                                   "as a new metadata-only version."),
+    no_replicate: bool = typer.Option(False, "--no-replicate",
+                                      help="With --add: do not copy the new version to the "
+                                           "other locations now (`preserve replicate` does)."),
 ) -> None:
     """Show a package's rights statements, or add new ones (--add)."""
     from preserve.ingest.rights_add import add_rights
@@ -33,8 +37,7 @@ def rights(
         if add is None:
             statements = [r.as_dict() for r in stored_rights(home, package_id) or ()]
             render.emit({"package_id": package_id, "rights": statements}, app.json,
-                        lambda d: [render.line(escape_name(rights_line(r)))
-                                   for r in d["rights"]] or render.line("no rights statements"))
+                        _listing)
             return
         try:
             result = add_rights(home, catalog, package_id, add, app.schemas())
@@ -51,4 +54,12 @@ def rights(
         for r in d["added"]:
             render.line("  " + escape_name(rights_line(r)))
 
-    render.emit({**result.as_dict(), "rejected": False}, app.json, text)
+    finish_with_replication(app, {**result.as_dict(), "rejected": False}, text,
+                            result.package_id, result.version, False, no_replicate)
+
+
+def _listing(d: dict[str, Any]) -> None:
+    if not d["rights"]:
+        render.line(f"{d['package_id']} has no rights statements")
+    for r in d["rights"]:
+        render.line(escape_name(rights_line(r)))

@@ -172,3 +172,24 @@ def test_ingest_metadata_wins_over_the_deposits_own(cli, repo, tmp_path):
     bad = cli("--repo", repo, "--json", "ingest", write_folder(tmp_path / "f2", {"b": b"b"}),
               "--metadata", _write(tmp_path / "bad.csv", "nope\n"))
     assert bad.code == 11 and "META-E010" in {f["code"] for f in bad.json()["findings"]}
+
+
+def test_describe_replicates_the_new_version_to_every_location(cli, repo, tmp_path):
+    from tests.cli.test_locations_cmd import _set_copies
+    vault = tmp_path / "vault" / "ocfl"
+    assert cli("--repo", repo, "locations", "add", "vault", "--kind", "local",
+               "--path", vault).code == 0
+    _set_copies(repo, 2)
+    _package(cli, repo, tmp_path, "uz-3")
+    csv = _write(tmp_path / "d.csv", CSV)
+    result = cli("--repo", repo, "--json", "describe", "uz-3", "--metadata", csv)
+    assert result.code == 0, result.out + result.err
+    made = result.json()["replication"]["made"]
+    assert [(m["location"], m["versions"]) for m in made] == [("vault", [2])]
+    # only what v2 added travels: the METS, the metadata file, bag-info and tag manifests
+    assert made[0]["files_copied"] == 5
+    report = validate_root(vault)
+    assert report.valid and not report.errors, report.messages
+    bagit.Bag(str(_head_as_bag(_object_dir(vault.parent, "uz-3"), tmp_path / "v"))).validate()
+    rows = {r["name"]: r for r in cli("--repo", repo, "--json", "locations").json()["locations"]}
+    assert rows["local"]["copies"] == rows["vault"]["copies"]
