@@ -28,6 +28,7 @@ from preserve.cli.check_cmd import check
 from preserve.cli.context import AppState, configure_logging, repo_from
 from preserve.cli.db_cmd import db_app
 from preserve.cli.deposits_cmd import deposits
+from preserve.cli.describe_cmd import describe
 from preserve.cli.export_cmd import export
 from preserve.cli.find_cmd import find
 from preserve.cli.get_cmd import get
@@ -86,6 +87,7 @@ app.command("validate")(validate)
 app.command("ingest")(ingest)
 app.command("list")(list_packages)
 app.command("show")(show)
+app.command("describe")(describe)
 app.add_typer(log_app, name="log")
 app.add_typer(db_app, name="db")
 app.add_typer(schemas_app, name="schemas")

@@ -94,10 +94,10 @@ def ingest(
 
     copies = app.settings()["replication.copies"]
     if copies > 1 and not no_replicate and "replicate" not in deferred:
-        from preserve.cli.replicate_cmd import run_replication
+        from preserve.cli.replicate_cmd import replication_json, run_replication
         # One JSON document on stdout: the replication report goes into the ingest's.
         if app.json:
-            document["replication"] = _replication_json(app, result.package_id)
+            document["replication"] = replication_json(app, result.package_id)
             report_code = document["replication"].pop("_exit_code")
         else:
             render.emit(document, app.json, text)
@@ -147,11 +147,3 @@ def _enqueue_deferred(app: AppState, conninfo: str, deferred: tuple[str, ...],
         queued.append({"job": "replicate", **made.as_dict(), "note": (
             "replication to the other locations queued (`preserve jobs` follows it)")})
     return queued
-
-
-def _replication_json(app: AppState, package_id: str) -> dict[str, Any]:
-    from preserve.replicate import replicate as replicate_packages
-    with app.open_catalog() as catalog:
-        report = replicate_packages(catalog, app.locations(), app.settings()["replication.copies"],
-                                    package_ids=[package_id], workers=max(4, app.workers() * 4))
-    return {**report.as_dict(), "_exit_code": report.exit_code}
