@@ -14,9 +14,10 @@ record ─▶ commit ─▶ one catalog transaction
 
 The METS's Dublin Core is FILE's (the bag-info Title and External-Description labels, which
 ingest turns into DC, are left out of the METS: FILE replaces the description; bag-info.txt
-itself keeps them, as the depositor wrote them). A crash after the commit is completed by
-`preserve check --repair`, which records the version from the intent record, as for an
-ingest (`recovery.py`).
+itself keeps them, as the depositor wrote them). A crash after the version reached storage
+is completed by running the same describe again (the interrupted commit is rolled forward and
+the version recorded from the intent record, as an ingest re-run is: `recovery.py`), or by
+`preserve check --repair` once the commit itself is complete.
 """
 
 from __future__ import annotations
@@ -99,7 +100,13 @@ def describe_package(home: Home, catalog: Catalog, reference: str, metadata: Pat
     storage = StorageRoot.open(home.ocfl)
     with commit_lock(home.path / COMMIT_LOCK):
         pending = recovery.tidy(storage, catalog, home.staging)
-        recovery.release(pending)
+        try:
+            adopted = _adopt_own(storage, catalog, pending, package_id, metadata, given,
+                                 created)
+        finally:
+            recovery.release(pending)
+    if adopted is not None:
+        return adopted
     if any(item.intent.package_id == package_id for item in pending):
         raise StorageError(detail=f"an interrupted ingest or describe of {package_id} stored a "
                            "version the catalog does not record yet; run `preserve check "
@@ -166,6 +173,28 @@ def describe_package(home: Home, catalog: Catalog, reference: str, metadata: Pat
     log.info("described %s v%d from %s", package_id, record.version, metadata)
     return DescribeResult(package_id, record.version, given.name, given.kind, record.title,
                           tuple(given.supplied.findings))
+
+
+def _adopt_own(storage: StorageRoot, catalog: Catalog, pending: list[recovery.Pending],
+               package_id: str, metadata: Path, given: GivenMetadata,
+               created: dt.datetime) -> DescribeResult | None:
+    """The same describe run again after it was killed with its version in storage (its
+    intent record names the same package and file, and the stored version is exactly the one
+    it prepared): record that version, as an ingest re-run does (recovery.py)."""
+    for item in pending:
+        intent = item.intent
+        if intent.package_id != package_id or intent.source != str(metadata.absolute()):
+            continue
+        if recovery.verify_stored(storage, intent, intent.fingerprint) is not None:
+            return None
+        deposit_id = catalog.begin_deposit(source=intent.source, kind="metadata",
+                                           started=created)
+        record = recovery.adopt(catalog, intent, deposit_id)
+        item.work.remove()
+        pending.remove(item)
+        return DescribeResult(package_id, record.version, given.name, given.kind, record.title,
+                              tuple(given.supplied.findings))
+    return None
 
 
 class _Plan:
