@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import existing_path, state, utf8_text
+from preserve.cli.context import existing_metadata_file, state, utf8_text
 from preserve.errors import DepositRejected, ExitCode
 
 
@@ -18,7 +18,7 @@ def describe(
     package: str = typer.Argument(..., callback=utf8_text, metavar="ID",
                                   help="The package (its id or an External-Identifier)."),
     metadata: Path = typer.Option(
-        ..., "--metadata", callback=existing_path, metavar="FILE",
+        ..., "--metadata", callback=existing_metadata_file, metavar="FILE",
         help="The package's new descriptive metadata: a descriptive CSV (title[uz-Cyrl], ...; "
              "docs/metadata.md), a Dublin Core XML or a MODS 3 XML file."),
     no_replicate: bool = typer.Option(False, "--no-replicate",

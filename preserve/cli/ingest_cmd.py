@@ -8,7 +8,13 @@ from typing import Any
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import AppState, existing_path, state, utf8_text
+from preserve.cli.context import (
+    AppState,
+    existing_metadata_file,
+    existing_path,
+    state,
+    utf8_text,
+)
 from preserve.errors import DepositRejected, ExitCode, UsageError
 from preserve.names import escape_name
 
@@ -29,6 +35,11 @@ def ingest(
     no_replicate: bool = typer.Option(False, "--no-replicate",
                                       help="Do not copy the new version to the other storage "
                                            "locations now; `preserve replicate` does it later."),
+    metadata: Path = typer.Option(
+        None, "--metadata", callback=existing_metadata_file, metavar="FILE",
+        help="Descriptive metadata for the package, used instead of the deposit's own: a "
+             "descriptive CSV (docs/metadata.md), a Dublin Core or a MODS 3 XML file; kept "
+             "in the version as metadata/description/."),
     defer: str = typer.Option(None, "--defer", metavar="identify,replicate",
                               help="Leave work to `preserve worker` (PostgreSQL catalogs): "
                                    "identify = store without PRONOM identification (the "
@@ -59,7 +70,8 @@ def ingest(
                             workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"],
-                            identify_formats="identify" not in deferred)
+                            identify_formats="identify" not in deferred,
+                            metadata=metadata)
     with app.open_catalog() as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:

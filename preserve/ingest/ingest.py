@@ -44,7 +44,13 @@ from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
 from preserve.ingest.reading import read_payload
 from preserve.ingest.stored import stored_description
-from preserve.ingest.supplied import folder_metadata, read_supplied, supplied_paths
+from preserve.ingest.supplied import (
+    GivenMetadata,
+    folder_metadata,
+    read_given_metadata,
+    read_supplied,
+    supplied_paths,
+)
 from preserve.metadata import (
     DcValue,
     FileFormat,
@@ -105,6 +111,9 @@ class IngestOptions:
     schemas: SchemaSet | None = None
     schemas_required: bool = False  # no schemas: a ConfigurationError instead of META-W004
     identify_formats: bool = True
+    # A descriptive metadata file given beside the deposit (`ingest --metadata FILE`): it
+    # describes the package instead of the deposit's own (issue 16 §3).
+    metadata: Path | None = None
     clock: Callable[[], dt.datetime] = utc_now
 
 
@@ -205,6 +214,7 @@ class _Ingest:
         self._identifier: FormatIdentifier | None = None
         self.sender: SenderHistory | None = None  # the history a transferred package brings
         self.stored_unrecorded = False  # moved into storage, catalog transaction not done
+        self.given: GivenMetadata | None = None  # --metadata FILE, read
 
     def run(self) -> IngestResult:
         opts = self.options
@@ -213,6 +223,9 @@ class _Ingest:
                 detail="schemas.required is true but no schema directory is configured, so the "
                 "METS could not be validated; nothing was stored. Set schemas.dir (or "
                 "PRESERVE_SCHEMAS) to a folder with the official XSDs and catalog.xml")
+        if opts.metadata is not None:  # refused before anything is opened or stored
+            self.given = read_given_metadata(opts.metadata.absolute(), opts.schemas,
+                                             opts.clock(), opts.limits.max_tag_file_size)
         deposit = open_deposit(self.source, self.work / "deposit", opts.limits)
         self.findings.extend(deposit.findings)
         deposit, taken = folder_metadata(deposit)
@@ -323,9 +336,19 @@ class _Ingest:
                 supplied_files[tag.path] = data
         supplied = read_supplied(supplied_files, tag_paths, opts.schemas, created)
         self.findings.extend(supplied.findings)
+        if self.given is not None:  # --metadata FILE describes the package instead
+            entries[self.given.name], sizes[self.given.name] = (
+                self._write(builder, self.given.name, self.given.data), len(self.given.data))
+            own = sorted(wanted)
+            if own:
+                self.findings.append(finding("META-W007", own[0], file=", ".join(own),
+                                             given=str(opts.metadata)))
+            self.findings.extend(self.given.supplied.findings)
+            supplied = self.given.supplied
         descriptive, mods = supplied.descriptive, supplied.mods
         dublin_core: Sequence[DcValue] | None = None
-        if self.sender is not None:  # the sender's record, unless the deposit brings its own
+        if self.sender is not None and self.given is None:  # the sender's record, unless
+            # the deposit or --metadata brings its own
             if not descriptive and self.sender.dublin_core:
                 dublin_core = self.sender.dublin_core
             mods = mods if mods is not None else self.sender.mods
@@ -335,7 +358,9 @@ class _Ingest:
             descriptive, carried_mods = _carried_description(self.home, version_of, deposit)
             mods = mods if mods is not None else carried_mods
         software = f"{SOFTWARE_NAME} {__version__}"
-        title = _title(deposit, descriptive or dublin_core or ())
+        given_titles = [v.value for v in descriptive if v.element == "title"]
+        title = (given_titles[0] if self.given is not None and given_titles
+                 else _title(deposit, descriptive or dublin_core or ()))
         if opts.schemas is None:
             self.findings.append(finding("META-W004", "metadata/mets.xml"))
         events = self._events(package_id, builder.version, read.files, deposit, created, formats)

@@ -132,3 +132,45 @@ def test_describe_replicates_the_new_version(cli, repo, tmp_path):
     assert validate_root(vault).valid
     assert (vault / layout.object_path_for(PACKAGE) / "v2" / "inventory.json").is_file()
     assert cli("--repo", repo, "audit", "--all", "--location", "vault").code == 0
+
+
+def test_ingest_metadata_describes_a_plain_folder(cli, repo, tmp_path):
+    folder = tmp_path / "Qoʻlyozmalar"
+    (folder / "sahifalar").mkdir(parents=True)
+    (folder / "sahifalar" / "варақ 1.txt").write_text("бир\n", encoding="utf-8")
+    metadata = tmp_path / "tavsif.csv"
+    metadata.write_text(CSV, encoding="utf-8")
+    result = cli("--repo", repo, "--json", "ingest", folder, "--id", "folder-1",
+                 "--metadata", metadata)
+    assert result.code == 0, result.err
+    shown = cli("--repo", repo, "--json", "show", "folder-1").json()
+    assert shown["title"] == "Янги сарлавҳа"  # not the folder's name
+    paths = {f["path"] for f in shown["files"]}
+    assert "metadata/description/descriptive.csv" in paths
+    assert "data/sahifalar/варақ 1.txt" in paths
+    assert 'xml:lang="kk">Жаңа тақырып<' in cli("--repo", repo, "show", "folder-1", "--mets").out
+
+
+def test_ingest_metadata_wins_over_the_deposits_own_and_says_so(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "deposit", MULTILINGUAL)
+    (bag / "metadata").mkdir()
+    (bag / "metadata" / "descriptive.csv").write_text("title[ru]\nСтарое\n", encoding="utf-8")
+    metadata = tmp_path / "dc.xml"
+    metadata.write_text(DC, encoding="utf-8")
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "both", "--metadata", metadata)
+    assert result.code == 1, result.err  # stored, with the warning
+    assert "META-W007" in [f["code"] for f in result.json()["findings"]]
+    mets = cli("--repo", repo, "show", "both", "--mets").out
+    assert "Golýazmalar" in mets and "Старое" not in mets
+
+
+def test_ingest_with_unusable_metadata_stores_nothing(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "deposit", MULTILINGUAL)
+    metadata = tmp_path / "empty.csv"
+    metadata.write_text("title\n", encoding="utf-8")
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "nope", "--metadata", metadata)
+    assert result.code == 11, result.out
+    assert [f["code"] for f in result.json()["findings"]] == ["META-E001"]
+    assert not any((repo / "ocfl").rglob("0=ocfl_object_1.1"))
+    missing = cli("--repo", repo, "ingest", bag, "--metadata", tmp_path / "absent.csv")
+    assert missing.code == 2 and "Traceback" not in missing.err
