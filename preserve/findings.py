@@ -400,12 +400,13 @@ _METADATA_CODES: list[FindingCode] = [
                 "metadata/submission/, not stored as payload; deposit it as a bag (or in a "
                 "folder without it) if it is part of the work itself",
                 "issue 16 §3: a folder deposit may carry metadata/descriptive.csv"),
-    FindingCode("META-W007", W, "the descriptive metadata of {file} replaces the deposit's own "
-                "({replaced}); the deposit's files are kept as received in "
-                "metadata/submission/", "issue 16 §3: ingest --metadata FILE; docs/metadata.md"),
-    FindingCode("META-E010", E, "{file} cannot be used as descriptive metadata: {why}; nothing "
-                "was stored. Give a UTF-8 descriptive CSV (docs/metadata.md), a Dublin Core XML "
-                "or a MODS 3 XML file", "issue 16 §3: describe --metadata; docs/metadata.md"),
+    FindingCode("META-E001", E, "{file} cannot be used as the package's descriptive "
+                "metadata: {why}; nothing was stored. Give a UTF-8 descriptive CSV "
+                "(docs/metadata.md), a Dublin Core XML or a MODS 3 XML file",
+                "issue 16 §3: preserve describe, ingest --metadata; DCMES 1.1; MODS 3"),
+    FindingCode("META-W007", W, "the deposit's own descriptive metadata ({file}) was not used: "
+                "{given}, given with --metadata, describes the package instead (both are kept "
+                "in the version)", "issue 16 §3: ingest --metadata"),
 ]
 
 register(*_METADATA_CODES)

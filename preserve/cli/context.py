@@ -153,6 +153,14 @@ def existing_path(value: Path | None) -> Path | None:
     return value
 
 
+def existing_metadata_file(value: Path | None) -> Path | None:
+    """`--metadata FILE` must name something (what it holds is the library's to judge)."""
+    if value is not None and not os.path.lexists(value):
+        raise typer.BadParameter(f"{value} does not exist; name a descriptive CSV, Dublin "
+                                 "Core or MODS XML file")
+    return value
+
+
 def version_number(text: str | None) -> int | None:
     """A version as every command spells it: `v2` or `2` (OCFL names it v2)."""
     if text is None:

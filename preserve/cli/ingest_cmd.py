@@ -8,7 +8,13 @@ from typing import Any
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import AppState, existing_path, state, utf8_text
+from preserve.cli.context import (
+    AppState,
+    existing_metadata_file,
+    existing_path,
+    state,
+    utf8_text,
+)
 from preserve.errors import DepositRejected, ExitCode, UsageError
 from preserve.names import escape_name
 
@@ -29,10 +35,11 @@ def ingest(
     no_replicate: bool = typer.Option(False, "--no-replicate",
                                       help="Do not copy the new version to the other storage "
                                            "locations now; `preserve replicate` does it later."),
-    metadata: Path = typer.Option(None, "--metadata", metavar="FILE", callback=existing_path,
-                                  help="A descriptive CSV, Dublin Core or MODS XML file whose "
-                                       "description replaces the deposit's own "
-                                       "(docs/metadata.md)."),
+    metadata: Path = typer.Option(
+        None, "--metadata", callback=existing_metadata_file, metavar="FILE",
+        help="Descriptive metadata for the package, used instead of the deposit's own: a "
+             "descriptive CSV (docs/metadata.md), a Dublin Core or a MODS 3 XML file; kept "
+             "in the version as metadata/description/."),
     defer: str = typer.Option(None, "--defer", metavar="identify,replicate",
                               help="Leave work to `preserve worker` (PostgreSQL catalogs): "
                                    "identify = store without PRONOM identification (the "
@@ -64,7 +71,7 @@ def ingest(
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"],
                             identify_formats="identify" not in deferred,
-                            metadata_file=metadata)
+                            metadata=metadata)
     with app.open_catalog() as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:
@@ -99,7 +106,7 @@ def ingest(
 
     copies = app.settings()["replication.copies"]
     if copies > 1 and not no_replicate and "replicate" not in deferred:
-        from preserve.cli.replicate_cmd import run_replication
+        from preserve.cli.replicate_cmd import replication_json, run_replication
         # One JSON document on stdout: the replication report goes into the ingest's.
         if app.json:
             document["replication"] = replication_json(app, result.package_id)
@@ -152,11 +159,3 @@ def _enqueue_deferred(app: AppState, conninfo: str, deferred: tuple[str, ...],
         queued.append({"job": "replicate", **made.as_dict(), "note": (
             "replication to the other locations queued (`preserve jobs` follows it)")})
     return queued
-
-
-def replication_json(app: AppState, package_id: str) -> dict[str, Any]:
-    from preserve.replicate import replicate as replicate_packages
-    with app.open_catalog() as catalog:
-        report = replicate_packages(catalog, app.locations(), app.settings()["replication.copies"],
-                                    package_ids=[package_id], workers=max(4, app.workers() * 4))
-    return {**report.as_dict(), "_exit_code": report.exit_code}

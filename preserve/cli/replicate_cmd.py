@@ -103,3 +103,13 @@ def run_replication(app: AppState, package_ids: list[str] | None, location: str 
 
     render.emit(document, app.json, text)
     return report
+
+
+def replication_json(app: AppState, package_id: str) -> dict[str, Any]:
+    """Replicate one package just stored; the report as a dict for a command's one JSON
+    document, with its exit code under `_exit_code`."""
+    from preserve.replicate import replicate as replicate_packages
+    with app.open_catalog() as catalog:
+        report = replicate_packages(catalog, app.locations(), app.settings()["replication.copies"],
+                                    package_ids=[package_id], workers=max(4, app.workers() * 4))
+    return {**report.as_dict(), "_exit_code": report.exit_code}

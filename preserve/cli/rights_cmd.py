@@ -10,7 +10,6 @@ import typer
 
 from preserve.cli import render
 from preserve.cli.context import existing_path, state, utf8_text
-from preserve.cli.describe_cmd import finish_with_replication
 from preserve.cli.show_cmd import rights_line
 from preserve.errors import DepositRejected, ExitCode
 from preserve.names import escape_name
@@ -40,7 +39,8 @@ def rights(
                         _listing)
             return
         try:
-            result = add_rights(home, catalog, package_id, add, app.schemas())
+            result = add_rights(home, catalog, package_id, add, app.schemas(),
+                                app.settings()["schemas.required"])
         except DepositRejected as rejected:
             document = {"package_id": package_id, "version": None, "rejected": True,
                         "findings": [f.as_dict() for f in rejected.findings]}
@@ -49,13 +49,27 @@ def rights(
 
     def text(d: dict[str, Any]) -> None:
         render.line(f"added {len(d['added'])} rights statement(s) to {d['package_id']}: "
-                    f"v{d['version']} (metadata only, payload of v{d['previous_version']} "
-                    f"kept), {d['statements']} statement(s) in all")
+                    f"v{d['version']} (metadata only, no payload copied), {d['statements']} "
+                    "statement(s) in all")
         for r in d["added"]:
             render.line("  " + escape_name(rights_line(r)))
 
-    finish_with_replication(app, {**result.as_dict(), "rejected": False}, text,
-                            result.package_id, result.version, False, no_replicate)
+    added_doc: dict[str, Any] = {**result.as_dict(), "rejected": False}
+    if app.settings()["replication.copies"] > 1 and not no_replicate:
+        # Like ingest and describe: the new version goes to the other locations now.
+        from preserve.cli.replicate_cmd import replication_json, run_replication
+        if app.json:
+            replication = replication_json(app, result.package_id)
+            code = replication.pop("_exit_code")
+            added_doc["replication"] = replication
+            render.emit(added_doc, app.json, text)
+        else:
+            render.emit(added_doc, app.json, text)
+            code = run_replication(app, [result.package_id]).exit_code
+        if code:
+            raise typer.Exit(code)
+    else:
+        render.emit(added_doc, app.json, text)
 
 
 def _listing(d: dict[str, Any]) -> None:

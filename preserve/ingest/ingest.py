@@ -42,11 +42,16 @@ from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
-from preserve.ingest.metadata_file import read_metadata_file
 from preserve.ingest.reading import read_payload
 from preserve.ingest.rights import RIGHTS_SOURCES, deposit_rights
 from preserve.ingest.stored import stored_description, stored_rights
-from preserve.ingest.supplied import folder_metadata, read_supplied, supplied_paths
+from preserve.ingest.supplied import (
+    GivenMetadata,
+    folder_metadata,
+    read_given_metadata,
+    read_supplied,
+    supplied_paths,
+)
 from preserve.metadata import (
     DcValue,
     FileFormat,
@@ -107,9 +112,10 @@ class IngestOptions:
     schemas: SchemaSet | None = None
     schemas_required: bool = False  # no schemas: a ConfigurationError instead of META-W004
     identify_formats: bool = True
+    # A descriptive metadata file given beside the deposit (`ingest --metadata FILE`): it
+    # describes the package instead of the deposit's own (issue 16 §3).
+    metadata: Path | None = None
     clock: Callable[[], dt.datetime] = utc_now
-    # A descriptive metadata file that replaces the deposit's own (issue 16 §3).
-    metadata_file: Path | None = None
 
 
 def payload_fingerprint(files: Sequence[PayloadFile]) -> str:
@@ -209,6 +215,7 @@ class _Ingest:
         self._identifier: FormatIdentifier | None = None
         self.sender: SenderHistory | None = None  # the history a transferred package brings
         self.stored_unrecorded = False  # moved into storage, catalog transaction not done
+        self.given: GivenMetadata | None = None  # --metadata FILE, read
 
     def run(self) -> IngestResult:
         opts = self.options
@@ -217,6 +224,9 @@ class _Ingest:
                 detail="schemas.required is true but no schema directory is configured, so the "
                 "METS could not be validated; nothing was stored. Set schemas.dir (or "
                 "PRESERVE_SCHEMAS) to a folder with the official XSDs and catalog.xml")
+        if opts.metadata is not None:  # refused before anything is opened or stored
+            self.given = read_given_metadata(opts.metadata.absolute(), opts.schemas,
+                                             opts.clock(), opts.limits.max_tag_file_size)
         deposit = open_deposit(self.source, self.work / "deposit", opts.limits)
         self.findings.extend(deposit.findings)
         deposit, taken = folder_metadata(deposit)
@@ -337,12 +347,19 @@ class _Ingest:
             rights = stored_rights(self.home, version_of) or []
         supplied = read_supplied(supplied_files, tag_paths, opts.schemas, created)
         self.findings.extend(supplied.findings)
+        if self.given is not None:  # --metadata FILE describes the package instead
+            entries[self.given.name], sizes[self.given.name] = (
+                self._write(builder, self.given.name, self.given.data), len(self.given.data))
+            own = sorted(wanted)
+            if own:
+                self.findings.append(finding("META-W007", own[0], file=", ".join(own),
+                                             given=str(opts.metadata)))
+            self.findings.extend(self.given.supplied.findings)
+            supplied = self.given.supplied
         descriptive, mods = supplied.descriptive, supplied.mods
-        if opts.metadata_file is not None:
-            descriptive, mods = self._metadata_file(builder, entries, sizes, created,
-                                                    descriptive, mods)
         dublin_core: Sequence[DcValue] | None = None
-        if self.sender is not None:  # the sender's record, unless the deposit brings its own
+        if self.sender is not None and self.given is None:  # the sender's record, unless
+            # the deposit or --metadata brings its own
             if not descriptive and self.sender.dublin_core:
                 dublin_core = self.sender.dublin_core
             mods = mods if mods is not None else self.sender.mods
@@ -352,7 +369,9 @@ class _Ingest:
             descriptive, carried_mods = _carried_description(self.home, version_of, deposit)
             mods = mods if mods is not None else carried_mods
         software = f"{SOFTWARE_NAME} {__version__}"
-        title = _title(deposit, descriptive or dublin_core or ())
+        given_titles = [v.value for v in descriptive if v.element == "title"]
+        title = (given_titles[0] if self.given is not None and given_titles
+                 else _title(deposit, descriptive or dublin_core or ()))
         if opts.schemas is None:
             self.findings.append(finding("META-W004", "metadata/mets.xml"))
         events = self._events(package_id, builder.version, read.files, deposit, created, formats)
@@ -505,30 +524,6 @@ class _Ingest:
             self._reject()
         return None
 
-    def _metadata_file(self, builder: VersionBuilder, entries: dict[str, dict[str, str]],
-                       sizes: dict[str, int], created: dt.datetime,
-                       descriptive: list[DcValue], mods: bytes | None,
-                       ) -> tuple[list[DcValue], bytes | None]:
-        """`--metadata FILE`: its description wins over the deposit's own (META-W007 when
-        both); the file is kept at metadata/supplied/<name>. An unusable file rejects the
-        deposit (META-E010) before anything is committed."""
-        assert self.options.metadata_file is not None
-        given = read_metadata_file(self.options.metadata_file.absolute(), self.options.schemas,
-                                   created)
-        self.findings.extend(given.findings)
-        if not given.usable:
-            self._reject()
-        replaced = [what for what, present in (("Dublin Core values", bool(descriptive)),
-                                               ("MODS", mods is not None)) if present]
-        if replaced:
-            self.findings.append(finding("META-W007", str(given.source),
-                                         file=given.source.name, replaced=", ".join(replaced)))
-        logical = given.logical_path
-        entries[logical], sizes[logical] = self._write(builder, logical, given.data), len(given.data)
-        if given.kind == "mods":
-            return [], given.mods
-        return list(given.descriptive), None
-
     def _check_duplicate_payload(self, fingerprint: str, version_of: str | None) -> None:
         self.findings.extend(decisions.payload_findings(self.catalog, fingerprint, version_of,
                                                         self.options.allow_unchanged))
@@ -635,10 +630,6 @@ def _premis_event(event: Event | EventView) -> PremisEvent:
         object_paths=tuple(event.object_paths),
         recorded_by=(Agent(imported.origin, imported.origin, AgentType.ORGANIZATION)
                      if imported else None))
-
-
-#: For the other workflows of this package that write a METS (describe, rights).
-premis_event = _premis_event
 
 
 def _file_format(info: FormatInfo | None) -> FileFormat | None:

@@ -1,11 +1,10 @@
 """`preserve rights ID --add rights.csv`: statements added to a package's as a new
 metadata-only version with a PREMIS `metadata modification` event (issue 16 §1;
-docs/rights.md), through the describe machinery (preserve.ingest.describe)."""
+docs/rights.md), made by the describe machinery (preserve.ingest.describe): the payload is
+declared by digest, the description kept, the CSV kept at `metadata/rights/<name>`."""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,37 +13,36 @@ from preserve.catalog import Catalog
 from preserve.errors import DepositRejected
 from preserve.findings import finding
 from preserve.home import Home
-from preserve.ingest.describe import NewVersionParts, store_metadata_version
+from preserve.ingest.describe import RIGHTS_KIND, describe_package
 from preserve.ingest.stored import stored_rights
+from preserve.ingest.supplied import GivenMetadata, SuppliedMetadata
 from preserve.metadata import SchemaSet
 from preserve.metadata.rights import RightsStatement, read_rights_csv
-from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.names import portable_name
 from preserve.safeio import read_regular
 
 MAX_RIGHTS_CSV = 16 * 2**20
+RIGHTS_DIR = "metadata/rights"
 
 
 @dataclass(frozen=True, slots=True)
 class RightsAdded:
     package_id: str
     version: int
-    previous: int
     added: tuple[RightsStatement, ...]
     statements: int  # in the new version, carried and added
 
     def as_dict(self) -> dict[str, Any]:
         return {"package_id": self.package_id, "version": self.version,
-                "previous_version": self.previous, "statements": self.statements,
+                "statements": self.statements, "payload_copied_bytes": 0,
                 "added": [s.as_dict() for s in self.added]}
 
 
 def add_rights(home: Home, catalog: Catalog, reference: str, csv_path: Path,
-               schemas: SchemaSet | None, when: dt.datetime | None = None) -> RightsAdded:
-    """Add the statements of `csv_path` to the package's as a new metadata-only version
-    with a PREMIS `metadata modification` event; a bad row refuses it, nothing written."""
+               schemas: SchemaSet | None, schemas_required: bool = False) -> RightsAdded:
+    """Add the statements of `csv_path` to the package's as a new metadata-only version; a
+    bad row (RIGHTS-E00x) refuses it with nothing written."""
     package_id = catalog.resolve_package(reference)
-    created = when or utc_now()
     shown = str(csv_path)
     try:
         data = read_regular(csv_path, MAX_RIGHTS_CSV)
@@ -59,16 +57,9 @@ def add_rights(home: Home, catalog: Catalog, reference: str, csv_path: Path,
     if problems:
         raise DepositRejected(path=shown, findings=tuple(problems))
     earlier = stored_rights(home, package_id) or []
-    event = Event(type=EventType.METADATA_MODIFICATION, outcome=EventOutcome.SUCCESS,
-                  time=created, agent=software_agent(), identifier=str(uuid.uuid4()),
-                  package_id=package_id,
-                  detail=f"{len(added)} rights statement(s) added from {csv_path.name}; "
-                         "payload unchanged, referenced by digest",
-                  outcome_detail=f"{len(earlier) + len(added)} rights statements in the METS")
-    parts = NewVersionParts(descriptive=None, mods=None,
-                            extra={f"metadata/rights/{portable_name(csv_path.name)}": data},
-                            event=event, title=None, rights=(*earlier, *added))
-    version, previous, _title = store_metadata_version(
-        home, catalog, package_id, parts, source=str(csv_path.absolute()), schemas=schemas,
-        created=created)
-    return RightsAdded(package_id, version, previous, tuple(added), len(earlier) + len(added))
+    given = GivenMetadata(name=f"{RIGHTS_DIR}/{portable_name(csv_path.name)}", kind=RIGHTS_KIND,
+                          data=data, supplied=SuppliedMetadata())
+    result = describe_package(home, catalog, package_id, csv_path, schemas=schemas,
+                              schemas_required=schemas_required, given=given,
+                              rights=(*earlier, *added))
+    return RightsAdded(package_id, result.version, tuple(added), len(earlier) + len(added))

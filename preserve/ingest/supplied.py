@@ -14,8 +14,10 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from preserve.deposit import Deposit, DepositKind, TagEntry
+from preserve.errors import DepositRejected
 from preserve.findings import finding
 from preserve.metadata import DcValue, SchemaSet, build_mets
 from preserve.metadata.descriptive import (
@@ -23,9 +25,17 @@ from preserve.metadata.descriptive import (
     find_descriptive_csv,
     read_descriptive_csv,
 )
+from preserve.metadata.namespaces import MODS, qname
 from preserve.metadata.rights import RIGHTS_CSV_PATH
-from preserve.metadata.supplied import DC_XML_PATH, MODS_XML_PATH, read_dc_xml, read_mods_xml
+from preserve.metadata.supplied import (
+    DC_XML_PATH,
+    MODS_XML_PATH,
+    parse_untrusted,
+    read_dc_xml,
+    read_mods_xml,
+)
 from preserve.model import Finding
+from preserve.safeio import read_regular
 
 
 @dataclass(slots=True)
@@ -93,3 +103,60 @@ def folder_metadata(deposit: Deposit) -> tuple[Deposit, list[Finding]]:
     tags = tuple(TagEntry(entry.path, entry.source, entry.size) for entry in taken)
     return (dataclasses.replace(deposit, payload=kept, tag_files=deposit.tag_files + tags),
             [finding("META-W006", entry.path, file=entry.path) for entry in taken])
+
+
+#: Where a version keeps a descriptive metadata file given outside the deposit (`preserve
+#: describe`, `ingest --metadata`): beside, not inside, the deposit's own tag files.
+GIVEN_METADATA_DIR = "metadata/description"
+_BROKEN = {"META-W003", "META-W005"}  # the file could not be read at all
+
+
+@dataclass(frozen=True, slots=True)
+class GivenMetadata:
+    """A descriptive metadata file given on the command line, read and checked.
+
+    `name` is the logical path it is kept under in the version (`metadata/description/` +
+    descriptive.csv, dc.xml or mods.xml, by what it holds); `kind` says which."""
+
+    name: str
+    kind: str  # "csv" | "dc" | "mods"
+    data: bytes
+    supplied: SuppliedMetadata
+
+
+def read_given_metadata(source: Path, schemas: SchemaSet | None, created: dt.datetime,
+                        max_bytes: int) -> GivenMetadata:
+    """Read `source` as a descriptive CSV (by its `.csv` name), or as Dublin Core or MODS
+    XML (by its root element); DepositRejected with META-E001 when it cannot serve as the
+    package's description (unreadable, invalid MODS, or no descriptive values at all).
+    Warnings (an unknown column, a malformed language tag) stay warnings."""
+    shown = str(source)
+    try:
+        data = read_regular(source, max_bytes)
+    except OSError as error:  # a symlink, not a regular file, too large, unreadable
+        raise _refused(shown, f"it cannot be read as a regular file of at most {max_bytes} "
+                       f"bytes ({error.strerror or error})") from None
+    if source.name.lower().endswith(".csv"):
+        kind, name = "csv", DESCRIPTIVE_CSV_PATHS[0]
+    else:
+        root, problems = parse_untrusted(data, shown)
+        if root is None:
+            raise _refused(shown, problems[0].message if problems else "it is not XML")
+        is_mods = root.tag in (qname(MODS, "mods"), qname(MODS, "modsCollection"))
+        kind, name = ("mods", MODS_XML_PATH) if is_mods else ("dc", DC_XML_PATH)
+    supplied = read_supplied({name: data}, [name], schemas, created)
+    broken = [f for f in supplied.findings if f.code in _BROKEN]
+    if broken:
+        raise _refused(shown, broken[0].message)
+    if not supplied.descriptive and supplied.mods is None:
+        raise _refused(shown, "it holds no descriptive values (no Dublin Core element with "
+                       "a value, no MODS record)")
+    # Findings name the file by its path on the command line, not the name in the version.
+    supplied.findings[:] = [dataclasses.replace(f, path=shown) for f in supplied.findings]
+    return GivenMetadata(f"{GIVEN_METADATA_DIR}/{name.rsplit('/', 1)[-1]}", kind, data,
+                         supplied)
+
+
+def _refused(path: str, why: str) -> DepositRejected:
+    return DepositRejected(path=path, findings=(finding("META-E001", path, file=path,
+                                                        why=why.rstrip(".")),))

@@ -69,6 +69,8 @@ class MetsRecord:
     mods: bytes | None = None
     entity_identifiers: tuple[tuple[str, str], ...] = ()  # (type, value)
     formats: dict[str, FileFormat] = field(default_factory=dict)
+    #: logical path (PREMIS objectIdentifier of type path) -> its originalName
+    original_names: dict[str, str] = field(default_factory=dict)
     events: tuple[PremisEvent, ...] = ()
     agents: tuple[Agent, ...] = ()
     checksums: dict[str, FileChecksum] = field(default_factory=dict)  # href path -> declared
@@ -141,6 +143,7 @@ def read_record(document: bytes, *extra: bytes) -> MetsRecord:
         mods=collected.mods,
         entity_identifiers=tuple(collected.entity_identifiers),
         formats=formats,
+        original_names=dict(collected.original_names),
         events=tuple(e for e in events if e is not None),
         agents=tuple(collected.agents.values()),
         checksums=collected.checksums,
@@ -175,6 +178,7 @@ class _Collected:
     mods: bytes | None = None
     entity_identifiers: list[tuple[str, str]] = field(default_factory=list)
     formats: dict[str, FileFormat] = field(default_factory=dict)
+    original_names: dict[str, str] = field(default_factory=dict)
     mimetypes: dict[str, str] = field(default_factory=dict)
     checksums: dict[str, FileChecksum] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
@@ -270,6 +274,7 @@ def _take(section: etree._Element, collected: _Collected) -> None:
             if pair not in collected.entity_identifiers:
                 collected.entity_identifiers.append(pair)
         collected.formats.update(_formats(section))
+        collected.original_names.update(_original_names(section))
         for agent in _agents(section):
             collected.agents.setdefault(agent.identifier, agent)
         for raw in _raw_events(section, collected):
@@ -366,6 +371,19 @@ def _entity_identifiers(section: etree._Element) -> list[tuple[str, str]]:
             if pair not in found:
                 found.append(pair)
     return found
+
+
+def _original_names(section: etree._Element) -> dict[str, str]:
+    """Logical path -> `originalName` of each file object (PREMIS 3.0 1.6): the name as
+    deposited, which a metadata-only version carries forward."""
+    names: dict[str, str] = {}
+    for obj in section.iter(_p("object")):
+        paths = [value for id_type, value in _identifiers(obj, "objectIdentifier")
+                 if id_type == PATH_ID_TYPE]
+        original = obj.findtext(_p("originalName"))
+        if paths and original:
+            names[paths[0]] = original
+    return names
 
 
 def _formats(section: etree._Element) -> dict[str, FileFormat]:

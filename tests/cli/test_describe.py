@@ -1,195 +1,176 @@
-"""`preserve describe ID --metadata FILE` and `ingest --metadata FILE` (issue 16 §3)."""
+"""`preserve describe ID --metadata FILE` and `ingest --metadata FILE` (issue 16 §3): a
+metadata-only version copies no payload, carries the history, and passes the oracles."""
 
 from __future__ import annotations
 
-import builtins
-import json
-import os
+import re
 from pathlib import Path
 
 import bagit
+import pytest
 
-from tests.builders import MULTILINGUAL, write_bag, write_folder
+from preserve.storage import layout
+from tests.builders import MULTILINGUAL, write_bag
+from tests.integration.test_oracles import extract_version
 from tests.unit.storage.ocfl_oracle import validate_root
 
-CSV = ("title,title[uz-Cyrl],title[fa-Arab],creator\n"
-       "Qoʻlyozmalar toʻplami,Қўлёзмалар тўплами,مجموعه نسخه‌های خطی,Alisher Navoiy\n")
-DC = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-      '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
-      '<dc:title xml:lang="kk">Қолжазбалар жинағы</dc:title>'
-      '<dc:title xml:lang="tk">Golýazmalar</dc:title><dc:subject>Poeziýa</dc:subject>'
-      '</metadata>\n')
-MODS = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<mods xmlns="http://www.loc.gov/mods/v3" version="3.8">'
-        '<titleInfo lang="rus"><title>Рукописи Бухары</title></titleInfo></mods>\n')
+PACKAGE = "qoʻlyozma-1"
+CSV = ("title[uz-Cyrl],title[fa-Arab],title[kk],subject[ru]\n"
+       "Янги сарлавҳа,عنوان تازه,Жаңа тақырып,Рукописи\n")
+DC = ('<dc xmlns:dc="http://purl.org/dc/elements/1.1/">'
+      '<dc:title xml:lang="tk">Golýazmalar</dc:title><dc:creator>Navoiy</dc:creator></dc>')
+MODS = ('<mods xmlns="http://www.loc.gov/mods/v3" version="3.7"><titleInfo>'
+        '<title>Ўзбек қўлёзмалари</title></titleInfo></mods>')
 
 
-def _package(cli, repo: Path, tmp_path: Path, package_id: str) -> Path:
-    bag = write_bag(tmp_path / package_id, MULTILINGUAL,
-                    bag_info=[("Source-Organization", "Milliy kutubxona"),
-                              ("Title", "Eski nom")])
-    assert cli("--repo", repo, "-q", "ingest", bag, "--id", package_id).code == 0
-    return bag
+def _ingest(cli, repo: Path, tmp_path: Path) -> None:
+    bag = write_bag(tmp_path / "deposit", MULTILINGUAL)
+    result = cli("--repo", repo, "ingest", bag, "--id", PACKAGE)
+    assert result.code == 0, result.err
 
 
-def _object_dir(repo: Path, package_id: str) -> Path:
-    for inventory in (repo / "ocfl").rglob("inventory.json"):
-        data = json.loads(inventory.read_text("utf-8"))
-        if data.get("id") == package_id and inventory.parent.name[:1] != "v":
-            return inventory.parent
-    raise AssertionError(f"{package_id} not in storage")
+def _object(repo: Path) -> Path:
+    return repo / "ocfl" / layout.object_path_for(PACKAGE)
 
 
-def _head_as_bag(object_dir: Path, dest: Path) -> Path:
-    inventory = json.loads((object_dir / "inventory.json").read_text("utf-8"))
-    for digest, paths in inventory["versions"][inventory["head"]]["state"].items():
-        for logical in paths:
-            target = dest / logical
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes((object_dir / inventory["manifest"][digest][0]).read_bytes())
-    return dest
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def test_describe_with_csv_makes_a_metadata_only_version(cli, repo, tmp_path):
-    _package(cli, repo, tmp_path, "uz-1")
-    csv = _write(tmp_path / "тавсиф.csv", CSV)
-    result = cli("--repo", repo, "--json", "describe", "uz-1", "--metadata", csv)
+def test_describe_makes_a_metadata_only_version(cli, repo, tmp_path):
+    _ingest(cli, repo, tmp_path)
+    metadata = tmp_path / "tavsif.csv"
+    metadata.write_text(CSV, encoding="utf-8")
+    result = cli("--repo", repo, "--json", "describe", PACKAGE, "--metadata", metadata)
     assert result.code == 0, result.err
     document = result.json()
-    assert (document["version"], document["previous_version"]) == (2, 1)
-    assert document["metadata"]["kind"] == "csv"
-    shown = cli("--repo", repo, "--json", "show", "uz-1").json()
-    assert shown["title"] == "Qoʻlyozmalar toʻplami"
-    v1 = {f["path"]: f["sha512"] for f in shown["files"] if f["version"] == 1}
-    v2 = {f["path"]: f["sha512"] for f in shown["files"] if f["version"] == 2}
-    payload = {p for p in v1 if p.startswith("data/")}
-    assert payload and {p: v2[p] for p in payload} == {p: v1[p] for p in payload}
-    assert "metadata/supplied/тавсиф.csv" in v2
-    assert "metadata modification" in {e["type"] for e in shown["events"]}
-    mets = cli("--repo", repo, "show", "uz-1", "--mets").out
-    for text in ('xml:lang="uz-Cyrl">Қўлёзмалар тўплами<', 'xml:lang="fa-Arab">مجموعه نسخه‌های خطی<',
-                 "Alisher Navoiy", "metadata modification", "ingestion"):
-        assert text in mets
-    assert ">Eski nom<" in mets  # bag-info's Title stays, as in every version
-    object_dir = _object_dir(repo, "uz-1")
-    report = validate_root(repo / "ocfl")
-    assert report.valid, report.messages
-    bagit.Bag(str(_head_as_bag(object_dir, tmp_path / "head"))).validate()
-    assert cli("--repo", repo, "check").code == 0
-
-
-def test_no_payload_byte_is_copied_or_read(cli, repo, tmp_path, monkeypatch):
-    _package(cli, repo, tmp_path, "uz-2")
-    object_dir = _object_dir(repo, "uz-2")
-    opened: list[str] = []
-    real_open, real_os_open = builtins.open, os.open
-
-    def watched_open(file, *args, **kwargs):  # observes, the real call does the work
-        opened.append(os.fsdecode(file) if isinstance(file, (str, bytes, os.PathLike)) else "")
-        return real_open(file, *args, **kwargs)
-
-    def watched_os_open(path, *args, **kwargs):
-        opened.append(os.fsdecode(path))
-        return real_os_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", watched_open)
-    monkeypatch.setattr(os, "open", watched_os_open)
-    csv = _write(tmp_path / "d.csv", CSV)
-    assert cli("--repo", repo, "describe", "uz-2", "--metadata", csv).code == 0
-    monkeypatch.undo()
-    payload_dir = str(object_dir / "v1" / "content" / "data")
-    assert not [p for p in opened if p.startswith(payload_dir)], "payload was read"
-    new_files = [p.relative_to(object_dir / "v2" / "content").as_posix()
-                 for p in (object_dir / "v2" / "content").rglob("*") if p.is_file()]
-    assert new_files and not [p for p in new_files if p.startswith("data/")]
-    assert sorted(new_files) == sorted(["metadata/mets.xml", "metadata/supplied/d.csv",
-                                        "bag-info.txt", "tagmanifest-sha256.txt",
-                                        "tagmanifest-sha512.txt"])
-    inventory = json.loads((object_dir / "inventory.json").read_text("utf-8"))
-    v1, v2 = (inventory["versions"][v]["state"] for v in ("v1", "v2"))
-    data = {d for d, paths in v1.items() if any(p.startswith("data/") for p in paths)}
-    assert data <= set(v2)
-
-
-def test_describe_with_dublin_core_and_mods(cli, repo, tmp_path):
-    _package(cli, repo, tmp_path, "kz-1")
-    dc = _write(tmp_path / "dc.xml", DC)
-    assert cli("--repo", repo, "describe", "kz-1", "--metadata", dc).code == 0
-    mods = _write(tmp_path / "mods.xml", MODS)
-    result = cli("--repo", repo, "--json", "describe", "kz-1", "--metadata", mods)
-    assert result.code == 0, result.err
-    assert result.json()["version"] == 3 and result.json()["metadata"]["kind"] == "mods"
-    mets = cli("--repo", repo, "show", "kz-1", "--mets").out
-    assert "Рукописи Бухары" in mets  # the MODS of v3
-    assert 'xml:lang="kk">Қолжазбалар жинағы<' in mets  # v2's Dublin Core carried
-    assert mets.count("metadata modification") == 2
-    shown = cli("--repo", repo, "--json", "show", "kz-1").json()
-    assert shown["title"] == "Қолжазбалар жинағы"
+    assert (document["version"], document["kind"]) == (2, "csv")
+    assert document["title"] == "Янги сарлавҳа"
+    # Not one payload byte was copied: v2's content holds only what this version made.
+    written = sorted(p.relative_to(_object(repo) / "v2" / "content").as_posix()
+                     for p in (_object(repo) / "v2" / "content").rglob("*") if p.is_file())
+    assert not [p for p in written if p.startswith("data/")]
+    assert "metadata/description/descriptive.csv" in written
+    assert "metadata/mets.xml" in written
+    mets = cli("--repo", repo, "show", PACKAGE, "--mets").out
+    assert 'xml:lang="fa-Arab">عنوان تازه<' in mets
+    assert 'xml:lang="kk">Жаңа тақырып<' in mets
+    assert "metadata modification" in mets and ">ingestion<" in mets  # the whole history
+    # Each file's original name, PRONOM format and MIME type are carried from v1's METS.
+    first = cli("--repo", repo, "show", PACKAGE, "--mets", "--version", "1").out
+    facts = re.compile(r"originalName>[^<]*|formatRegistryKey>[^<]*|formatName>[^<]*"
+                       r'|MIMETYPE="[^"]*"')
+    assert sorted(facts.findall(mets)) == sorted(facts.findall(first))
+    assert facts.findall(mets)
+    shown = cli("--repo", repo, "--json", "show", PACKAGE).json()
+    assert shown["title"] == "Янги сарлавҳа"
+    assert len(shown["versions"]) == 2
+    events = [e["type"] for e in cli("--repo", repo, "--json", "log", PACKAGE).json()["events"]]
+    assert events[-1] == "metadata modification"
+    # The oracles: OCFL, and bagit-python on v2's logical state; our own audit.
     assert validate_root(repo / "ocfl").valid
-    assert cli("--repo", repo, "check").code == 0
+    bag = bagit.Bag(str(extract_version(_object(repo), "v2", tmp_path / "v2-state")))
+    assert bag.is_valid()
+    assert sorted(bag.payload_entries()) == sorted(f"data/{name}" for name in MULTILINGUAL)
+    assert cli("--repo", repo, "audit", "--all").code == 0
+    assert cli("--repo", repo, "log", "verify").code == 0
 
 
-def test_an_unusable_file_is_refused_and_nothing_written(cli, repo, tmp_path):
-    _package(cli, repo, tmp_path, "tk-1")
-    before = sorted(p.as_posix() for p in (repo / "ocfl").rglob("*"))
-    for name, text in (("empty.csv", "title\n"), ("bad.xml", "<mods xmlns='http://www.loc.gov/"
-                       "mods/v3'><titleInfo><oops/></titleInfo></mods>"),
-                       ("nothing.xml", "<root/>"), ("broken.xml", "<dc:title>")):
-        result = cli("--repo", repo, "--json", "describe", "tk-1", "--metadata",
-                     _write(tmp_path / name, text))
-        assert result.code == 11, (name, result.out, result.err)
-        assert "META-E010" in {f["code"] for f in result.json()["findings"]}, name
-    assert sorted(p.as_posix() for p in (repo / "ocfl").rglob("*")) == before
-    shown = cli("--repo", repo, "--json", "show", "tk-1").json()
-    assert [v["number"] for v in shown["versions"]] == [1]
+@pytest.mark.parametrize(("name", "text", "kind", "expected"), [
+    ("dc.xml", DC, "dc", 'xml:lang="tk">Golýazmalar<'),
+    ("mods.xml", MODS, "mods", "Ўзбек қўлёзмалари"),
+])
+def test_describe_takes_dublin_core_or_mods(cli, repo, tmp_path, name, text, kind, expected):
+    _ingest(cli, repo, tmp_path)
+    metadata = tmp_path / name
+    metadata.write_text(text, encoding="utf-8")
+    result = cli("--repo", repo, "--json", "describe", PACKAGE, "--metadata", metadata)
+    assert result.code == 0, result.err
+    assert result.json()["kind"] == kind
+    assert expected in cli("--repo", repo, "show", PACKAGE, "--mets").out
+    assert validate_root(repo / "ocfl").valid
 
 
-def test_ingest_metadata_on_a_plain_folder(cli, repo, tmp_path):
-    folder = write_folder(tmp_path / "Golýazmalar", {"sahypa 1.txt": b"1\n", "сурет/2.txt": b"2"})
-    csv = _write(tmp_path / "desc.csv", CSV)
-    result = cli("--repo", repo, "--json", "ingest", folder, "--id", "tk-2", "--metadata", csv)
-    assert result.code == 0, result.out + result.err
-    shown = cli("--repo", repo, "--json", "show", "tk-2").json()
-    assert shown["title"] == "Qoʻlyozmalar toʻplami"
-    assert "metadata/supplied/desc.csv" in {f["path"] for f in shown["files"]}
+@pytest.mark.parametrize(("name", "content"), [
+    ("empty.csv", "title\n"),  # no value at all
+    ("bad.xml", "<dc:title xmlns:dc='http://purl.org/dc/elements/1.1/'>unclosed"),
+    ("entity.xml", '<!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>'),
+    ("broken.csv", b"title\n\xff\xfe\xfa\n"),
+])
+def test_unusable_metadata_is_refused_and_nothing_is_stored(cli, repo, tmp_path, name, content):
+    _ingest(cli, repo, tmp_path)
+    metadata = tmp_path / name
+    if isinstance(content, bytes):
+        metadata.write_bytes(content)
+    else:
+        metadata.write_text(content, encoding="utf-8")
+    before = sorted(p.name for p in _object(repo).iterdir())
+    result = cli("--repo", repo, "--json", "describe", PACKAGE, "--metadata", metadata)
+    assert result.code == 11, result.out + result.err
+    assert [f["code"] for f in result.json()["findings"]] == ["META-E001"]
+    assert "Traceback" not in result.err
+    assert sorted(p.name for p in _object(repo).iterdir()) == before
+    assert len(cli("--repo", repo, "--json", "show", PACKAGE).json()["versions"]) == 1
 
 
-def test_ingest_metadata_wins_over_the_deposits_own(cli, repo, tmp_path):
-    folder = write_folder(tmp_path / "folder", {"a.txt": b"a"})
-    (folder / "metadata").mkdir()
-    _write(folder / "metadata" / "descriptive.csv", "title\nOwn title\n")
-    dc = _write(tmp_path / "dc.xml", DC)
-    result = cli("--repo", repo, "--json", "ingest", folder, "--id", "kz-2", "--metadata", dc)
-    assert result.code == 1, result.out + result.err
-    assert {"META-W006", "META-W007"} <= {f["code"] for f in result.json()["findings"]}
-    mets = cli("--repo", repo, "show", "kz-2", "--mets").out
-    assert "Қолжазбалар жинағы" in mets and "Own title" not in mets
-    bad = cli("--repo", repo, "--json", "ingest", write_folder(tmp_path / "f2", {"b": b"b"}),
-              "--metadata", _write(tmp_path / "bad.csv", "nope\n"))
-    assert bad.code == 11 and "META-E010" in {f["code"] for f in bad.json()["findings"]}
+def test_describe_an_unknown_package_is_a_usage_error(cli, repo, tmp_path):
+    metadata = tmp_path / "d.csv"
+    metadata.write_text(CSV, encoding="utf-8")
+    result = cli("--repo", repo, "describe", "no-such-package", "--metadata", metadata)
+    assert result.code == 2 and "Traceback" not in result.err
 
 
-def test_describe_replicates_the_new_version_to_every_location(cli, repo, tmp_path):
-    from tests.cli.test_locations_cmd import _set_copies
+def test_describe_replicates_the_new_version(cli, repo, tmp_path):
     vault = tmp_path / "vault" / "ocfl"
-    assert cli("--repo", repo, "locations", "add", "vault", "--kind", "local",
-               "--path", vault).code == 0
-    _set_copies(repo, 2)
-    _package(cli, repo, tmp_path, "uz-3")
-    csv = _write(tmp_path / "d.csv", CSV)
-    result = cli("--repo", repo, "--json", "describe", "uz-3", "--metadata", csv)
-    assert result.code == 0, result.out + result.err
-    made = result.json()["replication"]["made"]
-    assert [(m["location"], m["versions"]) for m in made] == [("vault", [2])]
-    # only what v2 added travels: the METS, the metadata file, bag-info and tag manifests
-    assert made[0]["files_copied"] == 5
-    report = validate_root(vault)
-    assert report.valid and not report.errors, report.messages
-    bagit.Bag(str(_head_as_bag(_object_dir(vault.parent, "uz-3"), tmp_path / "v"))).validate()
-    rows = {r["name"]: r for r in cli("--repo", repo, "--json", "locations").json()["locations"]}
-    assert rows["local"]["copies"] == rows["vault"]["copies"]
+    assert cli("--repo", repo, "locations", "add", "vault", "--kind", "local", "--path",
+               vault).code == 0
+    settings = repo / "preserve.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "\ncopies = 1\n", "\ncopies = 2\n"), encoding="utf-8")
+    _ingest(cli, repo, tmp_path)
+    metadata = tmp_path / "d.csv"
+    metadata.write_text(CSV, encoding="utf-8")
+    result = cli("--repo", repo, "--json", "describe", PACKAGE, "--metadata", metadata)
+    assert result.code == 0, result.err
+    assert result.json()["replication"]["made"]
+    assert validate_root(vault).valid
+    assert (vault / layout.object_path_for(PACKAGE) / "v2" / "inventory.json").is_file()
+    assert cli("--repo", repo, "audit", "--all", "--location", "vault").code == 0
+
+
+def test_ingest_metadata_describes_a_plain_folder(cli, repo, tmp_path):
+    folder = tmp_path / "Qoʻlyozmalar"
+    (folder / "sahifalar").mkdir(parents=True)
+    (folder / "sahifalar" / "варақ 1.txt").write_text("бир\n", encoding="utf-8")
+    metadata = tmp_path / "tavsif.csv"
+    metadata.write_text(CSV, encoding="utf-8")
+    result = cli("--repo", repo, "--json", "ingest", folder, "--id", "folder-1",
+                 "--metadata", metadata)
+    assert result.code == 0, result.err
+    shown = cli("--repo", repo, "--json", "show", "folder-1").json()
+    assert shown["title"] == "Янги сарлавҳа"  # not the folder's name
+    paths = {f["path"] for f in shown["files"]}
+    assert "metadata/description/descriptive.csv" in paths
+    assert "data/sahifalar/варақ 1.txt" in paths
+    assert 'xml:lang="kk">Жаңа тақырып<' in cli("--repo", repo, "show", "folder-1", "--mets").out
+
+
+def test_ingest_metadata_wins_over_the_deposits_own_and_says_so(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "deposit", MULTILINGUAL)
+    (bag / "metadata").mkdir()
+    (bag / "metadata" / "descriptive.csv").write_text("title[ru]\nСтарое\n", encoding="utf-8")
+    metadata = tmp_path / "dc.xml"
+    metadata.write_text(DC, encoding="utf-8")
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "both", "--metadata", metadata)
+    assert result.code == 1, result.err  # stored, with the warning
+    assert "META-W007" in [f["code"] for f in result.json()["findings"]]
+    mets = cli("--repo", repo, "show", "both", "--mets").out
+    assert "Golýazmalar" in mets and "Старое" not in mets
+
+
+def test_ingest_with_unusable_metadata_stores_nothing(cli, repo, tmp_path):
+    bag = write_bag(tmp_path / "deposit", MULTILINGUAL)
+    metadata = tmp_path / "empty.csv"
+    metadata.write_text("title\n", encoding="utf-8")
+    result = cli("--repo", repo, "--json", "ingest", bag, "--id", "nope", "--metadata", metadata)
+    assert result.code == 11, result.out
+    assert [f["code"] for f in result.json()["findings"]] == ["META-E001"]
+    assert not any((repo / "ocfl").rglob("0=ocfl_object_1.1"))
+    missing = cli("--repo", repo, "ingest", bag, "--metadata", tmp_path / "absent.csv")
+    assert missing.code == 2 and "Traceback" not in missing.err

@@ -13,7 +13,6 @@ from lxml import etree
 from preserve.metadata.schemas import SchemaSet
 from tests.builders import MULTILINGUAL, write_bag
 from tests.cli.conftest import schemas_dir
-from tests.cli.test_describe import CSV, _head_as_bag, _object_dir
 from tests.unit.storage.ocfl_oracle import validate_root
 
 RIGHTS = (
@@ -25,6 +24,27 @@ RIGHTS = (
     ",statute,,kz,Law on the National Archival Fund art. 12,,,replicate,Allow,,,,\n"
     ",donor,,,,,OPEN,,,,Gift of the Navoiy family,,\n")
 PREMIS = "{http://www.loc.gov/premis/v3}"
+CSV = ("title,title[uz-Cyrl],creator\n"
+       "Qoʻlyozmalar toʻplami,Қўлёзмалар тўплами,Alisher Navoiy\n")
+
+
+def _object_dir(repo: Path, package_id: str) -> Path:
+    for inventory in (repo / "ocfl").rglob("inventory.json"):
+        data = json.loads(inventory.read_text("utf-8"))
+        if data.get("id") == package_id and inventory.parent.name[:1] != "v":
+            return inventory.parent
+    raise AssertionError(f"{package_id} not in storage")
+
+
+def _head_as_bag(object_dir: Path, dest: Path) -> Path:
+    """The head version's logical state copied out through its inventory (for bagit-python)."""
+    inventory = json.loads((object_dir / "inventory.json").read_text("utf-8"))
+    for digest, paths in inventory["versions"][inventory["head"]]["state"].items():
+        for logical in paths:
+            target = dest / logical
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes((object_dir / inventory["manifest"][digest][0]).read_bytes())
+    return dest
 
 
 def _bag(root: Path, rights: str | None, bag_info=()) -> Path:
@@ -141,6 +161,7 @@ def test_rights_add_makes_a_metadata_only_version(cli, repo, tmp_path):
     added = cli("--repo", repo, "--json", "rights", "ru-r1", "--add", extra)
     assert added.code == 0, added.out + added.err
     assert (added.json()["version"], added.json()["statements"]) == (2, 4)
+    assert added.json()["payload_copied_bytes"] == 0
     statements = _rights(cli, repo, "ru-r1")
     assert _without_ids(statements) == _without_ids(added.json()["added"])
     shown = cli("--repo", repo, "--json", "show", "ru-r1").json()
