@@ -296,7 +296,8 @@ class _Plan:
         for algorithm in bagging.MANIFEST_ALGORITHMS:
             self._write(builder, f"tagmanifest-{algorithm}.txt",
                         bagging.manifest(tag_entries, algorithm), entries, sizes)
-        message = f"describe: descriptive metadata from {self.given.name}"
+        message = (f"rights --add: rights statements from {self.given.name}" if self.rights_only
+                   else f"describe: descriptive metadata from {self.given.name}")
         inventory_sha512 = builder.prepare(created=self.created, message=message,
                                            user_name=software)
         stored = tuple(StoredFile(path=p, size=sizes[p], sha256=d["sha256"], sha512=d["sha512"],
