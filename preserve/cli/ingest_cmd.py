@@ -40,6 +40,10 @@ def ingest(
         help="Descriptive metadata for the package, used instead of the deposit's own: a "
              "descriptive CSV (docs/metadata.md), a Dublin Core or a MODS 3 XML file; kept "
              "in the version as metadata/description/."),
+    profile: Path = typer.Option(
+        None, "--profile", metavar="FILE", callback=existing_path,
+        help="Check the bag against this BagIt profile (JSON) instead of the one "
+             "profiles.dir finds for it (docs/profiles.md)."),
     defer: str = typer.Option(None, "--defer", metavar="identify,replicate",
                               help="Leave work to `preserve worker` (PostgreSQL catalogs): "
                                    "identify = store without PRONOM identification (the "
@@ -71,7 +75,7 @@ def ingest(
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"],
                             identify_formats="identify" not in deferred,
-                            metadata=metadata)
+                            metadata=metadata, profiles=app.profiles(profile))
     with app.open_catalog() as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:
