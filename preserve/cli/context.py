@@ -109,7 +109,8 @@ class AppState:
             profile, problems = read_profile_file(given)
             return ProfileChoice(explicit=profile, problems=tuple(problems))
         directory = Path(s["profiles.dir"]) if s["profiles.dir"] else None
-        return ProfileChoice(directory=directory, by_organization=s["profiles.by_organization"])
+        return ProfileChoice(directory=directory, by_organization=settings_mod.organization_profiles(
+            s["profiles.by_organization"]))
 
     def location_configs(self) -> list[LocationConfig]:
         return settings_mod.location_configs(self.repo)

@@ -73,9 +73,9 @@ def _optional_path(value: Any) -> str:
     return _text(value)
 
 
-def _organization_profiles(value: Any) -> dict[str, str]:
+def organization_profiles(value: Any) -> dict[str, str]:
     """`Source-Organization=profile identifier` pairs, one a line (or `;`-separated), or a
-    TOML table of the same."""
+    TOML table of the same, as a dict."""
     if isinstance(value, dict):
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise ValueError("must map organization names to profile identifiers")
@@ -89,6 +89,11 @@ def _organization_profiles(value: Any) -> dict[str, str]:
             raise ValueError("must be ORGANIZATION=PROFILE-IDENTIFIER pairs")
         pairs[organization.strip()] = identifier.strip()
     return pairs
+
+
+def _organization_profiles(value: Any) -> str:
+    """Checked, kept as text (so preserve.toml round-trips); see `organization_profiles`."""
+    return "; ".join(f"{k}={v}" for k, v in organization_profiles(value).items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +130,7 @@ SETTINGS: tuple[Setting, ...] = (
             _optional_path, "Directory of BagIt profiles (`*.json`), found by their "
             "BagIt-Profile-Identifier: a bag naming one in bag-info.txt is checked against it "
             "(docs/profiles.md). Profiles are never fetched over the network. Empty: none."),
-    Setting("profiles.by_organization", "PRESERVE_PROFILES_BY_ORGANIZATION", {},
+    Setting("profiles.by_organization", "PRESERVE_PROFILES_BY_ORGANIZATION", "",
             _organization_profiles, "`Source-Organization=profile identifier` pairs (one a "
             "line or `;`-separated, or a TOML table): a bag from that depositor must meet that "
             "profile from profiles.dir, whatever profile it names."),
