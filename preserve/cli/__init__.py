@@ -43,6 +43,7 @@ from preserve.cli.replicate_cmd import replicate
 from preserve.cli.schemas_cmd import schemas_app
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
+from preserve.cli.watch_cmd import watch
 from preserve.cli.worker_cmd import worker
 from preserve.errors import ExitCode, PreserveError
 
@@ -85,6 +86,7 @@ def global_options(
 app.command("init")(init)
 app.command("validate")(validate)
 app.command("ingest")(ingest)
+app.command("watch")(watch)
 app.command("list")(list_packages)
 app.command("show")(show)
 app.command("describe")(describe)
