@@ -13,14 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from preserve.catalog import audits, copies, eventlog
+from preserve.catalog import audits, copies, eventlog, report_queries
 from preserve.catalog.audit_catalog import AuditCatalog
 from preserve.catalog.engine import (
     HEAD_REVISION,
@@ -207,6 +207,11 @@ class Catalog(AuditCatalog, JobCatalog):
             elif record.uri != uri:
                 log.warning("location %s moved from %s to %s", name, record.uri, uri)
                 record.uri = uri
+
+    def report_figures(self, now: dt.datetime, interval: dt.timedelta) -> dict[str, Any]:
+        """Every figure of `preserve report` (catalog/report_queries.py), one transaction."""
+        with self._transaction() as session:
+            return report_queries.report_figures(session, now, interval)
 
     def location_holdings(self) -> list[copies.LocationHoldings]:
         with self._transaction() as session:

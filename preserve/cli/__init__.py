@@ -40,6 +40,7 @@ from preserve.cli.locations_cmd import locations_app
 from preserve.cli.log_cmd import log_app
 from preserve.cli.repair_cmd import repair
 from preserve.cli.replicate_cmd import replicate
+from preserve.cli.report_cmd import report
 from preserve.cli.schemas_cmd import schemas_app
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
@@ -87,6 +88,7 @@ app.command("init")(init)
 app.command("validate")(validate)
 app.command("ingest")(ingest)
 app.command("watch")(watch)
+app.command("report")(report)
 app.command("list")(list_packages)
 app.command("show")(show)
 app.command("describe")(describe)
