@@ -38,7 +38,7 @@ def test_report_counts_holdings_storage_audit_and_deposits(cli, any_repo, tmp_pa
     assert cli("--repo", repo, "-q", "audit").code == 12
 
     d = cli("--repo", repo, "--json", "report").json()
-    year = dt.datetime.now(dt.timezone.utc).year
+    year = dt.datetime.now(dt.UTC).year
     assert d["holdings_by_year"] == [{"year": year, "packages": 2, "versions": 2, "files": 3,
                                       "bytes": 18}]
     [local] = d["storage"]
@@ -48,7 +48,7 @@ def test_report_counts_holdings_storage_audit_and_deposits(cli, any_repo, tmp_pa
     assert audit["damaged"] == 1 and audit["copies"] == local["copies"]
     assert audit["checked_within_interval"] == audit["copies"]  # the audit just ran
     assert audit["overdue"] == 0
-    month = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m")
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
     assert d["deposits_by_month"] == [{"month": month, "deposits": 3, "accepted": 2,
                                        "rejected": 1, "failed": 0}]
     assert sum(f["files"] for f in d["formats"]) == local["copies"]
