@@ -39,6 +39,24 @@ def holdings_by_year(session: Session) -> list[dict[str, Any]]:
              "bytes": int(b)} for y, p, v, f, b in rows]
 
 
+def holdings_by_depositor(session: Session) -> list[dict[str, Any]]:
+    """Per depositor (the deposit's Source-Organization; None: not known) and year: packages
+    first stored, versions, files, bytes."""
+    year = extract("year", PackageVersionRecord.created)
+    rows = session.execute(
+        select(DepositRecord.depositor, year,
+               func.count(func.distinct(case((PackageVersionRecord.number == 1,
+                                              PackageVersionRecord.package_id)))),
+               func.count(PackageVersionRecord.id),
+               func.coalesce(func.sum(PackageVersionRecord.file_count), 0),
+               func.coalesce(func.sum(PackageVersionRecord.byte_count), 0))
+        .select_from(PackageVersionRecord)
+        .outerjoin(DepositRecord, DepositRecord.id == PackageVersionRecord.deposit_id)
+        .group_by(DepositRecord.depositor, year).order_by(DepositRecord.depositor, year))
+    return [{"depositor": who, "year": int(y), "packages": int(p), "versions": int(v),
+             "files": int(f), "bytes": int(b)} for who, y, p, v, f, b in rows]
+
+
 def formats(session: Session) -> list[dict[str, Any]]:
     """Files and bytes per PRONOM PUID (None: not identified), most files first."""
     count = func.count(FileRecord.id)
@@ -105,6 +123,7 @@ def deposits_by_month(session: Session) -> list[dict[str, Any]]:
 def report_figures(session: Session, now: dt.datetime, interval: dt.timedelta
                    ) -> dict[str, Any]:
     """Every figure of the report, in one read transaction."""
-    return {"holdings_by_year": holdings_by_year(session), "formats": formats(session),
+    return {"holdings_by_year": holdings_by_year(session),
+            "holdings_by_depositor": holdings_by_depositor(session), "formats": formats(session),
             "storage": storage(session), "audit": audit_coverage(session, now, interval),
             "deposits_by_month": deposits_by_month(session)}

@@ -185,6 +185,11 @@ class Catalog(AuditCatalog, JobCatalog):
             _finish(record, status, findings, finished, package_id, version)
             eventlog.append(session, events)
 
+    def set_depositor(self, deposit_id: int, depositor: str | None) -> None:
+        """Record who handed the deposit in (its Source-Organization), for the report."""
+        with self._transaction() as session:
+            _deposit(session, deposit_id).depositor = depositor
+
     def deposit_in_progress(self, deposit_id: int) -> bool:
         """Whether deposit attempt `deposit_id` exists and is not finished yet."""
         with self._transaction() as session:

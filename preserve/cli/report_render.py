@@ -17,6 +17,8 @@ from preserve.names import escape_name
 #: Section key -> (title, columns).
 SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "holdings_by_year": ("Holdings by year", ("year", "packages", "versions", "files", "bytes")),
+    "holdings_by_depositor": ("Holdings by depositor and year", (
+        "depositor", "year", "packages", "versions", "files", "bytes")),
     "formats": ("Formats (PRONOM)", ("puid", "files", "bytes")),
     "storage": ("Storage per location", ("location", "copies", "bytes", "ok", "damaged",
                                          "missing")),
@@ -33,7 +35,7 @@ def _rows(report: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def _cell(value: Any) -> str:
-    return "(not identified)" if value is None else escape_name(str(value))
+    return "(unknown)" if value is None else escape_name(str(value))
 
 
 def as_text(report: dict[str, Any]) -> str:

@@ -237,6 +237,9 @@ class _Ingest:
                                              opts.clock(), opts.limits.max_tag_file_size)
         deposit = open_deposit(self.source, self.work / "deposit", opts.limits)
         self.findings.extend(deposit.findings)
+        organizations = deposit.bag_info_values("Source-Organization")
+        if organizations:  # who deposited, for `preserve report` (issue 16 §6)
+            self.catalog.set_depositor(self.deposit_id, organizations[0])
         # The deposit as handed in is what a BagIt profile describes (issue 16 §4).
         self.findings.extend(profile_findings(deposit, opts.profiles))
         deposit, taken = folder_metadata(deposit)

@@ -41,6 +41,9 @@ def test_report_counts_holdings_storage_audit_and_deposits(cli, any_repo, tmp_pa
     year = dt.datetime.now(dt.UTC).year
     assert d["holdings_by_year"] == [{"year": year, "packages": 2, "versions": 2, "files": 3,
                                       "bytes": 18}]
+    assert d["holdings_by_depositor"] == [{"depositor": "Milliy kutubxona", "year": year,
+                                           "packages": 2, "versions": 2, "files": 3,
+                                           "bytes": 18}]
     [local] = d["storage"]
     assert local["location"] == "local" and local["damaged"] == 1 and local["missing"] == 0
     assert local["ok"] == local["copies"] - 1
