@@ -113,3 +113,20 @@ def test_a_watcher_recovers_a_claimed_deposit_and_stops_on_sigterm(cli, repo, tm
     assert {"Yarim", "Yarim.report.json", "Yangi", "Yangi.report.json"} <= set(
         os.listdir(folder / "done"))
     assert os.listdir(folder / ".processing") == []
+
+
+def test_a_deposit_whose_report_was_written_is_moved_not_ingested_again(cli, repo, tmp_path):
+    folder = tmp_path / "drop"
+    (folder / ".processing").mkdir(parents=True)
+    write_bag(folder / ".processing" / "Tayyor", {"a.txt": b"tayyor"})
+    (folder / ".processing" / "Tayyor.report.json").write_text(
+        json.dumps({"status": "ingested"}), "utf-8")
+    (folder / "done").mkdir()
+    write_bag(folder / "done" / "Tayyor", {"old.txt": b"an earlier deposit of the same name"})
+    result = cli("--repo", repo, "watch", folder, "--once", "--settle", "0")
+    assert result.code == 0, result.err
+    assert sorted(os.listdir(folder / "done")) == ["Tayyor", "Tayyor.1", "Tayyor.1.report.json"]
+    assert (folder / "done" / "Tayyor.1" / "data" / "a.txt").read_bytes() == b"tayyor"
+    rows = cli("--repo", repo, "--json", "deposits").json()
+    rows = rows["deposits"] if isinstance(rows, dict) else rows
+    assert rows == []  # moved, not ingested a second time
