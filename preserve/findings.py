@@ -512,6 +512,54 @@ _EARK_CODES: list[FindingCode] = [
 register(*_EARK_CODES)
 
 
+# --- BagIt profiles (preserve.deposit.profile) ------------------------------------------------
+_SPEC = "BagIt Profiles Specification 1.4.0"
+_PROFILE_CODES: list[FindingCode] = [
+    FindingCode("PROF-E001", E, "the BagIt profile {path} cannot be used: {why}; nothing was "
+                "checked against it. Fix the profile (docs/profiles.md)", _SPEC),
+    FindingCode("PROF-E002", E, "bag-info.txt has no {label}, which profile {profile} requires",
+                _SPEC + ": Bag-Info required"),
+    FindingCode("PROF-E003", E, "bag-info.txt {label} is {value!r}; profile {profile} allows "
+                "only: {allowed}", _SPEC + ": Bag-Info values"),
+    FindingCode("PROF-E004", E, "bag-info.txt has {label} {count} times; profile {profile} "
+                "allows it once", _SPEC + ": Bag-Info repeatable"),
+    FindingCode("PROF-E005", E, "the bag has no {path}: profile {profile} requires a "
+                "{algorithm} payload manifest", _SPEC + ": Manifests-Required"),
+    FindingCode("PROF-E006", E, "{path}: profile {profile} allows payload manifests only for "
+                "{allowed}", _SPEC + ": Manifests-Allowed"),
+    FindingCode("PROF-E007", E, "the bag has no {path}: profile {profile} requires a "
+                "{algorithm} tag manifest", _SPEC + ": Tag-Manifests-Required"),
+    FindingCode("PROF-E008", E, "{path}: profile {profile} allows tag manifests only for "
+                "{allowed}", _SPEC + ": Tag-Manifests-Allowed"),
+    FindingCode("PROF-E009", E, "the bag has no tag file {path}, which profile {profile} "
+                "requires", _SPEC + ": Tag-Files-Required"),
+    FindingCode("PROF-E010", E, "tag file {path} is not allowed by profile {profile} (allowed: "
+                "{allowed})", _SPEC + ": Tag-Files-Allowed"),
+    FindingCode("PROF-E011", E, "the bag has no payload file {path}, which profile {profile} "
+                "requires", _SPEC + ": Payload-Files-Required"),
+    FindingCode("PROF-E012", E, "payload file {path} is not allowed by profile {profile} "
+                "(allowed: {allowed})", _SPEC + ": Payload-Files-Allowed"),
+    FindingCode("PROF-E013", E, "the bag has a fetch.txt; profile {profile} does not allow "
+                "one (Allow-Fetch.txt is false)", _SPEC + ": Allow-Fetch.txt"),
+    FindingCode("PROF-E014", E, "BagIt-Version {version} is not accepted by profile {profile} "
+                "(accepted: {accepted})", _SPEC + ": Accept-BagIt-Version"),
+    FindingCode("PROF-E015", E, "{path} is a {kind} deposit, not a BagIt bag, but profile "
+                "{profile} applies to it; deposit a bag", _SPEC + ": a profile describes bags"),
+    FindingCode("PROF-E016", E, "profile {identifier!r} configured for Source-Organization "
+                "{organization!r} (profiles.by_organization) is not in profiles.dir; add the "
+                "profile file there", "docs/profiles.md: choosing the profile"),
+    FindingCode("PROF-E017", E, "serialization is {rule} by profile {profile}: {why}",
+                _SPEC + ": Serialization"),
+    FindingCode("PROF-E018", E, "the bag is a {kind} archive; profile {profile} accepts only: "
+                "{accepted}", _SPEC + ": Accept-Serialization"),
+    FindingCode("PROF-W001", W, "the bag names BagIt-Profile-Identifier {identifier!r}, which "
+                "is not in profiles.dir; it was not checked against that profile (profiles are "
+                "never fetched over the network)", "docs/profiles.md: choosing the profile"),
+]
+
+register(*_PROFILE_CODES)
+
+
 def finding(code: str, path: str = "", **fields: object) -> Finding:
     """Build a Finding for `code`, formatting its template with `fields`."""
     entry = CATALOGUE[code]

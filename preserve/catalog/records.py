@@ -235,6 +235,7 @@ class DepositRecord(Base):
     findings: Mapped[list[Any]]
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     warning_count: Mapped[int] = mapped_column(Integer, default=0)
+    depositor: Mapped[str | None] = mapped_column(Text)  # Source-Organization (0009_intake)
 
 
 class JobErrorRecord(Base):

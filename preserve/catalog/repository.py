@@ -13,14 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from preserve.catalog import audits, copies, eventlog
+from preserve.catalog import audits, copies, eventlog, report_queries
 from preserve.catalog.audit_catalog import AuditCatalog
 from preserve.catalog.engine import (
     HEAD_REVISION,
@@ -185,6 +185,11 @@ class Catalog(AuditCatalog, JobCatalog):
             _finish(record, status, findings, finished, package_id, version)
             eventlog.append(session, events)
 
+    def set_depositor(self, deposit_id: int, depositor: str | None) -> None:
+        """Record who handed the deposit in (its Source-Organization), for the report."""
+        with self._transaction() as session:
+            _deposit(session, deposit_id).depositor = depositor
+
     def deposit_in_progress(self, deposit_id: int) -> bool:
         """Whether deposit attempt `deposit_id` exists and is not finished yet."""
         with self._transaction() as session:
@@ -207,6 +212,11 @@ class Catalog(AuditCatalog, JobCatalog):
             elif record.uri != uri:
                 log.warning("location %s moved from %s to %s", name, record.uri, uri)
                 record.uri = uri
+
+    def report_figures(self, now: dt.datetime, interval: dt.timedelta) -> dict[str, Any]:
+        """Every figure of `preserve report` (catalog/report_queries.py), one transaction."""
+        with self._transaction() as session:
+            return report_queries.report_figures(session, now, interval)
 
     def location_holdings(self) -> list[copies.LocationHoldings]:
         with self._transaction() as session:

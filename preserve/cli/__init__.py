@@ -40,10 +40,12 @@ from preserve.cli.locations_cmd import locations_app
 from preserve.cli.log_cmd import log_app
 from preserve.cli.repair_cmd import repair
 from preserve.cli.replicate_cmd import replicate
+from preserve.cli.report_cmd import report
 from preserve.cli.rights_cmd import rights
 from preserve.cli.schemas_cmd import schemas_app
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
+from preserve.cli.watch_cmd import watch
 from preserve.cli.worker_cmd import worker
 from preserve.errors import ExitCode, PreserveError
 
@@ -86,6 +88,8 @@ def global_options(
 app.command("init")(init)
 app.command("validate")(validate)
 app.command("ingest")(ingest)
+app.command("watch")(watch)
+app.command("report")(report)
 app.command("list")(list_packages)
 app.command("show")(show)
 app.command("describe")(describe)

@@ -18,7 +18,7 @@ import typer
 
 from preserve.cli import settings as settings_mod
 from preserve.cli import units
-from preserve.deposit import Limits
+from preserve.deposit import Limits, ProfileChoice, read_profile_file
 from preserve.home import Home, open_home
 from preserve.metadata import SchemaSet, find_schemas
 from preserve.metadata.fetch import default_cache_dir
@@ -101,6 +101,16 @@ class AppState:
         s = self.settings()
         return Limits(max_members=s["limits.max_members"], max_total_size=s["limits.max_total_size"],
                       max_ratio=s["limits.max_ratio"])
+
+    def profiles(self, given: Path | None = None) -> ProfileChoice:
+        """The BagIt profile choice (issue 16 §4): `--profile FILE`, else the settings."""
+        s = self.settings()
+        if given is not None:
+            profile, problems = read_profile_file(given)
+            return ProfileChoice(explicit=profile, problems=tuple(problems))
+        directory = Path(s["profiles.dir"]) if s["profiles.dir"] else None
+        return ProfileChoice(directory=directory, by_organization=settings_mod.organization_profiles(
+            s["profiles.by_organization"]))
 
     def location_configs(self) -> list[LocationConfig]:
         return settings_mod.location_configs(self.repo)

@@ -40,6 +40,14 @@ def ingest(
         help="Descriptive metadata for the package, used instead of the deposit's own: a "
              "descriptive CSV (docs/metadata.md), a Dublin Core or a MODS 3 XML file; kept "
              "in the version as metadata/description/."),
+    batch: bool = typer.Option(
+        False, "--batch", help="PATH is a folder of deposits: ingest each (folders, zips, "
+        "tars at its top level; hidden ones ignored) as its own attempt, then a summary "
+        "(docs/batch.md). The exit code is the worst one."),
+    profile: Path = typer.Option(
+        None, "--profile", metavar="FILE", callback=existing_path,
+        help="Check the bag against this BagIt profile (JSON) instead of the one "
+             "profiles.dir finds for it (docs/profiles.md)."),
     defer: str = typer.Option(None, "--defer", metavar="identify,replicate",
                               help="Leave work to `preserve worker` (PostgreSQL catalogs): "
                                    "identify = store without PRONOM identification (the "
@@ -71,7 +79,11 @@ def ingest(
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"],
                             identify_formats="identify" not in deferred,
-                            metadata=metadata)
+                            metadata=metadata, profiles=app.profiles(profile))
+    if batch:
+        if deferred:
+            raise UsageError(detail="--batch cannot be combined with --defer")
+        raise typer.Exit(run_batch(app, home, path, options))
     with app.open_catalog() as catalog:
         try:
             with render.progress_bar("ingesting", not app.quiet) as progress:
@@ -126,6 +138,43 @@ def ingest(
         render.emit(document, app.json, text)
     if result.findings:
         raise typer.Exit(ExitCode.WARNINGS)
+
+
+def run_batch(app: AppState, home: Any, directory: Path, options: Any) -> int:
+    """`ingest --batch DIR` (and `watch`): one line per deposit as it ends, then the summary
+    table (or one JSON document); returns the worst exit code."""
+    from preserve.ingest.batch import DepositOutcome, ingest_batch
+    if not directory.is_dir():
+        raise UsageError(detail=f"--batch needs a folder of deposits; {escape_name(str(directory))} "
+                         "is not one")
+
+    def each(outcome: DepositOutcome) -> None:
+        if not app.json:
+            render_outcome(outcome.as_dict())
+
+    with app.open_catalog() as catalog:
+        report = ingest_batch(home, catalog, directory, options, on_each=each)
+    document = report.as_dict()
+
+    def text(d: dict[str, Any]) -> None:
+        t = d["totals"]
+        render.line(f"{t['deposits']} deposits: {t['ingested']} ingested, {t['rejected']} "
+                    f"rejected, {t['failed']} failed; {t['files']} files, {t['bytes']} bytes")
+
+    render.emit(document, app.json, text)
+    return report.exit_code
+
+
+def render_outcome(d: dict[str, Any]) -> None:
+    """One deposit's line of a batch or watch: status, name, package or first error."""
+    name = escape_name(d["name"])
+    if d["status"] == "ingested":
+        render.line(f"ingested  {name} -> {d['package_id']} v{d['version']} ({d['files']} "
+                    f"files, {d['bytes']} bytes, {len(d['findings'])} warnings)")
+        return
+    errors = [f["code"] for f in d["findings"] if f["severity"] == "error"]
+    why = ", ".join(errors) if errors else (d["error"] or "")
+    render.line(f"{d['status']:<9} {name}: {escape_name(why)} (exit {d['exit_code']})")
 
 
 DEFERRABLE = ("identify", "replicate")

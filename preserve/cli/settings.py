@@ -73,6 +73,29 @@ def _optional_path(value: Any) -> str:
     return _text(value)
 
 
+def organization_profiles(value: Any) -> dict[str, str]:
+    """`Source-Organization=profile identifier` pairs, one a line (or `;`-separated), or a
+    TOML table of the same, as a dict."""
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise ValueError("must map organization names to profile identifiers")
+        return dict(value)
+    pairs: dict[str, str] = {}
+    for item in str(value).replace(";", "\n").splitlines():
+        if not item.strip():
+            continue
+        organization, sep, identifier = item.partition("=")
+        if not sep or not organization.strip() or not identifier.strip():
+            raise ValueError("must be ORGANIZATION=PROFILE-IDENTIFIER pairs")
+        pairs[organization.strip()] = identifier.strip()
+    return pairs
+
+
+def _organization_profiles(value: Any) -> str:
+    """Checked, kept as text (so preserve.toml round-trips); see `organization_profiles`."""
+    return "; ".join(f"{k}={v}" for k, v in organization_profiles(value).items())
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One setting: its dotted name (as in preserve.toml), environment variable, default, help."""
@@ -103,6 +126,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("schemas.required", "PRESERVE_SCHEMAS_REQUIRED", False,
             _bool, "true: refuse to ingest (configuration error, exit 10) when no schema "
             "directory is configured, instead of storing a METS that was not schema-validated."),
+    Setting("profiles.dir", "PRESERVE_PROFILES_DIR", "",
+            _optional_path, "Directory of BagIt profiles (`*.json`), found by their "
+            "BagIt-Profile-Identifier: a bag naming one in bag-info.txt is checked against it "
+            "(docs/profiles.md). Profiles are never fetched over the network. Empty: none."),
+    Setting("profiles.by_organization", "PRESERVE_PROFILES_BY_ORGANIZATION", "",
+            _organization_profiles, "`Source-Organization=profile identifier` pairs (one a "
+            "line or `;`-separated, or a TOML table): a bag from that depositor must meet that "
+            "profile from profiles.dir, whatever profile it names."),
     Setting("ingest.workers", "PRESERVE_WORKERS", 0,
             lambda v: 0 if int(v) == 0 else _positive_int(v),
             "Threads that read and hash files in parallel. 0: the number of CPUs."),

@@ -32,6 +32,9 @@ def validate(
                                       "version of package ID."),
     allow_unchanged: bool = typer.Option(False, "--allow-unchanged",
                                          help="As for ingest: an unchanged payload is no error."),
+    profile: Path = typer.Option(None, "--profile", metavar="FILE", callback=existing_path,
+                                 help="Check the bag against this BagIt profile (JSON) instead "
+                                 "of the one profiles.dir finds for it."),
 ) -> None:
     """Validate a deposit (RFC 8493 and our rules, and what ingest would refuse in the
     repository if there is one); nothing is written."""
@@ -39,18 +42,21 @@ def validate(
     app = state(ctx)
     with ExitStack() as stack:
         against = None
+        profiles = app.profiles(profile) if profile is not None else None
         try:
             app.home()
         except RepositoryNotFound:
             if package_id or as_version_of:
                 raise  # these options mean a repository
         else:
+            profiles = app.profiles(profile)  # with the repository's profiles.dir settings
             catalog = stack.enter_context(Catalog(app.catalog_url()))
             against = Against(catalog, package_id=package_id, as_version_of=as_version_of,
                               allow_unchanged=allow_unchanged)
         with render.progress_bar("validating", not app.quiet) as progress:
             report = validate_deposit(path, limits=app.limits(), workers=app.workers(),
-                                      progress=progress, schemas=app.schemas, against=against)
+                                      progress=progress, schemas=app.schemas, against=against,
+                                      profiles=profiles)
     document = report.as_dict()
 
     def text(d: dict[str, Any]) -> None:

@@ -7,6 +7,12 @@ each payload file. bagit-python is not used here: it is unsafe on hostile input.
 
 from preserve.deposit.opening import WorkDirNotEmpty, open_deposit
 from preserve.deposit.payload_check import check_payload, required_algorithms
+from preserve.deposit.profile import (
+    Profile,
+    ProfileChoice,
+    profile_findings,
+    read_profile_file,
+)
 from preserve.deposit.tagfiles import format_manifest_line, format_tag_file
 from preserve.deposit.values import Deposit, DepositKind, Limits, PayloadEntry, TagEntry
 from preserve.safeio import open_regular
@@ -16,6 +22,8 @@ __all__ = [
     "DepositKind",
     "Limits",
     "PayloadEntry",
+    "Profile",
+    "ProfileChoice",
     "TagEntry",
     "WorkDirNotEmpty",
     "check_payload",
@@ -23,5 +31,7 @@ __all__ = [
     "format_tag_file",
     "open_deposit",
     "open_regular",
+    "profile_findings",
+    "read_profile_file",
     "required_algorithms",
 ]

@@ -27,7 +27,14 @@ from preserve import SOFTWARE_NAME, __version__, checksums
 from preserve.catalog import Catalog, EventView, IngestRecord, StoredFile
 from preserve.catalog.intent import Intent
 from preserve.checksums import REQUIRED_ALGORITHMS, HashingWriter, MultiHasher, Progress
-from preserve.deposit import Deposit, DepositKind, Limits, open_deposit
+from preserve.deposit import (
+    Deposit,
+    DepositKind,
+    Limits,
+    ProfileChoice,
+    open_deposit,
+    profile_findings,
+)
 from preserve.errors import (
     CatalogError,
     ConfigurationError,
@@ -115,6 +122,8 @@ class IngestOptions:
     # A descriptive metadata file given beside the deposit (`ingest --metadata FILE`): it
     # describes the package instead of the deposit's own (issue 16 §3).
     metadata: Path | None = None
+    # Which BagIt profile the deposit must meet (issue 16 §4); None: no profile checks.
+    profiles: ProfileChoice | None = None
     clock: Callable[[], dt.datetime] = utc_now
 
 
@@ -229,6 +238,11 @@ class _Ingest:
                                              opts.clock(), opts.limits.max_tag_file_size)
         deposit = open_deposit(self.source, self.work / "deposit", opts.limits)
         self.findings.extend(deposit.findings)
+        organizations = deposit.bag_info_values("Source-Organization")
+        if organizations:  # who deposited, for `preserve report` (issue 16 §6)
+            self.catalog.set_depositor(self.deposit_id, organizations[0])
+        # The deposit as handed in is what a BagIt profile describes (issue 16 §4).
+        self.findings.extend(profile_findings(deposit, opts.profiles))
         deposit, taken = folder_metadata(deposit)
         self.findings.extend(taken)
         # A package exported by another archive brings its history in its METS (issue 5).

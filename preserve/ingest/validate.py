@@ -18,7 +18,7 @@ from typing import Any
 
 from preserve.catalog import Catalog
 from preserve.checksums import Progress
-from preserve.deposit import Limits, open_deposit
+from preserve.deposit import Limits, ProfileChoice, open_deposit, profile_findings
 from preserve.errors import UsageError
 from preserve.findings import has_errors
 from preserve.ingest import decisions
@@ -71,6 +71,7 @@ def validate_deposit(
     progress: Progress | None = None,
     schemas: Callable[[], SchemaSet | None] | None = None,
     against: Against | None = None,
+    profiles: ProfileChoice | None = None,
 ) -> ValidationReport:
     """Validate the deposit at `source`; payload bytes are read but never written anywhere.
 
@@ -81,6 +82,7 @@ def validate_deposit(
     work_dir = Path(tempfile.mkdtemp(prefix="preserve-validate-", dir=work_parent))
     try:
         deposit = open_deposit(source, work_dir, limits)
+        profiled = profile_findings(deposit, profiles)  # as ingest: on the deposit as handed in
         deposit, taken = folder_metadata(deposit)  # as ingest
         # Payload entries are regular files only, so reading them is safe even when the
         # structure has errors; doing it reports every finding at once.
@@ -91,7 +93,7 @@ def validate_deposit(
                                                 limits.max_tag_file_size)
         read = read_payload(deposit, workers=workers, progress=progress,
                             algorithms=sender.algorithms if sender else ())
-        findings = [*deposit.findings, *taken, *read.findings]
+        findings = [*deposit.findings, *profiled, *taken, *read.findings]
         findings += _supplied_findings(deposit, limits, schemas)
         findings += found
         if sender is not None:
