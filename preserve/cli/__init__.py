@@ -41,6 +41,7 @@ from preserve.cli.log_cmd import log_app
 from preserve.cli.repair_cmd import repair
 from preserve.cli.replicate_cmd import replicate
 from preserve.cli.schemas_cmd import schemas_app
+from preserve.cli.serve_cmd import serve
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
 from preserve.cli.worker_cmd import worker
@@ -101,6 +102,7 @@ app.add_typer(locations_app, name="locations")
 app.command("replicate")(replicate)
 app.command("repair")(repair)
 app.command("worker")(worker)
+app.command("serve")(serve)
 app.add_typer(jobs_app, name="jobs")
 
 

@@ -1,0 +1,174 @@
+"""The ASGI app (issue 15 "The web app"): read-only pages and the JSON API over the catalog.
+
+The catalog is reached through `open_catalog`, handed in by `preserve serve`: the seam the
+service layer (preserve/service, issue 15 "First: a service layer") replaces with its paged
+SQL queries. Until then the package list is filtered and paged here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from preserve.names import escape_name
+from preserve.web import i18n
+
+if TYPE_CHECKING:
+    from preserve.catalog import Catalog
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 50
+
+
+def _jsonable(value: Any) -> Any:
+    """The CLI's --json conventions: dataclasses as objects, enums by value, times in ISO."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = "") -> Starlette:
+    """The app over one repository's catalog."""
+    env = Environment(loader=FileSystemLoader(HERE / "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    # Names as the CLI shows them: bidi controls and other invisibles escaped (preserve/names.py).
+    env.filters["name"] = escape_name
+
+    def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        tr = translator(request)
+        body = env.get_template(template).render(
+            _=tr.gettext, tr=tr, lang=tr.tag, languages=i18n.LANGUAGES,
+            language_names=_language_names(), path=request.url.path,
+            query=request.url.query, repository_name=repository_name, **context)
+        response = HTMLResponse(body, status_code=status)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    async def health(request: Request) -> Response:
+        with open_catalog() as catalog:
+            head = catalog.chain_head()
+        return JSONResponse({"status": "ok", "chain_head": head.as_dict()})
+
+    async def dashboard(request: Request) -> Response:
+        with open_catalog() as catalog:
+            holdings = catalog.location_holdings()
+            packages = catalog.list_packages()
+            head = catalog.chain_head()
+        damaged = [p for p in packages if p.open_problems]
+        return render(request, "dashboard.html", holdings=holdings, head=head,
+                      package_count=len(packages), damaged=damaged,
+                      file_count=sum(p.files for p in packages),
+                      byte_count=sum(p.bytes for p in packages))
+
+    def _listing(request: Request) -> tuple[list[Any], int, int, str]:
+        query = request.query_params.get("q", "").strip()
+        try:
+            page = max(1, int(request.query_params.get("page", "1")))
+        except ValueError:
+            page = 1
+        with open_catalog() as catalog:
+            packages = catalog.list_packages()
+        if query:
+            # Case-insensitive in every script (casefold, not lower: German ß, Turkic dotless
+            # i), over the title, the package id and every external identifier.
+            needle = query.casefold()
+            packages = [p for p in packages if needle in (p.title or "").casefold()
+                        or needle in p.package_id.casefold()
+                        or any(needle in i.casefold() for i in p.external_identifiers)]
+        total = len(packages)
+        return packages[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], total, page, query
+
+    async def packages_page(request: Request) -> Response:
+        rows, total, page, query = _listing(request)
+        pages = max(1, -(-total // PAGE_SIZE))
+
+        def link(number: int) -> str:
+            return "/packages?" + urlencode({"q": query, "page": number})
+
+        return render(request, "packages.html", packages=rows, total=total, page=page,
+                      pages=pages, q=query, link=link)
+
+    async def package_page(request: Request) -> Response:
+        package_id = request.path_params["package_id"]
+        with open_catalog() as catalog:
+            if not catalog.package_exists(package_id):
+                return render(request, "not_found.html", status=404)
+            detail = catalog.get_package(package_id)
+        return render(request, "package.html", p=detail, head_files=detail.files_of(detail.head))
+
+    async def locations_page(request: Request) -> Response:
+        with open_catalog() as catalog:
+            holdings = catalog.location_holdings()
+        return render(request, "locations.html", holdings=holdings)
+
+    async def set_language(request: Request) -> Response:
+        """Switch language: a cookie only (no server state), then back where the user was."""
+        tag = request.path_params["tag"]
+        target = request.query_params.get("next", "/")
+        # Only a path on this site: never an open redirect to another host.
+        if not target.startswith("/") or target.startswith("//") or "\\" in target:
+            target = "/"
+        response = RedirectResponse(target, status_code=303)
+        if tag in i18n.LANGUAGES:
+            response.set_cookie(i18n.COOKIE, tag, max_age=365 * 24 * 3600, httponly=True,
+                                samesite="strict")
+        return response
+
+    async def api_packages(request: Request) -> Response:
+        rows, total, page, _query = _listing(request)
+        return JSONResponse({"packages": _jsonable(rows), "total": total, "page": page,
+                             "page_size": PAGE_SIZE})
+
+    async def api_package(request: Request) -> Response:
+        package_id = request.path_params["package_id"]
+        with open_catalog() as catalog:
+            if not catalog.package_exists(package_id):
+                return JSONResponse({"error": "not found", "package_id": package_id},
+                                    status_code=404)
+            detail = catalog.get_package(package_id)
+        return JSONResponse(_jsonable(detail))
+
+    routes = [
+        Route("/health", health),
+        Route("/", dashboard),
+        Route("/packages", packages_page),
+        Route("/packages/{package_id:path}", package_page),
+        Route("/locations", locations_page),
+        Route("/lang/{tag}", set_language),
+        Route("/api/v1/packages", api_packages),
+        Route("/api/v1/packages/{package_id:path}", api_package),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(routes=routes)
+
+
+def translator(request: Request) -> i18n.Translator:
+    return i18n.Translator(i18n.choose(request.cookies.get(i18n.COOKIE),
+                                       request.headers.get("accept-language")))
+
+
+def _language_names() -> dict[str, str]:
+    """Each language named in itself, as a switcher shows it."""
+    return {"en": "English", "uz-Latn": "Oʻzbekcha", "uz-Cyrl": "Ўзбекча", "ru": "Русский",
+            "kk": "Қазақша", "tk": "Türkmençe"}
