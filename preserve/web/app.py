@@ -7,6 +7,7 @@ SQL queries. Until then the package list is filtered and paged here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from enum import Enum
@@ -21,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from preserve.names import escape_name
+from preserve.names import escape_name, json_visible
 from preserve.web import i18n
 
 if TYPE_CHECKING:
@@ -46,6 +47,19 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class VisibleJSON(JSONResponse):
+    """JSON as the CLI's --json writes it: UTF-8 text kept, bidi and C1 controls written as
+    \\uXXXX escapes (preserve/names.py json_visible), the same data for programs."""
+
+    def __init__(self, content: Any, status_code: int = 200) -> None:
+        super().__init__(content, status_code=status_code)
+        # Data is byte-exact (a title may hold "<script>"): never to be sniffed as HTML.
+        self.headers["X-Content-Type-Options"] = "nosniff"
+
+    def render(self, content: Any) -> bytes:
+        return json_visible(json.dumps(content, ensure_ascii=False)).encode("utf-8")
+
+
 def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = "") -> Starlette:
     """The app over one repository's catalog."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
@@ -68,7 +82,7 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
     async def health(request: Request) -> Response:
         with open_catalog() as catalog:
             head = catalog.chain_head()
-        return JSONResponse({"status": "ok", "chain_head": head.as_dict()})
+        return VisibleJSON({"status": "ok", "chain_head": head.as_dict()})
 
     async def dashboard(request: Request) -> Response:
         with open_catalog() as catalog:
@@ -137,17 +151,17 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
 
     async def api_packages(request: Request) -> Response:
         rows, total, page, _query = _listing(request)
-        return JSONResponse({"packages": _jsonable(rows), "total": total, "page": page,
+        return VisibleJSON({"packages": _jsonable(rows), "total": total, "page": page,
                              "page_size": PAGE_SIZE})
 
     async def api_package(request: Request) -> Response:
         package_id = request.path_params["package_id"]
         with open_catalog() as catalog:
             if not catalog.package_exists(package_id):
-                return JSONResponse({"error": "not found", "package_id": package_id},
+                return VisibleJSON({"error": "not found", "package_id": package_id},
                                     status_code=404)
             detail = catalog.get_package(package_id)
-        return JSONResponse(_jsonable(detail))
+        return VisibleJSON(_jsonable(detail))
 
     routes = [
         Route("/health", health),
