@@ -4,11 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -146,33 +141,10 @@ def test_dashboard_shows_damage_after_an_audit_finds_a_flipped_byte(client, cli,
     assert 'class="bad"' in health and "/packages/fa-1" in health
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_preserve_serve_answers_over_real_http(web_repo):
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    server = subprocess.Popen([sys.executable, "-m", "preserve", "--repo", str(web_repo), "serve",
-                               "--port", str(port)], env=env, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    body = json.load(r)
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        assert body["status"] == "ok" and body["chain_head"]["events"] > 0
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/packages",
-                                         headers={"Accept-Language": "kk"})
-        with urllib.request.urlopen(request, timeout=5) as r:
-            assert "Пакеттер" in r.read().decode()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+def test_preserve_serve_answers_over_real_http(served):
+    with urllib.request.urlopen(served + "/health", timeout=5) as response:
+        body = json.load(response)
+    assert body["status"] == "ok" and body["chain_head"]["events"] > 0
+    request = urllib.request.Request(served + "/packages", headers={"Accept-Language": "kk"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert "Пакеттер" in response.read().decode()
