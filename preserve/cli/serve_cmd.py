@@ -23,6 +23,7 @@ def serve(ctx: typer.Context,
         raise UsageError(detail=f"the web app needs the optional extra: pip install "
                                 f"'preserve[web]' ({exc})") from None
     app = create_app(app_state.open_catalog,
-                     repository_name=app_state.settings()["repository.name"])
+                     repository_name=app_state.settings()["repository.name"],
+                     locations=app_state.locations)
     typer.echo(f"preserve: serving {app_state.repo} at http://{host}:{port}/", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -8,25 +8,37 @@ SQL queries. Until then the package list is filtered and paged here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from preserve.errors import FixityError, PreserveError, UsageError
+from preserve.export.single import get_file
 from preserve.names import escape_name, json_visible
 from preserve.web import i18n
 
 if TYPE_CHECKING:
     from preserve.catalog import Catalog
+    from preserve.storage.location import Location
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -60,8 +72,10 @@ class VisibleJSON(JSONResponse):
         return json_visible(json.dumps(content, ensure_ascii=False)).encode("utf-8")
 
 
-def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = "") -> Starlette:
-    """The app over one repository's catalog."""
+def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = "",
+               locations: Callable[[], Sequence[Location]] = tuple) -> Starlette:
+    """The app over one repository's catalog; `locations` opens its storage locations (for
+    file downloads; none: downloads answer 404)."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     # Names as the CLI shows them: bidi controls and other invisibles escaped (preserve/names.py).
@@ -136,6 +150,50 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
             holdings = catalog.location_holdings()
         return render(request, "locations.html", holdings=holdings)
 
+    async def download(request: Request) -> Response:
+        """One stored file, verified against the catalog's size, sha256 and sha512 on the way
+        out (preserve/export/single.py, as `preserve get`). The path is only ever looked up
+        among the catalog's names of the version, never joined onto a directory, so `..` or an
+        absolute path names no file. Always an attachment of type octet-stream: a stored HTML
+        or SVG file is never rendered in this site's origin."""
+        package_id = request.path_params["package_id"]
+        path = request.query_params.get("path", "")
+        version_text = request.query_params.get("version", "")
+        version = int(version_text) if version_text.isdigit() else None
+        with open_catalog() as catalog:
+            if not catalog.package_exists(package_id):
+                return render(request, "not_found.html", status=404)
+            workdir = Path(tempfile.mkdtemp(prefix="preserve-web-"))
+            try:
+                retrieved = get_file(catalog, list(locations()), package_id, path,
+                                     workdir / "file", version=version)
+            except UsageError:
+                shutil.rmtree(workdir, ignore_errors=True)
+                return render(request, "not_found.html", status=404)
+            except FixityError as error:
+                shutil.rmtree(workdir, ignore_errors=True)
+                return render(request, "refused.html", status=409, message=error.message)
+            except PreserveError:
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise
+        name = retrieved.path.rsplit("/", 1)[-1]
+        return FileResponse(
+            workdir / "file", media_type="application/octet-stream",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                     "X-Content-Type-Options": "nosniff",
+                     "Digest": f"sha-256={retrieved.sha256}"},
+            background=BackgroundTask(shutil.rmtree, workdir, ignore_errors=True))
+
+    async def deposits_page(request: Request) -> Response:
+        with open_catalog() as catalog:
+            deposits = list(reversed(catalog.deposits()))
+        return render(request, "deposits.html", deposits=deposits)
+
+    async def audits_page(request: Request) -> Response:
+        with open_catalog() as catalog:
+            runs = list(reversed(catalog.audit_runs()))
+        return render(request, "audits.html", runs=runs)
+
     async def set_language(request: Request) -> Response:
         """Switch language: a cookie only (no server state), then back where the user was."""
         tag = request.path_params["tag"]
@@ -167,7 +225,10 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
         Route("/health", health),
         Route("/", dashboard),
         Route("/packages", packages_page),
+        Route("/download/{package_id:path}", download),
         Route("/packages/{package_id:path}", package_page),
+        Route("/deposits", deposits_page),
+        Route("/audits", audits_page),
         Route("/locations", locations_page),
         Route("/lang/{tag}", set_language),
         Route("/api/v1/packages", api_packages),

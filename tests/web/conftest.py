@@ -41,7 +41,9 @@ def client(web_repo: Path):
     from preserve.cli.context import AppState
     from preserve.web import create_app
     state = AppState(repo=web_repo)
-    with TestClient(create_app(state.open_catalog, repository_name="Milliy kutubxona")) as c:
+    app = create_app(state.open_catalog, repository_name="Milliy kutubxona",
+                     locations=state.locations)
+    with TestClient(app) as c:
         yield c
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from preserve.web import i18n
 from tests.web.conftest import HOSTILE_TITLE, PERSIAN_TITLE
 
 TEMPLATES = Path(i18n.__file__).with_name("templates")
-PAGES = ["/", "/packages", "/packages/fa-1", "/packages/evil-1", "/locations"]
+PAGES = ["/", "/packages", "/packages/fa-1", "/packages/evil-1", "/locations", "/deposits",
+         "/audits"]
 
 
 def template_messages() -> set[str]:
@@ -139,6 +141,52 @@ def test_dashboard_shows_damage_after_an_audit_finds_a_flipped_byte(client, cli,
     assert cli("--repo", web_repo, "audit").code != 0
     health = client.get("/").text.split('id="health"')[1].split("</section>")[0]
     assert 'class="bad"' in health and "/packages/fa-1" in health
+
+
+def test_single_file_download_is_verified_and_never_rendered(client):
+    response = client.get("/download/fa-1", params={"path": "data/دفتر.txt"})
+    assert response.status_code == 200 and response.content == b"persian"
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''%D8%AF%D9%81%D8%AA%D8%B1.txt")
+    # Without data/ as `preserve get`; the METS is linked from the package page.
+    assert client.get("/download/fa-1", params={"path": "دفتر.txt"}).content == b"persian"
+    assert "/download/fa-1?path=metadata%2Fmets.xml" in client.get("/packages/fa-1").text
+    assert b"<mets" in client.get("/download/fa-1", params={"path": "metadata/mets.xml"}).content
+    hostile = client.get("/download/evil-1",
+                         params={"path": 'data/<img src=x onerror="alert(1)">\u202etxt.exe'})
+    assert hostile.status_code == 200 and hostile.content == b"x"
+    assert "%E2%80%AE" in hostile.headers["content-disposition"]  # percent-encoded, inert
+
+
+@pytest.mark.parametrize("path", [
+    "../../catalog.sqlite", "/etc/passwd", "data/../../../preserve.toml", "..", "",
+    "data/../metadata/mets.xml", "%2e%2e/catalog.sqlite", "data\\..\\..\\catalog.sqlite",
+])
+def test_no_path_traversal_through_file_download(client, path):
+    response = client.get("/download/fa-1", params={"path": path})
+    assert response.status_code == 404, path
+    assert response.headers["content-type"].startswith("text/html")
+    assert client.get("/download/../../etc/passwd", params={"path": "x"}).status_code == 404
+
+
+def test_a_damaged_copy_is_never_handed_out(client, web_repo):
+    stored = next(p for p in web_repo.rglob("*.txt") if p.read_bytes() == b"persian")
+    stored.write_bytes(b"pErsian")
+    before = set(Path(tempfile.gettempdir()).glob("preserve-web-*"))
+    response = client.get("/download/fa-1", params={"path": "data/دفتر.txt"})
+    assert response.status_code == 409 and b"pErsian" not in response.content
+    assert "nothing was written" in response.text
+    assert set(Path(tempfile.gettempdir()).glob("preserve-web-*")) == before
+
+
+def test_deposits_and_audit_runs_pages(client, cli, web_repo):
+    deposits = client.get("/deposits").text
+    assert deposits.count("/packages/") == 3 and "NAME-W002" in deposits
+    assert cli("--repo", web_repo, "audit").code == 0
+    client.cookies.set(i18n.COOKIE, "tk")
+    audits = client.get("/audits").text
+    assert "Audit barlaglary" in audits and "<td>1</td>" in audits
 
 
 def test_preserve_serve_answers_over_real_http(served):
