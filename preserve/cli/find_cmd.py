@@ -18,6 +18,7 @@ from preserve.cli import render
 from preserve.cli.context import state, utf8_text
 from preserve.names import escape_name, folded
 
+
 def find(
     ctx: typer.Context,
     text: str = typer.Argument(..., metavar="TEXT", callback=utf8_text,
