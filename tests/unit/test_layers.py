@@ -28,6 +28,8 @@ THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "
                     "babel": "web", "markupsafe": "web"}
 #: The orchestration layer between the CLI and the workflows (preserve/jobs).
 ORCHESTRATION = {"jobs"}
+#: The service layer (issue 15): above workflows and jobs, below the CLI and the web app.
+SERVICE = {"service"}
 
 
 def imports(path: Path) -> set[str]:
@@ -49,7 +51,7 @@ def unit_of(path: Path) -> str:
 def workflow_units() -> set[str]:
     """Every top-level package of preserve that is neither core, adapter, CLI nor home."""
     return {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()
-            and p.name not in ADAPTERS | ORCHESTRATION | {"cli", "web"}}
+            and p.name not in ADAPTERS | ORCHESTRATION | SERVICE | {"cli", "web"}}
 
 
 def test_the_workflow_rule_knows_every_workflow():
@@ -85,6 +87,10 @@ def test_import_rules():
                     problems.append(f"{path}: only the CLI's serve command uses the web app")
                 if target in ORCHESTRATION and unit not in ORCHESTRATION | {"cli"}:
                     problems.append(f"{path}: only the CLI uses the job queue ({name})")
+                if target in SERVICE and unit not in SERVICE | {"cli", "web"}:
+                    problems.append(f"{path}: only the CLI and the web app use the service ({name})")
+                if unit == "web" and target == "cli":
+                    problems.append(f"{path}: the web app imports the CLI")
             elif top in THIRD_PARTY_HOME and THIRD_PARTY_HOME[top] != unit:
                 problems.append(f"{path}: {top} belongs in {THIRD_PARTY_HOME[top]}/")
             elif top == "bagit":
