@@ -78,7 +78,8 @@ def package_page(session: Session, *, page: int = 1, per_page: int = 50,
     page, per_page = _bounds(page, per_page)
     where = []
     if text:
-        pattern = _like(text.lower())
+        # lower() on both sides, so the database folds the text and the column alike.
+        pattern = func.lower(_like(text))
         ids = select(PackageIdentifierRecord.package_id).where(
             func.lower(PackageIdentifierRecord.identifier).like(pattern, escape="\\"))
         where.append(or_(func.lower(PackageRecord.id).like(pattern, escape="\\"),
