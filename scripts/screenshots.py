@@ -18,7 +18,8 @@ LANGUAGES = ["en", "uz-Latn", "uz-Cyrl", "ru", "kk", "tk"]
 
 
 def pages(package_id: str | None) -> dict[str, str]:
-    shown = {"dashboard": "/", "packages": "/packages", "locations": "/locations"}
+    shown = {"dashboard": "/", "packages": "/packages", "deposits": "/deposits",
+             "audits": "/audits", "locations": "/locations"}
     if package_id:
         shown["package"] = "/packages/" + quote(package_id, safe="")
     return shown

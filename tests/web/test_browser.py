@@ -66,5 +66,5 @@ def test_screenshots_of_every_page_in_every_language(served, tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     written = module.take(served, tmp_path / "shots", "fa-1")
-    assert len(written) == 4 * 6
+    assert len(written) == 6 * 6
     assert all(p.stat().st_size > 5000 for p in written)
