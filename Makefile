@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 SCHEMAS ?= $(wildcard ../shared/schemas)
 DEMO := demo
 
-.PHONY: demo test bench bench-quick clean
+.PHONY: demo serve screenshots test bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ demo: $(BIN)/.installed
 	$(BIN)/preserve --repo $(DEMO)/repo export demo-manuscripts-0001 $(DEMO) --format zip || test $$? -eq 1
 	$(BIN)/preserve --repo $(DEMO)/repo log demo-manuscripts-0001
 	$(BIN)/preserve --repo $(DEMO)/repo log verify
+
+# The web app (issue 15, docs/web.md) on the demo repository: `make demo` first.
+PORT ?= 8080
+serve: $(BIN)/.installed
+	@test -d $(DEMO)/repo || $(MAKE) demo
+	@echo "preserve web app on the demo repository: http://127.0.0.1:$(PORT)/"
+	$(BIN)/preserve --repo $(DEMO)/repo serve --port $(PORT)
+
+# docs/screenshots/: every page in every language, taken from a running `make serve`.
+screenshots: $(BIN)/.installed
+	$(BIN)/python scripts/screenshots.py http://127.0.0.1:$(PORT) docs/screenshots demo-manuscripts-0001
 
 # eark-validator 1.1.3 (the E-ARK oracle of tests/export_eark) pins lxml==5.1.0, preserve needs
 # lxml>=5.2: it gets its own virtualenv inside .venv, run by the tests as a subprocess.

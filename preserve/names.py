@@ -143,3 +143,13 @@ def portable_name(identifier: str, limit: int = 200) -> str:
     if name.split(".")[0].upper() in _WINDOWS_DEVICES:
         name = "_" + name
     return name or "package"
+
+
+#: Uzbek Latin writes oʻ/gʻ with U+02BB and the tutuq with U+02BC; keyboards give any of these.
+_APOSTROPHES = str.maketrans({c: "'" for c in "ʻʼ‘’`´"})
+
+
+def folded(text: str) -> str:
+    """`text` as title and identifier search compares it (`preserve find`, the service layer,
+    issue 15): NFKC, case-folded, one apostrophe for all the ones people type for the okina."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from preserve.catalog import audits, copies, eventlog, report_queries
+from preserve.catalog import audits, copies, eventlog, queries, report_queries
 from preserve.catalog.audit_catalog import AuditCatalog
 from preserve.catalog.engine import (
     HEAD_REVISION,
@@ -376,6 +376,13 @@ class Catalog(AuditCatalog, JobCatalog):
                     ingest.package_id, ingest.version)
 
     # --- packages -------------------------------------------------------------------------
+
+    def package_page(self, *, page: int = 1, per_page: int = 50, text: str | None = None,
+                     sort: queries.PackageSort = "created") -> queries.Page[queries.PackageRow]:
+        """One page of packages computed in SQL (preserve/catalog/queries.py)."""
+        with self._transaction() as session:
+            return queries.package_page(session, page=page, per_page=per_page, text=text,
+                                        sort=sort)
 
     def list_packages(self) -> list[PackageSummary]:
         with self._transaction() as session:

@@ -43,6 +43,7 @@ from preserve.cli.replicate_cmd import replicate
 from preserve.cli.report_cmd import report
 from preserve.cli.rights_cmd import rights
 from preserve.cli.schemas_cmd import schemas_app
+from preserve.cli.serve_cmd import serve
 from preserve.cli.show_cmd import show
 from preserve.cli.validate_cmd import validate
 from preserve.cli.watch_cmd import watch
@@ -107,6 +108,7 @@ app.add_typer(locations_app, name="locations")
 app.command("replicate")(replicate)
 app.command("repair")(repair)
 app.command("worker")(worker)
+app.command("serve")(serve)
 app.add_typer(jobs_app, name="jobs")
 
 

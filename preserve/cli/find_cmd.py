@@ -10,22 +10,13 @@ titles, in every language, are read from the head version's METS.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import typer
 
 from preserve.cli import render
 from preserve.cli.context import state, utf8_text
-from preserve.names import escape_name
-
-#: Uzbek Latin writes oʻ/gʻ with U+02BB and the tutuq with U+02BC; keyboards give any of these.
-_APOSTROPHES = str.maketrans({c: "'" for c in "ʻʼ‘’`´"})
-
-
-def folded(text: str) -> str:
-    """`text` as find compares it: NFKC, case-folded, one apostrophe for all of them."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+from preserve.names import escape_name, folded
 
 
 def find(

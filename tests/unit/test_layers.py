@@ -8,7 +8,8 @@ jobs (the queue, issue 14): above the workflows, whose functions its jobs call; 
 CLI; no workflow imports it;
 lxml/xmlschema only in metadata/, SQLAlchemy/alembic only in catalog/, typer/rich/click only in cli/,
 pygfried only in formats/, boto3/botocore only in storage/, procrastinate only in jobs/,
-bagit nowhere in the package (it is a test oracle).
+bagit nowhere in the package (it is a test oracle);
+web (issue 15): a presentation layer beside the CLI, starlette/jinja2/babel only there.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ ADAPTERS = {"deposit", "metadata", "storage", "catalog", "formats"}
 THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "catalog",
                     "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli",
                     "pygfried": "formats", "boto3": "storage", "botocore": "storage",
-                    "procrastinate": "jobs"}
+                    "procrastinate": "jobs", "starlette": "web", "jinja2": "web",
+                    "babel": "web", "markupsafe": "web"}
 #: The orchestration layer between the CLI and the workflows (preserve/jobs).
 ORCHESTRATION = {"jobs"}
+#: The service layer (issue 15): above workflows and jobs, below the CLI and the web app.
+SERVICE = {"service"}
 
 
 def imports(path: Path) -> set[str]:
@@ -47,7 +51,7 @@ def unit_of(path: Path) -> str:
 def workflow_units() -> set[str]:
     """Every top-level package of preserve that is neither core, adapter, CLI nor home."""
     return {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()
-            and p.name not in ADAPTERS | ORCHESTRATION | {"cli"}}
+            and p.name not in ADAPTERS | ORCHESTRATION | SERVICE | {"cli", "web"}}
 
 
 def test_the_workflow_rule_knows_every_workflow():
@@ -77,8 +81,16 @@ def test_import_rules():
                 # two of them share belongs in an adapter or the core.
                 if (unit in workflows and target in workflows and target != unit):
                     problems.append(f"{path}: workflow {unit} imports workflow {target}")
+                # The web app (issue 15) is a presentation layer beside the CLI: only the
+                # CLI's `serve` command builds it, and it never imports the CLI (rule above).
+                if target == "web" and unit not in {"web", "cli"}:
+                    problems.append(f"{path}: only the CLI's serve command uses the web app")
                 if target in ORCHESTRATION and unit not in ORCHESTRATION | {"cli"}:
                     problems.append(f"{path}: only the CLI uses the job queue ({name})")
+                if target in SERVICE and unit not in SERVICE | {"cli", "web"}:
+                    problems.append(f"{path}: only the CLI and the web app use the service ({name})")
+                if unit == "web" and target == "cli":
+                    problems.append(f"{path}: the web app imports the CLI")
             elif top in THIRD_PARTY_HOME and THIRD_PARTY_HOME[top] != unit:
                 problems.append(f"{path}: {top} belongs in {THIRD_PARTY_HOME[top]}/")
             elif top == "bagit":

@@ -1,0 +1,47 @@
+"""The web app's pages on 100,000 packages (issue 15 "Speed": each under 100 ms server time).
+
+Fills a fresh SQLite catalog as benchmarks/service_bench.py does (100,000 packages, 500,000
+files), then times, in process through Starlette's test client (routing, SQL, Jinja2
+rendering; no network), the median of 5 requests after one warm-up of each page.
+
+    PYTHONPATH=. python -m benchmarks.web_bench
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from benchmarks.service_bench import fill
+from preserve.catalog import Catalog, sqlite_url
+from preserve.web import create_app
+
+
+def main(packages: int = 100_000) -> None:
+    url = sqlite_url(Path(tempfile.mkdtemp()) / "catalog.sqlite")
+    started = time.perf_counter()
+    fill(url, packages)
+    print(f"filled {packages} packages in {time.perf_counter() - started:.1f} s")
+    client = TestClient(create_app(lambda: Catalog(url)))
+    first = client.get("/api/v1/packages").json()["packages"][0]["package_id"]
+    for name, path in [("dashboard", "/"), ("package list, page 1", "/packages"),
+                       ("package list, page 1000", "/packages?page=1000"),
+                       ("title search, Cyrillic", "/packages?q=Қўлёзма"),
+                       ("API package list", "/api/v1/packages"),
+                       ("package page", f"/packages/{first}")]:
+        client.get(path)
+        times = []
+        for _ in range(5):
+            begin = time.perf_counter()
+            response = client.get(path)
+            times.append(time.perf_counter() - begin)
+            assert response.status_code == 200, (path, response.status_code)
+        print(f"{name:28} {statistics.median(times) * 1000:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

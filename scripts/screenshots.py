@@ -1,0 +1,53 @@
+"""Screenshots of every page of the web app in every language (issue 15 "Tests"), for
+docs/screenshots/ and the README: `python scripts/screenshots.py URL OUT_DIR [PACKAGE_ID]`.
+
+Drives Debian's Chromium (never a downloaded browser) through Playwright against a running
+`preserve serve`; file names are PAGE-LANGUAGE.png.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+LANGUAGES = ["en", "uz-Latn", "uz-Cyrl", "ru", "kk", "tk"]
+
+
+def pages(package_id: str | None) -> dict[str, str]:
+    shown = {"dashboard": "/", "packages": "/packages", "deposits": "/deposits",
+             "audits": "/audits", "locations": "/locations"}
+    if package_id:
+        shown["package"] = "/packages/" + quote(package_id, safe="")
+    return shown
+
+
+def take(base_url: str, out: Path, package_id: str | None = None) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            for language in LANGUAGES:
+                page.goto(f"{base_url}/lang/{language}?next=/")
+                for name, path in pages(package_id).items():
+                    page.goto(base_url + path)
+                    target = out / f"{name}-{language}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    written.append(target)
+        finally:
+            browser.close()
+    return written
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (3, 4):
+        sys.exit(__doc__)
+    for path in take(sys.argv[1].rstrip("/"), Path(sys.argv[2]),
+                     sys.argv[3] if len(sys.argv) == 4 else None):
+        print(path)
