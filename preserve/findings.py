@@ -53,6 +53,14 @@ _CATALOGUE: list[FindingCode] = [
     FindingCode("ING-E008", E, "package {package_id} received version v{version} from another "
                 "ingest while this deposit was being staged; nothing was stored: ingest it again "
                 "to add it as the next version", "OCFL 1.1 section 3.3: versions are sequential"),
+    FindingCode("ING-E010", E, "External-Identifier {identifier!r} belonged to package "
+                "{package_id}, which was deaccessioned; nothing was stored. To deposit it as a "
+                "new package anyway, ingest again with `--allow-deaccessioned-id`",
+                "issue 16 section 2: a deaccessioned identifier is reused only on purpose"),
+    FindingCode("ING-E011", E, "package {package_id} was deaccessioned: its id is kept by its "
+                "tombstone and never reused, and it takes no new versions; ingest without "
+                "--id/--as-version-of (a new package)",
+                "issue 16 section 2: the tombstone keeps the id"),
     FindingCode("ING-E009", E, "the payload is identical to the newest version v{version} of "
                 "package {package_id}; nothing was stored (was this deposit ingested already?). "
                 "To store an unchanged payload as a new version anyway, ingest again with "

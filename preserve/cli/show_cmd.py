@@ -57,6 +57,9 @@ def show(
 
     def text(d: dict[str, Any]) -> None:
         render.line(f"package {d['package_id']}")
+        if d.get("state") == "deaccessioned":  # issue 16 §2: a tombstone, no content held
+            render.line("  DEACCESSIONED: no copy is held any more; the rows and events below "
+                        "are its tombstone (`preserve deaccession list`)")
         # Known damage first, until it is repaired (issue 11 item 2).
         for p in d.get("open_problems", []):
             render.line(f"  DAMAGED: {p['content_path']} at {p['location']} is {p['status']} "

@@ -32,6 +32,9 @@ def validate(
                                       "version of package ID."),
     allow_unchanged: bool = typer.Option(False, "--allow-unchanged",
                                          help="As for ingest: an unchanged payload is no error."),
+    allow_deaccessioned_id: bool = typer.Option(
+        False, "--allow-deaccessioned-id",
+        help="As for ingest: an External-Identifier of a deaccessioned package is no error."),
 ) -> None:
     """Validate a deposit (RFC 8493 and our rules, and what ingest would refuse in the
     repository if there is one); nothing is written."""
@@ -47,7 +50,8 @@ def validate(
         else:
             catalog = stack.enter_context(Catalog(app.catalog_url()))
             against = Against(catalog, package_id=package_id, as_version_of=as_version_of,
-                              allow_unchanged=allow_unchanged)
+                              allow_unchanged=allow_unchanged,
+                              allow_deaccessioned_id=allow_deaccessioned_id)
         with render.progress_bar("validating", not app.quiet) as progress:
             report = validate_deposit(path, limits=app.limits(), workers=app.workers(),
                                       progress=progress, schemas=app.schemas, against=against)
