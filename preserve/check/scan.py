@@ -55,7 +55,7 @@ def find_inconsistencies(staging: Path, catalog: Catalog, storage: StorageRoot, 
     _staging(staging, catalog, min_age, now, found, skipped)
     leaving = _deaccessions(catalog, found)
     _storage(catalog, storage, location, min_age, now, found, skipped, leaving)
-    undeclared = _root(storage, found)
+    undeclared = _root(storage, found, leaving)
     _empty(storage, min_age, now, found, skipped, undeclared, leaving)
     _deposits(catalog, min_age, now, found, skipped)
     _running_audits(catalog, staging.parent, found)
@@ -280,12 +280,21 @@ def empty_directories(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _root(storage: StorageRoot, found: list[Inconsistency]) -> set[str]:
+def _within(relative: str, leaving: set[str]) -> bool:
+    """Whether `relative` is, holds or lies in an object an unfinished deaccession removes."""
+    return any(relative == p or p.startswith(relative + "/") or relative.startswith(p + "/")
+               for p in leaving)
+
+
+def _root(storage: StorageRoot, found: list[Inconsistency], leaving: set[str]) -> set[str]:
     """Every path of the storage root that is no object, layout directory or root file
     (issue 11 item 4; `storage/listing.py`). Left for the operator: nobody knows whose it is.
-    Returns the object-shaped directories without a declaration."""
+    Returns the object-shaped directories without a declaration. What an unfinished
+    deaccession was removing is CHK-E016's (its repair removes the rest)."""
     undeclared = set()
     for kind, relative in storage.unaccounted():
+        if _within(relative, leaving):
+            continue
         if kind == UNDECLARED:
             undeclared.add(relative)
             found.append(Inconsistency(Kind.UNDECLARED, Plan.NOTHING,
@@ -327,8 +336,7 @@ def _empty(storage: StorageRoot, min_age: dt.timedelta, now: dt.datetime,
         relative = path.relative_to(storage.path).as_posix()
         if relative in undeclared:
             continue  # reported as CHK-E011
-        if any(relative == p or p.startswith(relative + "/") or relative.startswith(p + "/")
-               for p in leaving):
+        if _within(relative, set(leaving)):
             continue  # the unfinished deaccession's repair removes it (CHK-E016)
         age = now - newest_mtime(path)
         if age < min_age:  # an ingest makes the layout's directories just before its rename
