@@ -70,7 +70,9 @@ def approve(
 ) -> None:
     """Approve a request made by someone else: every copy of the package is removed."""
     from preserve.deaccession import approve as approve_request
+    from preserve.storage.staging import COMMIT_LOCK
     app = state(ctx)
+    home = app.home()
     with app.open_catalog() as catalog:
         view = catalog.deaccession_request(request_id)
         if not yes and view is not None:
@@ -81,7 +83,7 @@ def approve(
                 render.stderr.print("nothing was changed", markup=False)
                 raise typer.Exit(ExitCode.USAGE)
         done = approve_request(catalog, request_id, app.locations(), person=_person(),
-                               note=note)
+                               note=note, lock=home.path / COMMIT_LOCK)
     render.emit(done.as_dict(), app.json, _text)
 
 

@@ -24,6 +24,8 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from pathlib import Path
 
 from preserve.catalog import Catalog, DeaccessionView
 from preserve.errors import ExitCode, PreserveError, StorageError
@@ -33,6 +35,7 @@ from preserve.storage import inventory as inv
 from preserve.storage.layout import object_path_for
 from preserve.storage.location import Location, LocationError
 from preserve.storage.objects import read_logical
+from preserve.storage.staging import commit_lock
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +96,20 @@ def reject(catalog: Catalog, request_id: int, *, person: str, note: str,
 
 
 def approve(catalog: Catalog, request_id: int, locations: Sequence[Location], *, person: str,
-            note: str | None = None,
+            note: str | None = None, lock: Path | None = None,
             clock: Callable[[], dt.datetime] = utc_now) -> DeaccessionView:
-    """Approve a request made by someone else, then remove the package everywhere."""
+    """Approve a request made by someone else, then remove the package everywhere.
+
+    `lock` is the home's commit lock file: held throughout, so no ingest or describe adds a
+    version to the package while its final METS is read and its copies removed."""
     view = _waiting(catalog, request_id)
     if view.requested_by == person:
         raise DeaccessionRefused(finding("DEA-E004", "", request=request_id, person=person))
-    mets = final_mets(view.package_id, locations)
-    catalog.decide_deaccession(request_id, state="approved", person=person, at=clock(),
-                               note=note, final_mets=mets)
-    return complete(catalog, request_id, locations, clock=clock)
+    with commit_lock(lock) if lock is not None else nullcontext():
+        mets = final_mets(view.package_id, locations)
+        catalog.decide_deaccession(request_id, state="approved", person=person, at=clock(),
+                                   note=note, final_mets=mets)
+        return complete(catalog, request_id, locations, clock=clock)
 
 
 def final_mets(package_id: str, locations: Sequence[Location]) -> bytes:

@@ -91,6 +91,11 @@ def test_approved_by_another_person_removes_every_copy_and_keeps_the_tombstone(
     # Nothing to hand out.
     refused = cli("--repo", repo, "export", PACKAGE, tmp_path / "out")
     assert refused.code != 0 and "DEA-E009" in refused.err
+    metadata = tmp_path / "dc.xml"
+    metadata.write_text('<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                        '<dc:title>Шежіре</dc:title></metadata>', encoding="utf-8")
+    described = cli("--repo", repo, "describe", PACKAGE, "--metadata", metadata)
+    assert described.code == 2 and "ING-E011" in described.err
     again = cli("--repo", repo, "deaccession", "request", PACKAGE, "--reason", "twice")
     assert again.code == 2 and "DEA-E002" in again.err
 
