@@ -36,8 +36,8 @@ def _person() -> str:
 def _text(d: dict[str, Any]) -> None:
     render.line(f"request {d['id']}: {escape_name(d['package_id'])} {d['state']} "
                 f"(requested by {d['requested_by']} at {d['requested_at']}: {d['reason']})"
-                + (f"; {d['state']} by {d['decided_by']} at {d['decided_at']}"
-                   if d["decided_by"] else "")
+                + (f"; {'rejected' if d['state'] == 'rejected' else 'approved'} by "
+                   f"{d['decided_by']} at {d['decided_at']}" if d["decided_by"] else "")
                 + (f" ({d['note']})" if d["note"] else "")
                 + (f"; completed at {d['completed_at']}" if d["completed_at"] else ""))
 

@@ -80,6 +80,7 @@ def test_approved_by_another_person_removes_every_copy_and_keeps_the_tombstone(
     with Catalog(sqlite_url(repo / "catalog.sqlite")) as catalog:
         mets = catalog.final_mets(request_id)
     assert mets is not None and PACKAGE.encode() in mets and b"<mets" in mets.lower()
+    assert cli("--repo", repo, "show", PACKAGE, "--mets").out.encode() == mets
     assert cli("--repo", repo, "log", "verify").code == 0
     # No false alarm afterwards: audit, check and replication leave it alone.
     audited = cli("--repo", repo, "audit", "--all")
