@@ -104,6 +104,12 @@ class MigrationNeeded(CatalogError):
     `preserve db upgrade` (back up the catalog first)."""
 
 
+class PackageDeaccessioned(PreserveError):
+    """{detail}"""
+
+    exit_code = ExitCode.USAGE  # its content is no longer held (issue 16 §2, DEA-E009)
+
+
 class PackageNotFound(PreserveError):
     """No package {package_id!r}: no package has that id or External-Identifier; `preserve
     list` shows what is held."""

@@ -53,6 +53,14 @@ _CATALOGUE: list[FindingCode] = [
     FindingCode("ING-E008", E, "package {package_id} received version v{version} from another "
                 "ingest while this deposit was being staged; nothing was stored: ingest it again "
                 "to add it as the next version", "OCFL 1.1 section 3.3: versions are sequential"),
+    FindingCode("ING-E010", E, "External-Identifier {identifier!r} belonged to package "
+                "{package_id}, which was deaccessioned; nothing was stored. To deposit it as a "
+                "new package anyway, ingest again with `--allow-deaccessioned-id`",
+                "issue 16 section 2: a deaccessioned identifier is reused only on purpose"),
+    FindingCode("ING-E011", E, "package {package_id} was deaccessioned: its id is kept by its "
+                "tombstone and never reused, and it takes no new versions; ingest without "
+                "--id/--as-version-of (a new package)",
+                "issue 16 section 2: the tombstone keeps the id"),
     FindingCode("ING-E009", E, "the payload is identical to the newest version v{version} of "
                 "package {package_id}; nothing was stored (was this deposit ingested already?). "
                 "To store an unchanged payload as a new version anyway, ingest again with "
@@ -488,6 +496,10 @@ _CHECK_CODES: list[FindingCode] = [
     FindingCode("CHK-E015", E, "a killed export left the partial file {file} ({age} old); "
                 "`preserve check --repair` removes it (nothing at the export's destination is "
                 "touched)", "DESIGN.md Export: a killed export leaves only the .partial name"),
+    FindingCode("CHK-E016", E, "deaccession request {request} of package {package_id} was "
+                "approved but its removal did not finish (killed?): `preserve check --repair` "
+                "removes the remaining copies and records the deaccession",
+                "issue 16 section 2: a removal is completed from its intent record"),
     FindingCode("CHK-W001", W, "{what} {target} is only {age} old, younger than the safety age "
                 "of {min_age}: it may belong to an ingest running now, so it was left alone",
                 "DESIGN.md Rules: re-running is safe"),
@@ -558,6 +570,34 @@ _PROFILE_CODES: list[FindingCode] = [
 ]
 
 register(*_PROFILE_CODES)
+# --- deaccession (preserve.deaccession, issue 16 section 2) ---------------------------------
+_DEACCESSION_CODES: list[FindingCode] = [
+    FindingCode("DEA-E001", E, "there is no package {package_id!r}; nothing was requested",
+                "DESIGN.md Catalog: package ids are unique"),
+    FindingCode("DEA-E002", E, "package {package_id} is deaccessioned already; nothing was "
+                "requested", "issue 16 section 2: a tombstone stays a tombstone"),
+    FindingCode("DEA-E003", E, "package {package_id} has deaccession request {request} open "
+                "already: approve or reject it (`preserve deaccession list`)",
+                "issue 16 section 2: one open request per package"),
+    FindingCode("DEA-E004", E, "request {request} was made by {person}: it must be approved by "
+                "another person; nothing was removed",
+                "issue 16 section 2: four eyes for every deaccession"),
+    FindingCode("DEA-E005", E, "a single version (v{version}) of package {package_id} cannot be "
+                "deaccessioned: OCFL versions are immutable, so only the whole package can be "
+                "removed; request without --version", "OCFL 1.1 section 3.3: versions are "
+                "immutable"),
+    FindingCode("DEA-E006", E, "a deaccession request of {package_id} needs a reason (--reason)",
+                "PREMIS 3.0 eventDetail: why the package was removed"),
+    FindingCode("DEA-E007", E, "there is no deaccession request {request} waiting for its "
+                "removal", "issue 16 section 2"),
+    FindingCode("DEA-E008", E, "deaccession request {request} is {state}, not waiting for a "
+                "decision; nothing was changed", "issue 16 section 2"),
+    FindingCode("DEA-E009", E, "package {package_id} was deaccessioned (request {request}): its "
+                "content is no longer held; `preserve show {package_id}` shows the tombstone",
+                "issue 16 section 2: a deaccessioned package cannot be exported"),
+]
+
+register(*_DEACCESSION_CODES)
 
 
 def finding(code: str, path: str = "", **fields: object) -> Finding:

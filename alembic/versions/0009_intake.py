@@ -1,7 +1,7 @@
 """Who deposited: `deposits.depositor`, the bag's Source-Organization (issue 16 §6).
 
 Revision ID: 0009_intake
-Revises: 0005_job_queue
+Revises: 0008_deaccession
 Create Date: 2026-12-05
 
 `preserve report` counts holdings by depositor; the catalog did not keep a deposit's
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_intake"
-down_revision = "0005_job_queue"
+down_revision = "0008_deaccession"
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from preserve.catalog.audits import AuditCopy, AuditRunView, CopyOutcome, OpenProblem
 from preserve.catalog.chain import ChainReport
+from preserve.catalog.deaccession_catalog import DeaccessionView
 from preserve.catalog.engine import (
     HEAD_REVISION,
     current_revision,
@@ -36,7 +37,8 @@ from preserve.catalog.views import (
 
 __all__ = [
     "HEAD_REVISION", "OpenProblem", "AdoptedVersion", "AdoptionRecord", "AuditCopy",
-    "AuditRunView", "Catalog", "CopyOutcome", "ChainReport", "CopyView", "DepositView", "EventView",
+    "AuditRunView", "Catalog", "DeaccessionView", "CopyOutcome", "ChainReport", "CopyView",
+    "DepositView", "EventView",
     "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
     "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade", "with_busy_timeout",
 ]

@@ -261,7 +261,9 @@ def record_outcomes(session: Session, outcomes: Sequence[CopyOutcome]) -> None:
 
 
 def package_ids(session: Session) -> list[str]:
-    return list(session.scalars(select(PackageRecord.id).order_by(PackageRecord.id)))
+    """The packages whose objects storage must hold: deaccessioned ones (issue 16 §2) not."""
+    return list(session.scalars(select(PackageRecord.id).where(PackageRecord.state == "active")
+                                .order_by(PackageRecord.id)))
 
 
 def begin_run(session: Session, started: dt.datetime) -> int:

@@ -98,9 +98,13 @@ def holdings(session: Session) -> list[LocationHoldings]:
 
 
 def package_copies(session: Session, package_ids: Sequence[str] | None) -> list[PackageCopies]:
-    """For each package (all when None), its file count and ok copies per location."""
-    files_q = select(FileRecord.package_id, func.count(FileRecord.id)).group_by(
-        FileRecord.package_id)
+    """For each active package (all when None), its file count and ok copies per location.
+
+    A deaccessioned package (issue 16 §2) has no copies to keep: replication skips it."""
+    files_q = (select(FileRecord.package_id, func.count(FileRecord.id))
+               .join(PackageRecord, PackageRecord.id == FileRecord.package_id)
+               .where(PackageRecord.state == "active")
+               .group_by(FileRecord.package_id))
     ok_q = (select(FileRecord.package_id, LocationRecord.name, func.count(CopyRecord.file_id))
             .join(CopyRecord, CopyRecord.file_id == FileRecord.id)
             .join(LocationRecord, CopyRecord.location_id == LocationRecord.id)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -81,6 +82,10 @@ class PackageRecord(Base):
     created: Mapped[dt.datetime]
     # The head version's payload fingerprint; every version's is in package_versions.
     payload_fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+    # active | deaccessioned (migration 0008); a deaccessioned package's rows are its tombstone.
+    state: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
+    __table_args__ = (CheckConstraint("state IN ('active', 'deaccessioned')",
+                                      name="package_state"),)
 
 
 class PackageIdentifierRecord(Base):
@@ -267,3 +272,27 @@ __all__ = [
     "FileRecord", "JobErrorRecord", "LocationRecord", "PackageIdentifierRecord",
     "PackageRecord", "PackageVersionRecord", "hex_check", "non_negative",
 ]
+
+
+class DeaccessionRequestRecord(Base):
+    """A request to deaccession a package and its decision (migration 0008, issue 16 §2).
+
+    An `approved` row is the removal's intent record: it holds the final METS before any copy
+    is removed; `completed` once every copy is gone and the package is a tombstone.
+    """
+
+    __tablename__ = "deaccession_requests"
+    __table_args__ = (CheckConstraint(
+        "state IN ('requested', 'approved', 'rejected', 'completed')", name="request_state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(String(20))
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[dt.datetime | None]
+    final_mets: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from preserve.catalog import audits, copies, eventlog, queries, report_queries
 from preserve.catalog.audit_catalog import AuditCatalog
+from preserve.catalog.deaccession_catalog import DeaccessionCatalog
 from preserve.catalog.engine import (
     HEAD_REVISION,
     display_url,
@@ -70,7 +71,7 @@ class ChainAnchor(Protocol):
     def advance(self, head: ChainHead) -> bool: ...
 
 
-class Catalog(AuditCatalog, JobCatalog):
+class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog):
     """The SQL catalog at `url` (SQLite or PostgreSQL), which must be at HEAD_REVISION.
 
     With `anchor`, every transaction that appends events hands the chain's new head to it
@@ -412,6 +413,7 @@ class Catalog(AuditCatalog, JobCatalog):
                         bytes=head.byte_count if head else 0,
                         created=p.created,
                         open_problems=damaged.get(p.id, 0),
+                        state=p.state,
                     )
                 )
             return summaries
@@ -465,6 +467,7 @@ class Catalog(AuditCatalog, JobCatalog):
                 ),
                 events=tuple(eventlog.event_views(session, package_id)),
                 open_problems=tuple(audits.open_problems(session, package_id=package_id)),
+                state=package.state,
             )
 
     # --- events ---------------------------------------------------------------------------

@@ -112,6 +112,7 @@ class PackageSummary:
     bytes: int
     created: dt.datetime
     open_problems: int = 0  # stored files with damaged or missing copies (issue 11 item 2)
+    state: str = "active"  # or "deaccessioned" (issue 16 §2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,7 @@ class PackageDetail:
     files: tuple[FileView, ...]
     events: tuple[EventView, ...]
     open_problems: tuple[OpenProblem, ...] = ()  # damaged or missing copies, not yet repaired
+    state: str = "active"  # or "deaccessioned": the rows are a tombstone (issue 16 §2)
 
     @property
     def head(self) -> int:

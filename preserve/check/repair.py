@@ -67,7 +67,7 @@ NOTE_SUFFIX = ".check.json"
 
 #: Objects first: a stale work directory may hold the record of the version an object lacks
 #: rows for, so it goes only after that object was dealt with.
-_ORDER = (Kind.ORPHAN, Kind.VERSIONS, Kind.INVALID, Kind.MISSING, Kind.STUCK, Kind.RUNNING,
+_ORDER = (Kind.DEACCESSION, Kind.ORPHAN, Kind.VERSIONS, Kind.INVALID, Kind.MISSING, Kind.STUCK, Kind.RUNNING,
           Kind.PARTIAL, Kind.STAGING, Kind.EMPTY, Kind.STRAY, Kind.UNDECLARED, Kind.DAMAGED,
           Kind.UNGUARDED)
 
@@ -75,13 +75,18 @@ _ORDER = (Kind.ORPHAN, Kind.VERSIONS, Kind.INVALID, Kind.MISSING, Kind.STUCK, Ki
 def repair(plan: CheckPlan, *, home_path: Path, staging: Path, quarantine: Path,
            catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.timedelta,
            schemas: SchemaSet | None, clock: Callable[[], dt.datetime] = utc_now,
-           progress: Callable[[int], None] | None = None) -> CheckReport:
+           progress: Callable[[int], None] | None = None,
+           finish_deaccession: Callable[[int], object] | None = None) -> CheckReport:
     """Repair everything in `plan` that can be repaired; one event per action.
 
     `home_path` holds the ingests' commit lock, taken around every change to storage objects.
+    `finish_deaccession(request_id)` completes an approved deaccession (the caller passes
+    preserve.deaccession.complete bound to the configured locations: workflows do not import
+    each other); without it CHK-E016 is left to the operator.
     """
     run = _Repair(home_path, staging, quarantine, catalog, storage, location, min_age, schemas,
                   clock, progress)
+    run.finish_deaccession = finish_deaccession
     report = CheckReport(plan=plan, repaired=True)
     for item in sorted(plan.found, key=lambda i: _ORDER.index(i.kind)):
         try:
@@ -109,6 +114,7 @@ class _Repair:
         self.location, self.min_age, self.schemas, self.clock = location, min_age, schemas, clock
         self.progress = progress
         self._run_dir: Path | None = None
+        self.finish_deaccession: Callable[[int], object] | None = None
 
     def act(self, item: Inconsistency) -> Action | None:
         handler = {
@@ -121,6 +127,7 @@ class _Repair:
             Plan.MARK_FAILED: self._mark_failed,
             Plan.CLOSE_RUN: self._close_run,
             Plan.REMOVE_PARTIAL: self._remove_partial,
+            Plan.FINISH_DEACCESSION: self._finish_deaccession,
         }.get(item.plan)
         if handler is None:  # Plan.NOTHING: the report says what the operator must do
             return None
@@ -129,6 +136,16 @@ class _Repair:
     def _event(self, type_: EventType, outcome: EventOutcome, **fields: Any) -> Event:
         return Event(type=type_, outcome=outcome, time=self.clock(), agent=SOFTWARE_AGENT,
                      identifier=str(uuid.uuid4()), **fields)
+
+    # -- deaccession (issue 16 §2) -------------------------------------------------------------
+
+    def _finish_deaccession(self, item: Inconsistency) -> Action | None:
+        if self.finish_deaccession is None or item.request_id is None:
+            return None
+        with commit_lock(self.home_path):
+            self.finish_deaccession(item.request_id)
+        return Action(item.kind, item.target, "deaccession completed", ok=True,
+                      package_id=item.package_id)
 
     # -- staging -----------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ class Kind(str, Enum):
     UNGUARDED = "event log without append-only triggers"  # CHK-E013
     RUNNING = "audit run left running"  # CHK-E014
     PARTIAL = "partial export left behind"  # CHK-E015
+    DEACCESSION = "deaccession left unfinished"  # CHK-E016
 
 
 class Plan(str, Enum):
@@ -44,6 +45,7 @@ class Plan(str, Enum):
     MARK_FAILED = "mark failed"
     CLOSE_RUN = "close as interrupted"
     REMOVE_PARTIAL = "remove the partial file"
+    FINISH_DEACCESSION = "remove the remaining copies, record the deaccession"
     NOTHING = "nothing (needs the operator)"
 
 
@@ -56,6 +58,7 @@ class Inconsistency:
     package_id: str | None = None
     deposit_id: int | None = None
     run_id: int | None = None
+    request_id: int | None = None  # a deaccession request (Kind.DEACCESSION)
     object_path: str | None = None  # relative to the storage root
 
     def as_dict(self) -> dict[str, Any]:

@@ -53,9 +53,10 @@ def find_inconsistencies(staging: Path, catalog: Catalog, storage: StorageRoot, 
     found: list[Inconsistency] = []
     skipped: list[Finding] = []
     _staging(staging, catalog, min_age, now, found, skipped)
-    _storage(catalog, storage, location, min_age, now, found, skipped)
-    undeclared = _root(storage, found)
-    _empty(storage, min_age, now, found, skipped, undeclared)
+    leaving = _deaccessions(catalog, found)
+    _storage(catalog, storage, location, min_age, now, found, skipped, leaving)
+    undeclared = _root(storage, found, leaving)
+    _empty(storage, min_age, now, found, skipped, undeclared, leaving)
     _deposits(catalog, min_age, now, found, skipped)
     _running_audits(catalog, staging.parent, found)
     _known_damage(catalog, found)
@@ -158,13 +159,32 @@ def object_age(object_path: Path, now: dt.datetime) -> dt.timedelta:
     return now - dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
 
 
+def _deaccessions(catalog: Catalog, found: list[Inconsistency]) -> set[str]:
+    """CHK-E016 for every approved deaccession whose removal did not finish (issue 16 §2);
+    returns the object paths being removed, which the other scans leave to that repair."""
+    leaving = set()
+    for request in catalog.deaccession_requests(states=("approved",)):
+        found.append(Inconsistency(
+            Kind.DEACCESSION, Plan.FINISH_DEACCESSION,
+            finding("CHK-E016", "", request=request.id, package_id=request.package_id),
+            target=request.package_id, package_id=request.package_id, request_id=request.id))
+        leaving.add(object_path_for(request.package_id))
+    return leaving
+
+
 def _storage(catalog: Catalog, storage: StorageRoot, location: str, min_age: dt.timedelta,
-             now: dt.datetime, found: list[Inconsistency], skipped: list[Finding]) -> None:
-    packages = {object_path_for(p.package_id): p for p in catalog.list_packages()}
+             now: dt.datetime, found: list[Inconsistency], skipped: list[Finding],
+             leaving: set[str]) -> None:
+    # A deaccessioned package holds no object (its rows are a tombstone); one being removed
+    # is CHK-E016's.
+    packages = {object_path_for(p.package_id): p for p in catalog.list_packages()
+                if p.state == "active" and object_path_for(p.package_id) not in leaving}
     local = LocalLocation(location, storage.path)
     seen: set[str] = set()
     for object_path in storage.iter_object_paths():
         relative = object_path.relative_to(storage.path).as_posix()
+        if relative in leaving:
+            continue
         known = packages.get(relative)
         if known is not None:
             seen.add(relative)
@@ -260,12 +280,21 @@ def empty_directories(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _root(storage: StorageRoot, found: list[Inconsistency]) -> set[str]:
+def _within(relative: str, leaving: set[str]) -> bool:
+    """Whether `relative` is, holds or lies in an object an unfinished deaccession removes."""
+    return any(relative == p or p.startswith(relative + "/") or relative.startswith(p + "/")
+               for p in leaving)
+
+
+def _root(storage: StorageRoot, found: list[Inconsistency], leaving: set[str]) -> set[str]:
     """Every path of the storage root that is no object, layout directory or root file
     (issue 11 item 4; `storage/listing.py`). Left for the operator: nobody knows whose it is.
-    Returns the object-shaped directories without a declaration."""
+    Returns the object-shaped directories without a declaration. What an unfinished
+    deaccession was removing is CHK-E016's (its repair removes the rest)."""
     undeclared = set()
     for kind, relative in storage.unaccounted():
+        if _within(relative, leaving):
+            continue
         if kind == UNDECLARED:
             undeclared.add(relative)
             found.append(Inconsistency(Kind.UNDECLARED, Plan.NOTHING,
@@ -301,11 +330,14 @@ def _known_damage(catalog: Catalog, found: list[Inconsistency]) -> None:
 
 def _empty(storage: StorageRoot, min_age: dt.timedelta, now: dt.datetime,
            found: list[Inconsistency], skipped: list[Finding],
-           undeclared: frozenset[str] | set[str] = frozenset()) -> None:
+           undeclared: frozenset[str] | set[str] = frozenset(),
+           leaving: frozenset[str] | set[str] = frozenset()) -> None:
     for path in empty_directories(storage.path):
         relative = path.relative_to(storage.path).as_posix()
         if relative in undeclared:
             continue  # reported as CHK-E011
+        if _within(relative, set(leaving)):
+            continue  # the unfinished deaccession's repair removes it (CHK-E016)
         age = now - newest_mtime(path)
         if age < min_age:  # an ingest makes the layout's directories just before its rename
             skipped.append(_young("empty directory", relative, age, min_age))

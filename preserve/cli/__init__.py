@@ -27,6 +27,7 @@ from preserve.cli.audit_cmd import audit
 from preserve.cli.check_cmd import check
 from preserve.cli.context import AppState, configure_logging, repo_from
 from preserve.cli.db_cmd import db_app
+from preserve.cli.deaccession_cmd import deaccession_app
 from preserve.cli.deposits_cmd import deposits
 from preserve.cli.describe_cmd import describe
 from preserve.cli.export_cmd import export
@@ -110,6 +111,7 @@ app.command("repair")(repair)
 app.command("worker")(worker)
 app.command("serve")(serve)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(deaccession_app, name="deaccession")
 
 
 def _wants_json(argv: list[str]) -> bool:

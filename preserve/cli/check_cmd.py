@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from preserve.cli import render
-from preserve.cli.context import state
+from preserve.cli.context import AppState, state
 from preserve.errors import ExitCode, PreserveError
 from preserve.home import DEFAULT_LOCATION
 from preserve.model import utc_now
 from preserve.names import escape_name
+
+if TYPE_CHECKING:
+    from preserve.catalog import Catalog
 
 
 class ConfirmationNeeded(PreserveError):
@@ -71,7 +75,8 @@ def check(
                     report = repair(plan, home_path=home.path, staging=home.staging,
                                     quarantine=home.quarantine, catalog=catalog, storage=storage,
                                     location=DEFAULT_LOCATION, min_age=age,
-                                    schemas=app.schemas())
+                                    schemas=app.schemas(),
+                                    finish_deaccession=_finisher(app, catalog))
             else:
                 render.stderr.print("nothing was changed", markup=False)
     document = report.as_dict()
@@ -92,3 +97,12 @@ def check(
     render.emit(document, app.json, text)
     if report.needs_attention:
         raise typer.Exit(ExitCode.FIXITY_FAILURE)
+
+
+def _finisher(app: AppState, catalog: Catalog) -> Callable[[int], object]:
+    """Completes an approved deaccession left unfinished (CHK-E016) at every location."""
+    from preserve.deaccession import complete
+
+    def finish(request_id: int) -> object:
+        return complete(catalog, request_id, app.locations())
+    return finish

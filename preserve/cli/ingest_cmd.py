@@ -32,6 +32,10 @@ def ingest(
                                          help="With --as-version-of: store the deposit even if "
                                               "its payload equals the newest version's "
                                               "(refused otherwise, ING-E009)."),
+    allow_deaccessioned_id: bool = typer.Option(
+        False, "--allow-deaccessioned-id",
+        help="Accept an External-Identifier that a deaccessioned package held (refused "
+             "otherwise, ING-E010); the deposit becomes a new package."),
     no_replicate: bool = typer.Option(False, "--no-replicate",
                                       help="Do not copy the new version to the other storage "
                                            "locations now; `preserve replicate` does it later."),
@@ -75,6 +79,7 @@ def ingest(
                          "give one")
     options = IngestOptions(package_id=package_id, as_version_of=as_version_of,
                             allow_unchanged=allow_unchanged,
+                            allow_deaccessioned_id=allow_deaccessioned_id,
                             workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"],

@@ -29,6 +29,8 @@ def list_packages(ctx: typer.Context) -> None:
             # Known damage stays visible until repaired (issue 11 item 2).
             mark = (f"  DAMAGED ({p['open_problems']} file(s): see `preserve show "
                     f"{p['package_id']}`)" if p.get("open_problems") else "")
+            if p.get("state") == "deaccessioned":  # issue 16 §2
+                mark += "  DEACCESSIONED"
             render.line(f"{p['package_id']}{mark}  v{p['versions']}  {p['files']} files  {p['bytes']} bytes  "
                         f"[{escape_name(ids)}]  {escape_name(p['title'] or '')}")
 

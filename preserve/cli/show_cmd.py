@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -12,6 +12,9 @@ from preserve.cli.context import state, utf8_text, version_number
 from preserve.ingest import stored_mets, stored_titles
 from preserve.ingest.stored import stored_description, stored_rights
 from preserve.names import escape_name
+
+if TYPE_CHECKING:
+    from preserve.catalog import Catalog
 
 
 def show(
@@ -34,6 +37,12 @@ def show(
     with app.open_catalog() as catalog:
         package_id = catalog.resolve_package(package_id)  # an id or an External-Identifier
     if mets:
+        with app.open_catalog() as catalog:
+            final = _final_mets(catalog, package_id)
+        if final is not None and number is None:  # the tombstone's METS (issue 16 §2)
+            sys.stdout.buffer.write(final)
+            sys.stdout.flush()
+            return
         _number, document = stored_mets(home, package_id, number)
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
@@ -43,9 +52,12 @@ def show(
     # Titles in every language come from the head version's METS dmdSec: the catalog keeps
     # one title, the METS keeps them all with their xml:lang.
     document = render.jsonable(detail)
-    document["titles"] = [{"title": t, "lang": lang}
-                          for t, lang in stored_titles(home, package_id)]
-    record = stored_description(home, package_id)
+    # A deaccessioned package has no stored METS left to read (its final METS is kept in the
+    # catalog: docs/deaccession.md); its catalog title stands.
+    gone = detail.state == "deaccessioned"
+    document["titles"] = [] if gone else [{"title": t, "lang": lang}
+                                          for t, lang in stored_titles(home, package_id)]
+    record = None if gone else stored_description(home, package_id)
     # The whole descriptive record, every language (issue 11), from the head version's METS.
     document["description"] = [{"element": v.element, "value": v.value, "lang": v.lang}
                                for v in (record.dublin_core if record else ())]
@@ -59,6 +71,9 @@ def show(
 
     def text(d: dict[str, Any]) -> None:
         render.line(f"package {d['package_id']}")
+        if d.get("state") == "deaccessioned":  # issue 16 §2: a tombstone, no content held
+            render.line("  DEACCESSIONED: no copy is held any more; the rows and events below "
+                        "are its tombstone (`preserve deaccession list`)")
         # Known damage first, until it is repaired (issue 11 item 2).
         for p in d.get("open_problems", []):
             render.line(f"  DAMAGED: {p['content_path']} at {p['location']} is {p['status']} "
@@ -120,3 +135,11 @@ def rights_line(r: dict[str, Any]) -> str:
     parts += [f"note{' [' + n['lang'] + ']' if n['lang'] else ''}: {n['text']}"
               for n in r["notes"]]
     return "; ".join(parts)
+
+
+def _final_mets(catalog: Catalog, package_id: str) -> bytes | None:
+    """The METS a deaccessioned package had when it was removed, kept in the catalog."""
+    if catalog.package_state(package_id) != "deaccessioned":
+        return None
+    done = catalog.deaccession_requests(package_id, states=("completed",))
+    return catalog.final_mets(done[-1].id) if done else None

@@ -35,6 +35,9 @@ def validate(
     profile: Path = typer.Option(None, "--profile", metavar="FILE", callback=existing_path,
                                  help="Check the bag against this BagIt profile (JSON) instead "
                                  "of the one profiles.dir finds for it."),
+    allow_deaccessioned_id: bool = typer.Option(
+        False, "--allow-deaccessioned-id",
+        help="As for ingest: an External-Identifier of a deaccessioned package is no error."),
 ) -> None:
     """Validate a deposit (RFC 8493 and our rules, and what ingest would refuse in the
     repository if there is one); nothing is written."""
@@ -52,7 +55,8 @@ def validate(
             profiles = app.profiles(profile)  # with the repository's profiles.dir settings
             catalog = stack.enter_context(Catalog(app.catalog_url()))
             against = Against(catalog, package_id=package_id, as_version_of=as_version_of,
-                              allow_unchanged=allow_unchanged)
+                              allow_unchanged=allow_unchanged,
+                              allow_deaccessioned_id=allow_deaccessioned_id)
         with render.progress_bar("validating", not app.quiet) as progress:
             report = validate_deposit(path, limits=app.limits(), workers=app.workers(),
                                       progress=progress, schemas=app.schemas, against=against,

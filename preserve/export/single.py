@@ -23,6 +23,7 @@ from preserve.catalog import Catalog
 from preserve.catalog.views import FileView
 from preserve.checksums import copy_stream_and_hash
 from preserve.errors import ExportTargetExists, FixityError, PreserveError, UsageError
+from preserve.export.source import refuse_deaccessioned
 from preserve.storage.layout import object_path_for
 from preserve.storage.location import Location
 
@@ -55,6 +56,7 @@ def find_file(catalog: Catalog, package_id: str, path: str,
               version: int | None) -> tuple[int, FileView]:
     """(version, the catalog's record of `path` in it). `path` is a logical path as deposited,
     `data/` optional for payload. UsageError (exit 2) when the version has no such file."""
+    refuse_deaccessioned(catalog, package_id)
     detail = catalog.get_package(package_id)
     number = detail.head if version is None else version
     if number not in {v.number for v in detail.versions}:

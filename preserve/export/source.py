@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from preserve.catalog import Catalog, EventView, PackageDetail
 from preserve.deposit.tagfiles import parse_tag_file
-from preserve.errors import FixityError, StorageError
+from preserve.errors import FixityError, PackageDeaccessioned, StorageError
+from preserve.findings import finding
 from preserve.metadata import DcValue, FileFormat, PremisEvent
 from preserve.metadata.history import MetsRecord, UnreadableDocument, read_record
 from preserve.metadata.rights import RightsStatement, read_rights
@@ -120,6 +121,7 @@ def collect(catalog: Catalog, location: Location, package_id: str, version: int 
     Raises PackageNotFound, StorageError (no such version, object missing) or FixityError
     (a stored METS or bag-info that does not match its inventory digest).
     """
+    refuse_deaccessioned(catalog, package_id)
     detail: PackageDetail = catalog.get_package(package_id)
     number = detail.head if version is None else version
     if number not in {v.number for v in detail.versions}:
@@ -146,6 +148,17 @@ def collect(catalog: Catalog, location: Location, package_id: str, version: int 
         external_ids=detail.external_identifiers, files=files, events=events,
         dc_values=record.dublin_core, mods_xml=record.mods, bag_info=bag_info,
         organization=organization, rights=tuple(rights))
+
+
+def refuse_deaccessioned(catalog: Catalog, package_id: str) -> None:
+    """PackageDeaccessioned (DEA-E009) for a package whose copies were removed (issue 16 §2):
+    its tombstone has nothing to export."""
+    if catalog.package_state(package_id) != "deaccessioned":
+        return
+    done = catalog.deaccession_requests(package_id, states=("completed",))
+    found = finding("DEA-E009", "", package_id=package_id,
+                    request=done[-1].id if done else "?")
+    raise PackageDeaccessioned(detail=f"{found.code}: {found.message}")
 
 
 def _stored_record(location: Location, inventory: inv.Inventory, number: int,

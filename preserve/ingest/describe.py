@@ -36,7 +36,14 @@ from preserve.catalog.views import FileView
 from preserve.checksums import REQUIRED_ALGORITHMS, MultiHasher
 from preserve.deposit import Limits
 from preserve.deposit.tagfiles import parse_tag_file
-from preserve.errors import CatalogError, ConfigurationError, InvalidMetadata, StorageError
+from preserve.errors import (
+    CatalogError,
+    ConfigurationError,
+    InvalidMetadata,
+    PackageDeaccessioned,
+    StorageError,
+)
+from preserve.findings import finding
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, recovery
 from preserve.ingest.ingest import (
@@ -104,6 +111,9 @@ def describe_package(home: Home, catalog: Catalog, reference: str, metadata: Pat
             "METS could not be validated; nothing was stored. Set schemas.dir (or "
             "PRESERVE_SCHEMAS) to a folder with the official XSDs and catalog.xml")
     package_id = catalog.resolve_package(reference)
+    if catalog.package_state(package_id) == "deaccessioned":  # issue 16 §2: nothing to describe
+        found = finding("ING-E011", "", package_id=package_id)
+        raise PackageDeaccessioned(detail=f"{found.code}: {found.message}")
     created = clock()
     if given is None:
         given = read_given_metadata(metadata.absolute(), schemas, created,

@@ -114,6 +114,8 @@ class IngestOptions:
     # Store a version whose payload equals the newest one's (ING-E009 otherwise): for a new
     # version that changes only metadata, asked for explicitly.
     allow_unchanged: bool = False
+    # Accept an External-Identifier a deaccessioned package held (ING-E010 otherwise).
+    allow_deaccessioned_id: bool = False
     workers: int = 0
     limits: Limits = Limits()
     schemas: SchemaSet | None = None
@@ -280,7 +282,8 @@ class _Ingest:
         opts = self.options
         identifiers = deposit.bag_info_values("External-Identifier")
         self.findings.extend(decisions.identifier_findings(self.catalog, identifiers,
-                                                           opts.as_version_of))
+                                                           opts.as_version_of,
+                                                           opts.allow_deaccessioned_id))
         if opts.as_version_of:
             return opts.as_version_of, opts.as_version_of
         # The sender's package id (its METS OBJID) is kept unless --id names another.
@@ -515,7 +518,8 @@ class _Ingest:
             self._reject()
         package_id, version_of = record.package_id, opts.as_version_of
         self.findings.extend(decisions.identifier_findings(
-            self.catalog, deposit.bag_info_values("External-Identifier"), version_of))
+            self.catalog, deposit.bag_info_values("External-Identifier"), version_of,
+            opts.allow_deaccessioned_id))
         self._check_duplicate_payload(record.payload_fingerprint, version_of)
         if version_of is None and self.catalog.package_exists(package_id):
             self.findings.append(finding("ING-E003", "", package_id=package_id))

@@ -60,6 +60,7 @@ class Against:
     package_id: str | None = None
     as_version_of: str | None = None
     allow_unchanged: bool = False
+    allow_deaccessioned_id: bool = False  # ING-E010 otherwise (issue 16 §2)
 
 
 def validate_deposit(
@@ -117,7 +118,8 @@ def _repository_findings(against: Against, deposit, sender,  # type: ignore[no-u
                          "keeps its package's id")
     catalog = against.catalog
     found = decisions.identifier_findings(
-        catalog, deposit.bag_info_values("External-Identifier"), against.as_version_of)
+        catalog, deposit.bag_info_values("External-Identifier"), against.as_version_of,
+        against.allow_deaccessioned_id)
     if against.as_version_of is None:
         chosen = against.package_id or (sender.objid if sender is not None else None)
         if chosen:

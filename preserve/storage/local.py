@@ -168,4 +168,13 @@ class LocalLocation(Location):
         directory = self._path(prefix.rstrip("/"))
         if directory.is_dir():
             shutil.rmtree(directory, ignore_errors=True)
+        # The layout's parent directories the object leaves empty go too: OCFL 1.1 section
+        # 4.2 forbids empty directories in the storage hierarchy.
+        parent = directory.parent
+        while parent != self.root and self.root in parent.parents:
+            try:
+                parent.rmdir()
+            except OSError:
+                break  # not empty (another object lives under it) or already gone
+            parent = parent.parent
         return removed

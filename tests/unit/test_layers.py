@@ -2,7 +2,7 @@
 
 core (model, checksums, errors, findings, names, safeio, lazy): standard library only;
 adapters (deposit, metadata, storage, catalog, formats): core only, never each other;
-workflows (ingest, audit, check, export, replicate, repair, home): adapters and core, never
+workflows (ingest, audit, check, export, replicate, repair, deaccession, home): adapters and core, never
 the CLI, never each other;
 jobs (the queue, issue 14): above the workflows, whose functions its jobs call; below the
 CLI; no workflow imports it;
@@ -55,7 +55,8 @@ def workflow_units() -> set[str]:
 
 
 def test_the_workflow_rule_knows_every_workflow():
-    assert {"ingest", "audit", "check", "export", "replicate", "repair"} <= workflow_units()
+    assert {"ingest", "audit", "check", "export", "replicate", "repair",
+            "deaccession"} <= workflow_units()
 
 
 def test_import_rules():
