@@ -195,12 +195,20 @@ def is_read_only(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and _read_only_file(parsed.database) is not None
 
 
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine, busy_ms: int = SQLITE_BUSY_TIMEOUT_MS,
                       read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
         dbapi_connection.isolation_level = None
+        # SQLite's built-in lower() folds ASCII only; titles are Cyrillic, Arabic, Uzbek
+        # Latin with ʻ: Python's str.lower() replaces it, as PostgreSQL's lower() already
+        # folds every script (SQLite lets an application function override a built-in).
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
