@@ -46,20 +46,10 @@ def describe(
         render.line(f"described {d['package_id']} v{d['version']} from {d['metadata']} "
                     f"({d['kind']}); title: {d['title'] or '-'}; no payload copied")
 
-    copies = app.settings()["replication.copies"]
-    if copies > 1 and not no_replicate:
-        from preserve.cli.replicate_cmd import replication_json, run_replication
-        if app.json:  # one JSON document: the replication report goes into it
-            replication = replication_json(app, result.package_id)
-            code = replication.pop("_exit_code")
-            document["replication"] = replication
-            render.emit(document, app.json, text)
-        else:
-            render.emit(document, app.json, text)
-            code = run_replication(app, [result.package_id]).exit_code
-        if code:
-            raise typer.Exit(code)
-    else:
-        render.emit(document, app.json, text)
+    from preserve.cli.replicate_cmd import emit_and_replicate
+    code = emit_and_replicate(app, document, text, result.package_id, result.version,
+                              replicate_now=not no_replicate)
+    if code:
+        raise typer.Exit(code)
     if result.findings:
         raise typer.Exit(ExitCode.WARNINGS)

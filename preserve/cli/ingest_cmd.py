@@ -121,26 +121,11 @@ def ingest(
         for job in d.get("deferred", []):
             render.line(job["note"])
 
-    copies = app.settings()["replication.copies"]
-    if copies > 1 and not no_replicate and "replicate" not in deferred:
-        from preserve.cli.replicate_cmd import replication_json, run_replication
-        # One JSON document on stdout: the replication report goes into the ingest's.
-        if app.json:
-            document["replication"] = replication_json(app, result.package_id)
-            report_code = document["replication"].pop("_exit_code")
-        else:
-            render.emit(document, app.json, text)
-            report_code = run_replication(app, [result.package_id]).exit_code
-        if app.json:
-            render.emit(document, app.json, text)
-        if report_code:
-            render.stderr.print(f"{result.package_id} v{result.version} is stored and recorded "
-                                "in the local root; its copies elsewhere are not complete: "
-                                "run `preserve replicate` when the locations are reachable",
-                                markup=False)
-            raise typer.Exit(report_code)
-    else:
-        render.emit(document, app.json, text)
+    from preserve.cli.replicate_cmd import emit_and_replicate
+    code = emit_and_replicate(app, document, text, result.package_id, result.version,
+                              replicate_now=not no_replicate and "replicate" not in deferred)
+    if code:
+        raise typer.Exit(code)
     if result.findings:
         raise typer.Exit(ExitCode.WARNINGS)
 

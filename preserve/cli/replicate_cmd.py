@@ -7,6 +7,7 @@ Exit 0 when every package has its copies; 13 when a location failed or copies ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -113,3 +114,27 @@ def replication_json(app: AppState, package_id: str) -> dict[str, Any]:
         report = replicate_packages(catalog, app.locations(), app.settings()["replication.copies"],
                                     package_ids=[package_id], workers=max(4, app.workers() * 4))
     return {**report.as_dict(), "_exit_code": report.exit_code}
+
+
+def emit_and_replicate(app: AppState, document: dict[str, Any],
+                       text: Callable[[dict[str, Any]], None], package_id: str, version: int,
+                       replicate_now: bool) -> int:
+    """Print the document of a command that stored a version (ingest, describe, rights), and
+    with replication.copies > 1 copy the version to the other locations now; returns the
+    replication's exit code (0 when nothing was to copy). One JSON document on stdout: with
+    --json the replication report goes into the command's."""
+    if not replicate_now or app.settings()["replication.copies"] <= 1:
+        render.emit(document, app.json, text)
+        return 0
+    if app.json:
+        replication = replication_json(app, package_id)
+        code = int(replication.pop("_exit_code"))
+        render.emit({**document, "replication": replication}, app.json, text)
+    else:
+        render.emit(document, app.json, text)
+        code = run_replication(app, [package_id]).exit_code
+    if code:
+        render.stderr.print(f"{package_id} v{version} is stored and recorded in the local "
+                            "root; its copies elsewhere are not complete: run `preserve "
+                            "replicate` when the locations are reachable", markup=False)
+    return code

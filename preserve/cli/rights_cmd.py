@@ -55,22 +55,11 @@ def rights(
             render.line("  " + escape_name(rights_line(r)))
 
     added_doc: dict[str, Any] = {**result.as_dict(), "rejected": False}
-    if app.settings()["replication.copies"] > 1 and not no_replicate:
-        # Like ingest and describe: the new version goes to the other locations now.
-        from preserve.cli.replicate_cmd import replication_json, run_replication
-        if app.json:
-            replication = replication_json(app, result.package_id)
-            code = replication.pop("_exit_code")
-            added_doc["replication"] = replication
-            render.emit(added_doc, app.json, text)
-        else:
-            render.emit(added_doc, app.json, text)
-            code = run_replication(app, [result.package_id]).exit_code
-        if code:
-            raise typer.Exit(code)
-    else:
-        render.emit(added_doc, app.json, text)
-
+    from preserve.cli.replicate_cmd import emit_and_replicate
+    code = emit_and_replicate(app, added_doc, text, result.package_id, result.version,
+                              replicate_now=not no_replicate)
+    if code:
+        raise typer.Exit(code)
 
 def _listing(d: dict[str, Any]) -> None:
     if not d["rights"]:

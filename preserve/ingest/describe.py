@@ -33,7 +33,6 @@ from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog, EventView, IngestRecord, StoredFile
 from preserve.catalog.intent import Intent
 from preserve.catalog.views import FileView
-from preserve.checksums import REQUIRED_ALGORITHMS, MultiHasher
 from preserve.deposit import Limits
 from preserve.deposit.tagfiles import parse_tag_file
 from preserve.errors import (
@@ -51,6 +50,7 @@ from preserve.ingest.ingest import (
     SOFTWARE_AGENT,
     _event,
     _premis_event,
+    write_staged,
 )
 from preserve.ingest.stored import stored_description, stored_rights
 from preserve.ingest.supplied import GIVEN_METADATA_DIR, GivenMetadata, read_given_metadata
@@ -360,15 +360,6 @@ class _Plan:
 
     def _write(self, builder: VersionBuilder, logical: str, data: bytes,
                entries: dict[str, dict[str, str]], sizes: dict[str, int]) -> None:
-        target = builder.content_target(logical)
-        hasher = MultiHasher(REQUIRED_ALGORITHMS)
-        hasher.update(data)
-        try:
-            with open(target, "xb") as out:
-                out.write(data)
-        except OSError as exc:
-            raise StorageError(detail=f"cannot write {target}: {exc.strerror or exc}; nothing "
-                               "was committed (check free space and the disk)") from None
-        digests = hasher.hexdigests()
+        digests = write_staged(builder, logical, data)
         builder.add(logical, digests)
         entries[logical], sizes[logical] = digests, len(data)

@@ -560,17 +560,7 @@ class _Ingest:
         return formats
 
     def _write(self, builder: VersionBuilder, logical: str, data: bytes) -> dict[str, str]:
-        """Write a small generated or tag file into the staged version; return its digests."""
-        target = builder.content_target(logical)
-        hasher = MultiHasher(REQUIRED_ALGORITHMS)
-        hasher.update(data)
-        try:
-            with open(target, "xb") as out:
-                out.write(data)
-        except OSError as exc:  # ours to fix (full disk, I/O error), not the deposit's
-            raise StorageError(detail=f"cannot write {target}: {exc.strerror or exc}; nothing "
-                               "was committed (check free space and the disk)") from None
-        return hasher.hexdigests()
+        return write_staged(builder, logical, data)
 
     def _check_mets(self, path: Path) -> None:
         schemas = self.options.schemas
@@ -631,6 +621,21 @@ class _Ingest:
                    **common),
         ]
         return events
+
+
+def write_staged(builder: VersionBuilder, logical: str, data: bytes) -> dict[str, str]:
+    """Write a small generated or tag file into the staged version; return its digests
+    (ingest and describe alike)."""
+    target = builder.content_target(logical)
+    hasher = MultiHasher(REQUIRED_ALGORITHMS)
+    hasher.update(data)
+    try:
+        with open(target, "xb") as out:
+            out.write(data)
+    except OSError as exc:  # ours to fix (full disk, I/O error), not the deposit's
+        raise StorageError(detail=f"cannot write {target}: {exc.strerror or exc}; nothing "
+                           "was committed (check free space and the disk)") from None
+    return hasher.hexdigests()
 
 
 def _premis_event(event: Event | EventView) -> PremisEvent:
