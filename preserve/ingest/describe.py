@@ -118,6 +118,8 @@ def describe_package(home: Home, catalog: Catalog, reference: str, metadata: Pat
     if given is None:
         given = read_given_metadata(metadata.absolute(), schemas, created,
                                     limits.max_tag_file_size)
+    if schemas is None:  # said as ingest says it: the new METS is not checked against the XSDs
+        given.supplied.findings.append(finding("META-W004", METS_PATH))
     storage = StorageRoot.open(home.ocfl)
     with commit_lock(home.path / COMMIT_LOCK):
         pending = recovery.tidy(storage, catalog, home.staging)

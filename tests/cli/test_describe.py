@@ -174,3 +174,19 @@ def test_ingest_with_unusable_metadata_stores_nothing(cli, repo, tmp_path):
     assert not any((repo / "ocfl").rglob("0=ocfl_object_1.1"))
     missing = cli("--repo", repo, "ingest", bag, "--metadata", tmp_path / "absent.csv")
     assert missing.code == 2 and "Traceback" not in missing.err
+
+
+def test_describe_without_schemas_warns_as_ingest_does(cli, repo, tmp_path, monkeypatch):
+    _ingest(cli, repo, tmp_path)
+    settings = repo / "preserve.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text("\n".join(line for line in text.splitlines()
+                                  if not line.startswith("dir =")) + "\n", encoding="utf-8")
+    monkeypatch.delenv("PRESERVE_SCHEMAS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "no-cache"))
+    metadata = tmp_path / "d.csv"
+    metadata.write_text(CSV, encoding="utf-8")
+    result = cli("--repo", repo, "--json", "describe", PACKAGE, "--metadata", metadata)
+    assert result.code == 1, result.out + result.err  # stored, with the warning
+    assert [f["code"] for f in result.json()["findings"]] == ["META-W004"]
+    assert result.json()["version"] == 2
