@@ -598,6 +598,33 @@ _DEACCESSION_CODES: list[FindingCode] = [
 ]
 
 register(*_DEACCESSION_CODES)
+# --- accounts (preserve.accounts, issue 15) -------------------------------------------------
+_ACCOUNT_CODES: list[FindingCode] = [
+    FindingCode("ACC-E001", E, "there is an account named {name!r} already; nothing was "
+                "changed (`preserve users passwd {name}` sets its password)",
+                "issue 15: one account per name"),
+    FindingCode("ACC-E002", E, "role {role!r} is not one of viewer, archivist, admin; nothing "
+                "was changed", "docs/web.md: roles"),
+    FindingCode("ACC-E003", E, "the password is too short: at least {minimum} characters "
+                "(a passphrase of several words is easiest); nothing was changed",
+                "NIST SP 800-63B section 5.1.1.2: length, not composition rules"),
+    FindingCode("ACC-E004", E, "{name!r} cannot be an account name: {why}; nothing was "
+                "changed", "docs/web.md: accounts"),
+    FindingCode("ACC-E005", E, "there is no account named {name!r}; see `preserve users list`",
+                "issue 15: accounts"),
+    FindingCode("ACC-E006", E, "wrong account name or password",
+                "OWASP Authentication Cheat Sheet: one message for both"),
+    FindingCode("ACC-E007", E, "too many failed logins for this account: try again after "
+                "{until}", "OWASP Authentication Cheat Sheet: login throttling"),
+    FindingCode("ACC-E008", E, "there is no active API token {token}; see `preserve tokens "
+                "list`", "issue 15: API tokens"),
+    FindingCode("ACC-E009", E, "the two passwords given differ; nothing was changed",
+                "issue 15: accounts"),
+    FindingCode("ACC-E010", E, "no password on standard input (--password-stdin reads one "
+                "line); nothing was changed", "issue 15: accounts"),
+]
+
+register(*_ACCOUNT_CODES)
 
 
 def finding(code: str, path: str = "", **fields: object) -> Finding:

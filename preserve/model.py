@@ -7,8 +7,10 @@ UTF-8 never get this far: they are a finding).
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -114,6 +116,10 @@ class Event:
     # Set only for events recorded by another archive and imported with a package (see
     # `ImportedFrom`): our log keeps them with their original date, agent and identifier.
     imported: ImportedFrom | None = None
+    # The person on whose behalf the software acted (issue 15, "who did what"): the account
+    # of a web or API request, the operating-system user of a command. Taken from
+    # `acting_as` when the event is made, so the METS and the log name the same person.
+    person: Agent | None = field(default_factory=lambda: _ACTING_PERSON.get())
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +149,35 @@ def software_agent() -> Agent:
     """This software as a PREMIS agent: the one that performs ingests, audits and exports."""
     return Agent(f"{SOFTWARE_NAME}/{__version__}", f"{SOFTWARE_NAME} {__version__}",
                  AgentType.SOFTWARE)
+
+
+#: The person acting in this context (a command run, a web request); see `acting_as`.
+_ACTING_PERSON: contextvars.ContextVar[Agent | None] = contextvars.ContextVar(
+    "preserve_acting_person", default=None)
+
+
+def person_agent(name: str, *, kind: str) -> Agent:
+    """A person as a PREMIS agent (agentType "person"). `kind` says how the person was
+    known: "account" (a web or API account of this repository) or "os-user" (the
+    operating-system user who ran a command); the identifier is `kind:name`, so an account
+    and a login of the same name stay two agents."""
+    return Agent(f"{kind}:{name}", name, AgentType.PERSON)
+
+
+@contextmanager
+def acting_as(person: Agent | None) -> Iterator[None]:
+    """Every `Event` made inside the block names `person` beside the software agent (a
+    context variable: each thread and each asyncio task of the web app keeps its own)."""
+    token = _ACTING_PERSON.set(person)
+    try:
+        yield
+    finally:
+        _ACTING_PERSON.reset(token)
+
+
+def acting_person() -> Agent | None:
+    """The person set by the innermost `acting_as`, if any."""
+    return _ACTING_PERSON.get()
 
 
 def utc_now() -> dt.datetime:

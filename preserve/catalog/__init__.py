@@ -8,6 +8,7 @@ engines are made when a `Catalog` is opened or a migration function is called.
 
 from __future__ import annotations
 
+from preserve.catalog.account_catalog import Credentials, TokenView, UserView
 from preserve.catalog.audits import AuditCopy, AuditRunView, CopyOutcome, OpenProblem
 from preserve.catalog.chain import ChainReport
 from preserve.catalog.deaccession_catalog import DeaccessionView
@@ -40,5 +41,6 @@ __all__ = [
     "AuditRunView", "Catalog", "DeaccessionView", "CopyOutcome", "ChainReport", "CopyView",
     "DepositView", "EventView",
     "FileView", "IngestRecord", "PackageDetail", "PackageSummary", "StoredFile", "VersionView",
+    "Credentials", "TokenView", "UserView",
     "current_revision", "downgrade", "schema_differences", "sqlite_url", "upgrade", "with_busy_timeout",
 ]

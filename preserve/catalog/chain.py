@@ -10,7 +10,9 @@ The serialisation is fixed forever (`CHAIN_FORMAT` names it): JSON with sorted k
 whitespace, UTF-8 without escaping, an explicit list of fields, times as ISO-8601 UTC with
 microseconds and a `Z`. Events imported from another archive (migration 0002) add three
 keys, `origin`, `source_identifier_type` and `source_identifier`; rows without them hash
-exactly as before, so logs written before 0002 still verify. The row's integer id is not
+exactly as before, so logs written before 0002 still verify. Likewise an event done on behalf
+of a person (migration 0010, issue 15) adds the key `person`, the person agent's identifier;
+events without one hash as before. The row's integer id is not
 hashed: the order of the chain is the order of ids, and the `prev_hash` links already pin
 it. The agent is hashed by its stable identifier, not by its database id.
 
@@ -41,6 +43,8 @@ HASHED_FIELDS: tuple[str, ...] = (
 )
 #: Hashed too, for imported events only (absent keys for our own events).
 IMPORTED_FIELDS: tuple[str, ...] = ("origin", "source_identifier_type", "source_identifier")
+#: Hashed too, for events done on behalf of a person only.
+PERSON_FIELDS: tuple[str, ...] = ("person",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,7 @@ class ChainLink:
     origin: str | None = None
     source_identifier_type: str | None = None
     source_identifier: str | None = None
+    person: str | None = None  # the person agent's identifier
 
 
 def format_time(value: dt.datetime) -> str:
@@ -88,6 +93,8 @@ def canonical_bytes(link: ChainLink) -> bytes:
         "object_paths": list(link.object_paths),
         "prev_hash": link.prev_hash,
     }
+    if link.person is not None:
+        document["person"] = link.person
     if link.origin is not None:
         document["origin"] = link.origin
         document["source_identifier_type"] = link.source_identifier_type

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from preserve.catalog import chain
 from preserve.catalog.records import AgentRecord, EventRecord
@@ -55,6 +55,10 @@ def append(session: Session, events: Sequence[Event]) -> list[EventView]:
     for event in events:
         agent = agents.get(event.agent.identifier) or _agent(session, event.agent)
         agents[agent.identifier] = agent
+        person = None
+        if event.person is not None:
+            person = agents.get(event.person.identifier) or _agent(session, event.person)
+            agents[person.identifier] = person
         record = EventRecord(
             identifier=event.identifier or str(uuid.uuid4()),
             type=_term(EventType, event.type, event),
@@ -63,6 +67,7 @@ def append(session: Session, events: Sequence[Event]) -> list[EventView]:
             detail=event.detail,
             outcome_detail=event.outcome_detail,
             agent_id=agent.id,
+            person_agent_id=person.id if person is not None else None,
             package_id=event.package_id,
             version=event.version,
             deposit_id=event.deposit_id,
@@ -73,10 +78,11 @@ def append(session: Session, events: Sequence[Event]) -> list[EventView]:
             record.origin = event.imported.origin
             record.source_identifier_type = event.imported.identifier_type
             record.source_identifier = event.imported.identifier
-        record.hash = chain.link_hash(_link(record, agent.identifier))
+        record.hash = chain.link_hash(
+            _link(record, agent.identifier, person.identifier if person else None))
         session.add(record)
         session.flush()  # one at a time, so ids follow chain order
-        views.append(_view(record, agent))
+        views.append(_view(record, agent, person))
         prev_hash = record.hash
     # The new head, for the anchor outside the catalog (repository.Catalog writes it after
     # the commit): counted inside this transaction, which holds the chain lock.
@@ -116,13 +122,14 @@ def missing_guards(session: Session) -> list[str]:
 
 def event_views(session: Session, package_id: str | None = None) -> Iterator[EventView]:
     """Events in log (id) order, all or those of one package."""
-    query = select(EventRecord, AgentRecord).join(
+    person = aliased(AgentRecord)
+    query = select(EventRecord, AgentRecord, person).join(
         AgentRecord, EventRecord.agent_id == AgentRecord.id
-    )
+    ).outerjoin(person, EventRecord.person_agent_id == person.id)
     if package_id is not None:
         query = query.where(EventRecord.package_id == package_id)
-    for record, agent in session.execute(query.order_by(EventRecord.id)):
-        yield _view(record, agent)
+    for record, agent, person_record in session.execute(query.order_by(EventRecord.id)):
+        yield _view(record, agent, person_record)
 
 
 def known_identifiers(session: Session, identifiers: Sequence[str]) -> list[str]:
@@ -133,14 +140,16 @@ def known_identifiers(session: Session, identifiers: Sequence[str]) -> list[str]
 
 def verify(session: Session, anchored: ChainHead | None = None) -> ChainReport:
     """Recompute every row's hash and link, streaming in id order; compare with `anchored`."""
+    person = aliased(AgentRecord)
     rows = session.execute(
-        select(EventRecord, AgentRecord.identifier)
+        select(EventRecord, AgentRecord.identifier, person.identifier)
         .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
+        .outerjoin(person, EventRecord.person_agent_id == person.id)
         .order_by(EventRecord.id)
         .execution_options(yield_per=1000)
     )
-    return chain.verify(((record.id, _link(record, agent), record.hash) for record, agent in rows),
-                        anchored)
+    return chain.verify(((record.id, _link(record, agent, person_id), record.hash)
+                         for record, agent, person_id in rows), anchored)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -160,7 +169,8 @@ def _agent(session: Session, agent: Agent) -> AgentRecord:
     return record
 
 
-def _link(record: EventRecord, agent_identifier: str) -> chain.ChainLink:
+def _link(record: EventRecord, agent_identifier: str,
+          person_identifier: str | None) -> chain.ChainLink:
     return chain.ChainLink(
         identifier=record.identifier, type=record.type, time=record.time,
         outcome=record.outcome, detail=record.detail, outcome_detail=record.outcome_detail,
@@ -168,7 +178,7 @@ def _link(record: EventRecord, agent_identifier: str) -> chain.ChainLink:
         deposit_id=record.deposit_id, object_paths=tuple(record.object_paths),
         prev_hash=record.prev_hash, origin=record.origin,
         source_identifier_type=record.source_identifier_type,
-        source_identifier=record.source_identifier,
+        source_identifier=record.source_identifier, person=person_identifier,
     )
 
 
@@ -187,15 +197,20 @@ def _known(vocabulary, value: str):  # type: ignore[no-untyped-def]
         return value
 
 
-def _view(record: EventRecord, agent: AgentRecord) -> EventView:
+def _agent_value(record: AgentRecord) -> Agent:
+    return Agent(identifier=record.identifier, name=record.name,
+                 type=_known(AgentType, record.type))
+
+
+def _view(record: EventRecord, agent: AgentRecord, person: AgentRecord | None) -> EventView:
     return EventView(
         id=record.id, identifier=record.identifier, type=_known(EventType, record.type),
         outcome=_known(EventOutcome, record.outcome), time=record.time,
-        agent=Agent(identifier=agent.identifier, name=agent.name,
-                    type=_known(AgentType, agent.type)),
+        agent=_agent_value(agent),
         detail=record.detail, outcome_detail=record.outcome_detail,
         package_id=record.package_id, version=record.version, deposit_id=record.deposit_id,
         object_paths=tuple(record.object_paths), prev_hash=record.prev_hash, hash=record.hash,
         imported=None if record.origin is None else ImportedFrom(
             record.origin, record.source_identifier_type or "", record.source_identifier or ""),
+        person=_agent_value(person) if person is not None else None,
     )

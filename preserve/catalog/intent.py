@@ -108,7 +108,15 @@ def _event_json(e: Event) -> dict[str, Any]:
         "version": e.version, "deposit_id": e.deposit_id, "object_paths": list(e.object_paths),
         "identifier": e.identifier,
         "imported": dataclasses.asdict(imported) if imported is not None else None,
+        "person": _agent_json(e.person),
     }
+
+
+def _agent_json(agent: Agent | None) -> dict[str, str] | None:
+    if agent is None:
+        return None
+    return {"identifier": agent.identifier, "name": agent.name,
+            "type": vocabulary_value(agent.type)}
 
 
 def _enum(kind: type, value: str) -> Any:
@@ -144,6 +152,12 @@ def _intent_from(raw: dict[str, Any]) -> Intent:
             object_paths=tuple(e["object_paths"]), identifier=e["identifier"])
         if e.get("imported"):
             fields["imported"] = ImportedFrom(**e["imported"])
+        # The person recorded with the intent, not whoever runs the recovery (intent
+        # records written before issue 15 have none).
+        person = e.get("person")
+        fields["person"] = (Agent(identifier=person["identifier"], name=person["name"],
+                                  type=_enum(AgentType, person["type"]))
+                            if person else None)
         events.append(Event(**fields))
     return Intent(deposit_id=int(raw["deposit_id"]), source=raw["source"],
                   requested_id=raw["requested_id"], version_of=raw["version_of"],

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -199,6 +201,9 @@ class EventRecord(Base):
     origin: Mapped[str | None] = mapped_column(Text)
     source_identifier_type: Mapped[str | None] = mapped_column(Text)
     source_identifier: Mapped[str | None] = mapped_column(Text)
+    # The person on whose behalf the software acted (migration 0010, issue 15); NULL when
+    # no person is known (events before 0010, scheduled work).
+    person_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
 
 
 class AuditRunRecord(Base):
@@ -296,3 +301,48 @@ class DeaccessionRequestRecord(Base):
     note: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[dt.datetime | None]
     final_mets: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class UserRecord(Base):
+    """An account of the web app and API (migration 0010, issue 15): its role, its Argon2id
+    password hash, and the counters of login throttling."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('viewer', 'archivist', 'admin')",
+                                      name="user_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_at: Mapped[dt.datetime | None]
+
+
+class ApiTokenRecord(Base):
+    """An API token of an account: only its sha256 is kept (migration 0010)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class WebSessionRecord(Base):
+    """A logged-in browser: the sha256 of its cookie, its CSRF token, its expiry."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from preserve.catalog import audits, copies, eventlog, queries, report_queries
+from preserve.catalog.account_catalog import AccountCatalog
 from preserve.catalog.audit_catalog import AuditCatalog
 from preserve.catalog.deaccession_catalog import DeaccessionCatalog
 from preserve.catalog.engine import (
@@ -71,7 +72,7 @@ class ChainAnchor(Protocol):
     def advance(self, head: ChainHead) -> bool: ...
 
 
-class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog):
+class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
     """The SQL catalog at `url` (SQLite or PostgreSQL), which must be at HEAD_REVISION.
 
     With `anchor`, every transaction that appends events hands the chain's new head to it

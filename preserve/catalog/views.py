@@ -98,6 +98,7 @@ class EventView:
     prev_hash: str
     hash: str
     imported: ImportedFrom | None = None  # recorded by another archive (see model.Event)
+    person: Agent | None = None  # on whose behalf the software acted (see model.Event)
 
 
 @dataclass(frozen=True, slots=True)

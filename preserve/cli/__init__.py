@@ -25,7 +25,12 @@ from preserve.cli import render
 # Alembic, the workflows) inside its function: start-up stays cheap for every command.
 from preserve.cli.audit_cmd import audit
 from preserve.cli.check_cmd import check
-from preserve.cli.context import AppState, configure_logging, repo_from
+from preserve.cli.context import (
+    AppState,
+    acting_person_of_command,
+    configure_logging,
+    repo_from,
+)
 from preserve.cli.db_cmd import db_app
 from preserve.cli.deaccession_cmd import deaccession_app
 from preserve.cli.deposits_cmd import deposits
@@ -46,10 +51,12 @@ from preserve.cli.rights_cmd import rights
 from preserve.cli.schemas_cmd import schemas_app
 from preserve.cli.serve_cmd import serve
 from preserve.cli.show_cmd import show
+from preserve.cli.users_cmd import tokens_app, users_app
 from preserve.cli.validate_cmd import validate
 from preserve.cli.watch_cmd import watch
 from preserve.cli.worker_cmd import worker
 from preserve.errors import ExitCode, PreserveError
+from preserve.model import acting_as
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +119,8 @@ app.command("worker")(worker)
 app.command("serve")(serve)
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(deaccession_app, name="deaccession")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -183,7 +192,10 @@ def run(args: list[str]) -> int:
     args = hoist_global_options(args)
     command = _command()
     try:
-        result = command.main(args=args, prog_name="preserve", standalone_mode=False)
+        # Every event this command records names the operating-system user beside the
+        # software (issue 15, "who did what").
+        with acting_as(acting_person_of_command()):
+            result = command.main(args=args, prog_name="preserve", standalone_mode=False)
         return int(result) if isinstance(result, int) else ExitCode.OK
     except click.exceptions.Exit as exc:
         return exc.exit_code

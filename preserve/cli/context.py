@@ -23,6 +23,7 @@ from preserve.home import Home, open_home
 from preserve.metadata import SchemaSet, find_schemas
 from preserve.metadata.fetch import default_cache_dir
 from preserve.metadata.schemas import CATALOG_FILENAME
+from preserve.model import Agent, person_agent
 from preserve.storage.configured import LocationConfig, open_location
 from preserve.storage.location import Location
 
@@ -207,3 +208,26 @@ def configure_logging(verbosity: int) -> None:
     else:
         for existing in logger.handlers:
             existing.setLevel(level)
+
+
+def acting_person_of_command() -> Agent | None:
+    """Whom the events of this command name: the web app's account when the web app runs the
+    command for it (`PRESERVE_ACTING_ACCOUNT`, set by preserve/web/tasks.py), else the
+    operating-system user. Setting that variable grants nothing: whoever sets a command's
+    environment can set its login name (USER, LOGNAME) as well."""
+    account = os.environ.get("PRESERVE_ACTING_ACCOUNT", "")
+    if account:
+        return person_agent(account, kind="account")
+    return operating_system_person()
+
+
+def operating_system_person() -> Agent | None:
+    """The operating-system user running this command, as a PREMIS person (issue 15: the
+    CLI names its person as the web app names the account). None when the system cannot
+    say (no login name and no passwd entry, as in some containers)."""
+    import getpass
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):
+        return None
+    return person_agent(name, kind="os-user") if name else None

@@ -1,4 +1,8 @@
-"""`preserve serve`: the web app over this repository (issue 15 "The web app")."""
+"""`preserve serve`: the web app over this repository (issue 15 "The web app"; docs/web.md).
+
+Nothing but the login page and /health answers without an account: add one with
+`preserve users add NAME --role admin` first.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +26,16 @@ def serve(ctx: typer.Context,
     except ImportError as exc:
         raise UsageError(detail=f"the web app needs the optional extra: pip install "
                                 f"'preserve[web]' ({exc})") from None
+    settings = app_state.settings()
+    home = app_state.home()
     app = create_app(app_state.open_catalog,
-                     repository_name=app_state.settings()["repository.name"],
-                     locations=app_state.locations)
+                     repository_name=settings["repository.name"],
+                     locations=app_state.locations, repo=home.path, staging=home.staging,
+                     secure_cookies=settings["web.secure_cookies"],
+                     max_upload=settings["web.max_upload"])
+    with app_state.open_catalog() as catalog:
+        if not catalog.users():
+            typer.echo("preserve: no accounts yet; add one first: preserve users add NAME "
+                       "--role admin", err=True)
     typer.echo(f"preserve: serving {app_state.repo} at http://{host}:{port}/", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

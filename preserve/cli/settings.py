@@ -157,6 +157,13 @@ SETTINGS: tuple[Setting, ...] = (
             _positive_int, "Most bytes a zip/tar deposit may unpack to."),
     Setting("limits.max_ratio", "PRESERVE_MAX_RATIO", 1000.0,
             _positive_float, "Highest compression ratio (unpacked/packed) a zip/tar member may have."),
+    Setting("web.max_upload", "PRESERVE_WEB_MAX_UPLOAD", 20 * 2**30,
+            _positive_int, "Most bytes of one deposit uploaded through the web app or API "
+            "(`preserve serve`); a larger upload is refused as it arrives and nothing is kept."),
+    Setting("web.secure_cookies", "PRESERVE_WEB_SECURE_COOKIES", True,
+            _bool, "Mark the web app's session cookie `Secure` (sent over HTTPS only; browsers "
+            "also send it to http://127.0.0.1 and http://localhost). Turn off only for plain "
+            "HTTP on a trusted network."),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

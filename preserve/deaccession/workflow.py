@@ -30,7 +30,17 @@ from pathlib import Path
 from preserve.catalog import Catalog, DeaccessionView
 from preserve.errors import ExitCode, PreserveError, StorageError
 from preserve.findings import finding
-from preserve.model import Agent, AgentType, Event, EventOutcome, EventType, Finding, utc_now
+from preserve.model import (
+    Agent,
+    Event,
+    EventOutcome,
+    EventType,
+    Finding,
+    acting_person,
+    person_agent,
+    software_agent,
+    utc_now,
+)
 from preserve.storage import inventory as inv
 from preserve.storage.layout import object_path_for
 from preserve.storage.location import Location, LocationError
@@ -54,7 +64,12 @@ class DeaccessionRefused(PreserveError):
 
 
 def _person(name: str) -> Agent:
-    return Agent(identifier=name, name=name, type=AgentType.PERSON)
+    """The person who decided, as the event's person (issue 15): the acting one when it is
+    them, else their operating-system login (a removal finished by `check --repair`)."""
+    acting = acting_person()
+    if acting is not None and acting.name == name:
+        return acting
+    return person_agent(name, kind="os-user")
 
 
 def request(catalog: Catalog, package_id: str, *, reason: str, person: str,
@@ -152,7 +167,8 @@ def complete(catalog: Catalog, request_id: int, locations: Sequence[Location], *
               + f"; every copy removed from {', '.join(emptied) or 'no location'}; "
               "the catalog rows, events and final METS are kept as the tombstone")
     event = Event(type=EventType.DEACCESSION, outcome=EventOutcome.SUCCESS, time=clock(),
-                  agent=_person(view.decided_by or "unknown"), detail=detail,
+                  agent=software_agent(), person=_person(view.decided_by or "unknown"),
+                  detail=detail,
                   outcome_detail=f"removed from {len(emptied)} location(s)",
                   package_id=view.package_id, identifier=str(uuid.uuid4()))
     return catalog.complete_deaccession(request_id, at=clock(), event=event)

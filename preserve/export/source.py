@@ -102,7 +102,7 @@ def premis_event(event: EventView, organization: str) -> PremisEvent:
                        outcome=vocabulary_value(event.outcome), agent=event.agent,
                        detail=event.detail, outcome_detail=event.outcome_detail,
                        version=event.version, object_paths=tuple(event.object_paths),
-                       recorded_by=recorded_by)
+                       recorded_by=recorded_by, person=event.person)
 
 
 def _format(stored: FileFormat | None, puid: str | None) -> FileFormat | None:

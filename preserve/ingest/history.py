@@ -410,4 +410,6 @@ def _event(premis: PremisEvent, origin: str, package_id: str) -> Event:
         detail=premis.detail, outcome_detail=premis.outcome_detail, package_id=package_id,
         object_paths=premis.object_paths,
         identifier=log_identifier(origin, premis.identifier_type, premis.identifier),
-        imported=ImportedFrom(origin, premis.identifier_type, premis.identifier))
+        imported=ImportedFrom(origin, premis.identifier_type, premis.identifier),
+        # The sender's person, never the one importing (who is on our own ingest event).
+        person=premis.person)

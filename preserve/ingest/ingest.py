@@ -652,7 +652,8 @@ def _premis_event(event: Event | EventView) -> PremisEvent:
         outcome_detail=event.outcome_detail, version=event.version,
         object_paths=tuple(event.object_paths),
         recorded_by=(Agent(imported.origin, imported.origin, AgentType.ORGANIZATION)
-                     if imported else None))
+                     if imported else None),
+        person=event.person)
 
 
 def _file_format(info: FormatInfo | None) -> FileFormat | None:

@@ -475,13 +475,20 @@ def _resolve(raw: _RawEvent, agents: dict[str, Agent], problems: list[str]) -> P
              for value, roles in raw.links]
     custodian = next((agent for agent, roles in links if "implementer" in roles
                       and agent.type == AgentType.ORGANIZATION), None)
+    # The person who had the event carried out (role "implementer", agentType "person"),
+    # as this software writes it (issue 15); only when another agent executed the event.
+    person = next((agent for agent, roles in links if "implementer" in roles
+                   and agent.type == AgentType.PERSON), None)
     executing = (next((agent for agent, roles in links if "executing program" in roles), None)
-                 or next((agent for agent, _ in links if agent is not custodian), None)
-                 or custodian or Agent("unknown", "unknown agent", _UNKNOWN_AGENT_TYPE))
+                 or next((agent for agent, _ in links
+                          if agent is not custodian and agent is not person), None)
+                 or person or custodian
+                 or Agent("unknown", "unknown agent", _UNKNOWN_AGENT_TYPE))
     return PremisEvent(identifier=raw.identifier, identifier_type=raw.id_type, type=raw.type,
                        time=raw.time, outcome=raw.outcome, agent=executing,
                        detail="\n".join(raw.details), outcome_detail="\n".join(raw.notes),
-                       object_paths=raw.paths, recorded_by=custodian)
+                       object_paths=raw.paths, recorded_by=custodian,
+                       person=person if person is not executing else None)
 
 
 def _datetime(text: str) -> dt.datetime | None:

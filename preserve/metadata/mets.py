@@ -401,6 +401,8 @@ def _agents(software: Agent, events: Sequence[PremisEvent],
         found.setdefault(event.agent.identifier, (event.agent, ""))
         if event.recorded_by is not None:
             found.setdefault(event.recorded_by.identifier, (event.recorded_by, ""))
+        if event.person is not None:
+            found.setdefault(event.person.identifier, (event.person, ""))
     for name in _values(bag_info, "source-organization"):
         found.setdefault(name, (Agent(name, name, AgentType.ORGANIZATION),
                                 "depositing organisation (bag-info Source-Organization)"))

@@ -74,6 +74,9 @@ class PremisEvent:
     object_paths: tuple[str, ...] = ()
     identifier_type: str = "UUID"
     recorded_by: Agent | None = None
+    # The person on whose behalf the software acted (issue 15), linked with the LoC role
+    # "implementer" like the archive; told apart from it by agentType "person".
+    person: Agent | None = None
 
 
 def file_object(*, path: str, original_name: str, size: int, digests: Sequence[tuple[str, str]],
@@ -147,6 +150,10 @@ def event_element(event: PremisEvent, package_id: str, text: TextCleaner) -> etr
         custodian = _identifier(element, "linkingAgentIdentifier", AGENT_ID_TYPE,
                                 text(event.recorded_by.identifier))
         etree.SubElement(custodian, _q("linkingAgentRole")).text = "implementer"
+    if event.person is not None:
+        person = _identifier(element, "linkingAgentIdentifier", AGENT_ID_TYPE,
+                             text(event.person.identifier))
+        etree.SubElement(person, _q("linkingAgentRole")).text = "implementer"
     if event.object_paths:
         for path in event.object_paths:
             _identifier(element, "linkingObjectIdentifier", PATH_ID_TYPE, text(path))

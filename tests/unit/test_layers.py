@@ -25,7 +25,7 @@ THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "
                     "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli",
                     "pygfried": "formats", "boto3": "storage", "botocore": "storage",
                     "procrastinate": "jobs", "starlette": "web", "jinja2": "web",
-                    "babel": "web", "markupsafe": "web"}
+                    "babel": "web", "markupsafe": "web", "argon2": "accounts"}
 #: The orchestration layer between the CLI and the workflows (preserve/jobs).
 ORCHESTRATION = {"jobs"}
 #: The service layer (issue 15): above workflows and jobs, below the CLI and the web app.

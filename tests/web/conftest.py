@@ -16,6 +16,9 @@ from tests.builders import write_bag
 from tests.cli.conftest import cli, repo  # noqa: F401  (the CLI's fixtures, shared)
 
 PERSIAN_TITLE = "نسخه‌های خطی فارسی"
+PASSWORD = "qoʻlyozma-kitob-2026"
+#: One account per role (an admin with a Cyrillic name: names are kept as given).
+ACCOUNTS = {"admin": "Дилноза", "archivist": "aziz", "viewer": "vera"}
 HOSTILE_TITLE = '<script>alert("x")</script> \u202eevil\u202c \'quoted\''
 
 
@@ -31,19 +34,49 @@ def web_repo(cli, repo: Path, tmp_path: Path) -> Path:  # noqa: F811
                         bag_info=[("External-Identifier", f"ID-{package_id}"), ("Title", title)])
         result = cli("--repo", repo, "ingest", bag, "--id", package_id)
         assert result.code in (0, 1), result.err  # 1: NAME-W002 warns of the bidi control
+    add_accounts(repo)
     return repo
+
+
+def add_accounts(repo: Path) -> None:
+    from preserve import accounts
+    from preserve.cli.context import AppState
+    with AppState(repo=repo).open_catalog() as catalog:
+        for role, name in ACCOUNTS.items():
+            accounts.add_user(catalog, name, role, PASSWORD)
+
+
+def make_app(repo: Path, **options):
+    from preserve.cli.context import AppState
+    from preserve.web import create_app
+    state = AppState(repo=repo)
+    home = state.home()
+    return create_app(state.open_catalog, repository_name="Milliy kutubxona",
+                      locations=state.locations, repo=home.path, staging=home.staging,
+                      **options)
+
+
+def log_in(client, name: str, password: str = PASSWORD):
+    """Log `client` in through the login form, as a browser does; the response."""
+    import re
+    form = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    return client.post("/login", data={"name": name, "password": password, "csrf": token,
+                                       "next": "/"}, follow_redirects=False)
+
+
+def csrf_of(client) -> str:
+    """The session's CSRF token, as its pages carry it in every form."""
+    import re
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
 
 
 @pytest.fixture
 def client(web_repo: Path):
+    """A browser logged in as the admin (https: the session cookie is Secure)."""
     from starlette.testclient import TestClient
-
-    from preserve.cli.context import AppState
-    from preserve.web import create_app
-    state = AppState(repo=web_repo)
-    app = create_app(state.open_catalog, repository_name="Milliy kutubxona",
-                     locations=state.locations)
-    with TestClient(app) as c:
+    with TestClient(make_app(web_repo), base_url="https://testserver") as c:
+        assert log_in(c, ACCOUNTS["admin"]).status_code == 303
         yield c
 
 
