@@ -215,6 +215,8 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
 
     def login_form(request: Request, status: int = 200, target: str = "/",
                    error: str = "") -> Response:
+        """The login page; `error` is one of the keys login.html words (expired,
+        address-throttled, account-throttled, wrong) or empty."""
         token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_token()
         response = render(request, "login.html", status=status, login_csrf=token,
                           target=target, error=error)
@@ -233,22 +235,22 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
         target = _local_target(str(form.get("next") or "/"))
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         field = str(form.get(CSRF_FIELD) or "")
-        tr = translator(request)
         if not cookie or not hmac.compare_digest(cookie.encode(), field.encode()):
-            return login_form(request, 403, target, tr.gettext(
-                "The form expired: please log in again."))
+            return login_form(request, 403, target, "expired")
         address = request.client.host if request.client else "unknown"
         if not limiter.allow(address):
-            return login_form(request, 429, target, tr.gettext(
-                "Too many login attempts from this address: wait a few minutes."))
+            return login_form(request, 429, target, "address-throttled")
         name, password = str(form.get("name") or ""), str(form.get("password") or "")
         with open_catalog() as catalog:
             try:
                 user = accounts.authenticate(catalog, name, password)
             except accounts.AccountRefused as refused:
-                message = (tr.gettext("Wrong account name or password.")
-                           if refused.finding.code == "ACC-E006" else refused.finding.message)
-                return login_form(request, 401, target, message)
+                # The page says which of the few things went wrong in the reader's language;
+                # ACC-E006 is one answer for an unknown name, a wrong password and a disabled
+                # account, so a login never tells which accounts exist.
+                error = ("account-throttled" if refused.finding.code == "ACC-E007"
+                         else "wrong")
+                return login_form(request, 401 if error == "wrong" else 429, target, error)
             started = accounts.start_session(catalog, user)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(SESSION_COOKIE, started.secret, httponly=True, samesite="strict",

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from preserve.errors import ExitCode
 from preserve.model import utc_now
 
 KEEP = dt.timedelta(days=1)
@@ -44,7 +45,7 @@ class Task:
     label: str
     owner: str
     argv: list[str]
-    state: str = "queued"  # queued, running, succeeded, warnings, failed
+    state: str = "queued"  # queued, running, succeeded, warnings, damage, failed
     created: dt.datetime = field(default_factory=utc_now)
     started: dt.datetime | None = None
     finished: dt.datetime | None = None
@@ -67,7 +68,7 @@ class Task:
 
     @property
     def done(self) -> bool:
-        return self.state in ("succeeded", "warnings", "failed")
+        return self.state in ("succeeded", "warnings", "damage", "failed")
 
 
 class TaskRunner:
@@ -163,8 +164,12 @@ class TaskRunner:
             result = {"output": out.decode("utf-8", "replace")[-STDERR_TAIL:]}
         with self._lock:
             task.exit_code, task.result = code, result
-            task.error = err.decode("utf-8", "replace")[-STDERR_TAIL:] if code not in (0, 1) else ""
-            task.state = {0: "succeeded", 1: "warnings"}.get(code, "failed")
+            task.error = (err.decode("utf-8", "replace")[-STDERR_TAIL:]
+                          if code not in (ExitCode.OK, ExitCode.WARNINGS) else "")
+            # An audit or repair that ran to its end and found damage (exit 12) did its job:
+            # "damage", not "failed", which means the action itself could not be done.
+            task.state = {ExitCode.OK: "succeeded", ExitCode.WARNINGS: "warnings",
+                          ExitCode.FIXITY_FAILURE: "damage"}.get(code, "failed")
             task.finished = utc_now()
 
 

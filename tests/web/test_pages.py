@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from markupsafe import escape as markup_escape
 
 from preserve.names import escape_name
 from preserve.web import i18n
-from tests.web.conftest import HOSTILE_TITLE, PERSIAN_TITLE
+from tests.web.conftest import ACCOUNTS, HOSTILE_TITLE, PERSIAN_TITLE
 
 TEMPLATES = Path(i18n.__file__).with_name("templates")
 PAGES = ["/", "/packages", "/packages/fa-1", "/packages/evil-1", "/locations", "/deposits",
@@ -200,10 +201,22 @@ def test_deposits_and_audit_runs_pages(client, cli, web_repo):
     assert "Audit barlaglary" in audits and "<td>1</td>" in audits
 
 
-def test_preserve_serve_answers_over_real_http(served):
+def test_preserve_serve_answers_over_real_http(served, web_repo):
     with urllib.request.urlopen(served + "/health", timeout=5) as response:
         body = json.load(response)
     assert body["status"] == "ok" and body["chain_head"]["events"] > 0
+    # Anonymous: the login page, in the browser's language, with 401.
     request = urllib.request.Request(served + "/packages", headers={"Accept-Language": "kk"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 401 and "Кіру" in refused.value.read().decode()
+    # A script with an API token of the account: the same list the CLI gives.
+    from preserve import accounts
+    from preserve.cli.context import AppState
+    with AppState(repo=web_repo).open_catalog() as catalog:
+        token = accounts.create_token(catalog, ACCOUNTS["viewer"], "test").secret
+    request = urllib.request.Request(served + "/api/v1/packages",
+                                     headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=5) as response:
-        assert "Пакеттер" in response.read().decode()
+        listed = json.load(response)["packages"]
+    assert {p["package_id"] for p in listed} == {"fa-1", "uz-1", "evil-1"}
