@@ -138,6 +138,9 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule("/api/v1/deposits/upload", ("POST",), "archivist", api=True),
     RouteRule("/api/v1/audits", ("GET",), "viewer", api=True),
     RouteRule("/api/v1/audits/start", ("POST",), "archivist", api=True),
+    RouteRule("/api/v1/repairs/start", ("POST",), "archivist", api=True),
+    RouteRule("/api/v1/exports/start", ("POST",), "archivist", api=True),
+    RouteRule("/api/v1/tasks/{task_id}/download", ("GET",), "archivist", api=True),
     RouteRule("/api/v1/tasks/{task_id}", ("GET",), "viewer", api=True),
     RouteRule("/api/v1/users", ("GET",), "admin", api=True),
 )
@@ -431,27 +434,42 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
     async def api_audit(request: Request) -> Response:
         return await audit_action(request, api=True)
 
-    async def repair_action(request: Request) -> Response:
+    async def repair_action(request: Request, api: bool = False) -> Response:
         caller: Caller = request.state.caller
         task = _runner().start("repair", "all", caller.user.name, ["repair"])
-        return _started(request, task, False)
+        return _started(request, task, api)
 
-    async def export_action(request: Request) -> Response:
+    async def api_repair(request: Request) -> Response:
+        return await repair_action(request, api=True)
+
+    async def export_action(request: Request, api: bool = False) -> Response:
         """Export a package as a zip bag for another archive (`preserve export`); the zip is
-        downloadable from the task page for a day."""
+        downloadable from the task page for a day. The page names the package in its path,
+        the API in `?package_id=`."""
         caller: Caller = request.state.caller
-        package_id = request.path_params["package_id"]
+        package_id = (request.path_params.get("package_id")
+                      or request.query_params.get("package_id", ""))
         with open_catalog() as catalog:
-            if not catalog.package_exists(package_id):
-                return render(request, "not_found.html", status=404)
+            known = bool(package_id) and catalog.package_exists(package_id)
+        if not known:
+            if api:
+                return VisibleJSON({"error": "not found", "package_id": package_id},
+                                   status_code=404)
+            return render(request, "not_found.html", status=404)
         if staging is None:
+            if api:
+                return VisibleJSON({"error": "exports need a staging directory"},
+                                   status_code=503)
             return render(request, "refused.html", status=503, message="exports need staging")
         target = Path(tempfile.mkdtemp(prefix="export-", dir=staging.parent / "exports"
                                        if (staging.parent / "exports").is_dir() else None))
         task = _runner().start("export", package_id, caller.user.name,
                                ["export", package_id, str(target), "--format", "zip"],
                                product=target)
-        return _started(request, task, False)
+        return _started(request, task, api)
+
+    async def api_export(request: Request) -> Response:
+        return await export_action(request, api=True)
 
     async def tasks_page(request: Request) -> Response:
         return render(request, "tasks.html", tasks=tasks.recent() if tasks else [])
@@ -533,6 +551,8 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
         "/api/v1/packages": api_packages, "/api/v1/packages/{package_id:path}": api_package,
         "/api/v1/deposits": api_deposits, "/api/v1/deposits/upload": api_upload,
         "/api/v1/audits": api_audits, "/api/v1/audits/start": api_audit,
+        "/api/v1/repairs/start": api_repair, "/api/v1/exports/start": api_export,
+        "/api/v1/tasks/{task_id}/download": task_download,
         "/api/v1/tasks/{task_id}": api_task, "/api/v1/users": api_users,
     }
     routes: list[Route | Mount] = [

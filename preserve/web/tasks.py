@@ -168,8 +168,9 @@ class TaskRunner:
                           if code not in (ExitCode.OK, ExitCode.WARNINGS) else "")
             # An audit or repair that ran to its end and found damage (exit 12) did its job:
             # "damage", not "failed", which means the action itself could not be done.
-            task.state = {ExitCode.OK: "succeeded", ExitCode.WARNINGS: "warnings",
-                          ExitCode.FIXITY_FAILURE: "damage"}.get(code, "failed")
+            states: dict[int, str] = {ExitCode.OK: "succeeded", ExitCode.WARNINGS: "warnings",
+                                      ExitCode.FIXITY_FAILURE: "damage"}
+            task.state = states.get(code, "failed")
             task.finished = utc_now()
 
 

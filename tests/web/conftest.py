@@ -38,18 +38,18 @@ def web_repo(cli, repo: Path, tmp_path: Path) -> Path:  # noqa: F811
     return repo
 
 
-def add_accounts(repo: Path) -> None:
+def add_accounts(repository: Path) -> None:
     from preserve import accounts
     from preserve.cli.context import AppState
-    with AppState(repo=repo).open_catalog() as catalog:
+    with AppState(repo=repository).open_catalog() as catalog:
         for role, name in ACCOUNTS.items():
             accounts.add_user(catalog, name, role, PASSWORD)
 
 
-def make_app(repo: Path, **options):
+def make_app(repository: Path, **options):
     from preserve.cli.context import AppState
     from preserve.web import create_app
-    state = AppState(repo=repo)
+    state = AppState(repo=repository)
     home = state.home()
     return create_app(state.open_catalog, repository_name="Milliy kutubxona",
                       locations=state.locations, repo=home.path, staging=home.staging,
