@@ -31,17 +31,25 @@ demo: $(BIN)/.installed
 	$(BIN)/preserve --repo $(DEMO)/repo export demo-manuscripts-0001 $(DEMO) --format zip || test $$? -eq 1
 	$(BIN)/preserve --repo $(DEMO)/repo log demo-manuscripts-0001
 	$(BIN)/preserve --repo $(DEMO)/repo log verify
+	@# An admin account for the web app (`make serve`), with a random password kept beside it.
+	@pw=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))') && \
+	  printf '%s\n' "$$pw" | $(BIN)/preserve --repo $(DEMO)/repo users add demo --role admin --password-stdin && \
+	  printf 'account: demo\npassword: %s\n' "$$pw" > $(DEMO)/login.txt
+	$(BIN)/preserve --repo $(DEMO)/repo users list
 
 # The web app (issue 15, docs/web.md) on the demo repository: `make demo` first.
 PORT ?= 8080
 serve: $(BIN)/.installed
-	@test -d $(DEMO)/repo || $(MAKE) demo
+	@test -f $(DEMO)/login.txt || $(MAKE) demo
 	@echo "preserve web app on the demo repository: http://127.0.0.1:$(PORT)/"
+	@echo "log in with ($(DEMO)/login.txt):" && sed 's/^/  /' $(DEMO)/login.txt
 	$(BIN)/preserve --repo $(DEMO)/repo serve --port $(PORT)
 
-# docs/screenshots/: every page in every language, taken from a running `make serve`.
+# docs/screenshots/: every page in every language, taken from a running `make serve`, logged
+# in as the demo admin.
 screenshots: $(BIN)/.installed
-	$(BIN)/python scripts/screenshots.py http://127.0.0.1:$(PORT) docs/screenshots demo-manuscripts-0001
+	PRESERVE_WEB_USER=demo PRESERVE_WEB_PASSWORD="$$(sed -n 's/^password: //p' $(DEMO)/login.txt)" \
+	  $(BIN)/python scripts/screenshots.py http://127.0.0.1:$(PORT) docs/screenshots demo-manuscripts-0001
 
 # eark-validator 1.1.3 (the E-ARK oracle of tests/export_eark) pins lxml==5.1.0, preserve needs
 # lxml>=5.2: it gets its own virtualenv inside .venv, run by the tests as a subprocess.
