@@ -44,7 +44,15 @@ from preserve.export.source import METS_PATH, ExportSource, collect, organizatio
 from preserve.export.verify import verify_archive, verify_directory
 from preserve.findings import finding
 from preserve.metadata import MetsFile, PremisEvent, SchemaSet, write_mets
-from preserve.model import Event, EventOutcome, EventType, Finding, software_agent, utc_now
+from preserve.model import (
+    Event,
+    EventOutcome,
+    EventType,
+    Finding,
+    acting_person,
+    software_agent,
+    utc_now,
+)
 from preserve.names import portable_name
 from preserve.storage.fsync import fsync_dir, fsync_file, fsync_tree
 from preserve.storage.local import LocalLocation
@@ -116,7 +124,8 @@ def export_package(catalog: Catalog, location: Location, package_id: str, dest: 
     transfer = PremisEvent(identifier=transfer_id, type=EventType.TRANSFER.value, time=created,
                            outcome=EventOutcome.SUCCESS.value, agent=SOFTWARE_AGENT,
                            detail=detail, version=source.version,
-                           recorded_by=organization_agent(organization))
+                           recorded_by=organization_agent(organization),
+                           person=acting_person())
     source = source.with_events(transfer)
     findings: list[Finding] = []
     try:

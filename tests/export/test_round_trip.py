@@ -38,15 +38,22 @@ def events_in(mets: Path) -> dict[str, dict]:
     """eventIdentifierValue -> what the export's METS says of that event."""
     found = {}
     for event in etree.parse(str(mets)).getroot().iter(f"{P}event"):
-        links = {}
+        links: dict[str, str] = {}
+        people = []
         for link in event.iter(f"{P}linkingAgentIdentifier"):
-            links[link.findtext(f"{P}linkingAgentRole")] = link.findtext(
-                f"{P}linkingAgentIdentifierValue")
+            value = link.findtext(f"{P}linkingAgentIdentifierValue")
+            # Two implementers: the archive (an organisation) and, since issue 15, the person
+            # who had the event done (`os-user:…` or `account:…`).
+            if value.startswith(("os-user:", "account:")):
+                people.append(value)
+                continue
+            links[link.findtext(f"{P}linkingAgentRole")] = value
         found[event.findtext(f"{P}eventIdentifier/{P}eventIdentifierValue")] = {
             "type": event.findtext(f"{P}eventType"),
             "time": event.findtext(f"{P}eventDateTime"),
             "agent": links.get("executing program"),
             "archive": links.get("implementer"),
+            "people": people,
             "id_type": event.findtext(f"{P}eventIdentifier/{P}eventIdentifierType"),
         }
     return found
@@ -105,6 +112,8 @@ def test_a_to_b_to_c_loses_nothing(cli, tmp_path, monkeypatch, postgres_url):
         assert seen["agent"] == event.agent.identifier
         assert seen["archive"] == "Archive A"
         assert seen["id_type"] == "UUID"
+        # ...and the person at A who had it done, through two more archives.
+        assert seen["people"] == [event.person.identifier], seen
     assert any(e["type"] == "fixity check" and e["archive"] == "Archive A"
                for e in carried.values())
     # Each hop: A's and B's transfers, A's, B's and C's ingestions, B's audit, C's transfer.
