@@ -76,10 +76,12 @@ def log(
             subject = e.get("package_id") or f"deposit {e.get('deposit_id')}"
             # History imported with a transferred package says which archive recorded it.
             origin = f"[{e['imported']['origin']}] " if e.get("imported") else ""
+            # Who had it done (issue 15): an account or an operating-system user.
+            person = f"[{e['person']['identifier']}] " if e.get("person") else ""
             # Details name deposits and come from senders' METS: control/bidi shown escaped.
             render.line(escape_name(
                 f"{e['id']:>6}  {e['time']}  {e['type']:<28} {e['outcome']:<8} {subject}  "
-                f"{origin}{e['detail']}"
+                f"{origin}{person}{e['detail']}"
                 + (f" ({e['outcome_detail']})" if e.get("outcome_detail") else "")))
 
     render.emit(document, app.json, text)

@@ -353,3 +353,18 @@ def test_an_api_export_is_downloadable_by_an_archivist(web_repo, runner):
         names = archive.namelist()
     assert any(name.endswith("bagit.txt") for name in names)
     assert any(name.endswith("Қўлёзма.txt") for name in names)
+
+
+def test_a_hostile_account_name_is_escaped_where_it_is_shown(web_repo):
+    """Names of accounts are the users' own (any script): shown escaped like file names."""
+    from starlette.testclient import TestClient
+    hostile = '<b onmouseover="x">Ali</b>\u202egnp.exe'
+    with AppState(repo=web_repo).open_catalog() as catalog:
+        with pytest.raises(accounts.AccountRefused):  # bidi controls are refused outright
+            accounts.add_user(catalog, hostile, "admin", PASSWORD)
+        accounts.add_user(catalog, hostile.replace("\u202e", ""), "admin", PASSWORD)
+    with TestClient(make_app(web_repo), base_url="https://testserver") as client:
+        assert log_in(client, hostile.replace("\u202e", "")).status_code == 303
+        for page in ("/", "/users"):
+            text = client.get(page).text
+            assert "<b onmouseover" not in text and "&lt;b onmouseover=" in text, page
