@@ -6,14 +6,19 @@ rendering; no network), the median of 5 requests after one warm-up of each page.
 carries a viewer's API token, so the time includes identifying the caller (one indexed
 lookup of the token's SHA-256), as every real request does.
 
-    PYTHONPATH=. python -m benchmarks.web_bench
+    PYTHONPATH=. python -m benchmarks.web_bench [--packages N]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+With --postgres, the same again on a PostgreSQL catalog in a schema made and dropped for it.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -24,11 +29,10 @@ from preserve.catalog import Catalog, sqlite_url
 from preserve.web import create_app
 
 
-def main(packages: int = 100_000) -> None:
-    url = sqlite_url(Path(tempfile.mkdtemp()) / "catalog.sqlite")
+def measure(name: str, url: str, packages: int) -> None:
     started = time.perf_counter()
     fill(url, packages)
-    print(f"filled {packages} packages in {time.perf_counter() - started:.1f} s")
+    print(f"{name}: filled {packages} packages in {time.perf_counter() - started:.1f} s")
     with Catalog(url) as catalog:
         accounts.add_user(catalog, "bench", "viewer", "a long benchmark password")
         token = accounts.create_token(catalog, "bench", "web_bench").secret
@@ -48,6 +52,26 @@ def main(packages: int = 100_000) -> None:
             times.append(time.perf_counter() - begin)
             assert response.status_code == 200, (path, response.status_code)
         print(f"{name:28} {statistics.median(times) * 1000:8.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packages", type=int, default=100_000)
+    parser.add_argument("--postgres", help="an admin URL; a schema is created and dropped")
+    args = parser.parse_args()
+    measure("SQLite", sqlite_url(Path(tempfile.mkdtemp()) / "catalog.sqlite"), args.packages)
+    if args.postgres:
+        import psycopg
+        schema = f"webbench_{uuid.uuid4().hex[:12]}"
+        admin = args.postgres.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            measure("PostgreSQL", f"{args.postgres}?options=-csearch_path%3D{schema}",
+                    args.packages)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as connection:
+                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 if __name__ == "__main__":
