@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from preserve.catalog import audits, eventlog
+from preserve.catalog import audits, eventlog, queries
 from preserve.catalog.records import PackageRecord, PackageVersionRecord
 from preserve.model import Event
 
@@ -112,3 +112,12 @@ class AuditCatalog:
     def audit_runs(self) -> list[audits.AuditRunView]:
         with self._transaction() as session:
             return audits.runs(session)
+
+    def audit_run_page(self, *, page: int = 1,
+                       per_page: int = 50) -> queries.Page[audits.AuditRunView]:
+        """Audit runs, newest first, `per_page` at a time, computed in SQL."""
+        page, per_page = queries.bounds(page, per_page)
+        with self._transaction() as session:
+            total, views = audits.run_page(session, limit=per_page,
+                                           offset=(page - 1) * per_page)
+            return queries.Page(tuple(views), total, page, per_page)

@@ -132,6 +132,20 @@ def event_views(session: Session, package_id: str | None = None) -> Iterator[Eve
         yield _view(record, agent, person_record)
 
 
+def event_page(session: Session, package_id: str | None, *, limit: int,
+               offset: int) -> tuple[int, list[EventView]]:
+    """The total of events (all, or one package's) and `limit` of them, newest first."""
+    where = [EventRecord.package_id == package_id] if package_id is not None else []
+    total = session.scalar(select(func.count()).select_from(EventRecord).where(*where)) or 0
+    person = aliased(AgentRecord)
+    query = (select(EventRecord, AgentRecord, person)
+             .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
+             .outerjoin(person, EventRecord.person_agent_id == person.id)
+             .where(*where).order_by(EventRecord.id.desc()).limit(limit).offset(offset))
+    return int(total), [_view(record, agent, person_record)
+                        for record, agent, person_record in session.execute(query)]
+
+
 def known_identifiers(session: Session, identifiers: Sequence[str]) -> list[str]:
     """Those of `identifiers` already in the log."""
     return list(session.scalars(

@@ -11,11 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from preserve.catalog.records import (
     CopyRecord,
+    DepositRecord,
     FileRecord,
     PackageIdentifierRecord,
     PackageRecord,
@@ -59,6 +60,11 @@ class PackageRow:
     problem_copies: int
 
 
+def bounds(page: int, per_page: int) -> tuple[int, int]:
+    """`page` and `per_page` checked: ValueError unless page >= 1 and per_page in range."""
+    return _bounds(page, per_page)
+
+
 def _bounds(page: int, per_page: int) -> tuple[int, int]:
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"page must be >= 1 and per_page in 1..{MAX_PER_PAGE}")
@@ -71,12 +77,31 @@ def _like(text: str) -> str:
 
 
 def package_page(session: Session, *, page: int = 1, per_page: int = 50,
-                 text: str | None = None, sort: PackageSort = "created") -> Page[PackageRow]:
+                 text: str | None = None, sort: PackageSort = "created",
+                 depositor: str | None = None, puid: str | None = None,
+                 since: dt.datetime | None = None,
+                 until: dt.datetime | None = None) -> Page[PackageRow]:
     """Packages, `per_page` at a time. `text` matches a part of the package id, of an
     external identifier or of the catalog title, ignoring case as the database's `lower()`
-    does (the folded title search across scripts comes with the package_titles table)."""
+    does (the folded title search across scripts comes with the package_titles table).
+    Filters: `depositor`, a part of the Source-Organization of an accepted deposit of the
+    package (any case); `puid`, a PRONOM identifier of one of its files (exact); `since` and
+    `until`, the package's first ingest at or after / before."""
     page, per_page = _bounds(page, per_page)
-    where = []
+    where: list[ColumnElement[bool]] = []
+    if depositor:
+        where.append(PackageRecord.id.in_(
+            select(DepositRecord.package_id).where(
+                DepositRecord.status == "accepted",
+                func.lower(DepositRecord.depositor).like(func.lower(_like(depositor)),
+                                                         escape="\\"))))
+    if puid:
+        where.append(PackageRecord.id.in_(
+            select(FileRecord.package_id).where(FileRecord.format == puid)))
+    if since is not None:
+        where.append(PackageRecord.created >= since)
+    if until is not None:
+        where.append(PackageRecord.created < until)
     if text:
         # lower() on both sides, so the database folds the text and the column alike.
         pattern = func.lower(_like(text))

@@ -203,6 +203,21 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
             records = session.scalars(select(DepositRecord).order_by(DepositRecord.id))
             return [_deposit_view(r) for r in records]
 
+    def deposit_page(self, *, page: int = 1, per_page: int = 50,
+                     status: str | None = None) -> queries.Page[DepositView]:
+        """Deposit attempts, newest first, `per_page` at a time (and only those of `status`:
+        accepted, rejected, failed, in_progress), computed in SQL."""
+        page, per_page = queries.bounds(page, per_page)
+        where = [DepositRecord.status == status] if status else []
+        with self._transaction() as session:
+            total = session.scalar(
+                select(func.count()).select_from(DepositRecord).where(*where)) or 0
+            records = session.scalars(
+                select(DepositRecord).where(*where).order_by(DepositRecord.id.desc())
+                .limit(per_page).offset((page - 1) * per_page))
+            return queries.Page(tuple(_deposit_view(r) for r in records), int(total), page,
+                                per_page)
+
     # --- locations and look-ups -----------------------------------------------------------
 
     def ensure_location(self, name: str, uri: str) -> None:
@@ -380,11 +395,14 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
     # --- packages -------------------------------------------------------------------------
 
     def package_page(self, *, page: int = 1, per_page: int = 50, text: str | None = None,
-                     sort: queries.PackageSort = "created") -> queries.Page[queries.PackageRow]:
+                     sort: queries.PackageSort = "created", depositor: str | None = None,
+                     puid: str | None = None, since: dt.datetime | None = None,
+                     until: dt.datetime | None = None) -> queries.Page[queries.PackageRow]:
         """One page of packages computed in SQL (preserve/catalog/queries.py)."""
         with self._transaction() as session:
             return queries.package_page(session, page=page, per_page=per_page, text=text,
-                                        sort=sort)
+                                        sort=sort, depositor=depositor, puid=puid,
+                                        since=since, until=until)
 
     def list_packages(self) -> list[PackageSummary]:
         with self._transaction() as session:
@@ -477,6 +495,15 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
         """Events in log order, all or those of one package."""
         with self._transaction() as session:
             return list(eventlog.event_views(session, package_id))
+
+    def event_page(self, *, package_id: str | None = None, page: int = 1,
+                   per_page: int = 50) -> queries.Page[EventView]:
+        """Events newest first, `per_page` at a time, all or one package's, in SQL."""
+        page, per_page = queries.bounds(page, per_page)
+        with self._transaction() as session:
+            total, views = eventlog.event_page(session, package_id, limit=per_page,
+                                               offset=(page - 1) * per_page)
+            return queries.Page(tuple(views), total, page, per_page)
 
     def known_event_identifiers(self, identifiers: Sequence[str]) -> set[str]:
         """Those of `identifiers` that events in the log already have."""

@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from preserve.cli import settings as settings_mod
+from preserve import service
+from preserve import settings as settings_mod
 from preserve.cli import units
 from preserve.deposit import Limits, ProfileChoice, read_profile_file
 from preserve.home import Home, open_home
-from preserve.metadata import SchemaSet, find_schemas
-from preserve.metadata.fetch import default_cache_dir
-from preserve.metadata.schemas import CATALOG_FILENAME
+from preserve.metadata import SchemaSet
 from preserve.model import Agent, person_agent
-from preserve.storage.configured import LocationConfig, open_location
+from preserve.storage.configured import LocationConfig
 from preserve.storage.location import Location
 
 if TYPE_CHECKING:
@@ -61,12 +60,14 @@ class AppState:
         return with_busy_timeout(url, self.settings()["catalog.busy_timeout"])
 
     def open_catalog(self) -> Catalog:
-        """The catalog, with the event log's head anchored in the default storage root
-        (storage/chainhead.py): every command opens it this way, so every transaction that
-        appends events moves the anchor, and `log verify` and `audit` compare with it."""
-        from preserve.catalog import Catalog
-        from preserve.storage.chainhead import ChainHeadFile
-        return Catalog(self.catalog_url(), anchor=ChainHeadFile(self.home().ocfl))
+        """The catalog as the service layer opens it (preserve/service): the event log's head
+        anchored in the default storage root, so every transaction that appends events moves
+        the anchor, and `log verify` and `audit` compare with it."""
+        return service.catalog_opener(self.repo, self.settings())()
+
+    def repository(self) -> service.Repository:
+        """The repository through the service layer, as the web app and scripts open it."""
+        return service.open_repository(self.repo, self.settings(), os.environ)
 
     def queue_conninfo(self, what: str) -> str:
         """The libpq URI of the job queue: the catalog's PostgreSQL database. A SQLite
@@ -117,28 +118,13 @@ class AppState:
         return settings_mod.location_configs(self.repo)
 
     def locations(self) -> list[Location]:
-        """Every configured storage location, the home's own root (`local`) first.
-
-        Credentials come from the environment only (PRESERVE_LOCATION_<NAME>_ACCESS_KEY /
-        _SECRET_KEY), else boto3's own chain; they are never written anywhere."""
-        home = self.home()
-        opened = []
-        for config in self.location_configs():
-            credentials: tuple[str | None, str | None] = (None, None)
-            if config.kind == "s3":
-                from preserve.storage.s3 import credential_variables
-                access, secret = credential_variables(config.name)
-                credentials = (os.environ.get(access), os.environ.get(secret))
-            opened.append(open_location(config, home_root=home.ocfl, credentials=credentials))
-        return opened
+        """Every configured storage location, the home's own root (`local`) first; S3
+        credentials from this process's environment (preserve/service `open_locations`)."""
+        self.home()
+        return service.open_locations(self.repo, os.environ)
 
     def schemas(self) -> SchemaSet | None:
-        configured = self.settings()["schemas.dir"]
-        if configured:
-            return find_schemas(Path(configured))
-        # Nothing configured: the cache `preserve schemas fetch` fills, if it was filled.
-        cache = default_cache_dir(os.environ)
-        return find_schemas(cache if (cache / CATALOG_FILENAME).is_file() else None)
+        return service.configured_schemas(self.settings(), os.environ)
 
 
 def utf8_text(value: str | None) -> str | None:

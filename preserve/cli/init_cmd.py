@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from preserve.cli import render, settings
+from preserve import settings
+from preserve.cli import render
 from preserve.cli.context import state
 from preserve.home import init_home
 

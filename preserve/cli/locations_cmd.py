@@ -16,8 +16,8 @@ from typing import Any
 
 import typer
 
+from preserve import settings as settings_mod
 from preserve.cli import render
-from preserve.cli import settings as settings_mod
 from preserve.cli.context import state
 from preserve.errors import ExitCode, PreserveError
 

@@ -26,14 +26,17 @@ def serve(ctx: typer.Context,
     except ImportError as exc:
         raise UsageError(detail=f"the web app needs the optional extra: pip install "
                                 f"'preserve[web]' ({exc})") from None
-    settings = app_state.settings()
-    home = app_state.home()
-    app = create_app(app_state.open_catalog,
+    # The app gets the repository as the service layer opens it (preserve/service): how to
+    # open the catalog and the storage locations; it reads no settings itself.
+    repository = app_state.repository()
+    settings = repository.settings
+    app = create_app(repository.open_catalog,
                      repository_name=settings["repository.name"],
-                     locations=app_state.locations, repo=home.path, staging=home.staging,
+                     locations=repository.locations, repo=repository.home.path,
+                     staging=repository.home.staging,
                      secure_cookies=settings["web.secure_cookies"],
                      max_upload=settings["web.max_upload"])
-    with app_state.open_catalog() as catalog:
+    with repository.open_catalog() as catalog:
         if not catalog.users():
             typer.echo("preserve: no accounts yet; add one first: preserve users add NAME "
                        "--role admin", err=True)

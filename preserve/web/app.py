@@ -10,6 +10,7 @@ background (tasks.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 import shutil
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+#: The most rows one API page gives (`?per_page=`), as the catalog queries allow.
+MAX_PER_PAGE = 500
 #: Uploads larger than this are refused (setting web.max_upload).
 DEFAULT_MAX_UPLOAD = 20 * 2**30
 
@@ -294,26 +297,31 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
                       package_count=package_count, damaged=sorted(damaged.items()),
                       max_upload=max_upload)
 
-    def _listing(request: Request) -> Page[PackageRow]:
-        """One page of packages, computed in SQL by the service layer (preserve/service):
-        the page's rows only, so 100,000 packages cost what 50 do."""
-        query = request.query_params.get("q", "").strip()
-        try:
-            page = max(1, int(request.query_params.get("page", "1")))
-        except ValueError:
-            page = 1
+    def _listing(request: Request) -> tuple[Page[PackageRow], dict[str, str]]:
+        """One page of packages, searched and filtered in SQL by the service layer
+        (preserve/service, catalog/queries.py): the page's rows only, so 100,000 packages
+        cost what 50 do. The filters as given, for the form and the page links."""
+        filters = {key: request.query_params.get(key, "").strip()
+                   for key in ("q", "depositor", "format", "since", "until")}
+        since, until = _day(filters["since"]), _day(filters["until"])
+        filters["since"] = since.date().isoformat() if since else ""
+        filters["until"] = until.date().isoformat() if until else ""
         with open_catalog() as catalog:
-            return catalog.package_page(page=page, per_page=PAGE_SIZE, text=query or None)
+            listing = catalog.package_page(
+                page=_page_number(request), per_page=PAGE_SIZE, text=filters["q"] or None,
+                depositor=filters["depositor"] or None, puid=filters["format"] or None,
+                since=since, until=until)
+        return listing, filters
 
     async def packages_page(request: Request) -> Response:
-        listing = _listing(request)
-        query = request.query_params.get("q", "").strip()
+        listing, filters = _listing(request)
 
         def link(number: int) -> str:
-            return "/packages?" + urlencode({"q": query, "page": number})
+            return "/packages?" + urlencode({**{k: v for k, v in filters.items() if v},
+                                             "page": number})
 
         return render(request, "packages.html", packages=listing.items, total=listing.total,
-                      page=listing.page, pages=listing.pages, q=query, link=link)
+                      page=listing.page, pages=listing.pages, filters=filters, link=link)
 
     async def package_page(request: Request) -> Response:
         package_id = request.path_params["package_id"]
@@ -358,15 +366,20 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
         return _attachment(workdir / "file", name, {"Digest": f"sha-256={retrieved.sha256}"},
                            BackgroundTask(shutil.rmtree, workdir, ignore_errors=True))
 
+    def _pages_of(path: str) -> Callable[[int], str]:
+        return lambda number: f"{path}?page={number}"
+
     async def deposits_page(request: Request) -> Response:
         with open_catalog() as catalog:
-            deposits = list(reversed(catalog.deposits()))
-        return render(request, "deposits.html", deposits=deposits, max_upload=max_upload)
+            listing = catalog.deposit_page(page=_page_number(request), per_page=PAGE_SIZE)
+        return render(request, "deposits.html", deposits=listing.items, max_upload=max_upload,
+                      page=listing.page, pages=listing.pages, link=_pages_of("/deposits"))
 
     async def audits_page(request: Request) -> Response:
         with open_catalog() as catalog:
-            runs = list(reversed(catalog.audit_runs()))
-        return render(request, "audits.html", runs=runs)
+            listing = catalog.audit_run_page(page=_page_number(request), per_page=PAGE_SIZE)
+        return render(request, "audits.html", runs=listing.items, page=listing.page,
+                      pages=listing.pages, link=_pages_of("/audits"))
 
     async def users_page(request: Request) -> Response:
         with open_catalog() as catalog:
@@ -510,7 +523,7 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
         return VisibleJSON(caller.user.as_dict())
 
     async def api_packages(request: Request) -> Response:
-        listing = _listing(request)
+        listing, _filters = _listing(request)
         return VisibleJSON({"packages": _jsonable(listing.items), "total": listing.total,
                             "page": listing.page, "per_page": listing.per_page,
                             "pages": listing.pages})
@@ -525,12 +538,17 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
         return VisibleJSON(_jsonable(detail))
 
     async def api_deposits(request: Request) -> Response:
+        status = request.query_params.get("status") or None
         with open_catalog() as catalog:
-            return VisibleJSON({"deposits": _jsonable(catalog.deposits())})
+            listing = catalog.deposit_page(page=_page_number(request),
+                                           per_page=_per_page(request), status=status)
+        return VisibleJSON({"deposits": _jsonable(listing.items), **_paging(listing)})
 
     async def api_audits(request: Request) -> Response:
         with open_catalog() as catalog:
-            return VisibleJSON({"audit_runs": _jsonable(catalog.audit_runs())})
+            listing = catalog.audit_run_page(page=_page_number(request),
+                                             per_page=_per_page(request))
+        return VisibleJSON({"audit_runs": _jsonable(listing.items), **_paging(listing)})
 
     async def api_users(request: Request) -> Response:
         with open_catalog() as catalog:
@@ -560,6 +578,32 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
         for rule in ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     return Starlette(routes=routes)
+
+
+def _page_number(request: Request) -> int:
+    """`?page=N` (1 when absent or not a positive number)."""
+    text = request.query_params.get("page", "1")
+    return max(1, int(text)) if text.isdigit() else 1
+
+
+def _per_page(request: Request) -> int:
+    """`?per_page=N` of the API, within 1..500 (50 when absent)."""
+    text = request.query_params.get("per_page", "")
+    return min(MAX_PER_PAGE, max(1, int(text))) if text.isdigit() else PAGE_SIZE
+
+
+def _paging(listing: Page[Any]) -> dict[str, int]:
+    return {"total": listing.total, "page": listing.page, "per_page": listing.per_page,
+            "pages": listing.pages}
+
+
+def _day(text: str) -> dt.datetime | None:
+    """A date of a filter (YYYY-MM-DD) as midnight UTC; None when empty or not a date."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def _harden(response: Response) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from preserve.cli import settings as settings_mod
+from preserve import settings as settings_mod
 from preserve.errors import PreserveError
 from preserve.names import folded
 from preserve.service import open_repository

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from preserve.cli.settings import SETTINGS
 from preserve.findings import CATALOGUE
+from preserve.settings import SETTINGS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

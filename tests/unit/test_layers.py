@@ -1,6 +1,6 @@
 """The import rules of DESIGN.md "Layers", checked on the source.
 
-core (model, checksums, errors, findings, names, safeio, lazy): standard library only;
+core (model, checksums, errors, findings, names, safeio, lazy, units): standard library only;
 adapters (deposit, metadata, storage, catalog, formats): core only, never each other;
 workflows (ingest, audit, check, export, replicate, repair, deaccession, home): adapters and core, never
 the CLI, never each other;
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "preserve"
-CORE = {"model", "checksums", "errors", "findings", "names", "safeio", "lazy"}
+CORE = {"model", "checksums", "errors", "findings", "names", "safeio", "lazy", "units"}
 ADAPTERS = {"deposit", "metadata", "storage", "catalog", "formats"}
 THIRD_PARTY_HOME = {"lxml": "metadata", "xmlschema": "metadata", "sqlalchemy": "catalog",
                     "alembic": "catalog", "typer": "cli", "rich": "cli", "click": "cli",

@@ -4,7 +4,7 @@ import tomllib
 
 import pytest
 
-from preserve.cli import settings
+from preserve import settings
 from preserve.errors import ConfigurationError
 
 

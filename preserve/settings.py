@@ -2,7 +2,9 @@
 
 Layering (DESIGN.md, "Repository home"; STYLE.md, "Output and logging"): defaults <
 `preserve.toml` in the repository home < `PRESERVE_*` environment variables < command-line flags.
-Only the CLI reads settings and the environment; library functions take explicit arguments.
+The CLI loads them (`load`) and hands them to the service layer (preserve/service), which the
+web app is built from; library functions below take explicit arguments. Outside cli/ since
+issue 15, so that the service does not import the CLI.
 `docs/settings.md` lists every setting, and a test checks that it does.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from preserve import units
 from preserve.errors import ConfigurationError
 from preserve.storage.configured import PRIMARY, LocationConfig, parse_table
 
@@ -42,12 +45,9 @@ def _rate(value: Any) -> str:
     text = str(value).strip()
     if not text:
         return ""
-    import typer
-
-    from preserve.cli import units
     try:
         units.rate(text, "audit.max_rate")
-    except typer.BadParameter as exc:
+    except units.QuantityError as exc:
         raise ValueError(exc.message) from None
     return text
 
