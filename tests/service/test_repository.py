@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,72 @@ def test_a_path_without_a_home_is_refused(tmp_path: Path):
 def test_folding_shared_by_find_and_the_service():
     assert folded("Oʻzbekiston") == folded("O'ZBEKISTON") == folded("O’zbekiston")
     assert folded("ҚОЛЖАЗБА") == "қолжазба"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_repo(request, cli, tmp_path):  # noqa: F811
+    from tests.cli.conftest import schemas_dir
+    home = tmp_path / "repo"
+    args = ["--repo", home, "init", "--schemas-dir", schemas_dir()]
+    if request.param == "postgresql":
+        args += ["--catalog-url", request.getfixturevalue("postgres_url")]
+    assert cli(*args).code == 0
+    return home
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
+       b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"
+       b"\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_filters_pages_and_listings_on_sqlite_and_postgresql(cli, any_repo, tmp_path):
+    """Depositor, format and date filters; deposits, audit runs and events paged newest
+    first: each computed in SQL on both catalogs."""
+    deposits = [("uz", "Oʻzbekiston Milliy kutubxonasi", {"varaq.png": PNG}),
+                ("kz", "Қазақстан Ұлттық кітапханасы", {"бет.txt": b"kazakh"}),
+                ("tm", "Türkmenistanyň Milli kitaphanasy", {"sahypa.txt": b"turkmen"})]
+    for name, organisation, files in deposits:
+        bag = write_bag(tmp_path / name, files,
+                        bag_info=(("Source-Organization", organisation), ("Title", name)))
+        assert cli("--repo", any_repo, "-q", "ingest", bag, "--id", f"pkg-{name}").code == 0
+    rejected = tmp_path / "bad"
+    write_bag(rejected, {"a.txt": b"a"})
+    (rejected / "data" / "a.txt").write_bytes(b"changed")  # its manifest no longer holds
+    assert cli("--repo", any_repo, "-q", "ingest", rejected).code == 11
+    assert cli("--repo", any_repo, "-q", "audit", "--all").code == 0
+    assert cli("--repo", any_repo, "-q", "audit", "--all").code == 0
+
+    with open_repository(any_repo, settings_mod.load(any_repo)) as service:
+        def ids(**filters):
+            return [p.package_id for p in service.packages(**filters).items]
+        assert ids(depositor="қазақстан") == ["pkg-kz"]  # any case, any script
+        assert ids(depositor="kitap") == ["pkg-tm"]
+        assert ids(depositor="nobody") == []
+        assert ids(puid="fmt/11") == ["pkg-uz"]  # PNG 1.0, identified at ingest
+        now = dt.datetime.now(dt.UTC)
+        assert len(ids(since=now - dt.timedelta(hours=1))) == 3
+        assert ids(until=now - dt.timedelta(hours=1)) == []
+        assert ids(depositor="milli", since=now - dt.timedelta(hours=1)) == ["pkg-uz", "pkg-tm"]
+
+        page = service.deposits(per_page=2)
+        assert page.total == 4 and page.pages == 2
+        assert page.items[0].status == "rejected" and page.items[1].package_id == "pkg-tm"
+        assert [d.package_id for d in service.deposits(status="accepted").items] == [
+            "pkg-tm", "pkg-kz", "pkg-uz"]
+        runs = service.audit_runs(per_page=1)
+        assert runs.total == 2 and runs.items[0].id > service.audit_runs(page=2,
+                                                                        per_page=1).items[0].id
+        events = service.events(package_id="pkg-kz", per_page=3)
+        every = service.catalog().events("pkg-kz")
+        assert events.total == len(every)
+        assert [e.id for e in events.items] == [e.id for e in reversed(every)][:3]
+        assert service.damaged_copies() == []
+        assert service.locations()[0].name == "local"
+        assert service.schemas() is not None
+
+
+def test_page_bounds_are_checked(repo):  # noqa: F811
+    with open_repository(repo, settings_mod.load(repo)) as service:
+        for bad in ({"page": 0}, {"per_page": 0}, {"per_page": 501}):
+            with pytest.raises(ValueError):
+                service.deposits(**bad)

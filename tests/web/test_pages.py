@@ -220,3 +220,18 @@ def test_preserve_serve_answers_over_real_http(served, web_repo):
     with urllib.request.urlopen(request, timeout=5) as response:
         listed = json.load(response)["packages"]
     assert {p["package_id"] for p in listed} == {"fa-1", "uz-1", "evil-1"}
+
+
+def test_package_filters_and_paged_listings(client):
+    api = client.get("/api/v1/packages", params={"since": "2000-01-01"}).json()
+    assert api["total"] == 3
+    assert client.get("/api/v1/packages", params={"until": "2000-01-01"}).json()["total"] == 0
+    # A date that is not one is ignored, never an error.
+    assert client.get("/api/v1/packages", params={"since": "31.12.2026"}).json()["total"] == 3
+    page = client.get("/packages", params={"format": "x-fmt/111", "q": "ID-uz"})
+    assert page.status_code == 200 and 'value="x-fmt/111"' in page.text
+    deposits = client.get("/api/v1/deposits", params={"per_page": 2}).json()
+    assert deposits["total"] == 3 and deposits["pages"] == 2 and len(deposits["deposits"]) == 2
+    assert deposits["deposits"][0]["package_id"] == "evil-1"  # newest first
+    assert client.get("/api/v1/audits").json() == {"audit_runs": [], "total": 0, "page": 1,
+                                                   "per_page": 50, "pages": 1}
