@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from preserve.catalog import Catalog
 from preserve.catalog.engine import make_engine, upgrade
+from preserve.names import folded
 
 SAMPLES = 5
 FILES = 5
@@ -30,8 +31,9 @@ TITLES = ("Қўлёзма китоби", "Oʻzbekiston tarixi", "مخطوطة ق
 
 _SQLITE = [
     "WITH RECURSIVE g(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM g WHERE x + 1 < :n) "
-    "INSERT INTO packages (id, title, created, payload_fingerprint) SELECT printf('pkg-%06d', x), "
-    "CASE x % 3 WHEN 0 THEN :t0 WHEN 1 THEN :t1 ELSE :t2 END || ' ' || x, "
+    "INSERT INTO packages (id, title, title_folded, created, payload_fingerprint) SELECT "
+    "printf('pkg-%06d', x), CASE x % 3 WHEN 0 THEN :t0 WHEN 1 THEN :t1 ELSE :t2 END || ' ' || x, "
+    "CASE x % 3 WHEN 0 THEN :f0 WHEN 1 THEN :f1 ELSE :f2 END || ' ' || x, "
     "datetime('2025-01-01', '+' || x || ' seconds'), printf('%064x', x) FROM g",
     "INSERT INTO package_identifiers (package_id, type, identifier) "
     "SELECT id, 'local', 'MS-' || substr(id, 5) FROM packages",
@@ -43,8 +45,9 @@ _SQLITE = [
     "'fmt/353', 'v1/content/data/лист-' || k || '.tif' FROM packages p, g",
 ]
 _POSTGRES = [
-    "INSERT INTO packages (id, title, created, payload_fingerprint) SELECT "
+    "INSERT INTO packages (id, title, title_folded, created, payload_fingerprint) SELECT "
     "'pkg-' || lpad(x::text, 6, '0'), (ARRAY[:t0, :t1, :t2])[x % 3 + 1] || ' ' || x, "
+    "(ARRAY[:f0, :f1, :f2])[x % 3 + 1] || ' ' || x, "
     "timestamp '2025-01-01' + x * interval '1 second', lpad(to_hex(x), 64, '0') "
     "FROM generate_series(0, :n - 1) x",
     _SQLITE[1],
@@ -62,8 +65,10 @@ def fill(url: str, packages: int) -> None:
     statements = _POSTGRES if url.startswith("postgresql") else _SQLITE
     with engine.begin() as connection:
         for statement in statements:
-            connection.execute(text(statement), {"n": packages, "f": FILES, "t0": TITLES[0],
-                                                 "t1": TITLES[1], "t2": TITLES[2]})
+            connection.execute(text(statement), {
+                "n": packages, "f": FILES, "t0": TITLES[0], "t1": TITLES[1], "t2": TITLES[2],
+                # the folded titles, as the catalog writes them beside each title (0011)
+                "f0": folded(TITLES[0]), "f1": folded(TITLES[1]), "f2": folded(TITLES[2])})
         if url.startswith("postgresql"):
             connection.execute(text("ANALYZE"))
     engine.dispose()

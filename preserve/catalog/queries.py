@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from preserve.catalog.records import (
     CopyRecord,
@@ -22,6 +22,7 @@ from preserve.catalog.records import (
     PackageRecord,
     PackageVersionRecord,
 )
+from preserve.names import folded
 
 T = TypeVar("T")
 
@@ -82,8 +83,8 @@ def package_page(session: Session, *, page: int = 1, per_page: int = 50,
                  since: dt.datetime | None = None,
                  until: dt.datetime | None = None) -> Page[PackageRow]:
     """Packages, `per_page` at a time. `text` matches a part of the package id, of an
-    external identifier or of the catalog title, ignoring case as the database's `lower()`
-    does (the folded title search across scripts comes with the package_titles table).
+    external identifier (ASCII case ignored) or of the catalog title (compared folded:
+    NFKC, Unicode case folding, the okina's apostrophes as one; preserve.names.folded).
     Filters: `depositor`, a part of the Source-Organization of an accepted deposit of the
     package (any case); `puid`, a PRONOM identifier of one of its files (exact); `since` and
     `until`, the package's first ingest at or after / before."""
@@ -103,12 +104,21 @@ def package_page(session: Session, *, page: int = 1, per_page: int = 50,
     if until is not None:
         where.append(PackageRecord.created < until)
     if text:
-        # lower() on both sides, so the database folds the text and the column alike.
-        pattern = func.lower(_like(text))
+        # Titles: the folded column against the folded text (migration 0011), a plain LIKE
+        # with no function per row. Ids and identifiers: ASCII case ignored, by SQLite's own
+        # LIKE and by PostgreSQL's ILIKE, so no per-row lower() there either.
+        title = _like(folded(text))
+        pattern = _like(text)
+        postgres = session.get_bind().dialect.name == "postgresql"
+
+        def matches(column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+            return (column.ilike(pattern, escape="\\") if postgres
+                    else column.like(pattern, escape="\\"))
+
         ids = select(PackageIdentifierRecord.package_id).where(
-            func.lower(PackageIdentifierRecord.identifier).like(pattern, escape="\\"))
-        where.append(or_(func.lower(PackageRecord.id).like(pattern, escape="\\"),
-                         func.lower(PackageRecord.title).like(pattern, escape="\\"),
+            matches(PackageIdentifierRecord.identifier))
+        where.append(or_(matches(PackageRecord.id),
+                         PackageRecord.title_folded.like(title, escape="\\"),
                          PackageRecord.id.in_(ids)))
     total = session.scalar(select(func.count()).select_from(PackageRecord).where(*where)) or 0
     order = {"created": (PackageRecord.created, PackageRecord.id),

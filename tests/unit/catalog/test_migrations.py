@@ -124,3 +124,28 @@ def test_sqlite_catalog_runs_in_wal_mode(tmp_path: Path):
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     finally:
         connection.close()
+
+
+def test_0011_folds_the_titles_already_stored(backend: Backend):
+    """Packages written before 0011 get their folded title from the migration, and the
+    search finds them by any spelling of the okina and in any case."""
+    from sqlalchemy import text
+
+    from preserve.catalog.engine import make_engine
+    upgrade(backend.url, "0010_accounts")
+    engine = make_engine(backend.url)
+    with engine.begin() as connection:
+        for n, title in enumerate(["Oʻzbekiston tarixi", "ҚОЛЖАЗМАЛАР", None]):
+            connection.execute(text(
+                "INSERT INTO packages (id, title, created, payload_fingerprint, state) VALUES "
+                "(:id, :title, :created, 'x', 'active')"),
+                {"id": f"old-{n}", "title": title, "created": "2026-01-01 00:00:00"})
+    engine.dispose()
+    upgrade(backend.url)
+    with Catalog(backend.url) as catalog:
+        def found(text_: str) -> list[str]:
+            return [p.package_id for p in catalog.package_page(text=text_).items]
+        assert found("O'ZBEKISTON") == ["old-0"]
+        assert found("o‘zbekiston tar") == ["old-0"]
+        assert found("қолжазма") == ["old-1"]
+        assert found("old-2") == ["old-2"]
