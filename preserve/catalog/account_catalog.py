@@ -67,6 +67,10 @@ def _user(record: UserRecord) -> UserView:
                     created_at=record.created_at, disabled=record.disabled)
 
 
+#: How often a token's `last_used_at` is brought up to date (at most once this often).
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
 class AccountCatalog:
     """Account rows of the catalog; `Catalog` supplies `_transaction`."""
 
@@ -146,7 +150,10 @@ class AccountCatalog:
                        ApiTokenRecord.revoked_at.is_(None))).first()
             if row is None or row[1].disabled:
                 return None
-            row[0].last_used_at = at
+            # The last use to the minute: a script's every request need not be a write.
+            last = row[0].last_used_at
+            if last is None or at - last >= LAST_USED_RESOLUTION:
+                row[0].last_used_at = at
             return _user(row[1])
 
     def tokens(self, name: str | None = None) -> list[TokenView]:

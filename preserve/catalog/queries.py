@@ -104,10 +104,9 @@ def package_page(session: Session, *, page: int = 1, per_page: int = 50,
     if until is not None:
         where.append(PackageRecord.created < until)
     if text:
-        # Titles: the folded column against the folded text (migration 0011), a plain LIKE
-        # with no function per row. Ids and identifiers: ASCII case ignored, by SQLite's own
-        # LIKE and by PostgreSQL's ILIKE, so no per-row lower() there either.
-        title = _like(folded(text))
+        # Titles: the folded column (migration 0011) contains the folded text: no function
+        # folds each row. Ids and identifiers: ASCII case ignored, by SQLite's own LIKE and by
+        # PostgreSQL's ILIKE, so no per-row lower() there either.
         pattern = _like(text)
         postgres = session.get_bind().dialect.name == "postgresql"
 
@@ -118,12 +117,16 @@ def package_page(session: Session, *, page: int = 1, per_page: int = 50,
         ids = select(PackageIdentifierRecord.package_id).where(
             matches(PackageIdentifierRecord.identifier))
         where.append(or_(matches(PackageRecord.id),
-                         PackageRecord.title_folded.like(title, escape="\\"),
+                         # a substring test: no pattern to escape, and faster than LIKE
+                         func.instr(PackageRecord.title_folded, folded(text)) > 0
+                         if not postgres else
+                         func.strpos(PackageRecord.title_folded, folded(text)) > 0,
                          PackageRecord.id.in_(ids)))
     total = session.scalar(select(func.count()).select_from(PackageRecord).where(*where)) or 0
     order = {"created": (PackageRecord.created, PackageRecord.id),
              "-created": (PackageRecord.created.desc(), PackageRecord.id.desc()),
              "id": (PackageRecord.id,)}[sort]
+    # The index on (created, id) (migration 0011) lets a page stop after its rows.
     ids_on_page = list(session.scalars(
         select(PackageRecord.id).where(*where).order_by(*order)
         .limit(per_page).offset((page - 1) * per_page)))

@@ -91,7 +91,8 @@ class PackageRecord(Base):
     # active | deaccessioned (migration 0008); a deaccessioned package's rows are its tombstone.
     state: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
     __table_args__ = (CheckConstraint("state IN ('active', 'deaccessioned')",
-                                      name="package_state"),)
+                                      name="package_state"),
+                      Index("ix_packages_created", "created", "id"))
 
     @validates("title")
     def _fold_title(self, _key: str, title: str | None) -> str | None:

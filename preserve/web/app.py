@@ -15,7 +15,9 @@ import hmac
 import json
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from enum import Enum
 from pathlib import Path
@@ -149,14 +151,42 @@ ROUTES: tuple[RouteRule, ...] = (
 )
 
 
-def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = "",
+class SharedCatalog:
+    """One catalog for every request of the app, opened on first use: its engine keeps a pool
+    of connections, so a request pays neither a new engine, a new (PostgreSQL) connection
+    nor the revision check each time. `with shared() as catalog:` hands it out unclosed;
+    `close()` (the app's shutdown) disposes of it."""
+
+    def __init__(self, open_catalog: Callable[[], Catalog]) -> None:
+        self._open = open_catalog
+        self._catalog: Catalog | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def __call__(self) -> Iterator[Catalog]:
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = self._open()
+            catalog = self._catalog
+        yield catalog
+
+    def close(self) -> None:
+        with self._lock:
+            if self._catalog is not None:
+                self._catalog.close()
+                self._catalog = None
+
+
+def create_app(connect: Callable[[], Catalog], *, repository_name: str = "",
                locations: Callable[[], Sequence[Location]] = tuple,
                repo: Path | None = None, staging: Path | None = None,
                secure_cookies: bool = True, max_upload: int = DEFAULT_MAX_UPLOAD,
                runner: TaskRunner | None = None) -> Starlette:
     """The app over one repository's catalog; `locations` opens its storage locations (for
     file downloads; none: downloads answer 404). Actions need `repo` (the repository the
-    background commands run on) and `staging` (where uploads are received)."""
+    background commands run on) and `staging` (where uploads are received). `connect` opens
+    the catalog; the app opens it once and shares it (SharedCatalog)."""
+    open_catalog = SharedCatalog(connect)
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     # Names as the CLI shows them: bidi controls and other invisibles escaped (preserve/names.py).
@@ -577,7 +607,15 @@ def create_app(open_catalog: Callable[[], Catalog], *, repository_name: str = ""
         Route(rule.path, guarded(rule, handlers[rule.path]), methods=list(rule.methods))
         for rule in ROUTES]
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            open_catalog.close()
+
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def _page_number(request: Request) -> int:

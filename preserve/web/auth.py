@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -46,7 +47,8 @@ class Caller:
         return self.csrf is None
 
 
-def identify(request: Request, open_catalog: Callable[[], Catalog]) -> Caller | None:
+def identify(request: Request,
+             open_catalog: Callable[[], AbstractContextManager[Catalog]]) -> Caller | None:
     """The caller from a Bearer token, else from the session cookie; None if anonymous."""
     from preserve import accounts
     header = request.headers.get("authorization", "")
