@@ -31,9 +31,10 @@ TITLES = ("Қўлёзма китоби", "Oʻzbekiston tarixi", "مخطوطة ق
 
 _SQLITE = [
     "WITH RECURSIVE g(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM g WHERE x + 1 < :n) "
-    "INSERT INTO packages (id, title, title_folded, created, payload_fingerprint) SELECT "
+    "INSERT INTO packages (id, title, search_text, created, payload_fingerprint) SELECT "
     "printf('pkg-%06d', x), CASE x % 3 WHEN 0 THEN :t0 WHEN 1 THEN :t1 ELSE :t2 END || ' ' || x, "
-    "CASE x % 3 WHEN 0 THEN :f0 WHEN 1 THEN :f1 ELSE :f2 END || ' ' || x, "
+    "printf('pkg-%06d', x) || char(10) || CASE x % 3 WHEN 0 THEN :f0 WHEN 1 THEN :f1 ELSE :f2 END "
+    "|| ' ' || x || char(10) || printf('ms-%06d', x), "
     "datetime('2025-01-01', '+' || x || ' seconds'), printf('%064x', x) FROM g",
     "INSERT INTO package_identifiers (package_id, type, identifier) "
     "SELECT id, 'local', 'MS-' || substr(id, 5) FROM packages",
@@ -45,9 +46,10 @@ _SQLITE = [
     "'fmt/353', 'v1/content/data/лист-' || k || '.tif' FROM packages p, g",
 ]
 _POSTGRES = [
-    "INSERT INTO packages (id, title, title_folded, created, payload_fingerprint) SELECT "
+    "INSERT INTO packages (id, title, search_text, created, payload_fingerprint) SELECT "
     "'pkg-' || lpad(x::text, 6, '0'), (ARRAY[:t0, :t1, :t2])[x % 3 + 1] || ' ' || x, "
-    "(ARRAY[:f0, :f1, :f2])[x % 3 + 1] || ' ' || x, "
+    "'pkg-' || lpad(x::text, 6, '0') || chr(10) || (ARRAY[:f0, :f1, :f2])[x % 3 + 1] || ' ' || x "
+    "|| chr(10) || 'ms-' || lpad(x::text, 6, '0'), "
     "timestamp '2025-01-01' + x * interval '1 second', lpad(to_hex(x), 64, '0') "
     "FROM generate_series(0, :n - 1) x",
     _SQLITE[1],
@@ -67,7 +69,7 @@ def fill(url: str, packages: int) -> None:
         for statement in statements:
             connection.execute(text(statement), {
                 "n": packages, "f": FILES, "t0": TITLES[0], "t1": TITLES[1], "t2": TITLES[2],
-                # the folded titles, as the catalog writes them beside each title (0011)
+                # the folded titles, as catalog/search.py writes them (migration 0011)
                 "f0": folded(TITLES[0]), "f1": folded(TITLES[1]), "f2": folded(TITLES[2])})
         if url.startswith("postgresql"):
             connection.execute(text("ANALYZE"))

@@ -11,9 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
 
+from preserve.catalog import search
 from preserve.catalog.records import (
     CopyRecord,
     DepositRecord,
@@ -22,7 +23,6 @@ from preserve.catalog.records import (
     PackageRecord,
     PackageVersionRecord,
 )
-from preserve.names import folded
 
 T = TypeVar("T")
 
@@ -83,8 +83,8 @@ def package_page(session: Session, *, page: int = 1, per_page: int = 50,
                  since: dt.datetime | None = None,
                  until: dt.datetime | None = None) -> Page[PackageRow]:
     """Packages, `per_page` at a time. `text` matches a part of the package id, of an
-    external identifier (ASCII case ignored) or of the catalog title (compared folded:
-    NFKC, Unicode case folding, the okina's apostrophes as one; preserve.names.folded).
+    external identifier or of the catalog title, ignoring case in every script and the
+    okina's many apostrophes (catalog/search.py).
     Filters: `depositor`, a part of the Source-Organization of an accepted deposit of the
     package (any case); `puid`, a PRONOM identifier of one of its files (exact); `since` and
     `until`, the package's first ingest at or after / before."""
@@ -104,24 +104,7 @@ def package_page(session: Session, *, page: int = 1, per_page: int = 50,
     if until is not None:
         where.append(PackageRecord.created < until)
     if text:
-        # Titles: the folded column (migration 0011) contains the folded text: no function
-        # folds each row. Ids and identifiers: ASCII case ignored, by SQLite's own LIKE and by
-        # PostgreSQL's ILIKE, so no per-row lower() there either.
-        pattern = _like(text)
-        postgres = session.get_bind().dialect.name == "postgresql"
-
-        def matches(column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
-            return (column.ilike(pattern, escape="\\") if postgres
-                    else column.like(pattern, escape="\\"))
-
-        ids = select(PackageIdentifierRecord.package_id).where(
-            matches(PackageIdentifierRecord.identifier))
-        where.append(or_(matches(PackageRecord.id),
-                         # a substring test: no pattern to escape, and faster than LIKE
-                         func.instr(PackageRecord.title_folded, folded(text)) > 0
-                         if not postgres else
-                         func.strpos(PackageRecord.title_folded, folded(text)) > 0,
-                         PackageRecord.id.in_(ids)))
+        where.append(search.matches(session, text))
     total = session.scalar(select(func.count()).select_from(PackageRecord).where(*where)) or 0
     order = {"created": (PackageRecord.created, PackageRecord.id),
              "-created": (PackageRecord.created.desc(), PackageRecord.id.desc()),

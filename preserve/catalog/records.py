@@ -30,10 +30,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from preserve.catalog.types import UTCDateTime
-from preserve.names import folded
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -82,9 +81,9 @@ class PackageRecord(Base):
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     title: Mapped[str | None] = mapped_column(Text)
-    # The title as searches compare it (preserve.names.folded; migration 0011), kept in step
-    # with `title` by `_fold_title` below.
-    title_folded: Mapped[str | None] = mapped_column(Text)
+    # What a search looks in: the id, the title and the external identifiers, one per line,
+    # folded (preserve.names.folded; migration 0011); written by catalog/search.py with them.
+    search_text: Mapped[str | None] = mapped_column(Text)
     created: Mapped[dt.datetime]
     # The head version's payload fingerprint; every version's is in package_versions.
     payload_fingerprint: Mapped[str] = mapped_column(String(200), index=True)
@@ -93,12 +92,6 @@ class PackageRecord(Base):
     __table_args__ = (CheckConstraint("state IN ('active', 'deaccessioned')",
                                       name="package_state"),
                       Index("ix_packages_created", "created", "id"))
-
-    @validates("title")
-    def _fold_title(self, _key: str, title: str | None) -> str | None:
-        """Every title set through the ORM also sets its folded form."""
-        self.title_folded = folded(title) if title is not None else None
-        return title
 
 
 class PackageIdentifierRecord(Base):

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from preserve.catalog import audits, copies, eventlog, queries, report_queries
+from preserve.catalog import audits, copies, eventlog, queries, report_queries, search
 from preserve.catalog.account_catalog import AccountCatalog
 from preserve.catalog.audit_catalog import AuditCatalog
 from preserve.catalog.deaccession_catalog import DeaccessionCatalog
@@ -633,6 +633,7 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
                     session.add(PackageIdentifierRecord(package_id=adoption.package_id,
                                                         type=EXTERNAL_IDENTIFIER,
                                                         identifier=identifier))
+            search.refresh(session, adoption.package_id)
             for version in versions:
                 payload = [f for f in version.files if f.path.startswith("data/")]
                 session.add(PackageVersionRecord(
@@ -752,6 +753,7 @@ def _upsert_package(session: Session, ingest: IngestRecord) -> None:
         if identifier not in held:
             session.add(PackageIdentifierRecord(
                 package_id=ingest.package_id, type=EXTERNAL_IDENTIFIER, identifier=identifier))
+    search.refresh(session, ingest.package_id)
 
 
 def _identifiers(session: Session, package_id: str | None) -> dict[str, list[str]]:

@@ -109,3 +109,20 @@ def test_page_bounds_are_checked(repo):  # noqa: F811
         for bad in ({"page": 0}, {"per_page": 0}, {"per_page": 501}):
             with pytest.raises(ValueError):
                 service.deposits(**bad)
+
+
+def test_search_text_follows_new_versions_and_takes_nothing_as_a_pattern(cli, any_repo,
+                                                                         tmp_path):
+    first = write_bag(tmp_path / "v1", {"a.txt": b"one"}, bag_info=(("Title", "Gʻazallar"),))
+    assert cli("--repo", any_repo, "-q", "ingest", first, "--id", "PKG_1%").code == 0
+    second = write_bag(tmp_path / "v2", {"a.txt": b"two"},
+                       bag_info=(("Title", "Ғазаллар девони"),
+                                 ("External-Identifier", "ҚЗ-0042")))
+    assert cli("--repo", any_repo, "-q", "ingest", second, "--as-version-of", "PKG_1%").code == 0
+    with open_repository(any_repo, settings_mod.load(any_repo)) as service:
+        def ids(text: str) -> list[str]:
+            return [p.package_id for p in service.packages(text=text).items]
+        assert ids("қз-0042") == ["PKG_1%"]        # the new identifier, any case
+        assert ids("ҒАЗАЛЛАР") == ["PKG_1%"]       # the new title
+        assert ids("G'azallar") == []              # the old title is no longer the title
+        assert ids("pkg_1%") == ["PKG_1%"] and ids("pkg%1") == [] and ids("_") == ["PKG_1%"]
