@@ -515,7 +515,7 @@ def test_an_event_edited_and_the_chain_recomputed_forward_is_caught(cli, repo, t
     """Issue 18: the hashing code is in the repository, so an attacker with the database can
     edit an event and recompute every later hash; the chain alone then verifies."""
     from sqlalchemy import create_engine, select
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, aliased
 
     from preserve.catalog import chain, eventlog
     from preserve.catalog.records import AgentRecord, EventRecord
@@ -524,16 +524,18 @@ def test_an_event_edited_and_the_chain_recomputed_forward_is_caught(cli, repo, t
     ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
     _drop_triggers(repo).close()
     engine = create_engine(f"sqlite:///{repo / 'catalog.sqlite'}")
+    person = aliased(AgentRecord)
     with Session(engine) as session:
-        rows = session.execute(select(EventRecord, AgentRecord.identifier)
+        rows = session.execute(select(EventRecord, AgentRecord.identifier, person.identifier)
                                .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
+                               .outerjoin(person, EventRecord.person_agent_id == person.id)
                                .order_by(EventRecord.id)).all()
         previous = chain.GENESIS_HASH
-        for record, agent in rows:
+        for record, agent, person_id in rows:
             if record.id == 2:
                 record.outcome_detail = "nothing to see"
             record.prev_hash = previous
-            record.hash = chain.link_hash(eventlog._link(record, agent))
+            record.hash = chain.link_hash(eventlog._link(record, agent, person_id))
             previous = record.hash
         session.commit()
     engine.dispose()
