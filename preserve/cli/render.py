@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -95,9 +99,61 @@ class _Bar:
         self._progress.advance(self._task, n)
 
 
+#: A file to keep a command's progress in, for whoever started it without a terminal (the web
+#: app's tasks, preserve/web/tasks.py): `{"what": …, "done": bytes, "total": bytes}`.
+PROGRESS_FILE_VARIABLE = "PRESERVE_PROGRESS_FILE"
+
+
+class _ProgressFile:
+    """Progress written to a file, replaced whole (never half written) at most twice a
+    second; thread-safe, as `advance` is called from reading threads."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, path: Path, description: str) -> None:
+        self._path, self._description = path, description
+        self._done, self._total = 0, 0
+        self._written = 0.0
+        self._lock = threading.Lock()
+
+    def start(self, total_bytes: int) -> None:
+        with self._lock:
+            self._total = total_bytes
+            self._write()
+
+    def advance(self, n: int) -> None:
+        with self._lock:
+            self._done += n
+            if time.monotonic() - self._written >= self.INTERVAL:
+                self._write()
+
+    def finish(self) -> None:
+        with self._lock:
+            self._write()
+
+    def _write(self) -> None:
+        self._written = time.monotonic()
+        partial = self._path.with_name(self._path.name + ".partial")
+        try:
+            partial.write_text(json.dumps({"what": self._description, "done": self._done,
+                                           "total": self._total}), encoding="utf-8")
+            os.replace(partial, self._path)
+        except OSError:
+            pass  # progress is a courtesy: the command's work never fails for it
+
+
 @contextmanager
-def progress_bar(description: str, enabled: bool) -> Iterator[_Bar | None]:
-    """A byte-progress bar on stderr when it is a terminal and not quiet; else None."""
+def progress_bar(description: str, enabled: bool) -> Iterator[_Bar | _ProgressFile | None]:
+    """A byte-progress bar on stderr when it is a terminal and not quiet; progress kept in
+    the file PRESERVE_PROGRESS_FILE names, when it names one; else None."""
+    target = os.environ.get(PROGRESS_FILE_VARIABLE)
+    if target:
+        recorder = _ProgressFile(Path(target), description)
+        try:
+            yield recorder
+        finally:
+            recorder.finish()
+        return
     if not enabled or not stderr.is_terminal:
         yield None
         return

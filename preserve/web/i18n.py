@@ -13,7 +13,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 
@@ -81,6 +81,10 @@ class Translator:
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
+
+    def percent(self, fraction: float) -> str:
+        """A fraction as a whole percentage per locale (`45 %` in Russian, `%45` in Turkmen)."""
+        return format_percent(min(1.0, max(0.0, fraction)), locale=self.locale)
 
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:

@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -57,13 +58,28 @@ class Task:
     #: A file the task made for the archivist to download (an export).
     product: Path | None = None
 
+    #: Where the command keeps its progress (PRESERVE_PROGRESS_FILE; cli/render.py).
+    progress_file: Path | None = None
+    final_progress: dict[str, Any] | None = None
+
+    def progress(self) -> dict[str, Any] | None:
+        """What the command last said of its progress: {"what", "done", "total"} in bytes,
+        or None before it said anything (or for a command that reads no bytes)."""
+        if self.progress_file is None:
+            return self.final_progress
+        try:
+            said = json.loads(self.progress_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return said if isinstance(said, dict) else None
+
     def as_dict(self) -> dict[str, Any]:
         def iso(t: dt.datetime | None) -> str | None:
             return t.isoformat() if t is not None else None
         return {"id": self.id, "kind": self.kind, "label": self.label, "owner": self.owner,
                 "state": self.state, "created": iso(self.created), "started": iso(self.started),
                 "finished": iso(self.finished), "exit_code": self.exit_code,
-                "result": self.result, "error": self.error,
+                "result": self.result, "error": self.error, "progress": self.progress(),
                 "download": self.product is not None and self.state in ("succeeded", "warnings")}
 
     @property
@@ -146,8 +162,11 @@ class TaskRunner:
                 self._wake.notify_all()
 
     def _execute(self, task: Task) -> None:
+        scratch = Path(tempfile.mkdtemp(prefix="preserve-task-"))
+        task.progress_file = scratch / "progress.json"
         env = {**(self.env if self.env is not None else os.environ),
-               "PRESERVE_ACTING_ACCOUNT": task.owner}
+               "PRESERVE_ACTING_ACCOUNT": task.owner,
+               "PRESERVE_PROGRESS_FILE": str(task.progress_file)}
         try:
             done = subprocess.run(task.argv, env=env, stdin=subprocess.DEVNULL,
                                   capture_output=True, check=False)
@@ -157,12 +176,15 @@ class TaskRunner:
         finally:
             for action in task.cleanup:
                 action()
+        final = task.progress()  # kept with the task; its file goes with the scratch folder
+        shutil.rmtree(scratch, ignore_errors=True)
         result: Any = None
         try:
             result = json.loads(out.decode("utf-8")) if out.strip() else None
         except (UnicodeDecodeError, json.JSONDecodeError):
             result = {"output": out.decode("utf-8", "replace")[-STDERR_TAIL:]}
         with self._lock:
+            task.progress_file, task.final_progress = None, final
             task.exit_code, task.result = code, result
             task.error = (err.decode("utf-8", "replace")[-STDERR_TAIL:]
                           if code not in (ExitCode.OK, ExitCode.WARNINGS) else "")

@@ -275,6 +275,10 @@ def test_an_upload_is_ingested_and_the_archivist_is_on_the_events(web_repo, runn
         task = client.get(f"/api/v1/tasks/{task_id}", params={"wait": 120}).json()
         assert task["state"] in ("succeeded", "warnings"), task
         assert task["result"]["package_id"] == "up-1"
+        # The command's byte progress, kept by the task once it ended (the whole payload).
+        assert task["progress"]["what"] == "ingesting"
+        assert task["progress"]["done"] == task["progress"]["total"] > 0
+        assert 'id="task-progress"' in client.get(f"/tasks/{task_id}").text
         package = client.get("/api/v1/packages/up-1").json()
     people = {(event["person"]["identifier"], event["person"]["type"])
               for event in package["events"] if event.get("person")}
