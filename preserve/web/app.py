@@ -42,6 +42,8 @@ from preserve import __version__, accounts
 from preserve.accounts import allows, person_of
 from preserve.errors import FixityError, PreserveError, UsageError
 from preserve.export.single import get_file
+from preserve.metadata.history import UnreadableDocument, read_record
+from preserve.metadata.mets import DcValue
 from preserve.model import acting_as, utc_now
 from preserve.names import escape_name, json_visible
 from preserve.web import i18n
@@ -66,6 +68,9 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+#: The largest stored METS the package page reads for its description (8 MiB: a package of
+#: some thousands of files); a larger one is linked, not read for each page view.
+DESCRIPTION_MAX = 8 * 2**20
 #: The most rows one API page gives (`?per_page=`), as the catalog queries allow.
 MAX_PER_PAGE = 500
 #: Uploads larger than this are refused (setting web.max_upload).
@@ -359,7 +364,28 @@ def create_app(connect: Callable[[], Catalog], *, repository_name: str = "",
             if not catalog.package_exists(package_id):
                 return render(request, "not_found.html", status=404)
             detail = catalog.get_package(package_id)
-        return render(request, "package.html", p=detail, head_files=detail.files_of(detail.head))
+            head_files = detail.files_of(detail.head)
+            description = _description(catalog, package_id, head_files)
+        return render(request, "package.html", p=detail, head_files=head_files,
+                      description=description)
+
+    def _description(catalog: Catalog, package_id: str,
+                     head_files: Sequence[Any]) -> list[DcValue]:
+        """The head version's Dublin Core, every value with its language, read from its
+        stored METS (verified on the way out, as a download is). Not for a METS over
+        DESCRIPTION_MAX bytes (a package of many thousands of files): the page links the
+        METS instead. Unreadable or damaged: none (the copy's status already says so)."""
+        mets = next((f for f in head_files if f.path == "metadata/mets.xml"), None)
+        if mets is None or mets.size > DESCRIPTION_MAX:
+            return []
+        workdir = Path(tempfile.mkdtemp(prefix="preserve-web-"))
+        try:
+            get_file(catalog, list(locations()), package_id, mets.path, workdir / "mets.xml")
+            return list(read_record((workdir / "mets.xml").read_bytes()).dublin_core)
+        except (PreserveError, UnreadableDocument, OSError):
+            return []
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     async def locations_page(request: Request) -> Response:
         with open_catalog() as catalog:

@@ -235,3 +235,40 @@ def test_package_filters_and_paged_listings(client):
     assert deposits["deposits"][0]["package_id"] == "evil-1"  # newest first
     assert client.get("/api/v1/audits").json() == {"audit_runs": [], "total": 0, "page": 1,
                                                    "per_page": 50, "pages": 1}
+
+
+def test_package_page_shows_the_description_in_every_language_and_imported_history(client):
+    page = client.get("/packages/uz-1").text
+    assert 'id="description"' in page and "dc:title" in page
+    assert "Қўлёзмалар тўплами" in page
+    # Events recorded here name this repository; imported ones their archive (none here).
+    assert 'class="imported"' not in page and "Milliy kutubxona" in page
+
+
+def test_description_languages_and_history_imported_from_another_archive(cli, web_repo,
+                                                                        tmp_path):
+    from starlette.testclient import TestClient
+
+    from tests.builders import write_bag
+    from tests.cli.conftest import schemas_dir
+    from tests.web.conftest import add_accounts, log_in, make_app
+    # A deposit described in three scripts, exported to a second archive and ingested there.
+    csv = tmp_path / "tavsif.csv"
+    csv.write_text("title[uz-Cyrl],title[fa-Arab],creator\nҒазаллар,غزلیات,Навоий\n",
+                   encoding="utf-8")
+    bag = write_bag(tmp_path / "gazal", {"varaq.txt": b"leaf"})
+    assert cli("--repo", web_repo, "ingest", bag, "--id", "gz-1", "--metadata", csv).code in (0, 1)
+    exported = cli("--repo", web_repo, "--json", "export", "gz-1", tmp_path / "out",
+                   "--format", "zip").json()["path"]
+    other = tmp_path / "archive-b"
+    assert cli("--repo", other, "init", "--schemas-dir", schemas_dir()).code == 0
+    assert cli("--repo", other, "ingest", exported).code in (0, 1)
+    add_accounts(other)
+    with TestClient(make_app(other), base_url="https://testserver") as client:
+        assert log_in(client, "vera").status_code == 303
+        page = client.get("/packages/gz-1").text
+    assert '<bdi dir="auto" lang="fa-Arab">غزلیات</bdi>' in page
+    assert '<bdi dir="auto" lang="uz-Cyrl">Ғазаллар</bdi>' in page
+    assert "Навоий" in page
+    # The first archive's events are marked with the archive that recorded them.
+    assert 'class="imported"' in page
