@@ -6,6 +6,8 @@ Nothing but the login page and /health answers without an account: add one with
 
 from __future__ import annotations
 
+import datetime as dt
+
 import typer
 
 from preserve.cli.context import state
@@ -35,7 +37,8 @@ def serve(ctx: typer.Context,
                      locations=repository.locations, repo=repository.home.path,
                      staging=repository.home.staging,
                      secure_cookies=settings["web.secure_cookies"],
-                     max_upload=settings["web.max_upload"])
+                     max_upload=settings["web.max_upload"],
+                     audit_interval=dt.timedelta(days=settings["audit.interval_days"]))
     with repository.open_catalog() as catalog:
         if not catalog.users():
             typer.echo("preserve: no accounts yet; add one first: preserve users add NAME "

@@ -186,11 +186,13 @@ def create_app(connect: Callable[[], Catalog], *, repository_name: str = "",
                locations: Callable[[], Sequence[Location]] = tuple,
                repo: Path | None = None, staging: Path | None = None,
                secure_cookies: bool = True, max_upload: int = DEFAULT_MAX_UPLOAD,
-               runner: TaskRunner | None = None) -> Starlette:
+               runner: TaskRunner | None = None,
+               audit_interval: dt.timedelta = dt.timedelta(days=90)) -> Starlette:
     """The app over one repository's catalog; `locations` opens its storage locations (for
     file downloads; none: downloads answer 404). Actions need `repo` (the repository the
     background commands run on) and `staging` (where uploads are received). `connect` opens
-    the catalog; the app opens it once and shares it (SharedCatalog)."""
+    the catalog; the app opens it once and shares it (SharedCatalog). A copy not checked
+    within `audit_interval` (the setting audit.interval_days) is overdue on the dashboard."""
     open_catalog = SharedCatalog(connect)
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
@@ -320,17 +322,24 @@ def create_app(connect: Callable[[], Catalog], *, repository_name: str = "",
         """Holdings and health from aggregate queries only: the package count from the paged
         query, damage from the (few) damaged or missing copies, never the whole package list
         (3.1 s on 100,000 packages; this is tens of ms)."""
+        now = utc_now()
         with open_catalog() as catalog:
             holdings = catalog.location_holdings()
             package_count = catalog.package_page(per_page=1).total
             problems = catalog.copies_to_repair()
             head = catalog.chain_head()
+            # Per location: copies not checked within the audit interval (one indexed count).
+            overdue = {h.name: catalog.coverage(location=h.name,
+                                                due_before=now - audit_interval)[1]
+                       for h in holdings}
+            last_runs = catalog.audit_run_page(per_page=3).items
         damaged: dict[str, int] = {}
         for copy in problems:
             damaged[copy.package_id] = damaged.get(copy.package_id, 0) + 1
         return render(request, "dashboard.html", holdings=holdings, head=head,
                       package_count=package_count, damaged=sorted(damaged.items()),
-                      max_upload=max_upload)
+                      max_upload=max_upload, overdue=overdue, last_runs=last_runs,
+                      interval_days=audit_interval.days)
 
     def _listing(request: Request) -> tuple[Page[PackageRow], dict[str, str]]:
         """One page of packages, searched and filtered in SQL by the service layer

@@ -272,3 +272,22 @@ def test_description_languages_and_history_imported_from_another_archive(cli, we
     assert "Навоий" in page
     # The first archive's events are marked with the archive that recorded them.
     assert 'class="imported"' in page
+
+
+def test_dashboard_shows_copies_overdue_for_audit_and_the_last_runs(cli, web_repo):
+    import datetime as dt
+    import re
+
+    from starlette.testclient import TestClient
+
+    from tests.web.conftest import log_in, make_app
+    assert cli("--repo", web_repo, "audit", "--all").code == 0
+    for interval, overdue in ((dt.timedelta(days=90), "0"), (dt.timedelta(0), None)):
+        app = make_app(web_repo, audit_interval=interval)
+        with TestClient(app, base_url="https://testserver") as client:
+            assert log_in(client, "vera").status_code == 303
+            page = client.get("/").text
+        counts = re.findall(r'<bdi>local</bdi> <span class="(?:bad|good)">(\d+)</span>',
+                            page)
+        assert counts and (counts[0] == overdue if overdue else int(counts[0]) > 0), counts
+        assert 'id="last-runs"' in page and "#1" in page
