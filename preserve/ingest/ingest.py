@@ -356,7 +356,8 @@ class _Ingest:
             if tag.path in RIGHTS_SOURCES:
                 rights_sources[tag.path] = data
         rights = deposit_rights(rights_sources, deposit.bag_info,
-                                {"data/" + f.path for f in read.files}, self.findings)
+                                {"data/" + f.path for f in read.files}, self.findings,
+                                self.sender)
         if has_errors(self.findings):
             self._reject()
         if version_of is not None and not rights:
