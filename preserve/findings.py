@@ -434,6 +434,11 @@ _RIGHTS_CODES: list[FindingCode] = [
     FindingCode("RIGHTS-E005", E, "{file} line {line}: path {target!r} is not a payload file of "
                 "the package; give the path as under data/ (or leave it empty for the package)",
                 "PREMIS 3.0 4.1.8 linkingObjectIdentifier"),
+    FindingCode("RIGHTS-W001", W, "{file}: the sender's rights statement {identifier!r} "
+                "({basis}) was not kept for this package: {why}. It stays in {file} as "
+                "received; add it with `preserve rights ID --add rights.csv` if it governs "
+                "this package", "PREMIS 3.0 Data Dictionary 4.1.2 rightsBasis, 4.1.8 "
+                "linkingObjectIdentifier; PREMIS 2.2 rightsStatement"),
 ]
 
 register(*_RIGHTS_CODES)

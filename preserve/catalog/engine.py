@@ -37,7 +37,7 @@ from preserve.errors import CatalogError
 log = logging.getLogger(__name__)
 
 #: The revision this preserve's models match; `Catalog` refuses any other.
-HEAD_REVISION = "0011_title_search"
+HEAD_REVISION = "0012_format_names"
 
 #: Milliseconds a SQLite writer waits for another before giving up (setting
 #: catalog.busy_timeout, carried in the URL's `busy_timeout` query parameter, in seconds).

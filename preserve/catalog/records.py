@@ -147,6 +147,10 @@ class FileRecord(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     sha512: Mapped[str] = mapped_column(String(128))
     format: Mapped[str | None] = mapped_column(String(200))
+    # PRONOM's name and version of `format`, as siegfried gave them (migration 0011; "" when
+    # identified before it, or not identified).
+    format_name: Mapped[str] = mapped_column(Text, default="", server_default="")
+    format_version: Mapped[str] = mapped_column(Text, default="", server_default="")
     content_path: Mapped[str] = mapped_column(Text)
 
 

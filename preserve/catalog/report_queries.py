@@ -58,12 +58,18 @@ def holdings_by_depositor(session: Session) -> list[dict[str, Any]]:
 
 
 def formats(session: Session) -> list[dict[str, Any]]:
-    """Files and bytes per PRONOM PUID (None: not identified), most files first."""
+    """Files and bytes per PRONOM PUID (None: not identified), most files first, with PRONOM's
+    format name and version as siegfried gave them at identification (`files.format_name`,
+    migration 0011). A PUID's files identified before 0011 have no name; the name any of its
+    files has is shown (MAX: one answer if signature updates named it differently)."""
     count = func.count(FileRecord.id)
     rows = session.execute(
-        select(FileRecord.format, count, func.coalesce(func.sum(FileRecord.size), 0))
+        select(FileRecord.format, func.max(FileRecord.format_name),
+               func.max(FileRecord.format_version), count,
+               func.coalesce(func.sum(FileRecord.size), 0))
         .group_by(FileRecord.format).order_by(count.desc(), FileRecord.format))
-    return [{"puid": puid, "files": int(n), "bytes": int(b)} for puid, n, b in rows]
+    return [{"puid": puid, "name": name or "", "version": version or "", "files": int(n),
+             "bytes": int(b)} for puid, name, version, n, b in rows]
 
 
 def storage(session: Session) -> list[dict[str, Any]]:

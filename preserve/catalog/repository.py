@@ -380,6 +380,7 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
                     insert(FileRecord).returning(FileRecord.id, sort_by_parameter_order=True),
                     [dict(package_id=ingest.package_id, version=ingest.version, path=f.path,
                           size=f.size, sha256=f.sha256, sha512=f.sha512, format=f.format,
+                          format_name=f.format_name, format_version=f.format_version,
                           content_path=f.content_path) for f in ingest.files],
                 ).all()
                 session.execute(
@@ -481,7 +482,8 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
                 files=tuple(
                     FileView(version=f.version, path=f.path, size=f.size, sha256=f.sha256,
                              sha512=f.sha512, format=f.format, content_path=f.content_path,
-                             copies=tuple(copies.get(f.id, ())))
+                             copies=tuple(copies.get(f.id, ())), format_name=f.format_name,
+                             format_version=f.format_version)
                     for f in files
                 ),
                 events=tuple(eventlog.event_views(session, package_id)),
@@ -522,8 +524,9 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
             return eventlog.append(session, events)
 
     def record_formats(self, package_id: str, version: int,
-                       formats: Mapping[str, str | None], event: Event) -> bool:
-        """Set the PRONOM id (`format`) of files of one version and append `event`, in one
+                       formats: Mapping[str, tuple[str | None, str, str]], event: Event) -> bool:
+        """Set the PRONOM id, format name and version (`format`, `format_name`,
+        `format_version`) of files of one version, by logical path, and append `event`, in one
         transaction; nothing if an event with `event.identifier` is already in the log.
 
         The check runs after the chain lock is taken, so two runs of a deferred
@@ -541,9 +544,11 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
                     .where(FileRecord.package_id == bindparam("p_package"),
                            FileRecord.version == bindparam("p_version"),
                            FileRecord.path == bindparam("p_path"))
-                    .values(format=bindparam("p_format")),
+                    .values(format=bindparam("p_format"), format_name=bindparam("p_name"),
+                            format_version=bindparam("p_format_version")),
                     [{"p_package": package_id, "p_version": version, "p_path": path,
-                      "p_format": puid} for path, puid in formats.items()])
+                      "p_format": puid, "p_name": name, "p_format_version": format_version}
+                     for path, (puid, name, format_version) in formats.items()])
             eventlog.append(session, [event])
         return True
 
@@ -649,6 +654,7 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
                     insert(FileRecord).returning(FileRecord.id, sort_by_parameter_order=True),
                     [dict(package_id=adoption.package_id, version=version.number, path=f.path,
                           size=f.size, sha256=f.sha256, sha512=f.sha512, format=f.format,
+                          format_name=f.format_name, format_version=f.format_version,
                           content_path=f.content_path) for f in version.files],
                 ).all()
                 session.execute(insert(CopyRecord), [

@@ -29,6 +29,8 @@ class StoredFile:
     sha512: str
     content_path: str
     format: str | None = None
+    format_name: str = ""  # PRONOM's name and version of `format` ("" when not known)
+    format_version: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class FileView:
     format: str | None
     content_path: str
     copies: tuple[CopyView, ...]
+    format_name: str = ""
+    format_version: str = ""
 
 
 @dataclass(frozen=True, slots=True)

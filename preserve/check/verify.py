@@ -42,7 +42,7 @@ from preserve.deposit.tagfiles import (
 from preserve.errors import PreserveError, StorageError
 from preserve.metadata import SchemaSet
 from preserve.metadata.history import read_record
-from preserve.metadata.premis import PremisEvent
+from preserve.metadata.premis import FileFormat, PremisEvent
 from preserve.model import Severity
 from preserve.storage import inventory as inv
 from preserve.storage import object_path_for
@@ -187,7 +187,9 @@ def _verify(location: Location, relative: str, schemas: SchemaSet | None,
         _check_bag(name, files, tags, logical_digests)
         formats = _check_mets(name, tags.get(METS_PATH), schemas)
         files = [StoredFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
-                            content_path=f.content_path, format=formats.get(f.path))
+                            content_path=f.content_path, format=_puid(formats.get(f.path)),
+                            format_name=_name(formats.get(f.path)),
+                            format_version=_version(formats.get(f.path)))
                  for f in sorted(files, key=lambda f: f.path)]
         for event in read_record(tags[METS_PATH]).events:
             history.setdefault(f"{event.identifier_type} {event.identifier}", (number, event))
@@ -272,7 +274,7 @@ def _check_bag(version: str, files: Sequence[StoredFile], tags: dict[str, bytes]
 
 
 def _check_mets(version: str, document: bytes | None,
-                schemas: SchemaSet | None) -> dict[str, str]:
+                schemas: SchemaSet | None) -> dict[str, FileFormat]:
     if document is None:
         raise ObjectInvalid(f"{version} has no {METS_PATH}")
     if schemas is not None:
@@ -280,9 +282,22 @@ def _check_mets(version: str, document: bytes | None,
         if problems:
             raise ObjectInvalid(f"{version}/{METS_PATH} is not valid METS: {problems[0]}")
     try:
-        return {path: f.puid for path, f in read_record(document).formats.items() if f.puid}
+        return {path: f for path, f in read_record(document).formats.items() if f.puid}
     except ValueError as exc:
         raise ObjectInvalid(f"{version}/{METS_PATH} cannot be parsed: {exc}") from None
+
+
+def _puid(known: FileFormat | None) -> str | None:
+    return known.puid if known is not None else None
+
+
+def _name(known: FileFormat | None) -> str:
+    """PRONOM's format name as the stored METS gives it (PREMIS 3.0 1.5.4.1.1 formatName)."""
+    return known.name if known is not None else ""
+
+
+def _version(known: FileFormat | None) -> str:
+    return known.version if known is not None else ""
 
 
 def _identifiers(tags: dict[str, bytes]) -> list[str]:

@@ -19,7 +19,7 @@ SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "holdings_by_year": ("Holdings by year", ("year", "packages", "versions", "files", "bytes")),
     "holdings_by_depositor": ("Holdings by depositor and year", (
         "depositor", "year", "packages", "versions", "files", "bytes")),
-    "formats": ("Formats (PRONOM)", ("puid", "files", "bytes")),
+    "formats": ("Formats (PRONOM)", ("puid", "name", "version", "files", "bytes")),
     "storage": ("Storage per location", ("location", "copies", "bytes", "ok", "damaged",
                                          "missing")),
     "audit": ("Audit coverage", ("copies", "checked_within_interval", "overdue", "damaged",

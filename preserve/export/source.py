@@ -25,7 +25,8 @@ from preserve.errors import FixityError, PackageDeaccessioned, StorageError
 from preserve.findings import finding
 from preserve.metadata import DcValue, FileFormat, PremisEvent
 from preserve.metadata.history import MetsRecord, UnreadableDocument, read_record
-from preserve.metadata.rights import RightsStatement, read_rights
+from preserve.metadata.rights import RightsStatement
+from preserve.metadata.rights_import import read_rights
 from preserve.model import Agent, AgentType, vocabulary_value
 from preserve.storage import inventory as inv
 from preserve.storage.layout import object_path_for

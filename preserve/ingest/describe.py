@@ -243,6 +243,7 @@ class _Plan:
         entries: dict[str, dict[str, str]] = {}
         sizes: dict[str, int] = {}
         formats: dict[str, str | None] = {}
+        names: dict[str, dict[str, str]] = {}  # the catalog's PRONOM name and version, kept
         for f in self.files:
             if f.path in _REMADE or (f.path.startswith(GIVEN_METADATA_DIR + "/")
                                      and not self.rights_only):
@@ -250,6 +251,7 @@ class _Plan:
             digests = {"sha256": f.sha256, "sha512": f.sha512}
             builder.add(f.path, digests, written=False)  # content the object already holds
             entries[f.path], sizes[f.path], formats[f.path] = digests, f.size, f.format
+            names[f.path] = {"format_name": f.format_name, "format_version": f.format_version}
         self._write(builder, self.given.name, self.given.data, entries, sizes)
         bag_info = self._bag_info()
         software = f"{SOFTWARE_NAME} {__version__}"
@@ -313,7 +315,8 @@ class _Plan:
         inventory_sha512 = builder.prepare(created=self.created, message=message,
                                            user_name=software)
         stored = tuple(StoredFile(path=p, size=sizes[p], sha256=d["sha256"], sha512=d["sha512"],
-                                  content_path=builder.content_path(p), format=formats.get(p))
+                                  content_path=builder.content_path(p), format=formats.get(p),
+                                  **names.get(p, {}))
                        for p, d in sorted(entries.items()))
         return IngestRecord(
             package_id=package_id, version=version, created=self.created, title=title,
@@ -344,7 +347,7 @@ class _Plan:
         else the PUID the catalog holds."""
         if record is not None and path in record.formats:
             return record.formats[path]
-        return FileFormat(puid=puid) if puid else None
+        return FileFormat(puid=puid) if puid else None  # identified later by a queued job
 
     def _bag_info(self) -> list[tuple[str, str]]:
         """The head version's bag-info labels, without those each version makes anew."""

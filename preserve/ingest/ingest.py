@@ -356,7 +356,8 @@ class _Ingest:
             if tag.path in RIGHTS_SOURCES:
                 rights_sources[tag.path] = data
         rights = deposit_rights(rights_sources, deposit.bag_info,
-                                {"data/" + f.path for f in read.files}, self.findings)
+                                {"data/" + f.path for f in read.files}, self.findings,
+                                self.sender)
         if has_errors(self.findings):
             self._reject()
         if version_of is not None and not rights:
@@ -445,9 +446,9 @@ class _Ingest:
                                            user_name=software)
         stored = tuple(
             StoredFile(path=p, size=sizes[p], sha256=d["sha256"], sha512=d["sha512"],
-                       content_path=builder.content_path(p),
-                       format=_puid(formats.get(p.removeprefix("data/")) if p.startswith("data/")
-                                    else None))
+                       content_path=builder.content_path(p), **_catalog_format(
+                           formats.get(p.removeprefix("data/")) if p.startswith("data/")
+                           else None))
             for p, d in sorted(entries.items())
         )
         record = IngestRecord(
@@ -683,8 +684,12 @@ def _with_sender_format(ours: FileFormat | None, sender: SenderFile | None) -> F
     return dataclasses.replace(ours, note=f"{ours.note}; {said}" if ours.note else said)
 
 
-def _puid(info: FormatInfo | None) -> str | None:
-    return info.puid if info is not None else None
+def _catalog_format(info: FormatInfo | None) -> dict[str, Any]:
+    """The catalog's `format`, `format_name` and `format_version` of a file (PRONOM's PUID,
+    name and version as siegfried gave them; issue 16 §6)."""
+    if info is None or info.puid is None:
+        return {"format": None, "format_name": "", "format_version": ""}
+    return {"format": info.puid, "format_name": info.name, "format_version": info.version}
 
 
 def _carried_description(home: Home, package_id: str,

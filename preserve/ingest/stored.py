@@ -15,7 +15,8 @@ from preserve.errors import PackageNotFound, PreserveError, StorageError
 from preserve.home import Home
 from preserve.metadata.descriptive import mets_titles
 from preserve.metadata.history import MetsRecord, read_record
-from preserve.metadata.rights import RightsStatement, read_rights
+from preserve.metadata.rights import RightsStatement
+from preserve.metadata.rights_import import read_rights
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
 from preserve.storage.local import LocalLocation

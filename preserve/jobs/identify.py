@@ -73,7 +73,8 @@ def identify_version(env: JobEnvironment, package_id: str, version: int) -> dict
             package_id=package_id, version=version, deposit_id=deposit_id,
             identifier=identifier)
         recorded = catalog.record_formats(
-            package_id, version, {path: info.puid for path, info in formats.items()}, event)
+            package_id, version,
+            {path: (info.puid, info.name, info.version) for path, info in formats.items()}, event)
     log.info("%s v%d: identified %d files (%d unknown)%s", package_id, version, len(formats),
              unknown, "" if recorded else "; an earlier run had recorded them")
     return {"package_id": package_id, "version": version, "recorded": recorded,

@@ -34,6 +34,9 @@ What is read (METS 1.12.1, PREMIS 3.0 Data Dictionary section numbers):
   (Archivematica's layout): that object's `originalName`, verbatim, and its PRONOM format;
 * every `FLocat` and `mdRef` href as written, so the caller can say which point outside the
   package or to a URL (they are never followed).
+* every PREMIS rights statement (4.1, 3.0 or 2.2) of a `rightsMD` or PREMIS `rights`, with
+  its links unresolved (`rights_import.read_statement`), and each sender file object's
+  identifiers, which those links name (Archivematica links a statement to a file's UUID).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from preserve.checksums import supported_algorithms
 from preserve.metadata import namespaces as ns
 from preserve.metadata.mets import DcValue
 from preserve.metadata.premis import PATH_ID_TYPE, PRONOM, FileFormat, PremisEvent
+from preserve.metadata.rights_import import SenderStatement, read_statement
 from preserve.model import Agent, AgentType
 
 #: The largest document read (a METS of a 200,000-file package is about 400 MB).
@@ -79,6 +83,8 @@ class MetsRecord:
     premis2_events: int = 0  # events read from PREMIS 2.x (mapped to 3.0)
     #: href -> what the PREMIS object its fileSec file links to (ADMID) says of it
     sender_files: dict[str, SenderFile] = field(default_factory=dict)
+    #: every PREMIS 3.0 or 2.2 rightsStatement (rightsMD, PREMIS `rights`), links unresolved
+    rights: tuple[SenderStatement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,9 @@ class SenderFile:
 
     original_name: str | None
     format: FileFormat | None
+    #: its objectIdentifierValues (Archivematica: the file's UUID), which rights statements
+    #: link to (PREMIS 3.0 4.1.8 linkingObjectIdentifier)
+    identifiers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +162,7 @@ def read_record(document: bytes, *extra: bytes) -> MetsRecord:
         sender_files={href: collected.amd_objects[ids[0]] for href, ids in
                       ((h, [i for i in admids if i in collected.amd_objects])
                        for h, admids in collected.file_admids.items()) if ids},
+        rights=tuple(collected.rights),
     )
 
 
@@ -188,6 +198,7 @@ class _Collected:
     references: list[str] = field(default_factory=list)
     premis2_events: int = 0
     amd_objects: dict[str, SenderFile] = field(default_factory=dict)  # amdSec ID -> object
+    rights: list[SenderStatement] = field(default_factory=list)
     file_admids: dict[str, list[str]] = field(default_factory=dict)  # href -> ADMIDs
 
 
@@ -279,6 +290,8 @@ def _take(section: etree._Element, collected: _Collected) -> None:
             collected.agents.setdefault(agent.identifier, agent)
         for raw in _raw_events(section, collected):
             collected.events.append(raw)
+        if tag in (_m("rightsMD"), _p("rights")):  # PREMIS 2.2 renamed to 3.0 by now
+            collected.rights += [read_statement(e) for e in section.iter(_p("rightsStatement"))]
 
 
 # --- METS ---------------------------------------------------------------------------------
@@ -358,7 +371,10 @@ def _amd_object(section: etree._Element, collected: _Collected) -> None:
                         (designation.findtext(_p("formatVersion")) or "")
                         if designation is not None else "")
         if original is not None or found is not None:
-            collected.amd_objects[amd_id] = SenderFile(original, found)
+            identifiers = tuple(value for value in (
+                (v.text or "").strip() for v in obj.iterfind(
+                    f"{_p('objectIdentifier')}/{_p('objectIdentifierValue')}")) if value)
+            collected.amd_objects[amd_id] = SenderFile(original, found, identifiers)
             return
 
 

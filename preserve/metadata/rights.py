@@ -62,6 +62,7 @@ class RightsStatement:
     act_start_date: str = ""
     restriction_end_date: str = ""
     notes: tuple[Note, ...] = ()
+    act_end_date: str = ""  # termOfGrant endDate (PREMIS 3.0 4.1.7.3.2): imported only
 
     def as_dict(self) -> dict[str, object]:
         return {"identifier": self.identifier, "basis": self.basis,
@@ -70,6 +71,7 @@ class RightsStatement:
                 "start_date": self.start_date, "end_date": self.end_date, "act": self.act,
                 "restriction": self.restriction, "act_start_date": self.act_start_date,
                 "restriction_end_date": self.restriction_end_date,
+                "act_end_date": self.act_end_date,
                 "notes": [{"text": n.text, "lang": n.lang or None} for n in self.notes]}
 
     def key(self) -> tuple[object, ...]:
@@ -259,8 +261,8 @@ def _statement_element(s: RightsStatement, package_id: str,
         _sub(granted, "act", text(s.act))
         if s.restriction:
             _sub(granted, "restriction", text(s.restriction))
-        if s.act_start_date:
-            _dates(granted, "termOfGrant", s.act_start_date, "")
+        if s.act_start_date or s.act_end_date:
+            _dates(granted, "termOfGrant", s.act_start_date, s.act_end_date)
         if s.restriction_end_date:
             _dates(granted, "termOfRestriction", s.act_start_date, s.restriction_end_date)
     link = _sub(element, "linkingObjectIdentifier")
@@ -271,74 +273,3 @@ def _statement_element(s: RightsStatement, package_id: str,
         _sub(link, "linkingObjectIdentifierType", "preserve package id")
         _sub(link, "linkingObjectIdentifierValue", text(package_id))
     return element
-
-
-def read_rights(document: bytes) -> list[RightsStatement]:
-    """Every PREMIS 3 rightsStatement of a METS (or PREMIS) document, in order; ValueError
-    if it is not XML."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=True)
-    try:
-        root = etree.fromstring(document, parser)
-    except etree.XMLSyntaxError as exc:  # a ValueError for callers outside this layer
-        raise ValueError(f"not well-formed XML: {exc}") from None
-    return [_read_statement(e) for e in root.iter(_p("rightsStatement"))]
-
-
-def _text(element: etree._Element, path: str) -> str:
-    found = element.find(path, {"p": ns.PREMIS})
-    return (found.text or "").strip() if found is not None else ""
-
-
-def _read_note(value: str) -> Note:
-    match = re.match(r"^\[([A-Za-z0-9-]+)\] (.*)$", value, re.S)
-    if match and language_tag(match.group(1)) is not None:
-        return Note(match.group(2), match.group(1))
-    return Note(value)
-
-
-def _read_statement(e: etree._Element) -> RightsStatement:
-    basis = _text(e, "p:rightsBasis").lower()
-    if basis == "other":
-        basis = _text(e, "p:otherRightsInformation/p:otherRightsBasis").lower() or "policy"
-    info_name = {"copyright": "copyright", "license": "license", "statute": "statute"}.get(
-        basis, "otherRights")
-    info = e.find(f"p:{info_name}Information", {"p": ns.PREMIS})
-    status = jurisdiction = citation = start = end = ""
-    notes: list[Note] = []
-    if info is not None:
-        if basis == "copyright":
-            status, jurisdiction = (_text(info, "p:copyrightStatus"),
-                                    _text(info, "p:copyrightJurisdiction"))
-        elif basis == "license":
-            status = _text(info, "p:licenseTerms")
-            status = "" if status == "see note" else status
-        elif basis == "statute":
-            jurisdiction, citation = (_text(info, "p:statuteJurisdiction"),
-                                      _text(info, "p:statuteCitation"))
-        start = _text(info, f"p:{info_name}ApplicableDates/p:startDate")
-        end = _text(info, f"p:{info_name}ApplicableDates/p:endDate")
-        notes = [_read_note(n.text or "") for n in info.iterfind(f"p:{info_name}Note",
-                                                                    {"p": ns.PREMIS})]
-    link_type = _text(e, "p:linkingObjectIdentifier/p:linkingObjectIdentifierType")
-    path = (_text(e, "p:linkingObjectIdentifier/p:linkingObjectIdentifierValue")
-            if link_type == "preserve logical path" else PACKAGE)
-    grant_start = _text(e, "p:rightsGranted/p:termOfGrant/p:startDate")
-    restriction_start = _text(e, "p:rightsGranted/p:termOfRestriction/p:startDate")
-    return RightsStatement(
-        identifier=_text(e, "p:rightsStatementIdentifier/p:rightsStatementIdentifierValue")
-        or str(uuid.uuid4()),
-        basis=basis if basis in BASES else "policy", path=path,
-        status="" if status == "unknown" else status,
-        jurisdiction="" if jurisdiction == "unknown" else jurisdiction,
-        citation="" if citation == "unknown" else citation,
-        start_date="" if start == ".." else start, end_date=end,
-        act=_text(e, "p:rightsGranted/p:act"),
-        restriction=_text(e, "p:rightsGranted/p:restriction"),
-        act_start_date=_nodots(grant_start or restriction_start),
-        restriction_end_date=_text(e, "p:rightsGranted/p:termOfRestriction/p:endDate"),
-        notes=tuple(notes))
-
-
-def _nodots(value: str) -> str:
-    return "" if value == ".." else value

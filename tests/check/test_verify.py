@@ -82,7 +82,8 @@ def test_a_complete_object_yields_the_rows_ingest_would_record(tmp_path):
     by_path = {f.path: f for f in version.files}
     assert set(by_path) >= set(PAYLOAD) | {"metadata/mets.xml", "bagit.txt"}
     assert by_path["data/varaq 1.txt"].format == "x-fmt/111"
-    assert by_path["bagit.txt"].format is None
+    assert by_path["data/varaq 1.txt"].format_name == "Plain Text File"  # from the METS (0011)
+    assert by_path["bagit.txt"].format is None and by_path["bagit.txt"].format_name == ""
     assert by_path["data/varaq 1.txt"].sha256 == hashlib.sha256(PAYLOAD["data/varaq 1.txt"]).hexdigest()
     payload = [f for f in version.files if f.path.startswith("data/")]
     assert version.payload_fingerprint == payload_fingerprint(payload)

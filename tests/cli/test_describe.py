@@ -9,6 +9,7 @@ from pathlib import Path
 import bagit
 import pytest
 
+from preserve.catalog import Catalog, sqlite_url
 from preserve.storage import layout
 from tests.builders import MULTILINGUAL, write_bag
 from tests.integration.test_oracles import extract_version
@@ -58,6 +59,13 @@ def test_describe_makes_a_metadata_only_version(cli, repo, tmp_path):
                        r'|MIMETYPE="[^"]*"')
     assert sorted(facts.findall(mets)) == sorted(facts.findall(first))
     assert facts.findall(mets)
+    # and the catalog's PRONOM names too (issue 16 §6: `preserve report` reads them there)
+    with Catalog(sqlite_url(repo / "catalog.sqlite")) as catalog:
+        rows = catalog.get_package(PACKAGE).files
+    named = {v: {(f.path, f.format, f.format_name) for f in rows
+                 if f.version == v and f.path.startswith("data/")} for v in (1, 2)}
+    assert named[2] == named[1] and named[2]
+    assert all(name for _path, puid, name in named[2] if puid)
     shown = cli("--repo", repo, "--json", "show", PACKAGE).json()
     assert shown["title"] == "Янги сарлавҳа"
     assert len(shown["versions"]) == 2

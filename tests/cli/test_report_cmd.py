@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import struct
+import zlib
 
 import pytest
 
@@ -60,6 +62,46 @@ def test_report_counts_holdings_storage_audit_and_deposits(cli, any_repo, tmp_pa
     assert ["deposits_by_month", month, "3", "2", "1", "0"] in rows
     text = cli("--repo", repo, "report").out
     assert "Deposits per month" in text and month in text
+
+
+def _png() -> bytes:
+    """A valid 1x1 RGB PNG (PNG specification, 2nd edition: signature, IHDR, IDAT, IEND)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def test_report_names_each_pronom_format_in_every_output(cli, any_repo, tmp_path):
+    """The formats section gives PRONOM's name and version beside each PUID (issue 16 §6),
+    as siegfried names the file itself: text, JSON, CSV and HTML, on both databases."""
+    import pygfried
+
+    png = _png()
+    bag = write_bag(tmp_path / "bag", {"сурат.png": png, "matn.txt": b"plain words\n"})
+    assert cli("--repo", any_repo, "-q", "ingest", bag, "--id", "img-1").code == 0
+    [match] = pygfried.identify(str(bag / "data" / "сурат.png"), detailed=True)["files"][0][
+        "matches"]
+    puid, name, version = match["id"], match["format"], match["version"]
+    assert puid.startswith("fmt/") and name == "Portable Network Graphics" and version
+
+    d = cli("--repo", any_repo, "--json", "report").json()
+    assert {"puid": puid, "name": name, "version": version, "files": 1,
+            "bytes": len(png)} in d["formats"]
+    text_entry = next(f for f in d["formats"] if f["puid"] == "x-fmt/111")
+    assert text_entry["name"] == "Plain Text File"
+
+    rows = list(csv.reader(io.StringIO(cli("--repo", any_repo, "report", "--format",
+                                           "csv").out)))
+    assert ["section", "puid", "name", "version", "files", "bytes"] in rows
+    assert ["formats", puid, name, version, "1", str(len(png))] in rows
+    text = cli("--repo", any_repo, "report").out
+    line = next(x for x in text.splitlines() if x.startswith(puid + " "))
+    assert name in line and version in line
+    page = tmp_path / "report.html"
+    assert cli("--repo", any_repo, "report", "--format", "html", "-o", page).code == 0
+    assert f"<td>{puid}</td><td>{name}</td><td>{version}</td>" in page.read_text("utf-8")
 
 
 def test_html_report_is_self_contained_and_escapes_hostile_names(cli, repo, tmp_path):

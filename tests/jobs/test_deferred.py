@@ -87,6 +87,9 @@ def test_deferred_identify_and_replicate_run_in_a_worker(cli, pg_repo, tmp_path,
     formats = _formats(pg_repo, "later")
     assert formats["data/a.txt"] == "x-fmt/111"
     assert formats["data/id.txt"] == "x-fmt/111"  # b.png of zeros matches no signature
+    with Catalog(catalog_url(pg_repo)) as catalog:  # and PRONOM's name (issue 16 §6)
+        [a_txt] = [f for f in catalog.get_package("later").files if f.path == "data/a.txt"]
+    assert a_txt.format_name == "Plain Text File"
     identified = events_of(pg_repo, "later", "format identification")
     assert [e.identifier for e in identified] == [event_identifier("later", 1)]
     assert "deferred" in identified[0].detail

@@ -287,7 +287,7 @@ def test_dashboard_shows_copies_overdue_for_audit_and_the_last_runs(cli, web_rep
         with TestClient(app, base_url="https://testserver") as client:
             assert log_in(client, "vera").status_code == 303
             page = client.get("/").text
-        counts = re.findall(r'<bdi>local</bdi> <span class="(?:bad|good)">(\d+)</span>',
+        counts = re.findall(r'<bdi>local</bdi> <span class="(?:due|good)">(\d+)</span>',
                             page)
         assert counts and (counts[0] == overdue if overdue else int(counts[0]) > 0), counts
         assert 'id="last-runs"' in page and "#1" in page
