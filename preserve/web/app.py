@@ -40,10 +40,12 @@ from starlette.staticfiles import StaticFiles
 
 from preserve import __version__, accounts
 from preserve.accounts import allows, person_of
-from preserve.errors import FixityError, PreserveError, UsageError
+from preserve.errors import FixityError, PackageDeaccessioned, PreserveError, UsageError
 from preserve.export.single import get_file
-from preserve.metadata.history import UnreadableDocument, read_record
+from preserve.metadata.history import read_record
 from preserve.metadata.mets import DcValue
+from preserve.metadata.rights import RightsStatement
+from preserve.metadata.rights_import import read_rights
 from preserve.model import acting_as, utc_now
 from preserve.names import escape_name, json_visible
 from preserve.web import i18n
@@ -374,25 +376,27 @@ def create_app(connect: Callable[[], Catalog], *, repository_name: str = "",
                 return render(request, "not_found.html", status=404)
             detail = catalog.get_package(package_id)
             head_files = detail.files_of(detail.head)
-            description = _description(catalog, package_id, head_files)
+            description, rights = _stored_metadata(catalog, package_id, head_files)
         return render(request, "package.html", p=detail, head_files=head_files,
-                      description=description)
+                      description=description, rights=rights)
 
-    def _description(catalog: Catalog, package_id: str,
-                     head_files: Sequence[Any]) -> list[DcValue]:
-        """The head version's Dublin Core, every value with its language, read from its
-        stored METS (verified on the way out, as a download is). Not for a METS over
-        DESCRIPTION_MAX bytes (a package of many thousands of files): the page links the
-        METS instead. Unreadable or damaged: none (the copy's status already says so)."""
+    def _stored_metadata(catalog: Catalog, package_id: str, head_files: Sequence[Any]
+                         ) -> tuple[list[DcValue], list[RightsStatement]]:
+        """The head version's Dublin Core (every value with its language) and its PREMIS
+        rights statements (issue 16 §1), read from its stored METS, verified on the way out
+        as a download is. Not for a METS over DESCRIPTION_MAX bytes (a package of many
+        thousands of files): the page links the METS instead. Unreadable or damaged: none
+        (the copy's status already says so)."""
         mets = next((f for f in head_files if f.path == "metadata/mets.xml"), None)
         if mets is None or mets.size > DESCRIPTION_MAX:
-            return []
+            return [], []
         workdir = Path(tempfile.mkdtemp(prefix="preserve-web-"))
         try:
             get_file(catalog, list(locations()), package_id, mets.path, workdir / "mets.xml")
-            return list(read_record((workdir / "mets.xml").read_bytes()).dublin_core)
-        except (PreserveError, UnreadableDocument, OSError):
-            return []
+            document = (workdir / "mets.xml").read_bytes()
+            return list(read_record(document).dublin_core), list(read_rights(document))
+        except (PreserveError, ValueError, OSError):  # UnreadableDocument is a ValueError
+            return [], []
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -418,6 +422,9 @@ def create_app(connect: Callable[[], Catalog], *, repository_name: str = "",
             try:
                 retrieved = get_file(catalog, list(locations()), package_id, path,
                                      workdir / "file", version=version)
+            except PackageDeaccessioned as gone:  # DEA-E009: the tombstone stays, not the bytes
+                shutil.rmtree(workdir, ignore_errors=True)
+                return render(request, "refused.html", status=410, message=gone.message)
             except UsageError:
                 shutil.rmtree(workdir, ignore_errors=True)
                 return render(request, "not_found.html", status=404)

@@ -291,3 +291,36 @@ def test_dashboard_shows_copies_overdue_for_audit_and_the_last_runs(cli, web_rep
                             page)
         assert counts and (counts[0] == overdue if overdue else int(counts[0]) > 0), counts
         assert 'id="last-runs"' in page and "#1" in page
+
+
+def test_package_page_shows_rights_statements(cli, client, web_repo, tmp_path):
+    from tests.builders import write_bag
+    bag = write_bag(tmp_path / "rights", {"a.txt": b"a"},
+                    bag_info=[("Title", "Cheklangan qoʻlyozma"),
+                              ("Access-Restriction", "Faqat oʻquv zalida — только в зале")])
+    assert cli("--repo", web_repo, "ingest", bag, "--id", "r-1").code in (0, 1)
+    page = client.get("/packages/r-1").text
+    assert 'id="rights"' in page and "disseminate" in page and "Disallow" in page
+    assert "Faqat oʻquv zalida — только в зале" in page
+
+
+def test_a_deaccessioned_package_is_marked_and_its_files_are_not_handed_out(
+        cli, client, web_repo, tmp_path, monkeypatch):
+    from tests.builders import write_bag
+
+    def as_person(name: str) -> None:
+        for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+            monkeypatch.setenv(variable, name)
+    bag = write_bag(tmp_path / "gone", {"a.txt": b"a"}, bag_info=[("Title", "Olib tashlanadi")])
+    assert cli("--repo", web_repo, "ingest", bag, "--id", "gone-1").code in (0, 1)
+    as_person("dilnoza")
+    made = cli("--repo", web_repo, "--json", "deaccession", "request", "gone-1",
+               "--reason", "huquq egasi talabi")
+    as_person("aigerim")
+    assert cli("--repo", web_repo, "deaccession", "approve", str(made.json()["id"]),
+               "--yes").code == 0
+    page = client.get("/packages/gone-1")
+    assert page.status_code == 200 and 'id="deaccessioned"' in page.text
+    assert "deaccession" in page.text  # the PREMIS event stays on the timeline
+    gone = client.get("/download/gone-1", params={"path": "data/a.txt"})
+    assert gone.status_code == 410 and "DEA-E009" in gone.text
