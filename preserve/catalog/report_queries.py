@@ -11,13 +11,14 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, case, extract, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from preserve.catalog.records import (
     CopyRecord,
     DepositRecord,
     FileRecord,
     LocationRecord,
+    PackageRecord,
     PackageVersionRecord,
 )
 
@@ -43,8 +44,15 @@ def holdings_by_depositor(session: Session) -> list[dict[str, Any]]:
     """Per depositor (the deposit's Source-Organization; None: not known) and year: packages
     first stored, versions, files, bytes."""
     year = extract("year", PackageVersionRecord.created)
+    # A version made without a deposit (describe, rights --add: metadata only) belongs to the
+    # depositor of the package's first accepted deposit.
+    first = (select(DepositRecord.package_id, func.min(DepositRecord.id).label("deposit_id"))
+             .where(DepositRecord.status == "accepted").group_by(DepositRecord.package_id)
+             .subquery())
+    original = aliased(DepositRecord)
+    depositor = func.coalesce(DepositRecord.depositor, original.depositor)
     rows = session.execute(
-        select(DepositRecord.depositor, year,
+        select(depositor, year,
                func.count(func.distinct(case((PackageVersionRecord.number == 1,
                                               PackageVersionRecord.package_id)))),
                func.count(PackageVersionRecord.id),
@@ -52,21 +60,33 @@ def holdings_by_depositor(session: Session) -> list[dict[str, Any]]:
                func.coalesce(func.sum(PackageVersionRecord.byte_count), 0))
         .select_from(PackageVersionRecord)
         .outerjoin(DepositRecord, DepositRecord.id == PackageVersionRecord.deposit_id)
-        .group_by(DepositRecord.depositor, year).order_by(DepositRecord.depositor, year))
+        .outerjoin(first, first.c.package_id == PackageVersionRecord.package_id)
+        .outerjoin(original, original.id == first.c.deposit_id)
+        .group_by(depositor, year).order_by(depositor, year))
     return [{"depositor": who, "year": int(y), "packages": int(p), "versions": int(v),
              "files": int(f), "bytes": int(b)} for who, y, p, v, f, b in rows]
 
 
 def formats(session: Session) -> list[dict[str, Any]]:
-    """Files and bytes per PRONOM PUID (None: not identified), most files first, with PRONOM's
+    """Payload files held and their bytes per PRONOM PUID (None: not identified), most files
+    first, with PRONOM's
     format name and version as siegfried gave them at identification (`files.format_name`,
     migration 0011). A PUID's files identified before 0011 have no name; the name any of its
     files has is shown (MAX: one answer if signature updates named it differently)."""
     count = func.count(FileRecord.id)
+    # What is held: the payload files of each package's head version (not every version's
+    # rows again, not tag and metadata files), of packages not deaccessioned.
+    head = (select(PackageVersionRecord.package_id,
+                   func.max(PackageVersionRecord.number).label("number"))
+            .group_by(PackageVersionRecord.package_id).subquery())
     rows = session.execute(
         select(FileRecord.format, func.max(FileRecord.format_name),
                func.max(FileRecord.format_version), count,
                func.coalesce(func.sum(FileRecord.size), 0))
+        .join(head, and_(head.c.package_id == FileRecord.package_id,
+                         head.c.number == FileRecord.version))
+        .join(PackageRecord, PackageRecord.id == FileRecord.package_id)
+        .where(FileRecord.path.startswith("data/"), PackageRecord.state == "active")
         .group_by(FileRecord.format).order_by(count.desc(), FileRecord.format))
     return [{"puid": puid, "name": name or "", "version": version or "", "files": int(n),
              "bytes": int(b)} for puid, name, version, n, b in rows]

@@ -11,6 +11,8 @@ from preserve.cli import render
 from preserve.cli.context import state, utf8_text, version_number
 from preserve.ingest import stored_mets, stored_titles
 from preserve.ingest.stored import stored_description, stored_rights
+from preserve.metadata.rights import RightsStatement
+from preserve.metadata.rights_import import read_rights
 from preserve.names import escape_name
 
 if TYPE_CHECKING:
@@ -61,8 +63,15 @@ def show(
     # The whole descriptive record, every language (issue 11), from the head version's METS.
     document["description"] = [{"element": v.element, "value": v.value, "lang": v.lang}
                                for v in (record.dublin_core if record else ())]
-    # Rights statements (PREMIS 3 rightsMD) of the head version (issue 16 §1).
-    document["rights"] = [r.as_dict() for r in stored_rights(home, package_id) or ()]
+    # Rights statements (PREMIS 3 rightsMD) of the head version (issue 16 §1); of a
+    # tombstone, those of the final METS the catalog keeps (storage holds nothing more).
+    if gone:
+        with app.open_catalog() as catalog:
+            final = _final_mets(catalog, package_id)
+        rights = _rights_of(final) if final is not None else []
+    else:
+        rights = stored_rights(home, package_id) or []
+    document["rights"] = [r.as_dict() for r in rights]
     names = {path.removeprefix("data/"): f.name for path, f in
              (record.formats.items() if record else ()) if f.name}
     for f in document.get("files", []):
@@ -143,3 +152,11 @@ def _final_mets(catalog: Catalog, package_id: str) -> bytes | None:
         return None
     done = catalog.deaccession_requests(package_id, states=("completed",))
     return catalog.final_mets(done[-1].id) if done else None
+
+
+def _rights_of(document: bytes) -> list[RightsStatement]:
+    """The rights statements of a METS kept in the catalog; none if it cannot be read."""
+    try:
+        return read_rights(document)
+    except ValueError:
+        return []

@@ -56,7 +56,9 @@ def test_report_counts_holdings_storage_audit_and_deposits(cli, any_repo, tmp_pa
     month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
     assert d["deposits_by_month"] == [{"month": month, "deposits": 3, "accepted": 2,
                                        "rejected": 1, "failed": 0}]
-    assert sum(f["files"] for f in d["formats"]) == local["copies"]
+    # Formats count what is held as holdings do: the payload of each head version.
+    assert sum(f["files"] for f in d["formats"]) == 3
+    assert sum(f["bytes"] for f in d["formats"]) == 18
 
     rows = list(csv.reader(io.StringIO(cli("--repo", repo, "report", "--format", "csv").out)))
     assert ["deposits_by_month", month, "3", "2", "1", "0"] in rows
@@ -118,3 +120,19 @@ def test_html_report_is_self_contained_and_escapes_hostile_names(cli, repo, tmp_
     assert "http://" not in page and "https://" not in page
     assert "Holdings by year" in page and "Audit coverage" in page
     assert cli("--repo", repo, "report", "--format", "pdf").code == 2
+
+
+def test_report_counts_each_held_file_once_and_metadata_versions_by_their_depositor(
+        cli, any_repo, tmp_path):
+    """A metadata-only version (rights --add) repeats no payload in the formats and belongs
+    to the package's depositor; a deaccessioned package is no longer held."""
+    repo = any_repo
+    bag = write_bag(tmp_path / "bag", {"Бобурнома.txt": b"abc"})
+    assert cli("--repo", repo, "-q", "ingest", bag, "--id", "kept").code == 0
+    rights = tmp_path / "huquq.csv"
+    rights.write_text("basis,status\ncopyright,copyrighted\n", encoding="utf-8")
+    assert cli("--repo", repo, "-q", "rights", "kept", "--add", rights).code == 0
+    d = cli("--repo", repo, "--json", "report").json()
+    assert [(f["puid"], f["files"], f["bytes"]) for f in d["formats"]] == [("x-fmt/111", 1, 3)]
+    assert [(h["depositor"], h["versions"]) for h in d["holdings_by_depositor"]] == [
+        ("Milliy kutubxona", 2)]
