@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Protocol
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +28,7 @@ from preserve.catalog.engine import (
     display_url,
     is_read_only,
     make_engine,
+    read_revision,
     require_sqlite_file,
     unreachable,
 )
@@ -97,7 +97,7 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
     def _check_revision(self) -> None:
         try:
             with self._engine.connect() as connection:
-                current = MigrationContext.configure(connection).get_current_revision()
+                current = read_revision(connection)
         except SQLAlchemyError as exc:
             raise unreachable(self._url, exc) from None
         if current != HEAD_REVISION:
