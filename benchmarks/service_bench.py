@@ -16,7 +16,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
@@ -110,17 +111,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         measure("SQLite", f"sqlite:///{Path(work) / 'catalog.sqlite'}", args.packages)
     if args.postgres:
-        import psycopg
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        admin = args.postgres.replace("postgresql+psycopg://", "postgresql://")
+        with postgres_schema(args.postgres, "bench") as url:
+            measure("PostgreSQL", url, args.packages)
+
+
+@contextmanager
+def postgres_schema(admin_url: str, prefix: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL server of `admin_url` (an SQLAlchemy URL), dropped
+    afterwards; yields the URL whose connections use it."""
+    import psycopg
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{admin_url}?options=-csearch_path%3D{schema}"
+    finally:
         with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            measure("PostgreSQL", f"{args.postgres}?options=-csearch_path%3D{schema}",
-                    args.packages)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 if __name__ == "__main__":

@@ -18,12 +18,11 @@ import argparse
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from benchmarks.service_bench import fill
+from benchmarks.service_bench import fill, postgres_schema
 from preserve import accounts
 from preserve.catalog import Catalog, sqlite_url
 from preserve.web import create_app
@@ -61,17 +60,8 @@ def main() -> None:
     args = parser.parse_args()
     measure("SQLite", sqlite_url(Path(tempfile.mkdtemp()) / "catalog.sqlite"), args.packages)
     if args.postgres:
-        import psycopg
-        schema = f"webbench_{uuid.uuid4().hex[:12]}"
-        admin = args.postgres.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            measure("PostgreSQL", f"{args.postgres}?options=-csearch_path%3D{schema}",
-                    args.packages)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        with postgres_schema(args.postgres, "webbench") as url:
+            measure("PostgreSQL", url, args.packages)
 
 
 if __name__ == "__main__":

@@ -301,19 +301,18 @@ class AuditRunView:
     status: str
 
 
+def _run_view(r: AuditRunRecord) -> AuditRunView:
+    return AuditRunView(id=r.id, started=r.started, finished=r.finished, checked=r.checked,
+                        bytes=r.bytes, passed=r.passed, failed=r.failed, status=r.status)
+
+
 def run_page(session: Session, *, limit: int, offset: int) -> tuple[int, list[AuditRunView]]:
     """The total of audit runs and `limit` of them, newest first."""
     total = session.scalar(select(func.count()).select_from(AuditRunRecord)) or 0
-    return int(total), [
-        AuditRunView(id=r.id, started=r.started, finished=r.finished, checked=r.checked,
-                     bytes=r.bytes, passed=r.passed, failed=r.failed, status=r.status)
-        for r in session.scalars(select(AuditRunRecord).order_by(AuditRunRecord.id.desc())
-                                 .limit(limit).offset(offset))]
+    return int(total), [_run_view(r) for r in session.scalars(
+        select(AuditRunRecord).order_by(AuditRunRecord.id.desc()).limit(limit).offset(offset))]
 
 
 def runs(session: Session) -> list[AuditRunView]:
-    return [
-        AuditRunView(id=r.id, started=r.started, finished=r.finished, checked=r.checked,
-                     bytes=r.bytes, passed=r.passed, failed=r.failed, status=r.status)
-        for r in session.scalars(select(AuditRunRecord).order_by(AuditRunRecord.id))
-    ]
+    return [_run_view(r) for r in session.scalars(
+        select(AuditRunRecord).order_by(AuditRunRecord.id))]

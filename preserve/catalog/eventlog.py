@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from preserve.catalog import chain
@@ -120,16 +120,22 @@ def missing_guards(session: Session) -> list[str]:
     return [name for name in wanted if name not in present]
 
 
-def event_views(session: Session, package_id: str | None = None) -> Iterator[EventView]:
-    """Events in log (id) order, all or those of one package."""
+def _with_agents(package_id: str | None) -> Select[EventRecord, AgentRecord, AgentRecord]:
+    """Events (all, or one package's) with their software agent and person (if any)."""
     person = aliased(AgentRecord)
     query = select(EventRecord, AgentRecord, person).join(
         AgentRecord, EventRecord.agent_id == AgentRecord.id
     ).outerjoin(person, EventRecord.person_agent_id == person.id)
     if package_id is not None:
         query = query.where(EventRecord.package_id == package_id)
-    for record, agent, person_record in session.execute(query.order_by(EventRecord.id)):
-        yield _view(record, agent, person_record)
+    return query
+
+
+def event_views(session: Session, package_id: str | None = None) -> Iterator[EventView]:
+    """Events in log (id) order, all or those of one package."""
+    for record, agent, person in session.execute(
+            _with_agents(package_id).order_by(EventRecord.id)):
+        yield _view(record, agent, person)
 
 
 def event_page(session: Session, package_id: str | None, *, limit: int,
@@ -137,13 +143,9 @@ def event_page(session: Session, package_id: str | None, *, limit: int,
     """The total of events (all, or one package's) and `limit` of them, newest first."""
     where = [EventRecord.package_id == package_id] if package_id is not None else []
     total = session.scalar(select(func.count()).select_from(EventRecord).where(*where)) or 0
-    person = aliased(AgentRecord)
-    query = (select(EventRecord, AgentRecord, person)
-             .join(AgentRecord, EventRecord.agent_id == AgentRecord.id)
-             .outerjoin(person, EventRecord.person_agent_id == person.id)
-             .where(*where).order_by(EventRecord.id.desc()).limit(limit).offset(offset))
-    return int(total), [_view(record, agent, person_record)
-                        for record, agent, person_record in session.execute(query)]
+    query = _with_agents(package_id).order_by(EventRecord.id.desc()).limit(limit).offset(offset)
+    return int(total), [_view(record, agent, person)
+                        for record, agent, person in session.execute(query)]
 
 
 def known_identifiers(session: Session, identifiers: Sequence[str]) -> list[str]:

@@ -341,7 +341,7 @@ def create_app(connect: Callable[[], Catalog], *, repository_name: str = "",
         return render(request, "dashboard.html", holdings=holdings, head=head,
                       package_count=package_count, damaged=sorted(damaged.items()),
                       max_upload=max_upload, overdue=overdue, last_runs=last_runs,
-                      interval_days=audit_interval.days)
+                      interval_days=audit_interval.total_seconds() / 86400)
 
     def _listing(request: Request) -> tuple[Page[PackageRow], dict[str, str]]:
         """One page of packages, searched and filtered in SQL by the service layer

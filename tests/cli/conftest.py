@@ -59,3 +59,18 @@ def repo(tmp_path, cli) -> Path:
     result = cli(*args)
     assert result.code == 0, result.err
     return home
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_repo(request, cli, tmp_path) -> Path:
+    """An initialised home with a SQLite catalog, then with a PostgreSQL one (a fresh schema
+    of the `postgres_url` server)."""
+    home = tmp_path / "repo"
+    schemas = schemas_dir()
+    if schemas is None:
+        pytest.skip("official XSDs not found: set PRESERVE_SCHEMAS (../shared/schemas on dev/CI)")
+    args = ["--repo", home, "init", "--schemas-dir", schemas]
+    if request.param == "postgresql":
+        args += ["--catalog-url", request.getfixturevalue("postgres_url")]
+    assert cli(*args).code == 0
+    return home

@@ -9,21 +9,8 @@ import io
 import struct
 import zlib
 
-import pytest
-
 from preserve.storage import object_path_for
 from tests.builders import write_bag
-from tests.cli.conftest import schemas_dir
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_repo(request, cli, tmp_path):
-    home = tmp_path / "repo"
-    args = ["--repo", home, "init", "--schemas-dir", schemas_dir()]
-    if request.param == "postgresql":
-        args += ["--catalog-url", request.getfixturevalue("postgres_url")]
-    assert cli(*args).code == 0
-    return home
 
 
 def test_report_counts_holdings_storage_audit_and_deposits(cli, any_repo, tmp_path):

@@ -1,1 +1,5 @@
-from tests.cli.conftest import cli, repo  # noqa: F401  (the real CLI and an initialised home)
+from tests.cli.conftest import (  # noqa: F401  (the real CLI and an initialised home)
+    any_repo,
+    cli,
+    repo,
+)

@@ -42,17 +42,6 @@ def test_folding_shared_by_find_and_the_service():
     assert folded("ҚОЛЖАЗБА") == "қолжазба"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_repo(request, cli, tmp_path):  # noqa: F811
-    from tests.cli.conftest import schemas_dir
-    home = tmp_path / "repo"
-    args = ["--repo", home, "init", "--schemas-dir", schemas_dir()]
-    if request.param == "postgresql":
-        args += ["--catalog-url", request.getfixturevalue("postgres_url")]
-    assert cli(*args).code == 0
-    return home
-
-
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00"
        b"\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe"
        b"\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82")
