@@ -16,6 +16,7 @@ deleted right after it; the corpora stay in `--work` for the next run (`--clean`
     python -m benchmarks.run --quick              # scale 0.1, 1 warm-up + 2 runs (a laptop)
     python -m benchmarks.run --shapes identify,scaling,due-copies
     python -m benchmarks.run --quick --shapes s3     # replication to the local Swift (S3)
+    python -m benchmarks.run --shapes memory-guard   # one 8 GiB file under a 1 GiB cgroup
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ from benchmarks import report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-MAIN_SHAPES = ("many-small", "images", "large")
-ALL_SHAPES = (*MAIN_SHAPES, "identify", "scaling", "due-copies", "s3")
+MAIN_SHAPES = ("many-small", "many-small-real", "images", "large")
+ALL_SHAPES = (*MAIN_SHAPES, "identify", "scaling", "memory-guard", "due-copies", "s3")
+#: Shapes where `preserve ingest --move` is measured against bagit-python making a bag in
+#: place (issue 17): the deposit is copied afresh, untimed, before each run.
+MOVE_SHAPES = ("images", "large")
 #: Exit codes that mean "done": preserve's 1 is "finished with warnings".
 OK_EXIT = {"preserve": (0, 1), "yardstick": (0,)}
 
@@ -198,6 +202,23 @@ class ShapeBench:
                     [f"cp -r {q(data)} {q(str(w / 'cp-copy'))} && sync"], shell=True,
                     cleanup=lambda: _rm(w / "cp-copy")),
         ]
+        if self.c.shape in MOVE_SHAPES:
+            move_bag, move_repo = w / "move-bag", w / "move-repo"
+
+            def fresh_deposit() -> None:  # untimed: --move consumes the deposit
+                _rm(move_bag)
+                _copy_tree(self.c.bag, move_bag)
+                self._init_repo(move_repo)
+
+            def drop_move() -> None:
+                _rm(move_bag)
+                _rm(move_repo)
+
+            measures.insert(5, Measure(
+                "preserve ingest --move", "preserve",
+                [self.preserve, "--repo", str(move_repo), "-q", "ingest", "--move",
+                 str(move_bag), "--id", self.package],
+                prepare=fresh_deposit, cleanup=drop_move))
         if export:
             measures.append(Measure(
                 "preserve export", "preserve",
@@ -386,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import s3_bench
 
             s3_bench.run(session, runs, args.warmup)
+        elif shape == "memory-guard":
+            from benchmarks import memory_guard
+
+            memory_guard.run(session)
         elif shape == "identify":
             from benchmarks import identify_bench
 
