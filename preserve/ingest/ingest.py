@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ from preserve.formats import FormatIdentifier, FormatInfo
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
+from preserve.ingest.moving import Moves, check_same_filesystem, remove_consumed
 from preserve.ingest.reading import read_payload
 from preserve.ingest.rights import RIGHTS_SOURCES, deposit_rights
 from preserve.ingest.stored import stored_description, stored_rights
@@ -82,7 +84,7 @@ from preserve.model import (
     utc_now,
     vocabulary_value,
 )
-from preserve.names import portable_name
+from preserve.names import escape_name, portable_name
 from preserve.safeio import read_regular
 from preserve.storage import StorageRoot, VersionBuilder
 from preserve.storage.staging import COMMIT_LOCK, WorkDir, commit_lock
@@ -121,6 +123,9 @@ class IngestOptions:
     schemas: SchemaSet | None = None
     schemas_required: bool = False  # no schemas: a ConfigurationError instead of META-W004
     identify_formats: bool = True
+    # `ingest --move`: the payload files are renamed into the version instead of copied, and
+    # the deposit is removed after success only (preserve.ingest.moving).
+    move: bool = False
     # A descriptive metadata file given beside the deposit (`ingest --metadata FILE`): it
     # describes the package instead of the deposit's own (issue 16 §3).
     metadata: Path | None = None
@@ -161,6 +166,8 @@ def ingest_deposit(
                          "package's id. Give only --as-version-of to add a version, or only "
                          "--id to make a new package")
     source = source.absolute()
+    if options.move:  # refused before anything is recorded: the option's, not the deposit's
+        check_same_filesystem(source, home.staging)
     started = options.clock()
     deposit_id = catalog.begin_deposit(source=str(source), kind=deposit_kind_of(source),
                                        started=started)
@@ -189,9 +196,10 @@ def ingest_deposit(
             log.debug("recording the failed attempt", exc_info=True)
         raise
     finally:
-        if attempt.stored_unrecorded:
+        if attempt.stored_unrecorded or attempt.keep_work:
             # The version is in the storage root, its catalog transaction failed: keep the
             # intent record so that running the same ingest again records it (recovery.py).
+            # Or moved deposit files could not all be put back: they stay here.
             work_dir.release()
         else:
             work_dir.remove()
@@ -227,6 +235,8 @@ class _Ingest:
         self.sender: SenderHistory | None = None  # the history a transferred package brings
         self.stored_unrecorded = False  # moved into storage, catalog transaction not done
         self.given: GivenMetadata | None = None  # --metadata FILE, read
+        self.moves: Moves | None = None  # `--move`: the deposit files renamed into the version
+        self.keep_work = False  # moved files that could not be put back are in the work dir
 
     def run(self) -> IngestResult:
         opts = self.options
@@ -274,7 +284,11 @@ class _Ingest:
         try:
             return self._store(deposit, package_id, version_of, builder)
         except BaseException:
-            builder.abort()
+            if self.moves is not None and not self.stored_unrecorded:
+                # Before the staged version is removed: it holds the deposit's files.
+                self.keep_work = bool(self.moves.restore())
+            if not self.keep_work:
+                builder.abort()
             raise
 
     # -- decisions --------------------------------------------------------------------------
@@ -324,9 +338,18 @@ class _Ingest:
             staged[path] = target = builder.content_target("data/" + path)
             return target
 
-        read = read_payload(deposit, workers=opts.workers, progress=self.progress,
-                            target_for=target_for, move=unpacked,
-                            algorithms=self.sender.algorithms if self.sender else ())
+        to_read = deposit
+        if opts.move and not unpacked:
+            # Renamed first, then hashed where they now are (preserve.ingest.moving).
+            for entry in deposit.payload:
+                target_for(entry.path)
+            self.moves = Moves.make(self.work, deposit.payload, staged)
+            to_read = dataclasses.replace(deposit, payload=tuple(
+                dataclasses.replace(entry, source=staged[entry.path])
+                for entry in deposit.payload))
+        read = read_payload(to_read, workers=opts.workers, progress=self.progress,
+                            target_for=None if self.moves is not None else target_for,
+                            move=unpacked, algorithms=self.sender.algorithms if self.sender else ())
         self.findings.extend(read.findings)
         if self.sender is not None:  # the fixity the sender's METS declares (E-ARK: the only)
             self.findings.extend(self.sender.check_payload(read.files))
@@ -441,7 +464,13 @@ class _Ingest:
             entries[name], sizes[name] = self._write(builder, name, data), len(data)
 
         for logical, digests in entries.items():
-            builder.add(logical, digests)
+            if (self.moves is not None and builder.known_digest(digests["sha512"])
+                    and self.moves.park(logical)):
+                # Content the object holds is stored once; the deposit's file waits in the
+                # work directory, to be put back should the ingest fail.
+                builder.add(logical, digests, written=False)
+            else:
+                builder.add(logical, digests)
         inventory_sha512 = builder.prepare(created=created, message=f"ingest of {self.source.name}",
                                            user_name=software)
         stored = tuple(
@@ -487,8 +516,27 @@ class _Ingest:
                 self.stored_unrecorded = False
             finally:
                 recovery.release(pending)
+        if opts.move:
+            self._consume(deposit)
         return IngestResult(package_id, builder.version, len(read.files), read.bytes,
                             tuple(self.findings))
+
+    def _consume(self, deposit: Deposit) -> None:
+        """`--move`, after success: what is left of the deposit goes (its payload is stored)."""
+        if self.moves is None:  # a zip or tar: we unpacked (and moved) our own copy of it
+            if self.source.is_dir():
+                return
+            try:
+                os.unlink(self.source)
+            except OSError as exc:
+                log.warning("%s is stored, but the deposit could not be removed: %s",
+                            escape_name(str(self.source)), exc.strerror or exc)
+            return
+        left = remove_consumed(deposit.root, [tag.source for tag in deposit.tag_files])
+        if left:
+            log.warning("%s is stored; %d file(s) the ingest did not take are left in the "
+                        "deposit folder (first: %s)", escape_name(str(self.source)), len(left),
+                        escape_name(left[0]))
 
     def _commit_checks(self, deposit: Deposit, intent: Intent,
                        pending: list[recovery.Pending],
