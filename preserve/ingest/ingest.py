@@ -237,6 +237,7 @@ class _Ingest:
         self.given: GivenMetadata | None = None  # --metadata FILE, read
         self.moves: Moves | None = None  # `--move`: the deposit files renamed into the version
         self.keep_work = False  # moved files that could not be put back are in the work dir
+        self.identified = (0, 0, 0)  # files scanned, carried from earlier versions, duplicates
 
     def run(self) -> IngestResult:
         opts = self.options
@@ -359,7 +360,7 @@ class _Ingest:
         if has_errors(self.findings):
             self._reject()
 
-        formats = self._identify(read.files, staged)
+        formats = self._identify(read.files, staged, version_of)
         created = opts.clock()
         entries: dict[str, dict[str, str]] = {}
         sizes: dict[str, int] = {}
@@ -595,18 +596,49 @@ class _Ingest:
         self.findings.extend(decisions.payload_findings(self.catalog, fingerprint, version_of,
                                                         self.options.allow_unchanged))
 
-    def _identify(self, files: Sequence[PayloadFile],
-                  staged: dict[str, Path]) -> dict[str, FormatInfo]:
-        """PRONOM formats of the staged payload (just written: the headers are in page cache)."""
+    def _identify(self, files: Sequence[PayloadFile], staged: dict[str, Path],
+                  version_of: str | None) -> dict[str, FormatInfo]:
+        """PRONOM formats of the staged payload (just written: the headers are in page cache).
+
+        siegfried costs about 1 ms of CPU per small file (docs/performance.md), so content is
+        identified once: one file per sha512 in the deposit, and none whose content an
+        earlier version of the package holds with a format already identified (the answer
+        is carried, its basis says from where)."""
         if not self.options.identify_formats or not files:
             return {}
-        if self._identifier is None:
-            self._identifier = FormatIdentifier(workers=self.options.workers)
-        found = self._identifier.identify_many([staged[f.path] for f in files])
-        formats = {f.path: found[staged[f.path]] for f in files}
-        log.info("identified %d files (%d unknown) with %s", len(formats),
-                 sum(1 for info in formats.values() if not info.known), self._identifier.tool)
+        first: dict[str, PayloadFile] = {}
+        for f in files:
+            first.setdefault(f.digests["sha512"], f)
+        held = self.catalog.held_formats(version_of) if version_of is not None else {}
+        by_digest: dict[str, FormatInfo] = {}
+        for digest in first.keys() & held.keys():
+            puid, name, version, number, path = held[digest]
+            by_digest[digest] = FormatInfo(
+                puid, name, version, "",
+                f"identified in v{number} as {path} (same sha512); not scanned again", "")
+        todo = [f for digest, f in first.items() if digest not in by_digest]
+        if todo:
+            if self._identifier is None:
+                self._identifier = FormatIdentifier(workers=self.options.workers)
+            found = self._identifier.identify_many([staged[f.path] for f in todo])
+            by_digest.update((f.digests["sha512"], found[staged[f.path]]) for f in todo)
+        formats = {f.path: by_digest[f.digests["sha512"]] for f in files}
+        self.identified = (len(todo), len(first) - len(todo), len(files) - len(first))
+        log.info("identified %d files (%d unknown): %d scanned with %s, %d as in earlier "
+                 "versions, %d duplicates of others", len(formats),
+                 sum(1 for info in formats.values() if not info.known), len(todo),
+                 self.tool_name(), len(first) - len(todo), len(files) - len(first))
         return formats
+
+    def _identified_detail(self) -> str:
+        scanned, carried, duplicates = self.identified
+        if not carried and not duplicates:
+            return ""
+        return (f": {scanned} scanned, {carried} as identified in earlier versions (same "
+                f"sha512), {duplicates} with the same content as another file of the deposit")
+
+    def tool_name(self) -> str:
+        return self._identifier.tool if self._identifier is not None else "siegfried"
 
     def _write(self, builder: VersionBuilder, logical: str, data: bytes) -> dict[str, str]:
         return write_staged(builder, logical, data)
@@ -655,12 +687,12 @@ class _Ingest:
         if formats:
             unknown = sum(1 for info in formats.values() if not info.known)
             puids = len({info.puid for info in formats.values() if info.known})
-            tool = self._identifier.tool if self._identifier is not None else "siegfried"
+            tool = self.tool_name()
             events.append(_event(
                 EventType.FORMAT_IDENTIFICATION,
                 EventOutcome.WARNING if unknown else EventOutcome.SUCCESS, created,
                 detail=f"PRONOM identification of {len(formats)} payload files with "
-                       f"{tool}",
+                       f"{tool}" + self._identified_detail(),
                 outcome_detail=f"{len(formats) - unknown} identified ({puids} formats), "
                                f"{unknown} not identified", **common))
         events += [
