@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from preserve.formats import FormatIdentifier
+from preserve.ingest import ingest as ingest_module
 from tests.builders import write_bag
 from tests.cli.test_metadata_cmd import png
 
@@ -20,15 +23,41 @@ def _identification_details(cli, repo, package_id: str) -> list[str]:
     return [e["detail"] for e in shown["events"] if e["type"] == "format identification"]
 
 
-def test_each_content_is_scanned_once(cli, repo, tmp_path, monkeypatch):
-    scanned: list[list[str]] = []
-    original = FormatIdentifier.identify_many
+@pytest.fixture(params=["after the read", "while reading"])
+def scanned(request, monkeypatch) -> list[list[str]]:
+    """The names siegfried is given, one list per ingest: after the read in this process
+    (a small deposit), or streamed to helper processes while the payload is read."""
+    names: list[list[str]] = []
+    if request.param == "after the read":
+        original = FormatIdentifier.identify_many
 
-    def spy(self, paths):
-        scanned.append(sorted(Path(p).name for p in paths))
-        return original(self, paths)
+        def spy(self, paths):
+            names.append(sorted(Path(p).name for p in paths))
+            return original(self, paths)
 
-    monkeypatch.setattr(FormatIdentifier, "identify_many", spy)
+        monkeypatch.setattr(FormatIdentifier, "identify_many", spy)
+    else:
+        monkeypatch.setattr(ingest_module, "STREAM_MIN_FILES", 1)
+        original_stream = FormatIdentifier.stream
+
+        def spy_stream(self, helpers):
+            stream = original_stream(self, helpers)
+            names.append([])
+            submit = stream.submit
+
+            def spy_submit(key, path):
+                names[-1].append(Path(path).name)
+                names[-1].sort()
+                submit(key, path)
+
+            stream.submit = spy_submit
+            return stream
+
+        monkeypatch.setattr(FormatIdentifier, "stream", spy_stream)
+    return names
+
+
+def test_each_content_is_scanned_once(cli, repo, tmp_path, scanned):
     text = "Бобурнома\n".encode()
     first = write_bag(tmp_path / "v1", {"varaq.png": png(), "бет 1.txt": text, "нусха.txt": text})
     assert cli("--repo", repo, "ingest", first, "--id", "bobur").code == 0
