@@ -229,14 +229,19 @@ def _identify(records: list[dict], scale: float, used: list[str]) -> list[str]:
     if not rows:
         return []
     used.append(rows[0]["session"])
-    lines = [f"## PRONOM identification: {rows[0]['files']:,} files of the many-small corpus",
+    lines = [f"## PRONOM identification: {rows[0]['files']:,} files of each small-file corpus",
              "", f"Session `{rows[0]['session']}`, medians of {identify_bench.ROUNDS} rounds "
-             "after a warm-up (see `benchmarks/identify_bench.py`).", "",
-             "| strategy | seconds | files/s | CPU s in this process |",
-             "| --- | ---: | ---: | ---: |"]
+             "after a warm-up (see `benchmarks/identify_bench.py`). CPU with helpers: this "
+             "process and the helper processes it waited for.", "",
+             "| corpus | strategy | seconds | files/s | CPU s in this process | CPU s with "
+             "helpers | CPU ms per file |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        lines.append(f"| {r['strategy']} | {r['seconds']:.2f} | "
-                     f"{r['files'] / r['seconds']:,.0f} | {r['cpu_seconds']:.2f} |")
+        total = r["total_cpu_seconds"]
+        lines.append(f"| {r['corpus']} | {r['strategy']} | {r['seconds']:.2f} | "
+                     f"{r['files'] / r['seconds']:,.0f} | {r['cpu_seconds']:.2f} | "
+                     f"{_num(total, 2)} | "
+                     f"{_num(total * 1000 / r['files'] if total is not None else None, 2)} |")
     return lines + [""]
 
 
