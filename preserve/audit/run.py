@@ -2,22 +2,28 @@
 audit; issue 4).
 
 ```
-lock held by the CLI ─▶ clock checked (clock.py) ─▶ audit_runs row ─▶ event chain verified
-against the head anchored in storage, append-only triggers present ─▶ storage vs catalog,
-every path of the root accounted for ─▶ known damaged/missing copies re-checked (every run,
-outside budgets) ─▶ due copies in bounded batches (never checked first, then oldest
-check) ─▶ per object:
-inventories + directory listing ─▶ each content file read once (sha512 + sha256, worker
-threads, shared rate limit) ─▶ four-way comparison (compare.py): file vs catalog vs
-inventory vs the version's bag manifest; inventories vs their pinned sha512 ─▶ damaged
-copies quarantined (copied, never moved) ─▶ outcomes recorded per batch ─▶ one `fixity check`
-event per package (and one per copy healthy again), run row closed; every open problem
-reported
+lock held by the CLI ─▶ clock checked (clock.py) ─▶ audit_runs row ─▶ known damaged/missing
+copies re-checked (every run, outside budgets) ─▶ due copies in bounded batches (never
+checked first, then oldest check) ─▶ per object: inventories + directory listing ─▶ each
+content file read once (sha512 + sha256, one pool of worker threads for the run, shared rate
+limit) ─▶ four-way comparison (compare.py): file vs catalog vs inventory vs the version's bag
+manifest; inventories vs their pinned sha512 ─▶ damaged copies quarantined (copied, never
+moved) ─▶ outcomes recorded per batch ─▶ one `fixity check` event per package (and one per
+copy healthy again), run row closed; every open problem reported
+
+while the first batches are read: event chain verified against the head anchored in
+storage, append-only triggers present ─▶ storage vs catalog, every path of the root
+accounted for
 ```
 
-Recording an outcome moves a copy's `last_fixity_at` past the selection cutoff, so the next
-batch query returns the next copies: the run pages through the collection with flat memory.
-Budgets stop the run from taking new files; what is left stays due for the next run.
+Batches are pipelined: while the threads read one batch, the main thread judges and records
+the one before (PIPELINE batches in flight), so neither waits for the other on a collection
+of small files (docs/performance.md, "Audit"). Recording an outcome moves a copy's
+`last_fixity_at` past the selection cutoff, so the next batch query returns the next copies,
+less those still in flight: the run pages through the collection with flat memory. Each
+batch is recorded in its own transaction once all its reads are back, so a crash loses at
+most the batches in flight, which stay due. Budgets stop the run from taking new files; what
+is left stays due for the next run.
 """
 
 from __future__ import annotations
@@ -191,9 +197,9 @@ class _Audit:
         # catalog), so the disks and cores read while the main thread does those.
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="audit")
         try:
+            position = len(self.problems)  # the run's own problems come first, as before
             due = self._batches(selection.package_id, cutoff, budgets)
             self._fill(due)
-            position = len(self.problems)  # the run's own problems come first, as before
             chain, checks = self._repository_checks(selection)
             self.problems[position:position] = checks
             self._drain(due)
