@@ -284,13 +284,11 @@ class _Audit:
 
     def _next_due(self, cutoff: dt.datetime, limit: int,
                   package_id: str | None) -> list[AuditCopy]:
-        """Up to `limit` due copies that no batch in flight holds. Those are not recorded
-        yet, so the catalog still counts them as due: asking for as many more as are in
-        flight leaves at least `limit` others, whatever order the catalog returns them in."""
-        flying = {key for b in self.pending for key in b.keys}
-        rows = self.catalog.due_copies(location=self.location, checked_before=cutoff,
-                                       limit=limit + len(flying), package_id=package_id)
-        return [c for c in rows if (c.file_id, c.location_id) not in flying][:limit]
+        """Up to `limit` due copies that no batch in flight holds: those are not recorded
+        yet, so the catalog still counts them as due (at this location a file has one copy)."""
+        return self.catalog.due_copies(
+            location=self.location, checked_before=cutoff, limit=limit, package_id=package_id,
+            exclude=[file_id for b in self.pending for file_id, _location in b.keys])
 
     def _fill(self, due: Iterator[list[AuditCopy]]) -> None:
         """Start batches until PIPELINE are in flight (or none is left to take)."""
