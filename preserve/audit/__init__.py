@@ -3,13 +3,25 @@ catalog adapters. `run_audit` re-reads due copies and records what it found; `au
 keeps runs from overlapping; `html_report` renders a run for people.
 """
 
-from preserve.audit.html import html_report
-from preserve.audit.lock import AuditRunning, audit_lock
-from preserve.audit.report import AuditReport, PackageStatus, Problem
-from preserve.audit.run import Budgets, Selection, run_audit
-from preserve.audit.throttle import Throttle
+from __future__ import annotations
 
-__all__ = [
-    "AuditReport", "AuditRunning", "Budgets", "PackageStatus", "Problem", "Selection",
-    "Throttle", "audit_lock", "html_report", "run_audit",
-]
+from preserve.lazy import lazy_exports
+
+# Names are imported on first use (PEP 562; see preserve.lazy): a run without --report
+# never loads the HTML report, a queued audit (--enqueue) not the reading workflow.
+_EXPORTS = {
+    "AuditReport": "preserve.audit.report",
+    "PackageStatus": "preserve.audit.report",
+    "Problem": "preserve.audit.report",
+    "AuditRunning": "preserve.audit.lock",
+    "audit_lock": "preserve.audit.lock",
+    "Budgets": "preserve.audit.run",
+    "Selection": "preserve.audit.run",
+    "run_audit": "preserve.audit.run",
+    "Throttle": "preserve.audit.throttle",
+    "html_report": "preserve.audit.html",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from preserve.checksums import REQUIRED_ALGORITHMS, ByteSource, MultiHasher
-
-BLOCK = 1 << 20
+from preserve.checksums import REQUIRED_ALGORITHMS, ByteSource, hash_stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +57,8 @@ class Verdict:
 
 def read_copy(stream: ByteSource, on_bytes: Callable[[int], None] | None = None) -> Read:
     """Hash `stream` to its end with every required algorithm."""
-    hasher = MultiHasher(REQUIRED_ALGORITHMS)
-    while block := stream.read(BLOCK):
-        hasher.update(block)
-        if on_bytes is not None:
-            on_bytes(len(block))
-    return Read(size=hasher.size, digests=hasher.hexdigests())
+    size, digests = hash_stream(stream, REQUIRED_ALGORITHMS, on_bytes)
+    return Read(size=size, digests=digests)
 
 
 def check_copy(stream: ByteSource, expected: Expected,

@@ -2,22 +2,28 @@
 audit; issue 4).
 
 ```
-lock held by the CLI ─▶ clock checked (clock.py) ─▶ audit_runs row ─▶ event chain verified
-against the head anchored in storage, append-only triggers present ─▶ storage vs catalog,
-every path of the root accounted for ─▶ known damaged/missing copies re-checked (every run,
-outside budgets) ─▶ due copies in bounded batches (never checked first, then oldest
-check) ─▶ per object:
-inventories + directory listing ─▶ each content file read once (sha512 + sha256, worker
-threads, shared rate limit) ─▶ four-way comparison (compare.py): file vs catalog vs
-inventory vs the version's bag manifest; inventories vs their pinned sha512 ─▶ damaged
-copies quarantined (copied, never moved) ─▶ outcomes recorded per batch ─▶ one `fixity check`
-event per package (and one per copy healthy again), run row closed; every open problem
-reported
+lock held by the CLI ─▶ clock checked (clock.py) ─▶ audit_runs row ─▶ known damaged/missing
+copies re-checked (every run, outside budgets) ─▶ due copies in bounded batches (never
+checked first, then oldest check) ─▶ per object: inventories + directory listing ─▶ each
+content file read once (sha512 + sha256, one pool of worker threads for the run, shared rate
+limit) ─▶ four-way comparison (compare.py): file vs catalog vs inventory vs the version's bag
+manifest; inventories vs their pinned sha512 ─▶ damaged copies quarantined (copied, never
+moved) ─▶ outcomes recorded per batch ─▶ one `fixity check` event per package (and one per
+copy healthy again), run row closed; every open problem reported
+
+while the first batches are read: event chain verified against the head anchored in
+storage, append-only triggers present ─▶ storage vs catalog, every path of the root
+accounted for
 ```
 
-Recording an outcome moves a copy's `last_fixity_at` past the selection cutoff, so the next
-batch query returns the next copies: the run pages through the collection with flat memory.
-Budgets stop the run from taking new files; what is left stays due for the next run.
+Batches are pipelined: while the threads read one batch, the main thread judges and records
+the one before (PIPELINE batches in flight), so neither waits for the other on a collection
+of small files (docs/performance.md, "Audit"). Recording an outcome moves a copy's
+`last_fixity_at` past the selection cutoff, so the next batch query returns the next copies,
+less those still in flight: the run pages through the collection with flat memory. Each
+batch is recorded in its own transaction once all its reads are back, so a crash loses at
+most the batches in flight, which stay due. Budgets stop the run from taking new files; what
+is left stays due for the next run.
 """
 
 from __future__ import annotations
@@ -26,10 +32,11 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +70,9 @@ OBJECT_CACHE = 256
 #: One worker task reads files until it has read this much (or this many files).
 CHUNK_BYTES = 8 << 20
 CHUNK_FILES = 128
+#: Batches handed to the readers before the oldest is recorded: the main thread records one
+#: (JSON, judging, the catalog) while the threads read the next.
+PIPELINE = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +140,16 @@ def run_audit(
     return report
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Copies whose reads are under way; judged and recorded once every read is back."""
+
+    copies: list[AuditCopy]
+    states: dict[str, ObjectState]  # of the batch's packages, kept until it is recorded
+    futures: list[Future[tuple[list[tuple[tuple[str, str], Read]], bool]]]
+    keys: set[tuple[int, int]]  # (file, location) of each copy: left out of the next query
+
+
 class _Audit:
     """The state of one run (one instance per run; not shared across runs)."""
 
@@ -145,11 +165,16 @@ class _Audit:
         self.stored: Location = LocalLocation(location, storage.path)
         self.checked = self.bytes = self.passed = 0
         self.problems: list[Problem] = []
-        # Memory stays flat however large the run: reads are kept for one batch, object
-        # states for the OBJECT_CACHE most recent packages; only problems accumulate.
+        # Memory stays flat however large the run: reads are kept for the batches in flight,
+        # object states for the OBJECT_CACHE most recent packages; only problems accumulate.
         self.objects: OrderedDict[str, ObjectState] = OrderedDict()
         self.inspected: set[str] = set()  # structural problems are reported once per run
-        self.reads: dict[tuple[str, str], Read] = {}  # (package, content path) -> result
+        self.pool: ThreadPoolExecutor  # made by run(), shut down when it ends
+        self.pending: deque[_Batch] = deque()  # batches being read, oldest first
+        self.deadline: float | None = None  # time.monotonic() at which --max-duration ends
+        self.stop = threading.Event()  # set when the run ends: queued reads are not started
+        self.exhausted = self.timed_out = False
+        self.stopped_by = ""
         self.quarantined: dict[tuple[str, str], str] = {}
         self.missing_reported: set[tuple[str, str]] = set()
         self.per_package: dict[str, list[int]] = {}  # package -> [checked, passed]
@@ -160,18 +185,46 @@ class _Audit:
     # --- the run ----------------------------------------------------------------------------
 
     def run(self, selection: Selection, budgets: Budgets, started: dt.datetime) -> AuditReport:
+        if selection.all or selection.package_id is not None:
+            cutoff = started  # everything not checked by this run
+        else:
+            cutoff = started - dt.timedelta(days=selection.interval_days)
+        self.interval = dt.timedelta(days=selection.interval_days)
+        if budgets.max_duration is not None:
+            self.deadline = time.monotonic() + budgets.max_duration
+        # One pool of reading threads for the whole run. The first batches are handed to it
+        # before the checks of the whole repository (event chain, triggers, storage against
+        # catalog), so the disks and cores read while the main thread does those.
+        self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="audit")
+        try:
+            position = len(self.problems)  # the run's own problems come first, as before
+            due = self._batches(selection.package_id, cutoff, budgets)
+            self._fill(due)
+            chain, checks = self._repository_checks(selection)
+            self.problems[position:position] = checks
+            self._drain(due)
+        finally:
+            self.stop.set()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        stopped_by = "max-duration" if self.timed_out else self.stopped_by
+        self._report_missing_content()
+        return self._finish(started, chain, stopped_by)
+
+    def _repository_checks(self, selection: Selection) -> tuple[ChainReport, list[Problem]]:
+        """The event chain, the append-only triggers, storage against the catalog."""
+        found: list[Problem] = []
         chain = self.catalog.verify_chain()
         if not chain.ok:
             log.error("event chain broken: %s", chain.problem)
-            self.problems.append(Problem("AUD-E011", finding("AUD-E011", detail=chain.problem).message,
-                                         path=f"events/{chain.first_bad_id or ''}"))
+            found.append(Problem("AUD-E011", finding("AUD-E011", detail=chain.problem).message,
+                                 path=f"events/{chain.first_bad_id or ''}"))
         elif (chain.anchored is None and chain.head is not None and chain.head.events
               and self.catalog.anchored):
             detail = f"the log holds {chain.head.events} events, last hash {chain.head.hash}"
-            self.problems.append(Problem("AUD-W001", finding("AUD-W001", detail=detail).message))
+            found.append(Problem("AUD-W001", finding("AUD-W001", detail=detail).message))
         missing_guards = self.catalog.missing_guards()
         if missing_guards:
-            self.problems.append(Problem("AUD-E015", finding(
+            found.append(Problem("AUD-E015", finding(
                 "AUD-E015", triggers=", ".join(missing_guards)).message, path="events"))
         if selection.package_id is None:
             problems = cross_check(self.storage, self.stored, self.catalog.package_ids())
@@ -181,144 +234,152 @@ class _Audit:
                 with commit_lock(self.home.path / COMMIT_LOCK):
                     problems = cross_check(self.storage, self.stored,
                                            self.catalog.package_ids())
-            self.problems.extend(problems)
+            found.extend(problems)
         elif not self.storage.has_object(selection.package_id):
-            self.problems.append(Problem("AUD-E009", finding(
+            found.append(Problem("AUD-E009", finding(
                 "AUD-E009", package_id=selection.package_id,
                 object_path=str(self.storage.object_path(selection.package_id))).message,
                 selection.package_id))
-        if selection.all or selection.package_id is not None:
-            cutoff = started  # everything not checked by this run
-        else:
-            cutoff = started - dt.timedelta(days=selection.interval_days)
-        stopped_by = self._check_due(selection.package_id, cutoff, budgets)
-        self._report_missing_content()
-        self.interval = dt.timedelta(days=selection.interval_days)
-        return self._finish(started, chain, stopped_by)
+        return chain, found
 
-    def _check_due(self, package_id: str | None, cutoff: dt.datetime, budgets: Budgets) -> str:
-        deadline = (time.monotonic() + budgets.max_duration if budgets.max_duration is not None
-                    else None)
+    def _batches(self, package_id: str | None, cutoff: dt.datetime,
+                 budgets: Budgets) -> Iterator[list[AuditCopy]]:
+        """The copies to check, a batch at a time, within the budgets; `stopped_by` says
+        which budget ended them. Asked for while earlier batches are still being read: each
+        query leaves out the copies in flight (`_next_due`)."""
         # Known damage first, every run, whatever the budgets: a damaged or missing copy is
         # re-checked until it passes again (issue 11 item 2). Such copies are few.
         damaged = self.catalog.damaged_copies(location=self.location, package_id=package_id)
         for start in range(0, len(damaged), BATCH):
-            self._check_batch(damaged[start:start + BATCH], None)
+            yield damaged[start:start + BATCH]
         taken = taken_bytes = 0
         while True:
             limit = BATCH if budgets.max_files is None else min(BATCH, budgets.max_files - taken)
             if limit <= 0:
-                return "max-files"
-            batch = self.catalog.due_copies(location=self.location, checked_before=cutoff,
-                                            limit=limit, package_id=package_id)
+                self.stopped_by = "max-files"
+                return
+            batch = self._next_due(cutoff, limit, package_id)
             if not batch:
-                return ""
+                return
             chosen: list[AuditCopy] = []
             seen: set[tuple[str, str]] = set()
-            stopped_by = ""
             for copy in batch:
                 key = (copy.package_id, copy.content_path)
                 new_bytes = 0 if key in seen else copy.size
                 seen.add(key)
                 if (budgets.max_bytes is not None and taken > 0
                         and taken_bytes + new_bytes > budgets.max_bytes):
-                    stopped_by = "max-bytes"
+                    self.stopped_by = "max-bytes"
                     break
                 chosen.append(copy)
                 taken += 1
                 taken_bytes += new_bytes
-            done, timed_out = self._check_batch(chosen, deadline)
-            if timed_out:
-                return "max-duration"
-            if stopped_by:
-                return stopped_by
+            yield chosen
+            if self.stopped_by:
+                return
             if budgets.max_files is not None and taken >= budgets.max_files:
-                more = self.catalog.due_copies(location=self.location, checked_before=cutoff,
-                                               limit=1, package_id=package_id)
-                return "max-files" if more else ""
-            if done == 0:  # nothing could be recorded: never loop on the same copies
-                return ""
+                more = self._next_due(cutoff, 1, package_id)
+                self.stopped_by = "max-files" if more else ""
+                return
 
-    def _check_batch(self, copies: list[AuditCopy], deadline: float | None) -> tuple[int, bool]:
-        self.reads = {}
+    def _next_due(self, cutoff: dt.datetime, limit: int,
+                  package_id: str | None) -> list[AuditCopy]:
+        """Up to `limit` due copies that no batch in flight holds: those are not recorded
+        yet, so the catalog still counts them as due (at this location a file has one copy)."""
+        return self.catalog.due_copies(
+            location=self.location, checked_before=cutoff, limit=limit, package_id=package_id,
+            exclude=[file_id for b in self.pending for file_id, _location in b.keys])
+
+    def _fill(self, due: Iterator[list[AuditCopy]]) -> None:
+        """Start batches until PIPELINE are in flight (or none is left to take)."""
+        while not self.exhausted and len(self.pending) < PIPELINE:
+            copies = next(due, None)
+            if copies is None:
+                self.exhausted = True
+            elif copies:
+                self.pending.append(self._start(copies))
+
+    def _drain(self, due: Iterator[list[AuditCopy]]) -> None:
+        """Record the oldest batch while the next one is read, until none is left."""
+        while self.pending:
+            self._fill(due)
+            done, timed_out = self._record(self.pending.popleft())
+            if timed_out:
+                self.timed_out = self.exhausted = True  # what was not read stays due
+            elif done == 0:  # nothing could be recorded: never loop on the same copies
+                self.exhausted = True
+
+    def _start(self, copies: list[AuditCopy]) -> _Batch:
+        """Inspect the batch's objects (once per run while cached) and hand its reads to
+        the pool: a content file shared by several copies is read once per batch."""
+        states: dict[str, ObjectState] = {}
         for pid in dict.fromkeys(c.package_id for c in copies):
-            if pid in self.objects:
+            state = self.objects.get(pid)
+            if state is not None:
                 self.objects.move_to_end(pid)
-                continue
-            state, problems = inspect_object(self.stored, pid,
-                                             self.catalog.inventory_digests(pid))
-            self.objects[pid] = state
-            if pid not in self.inspected:
-                self.inspected.add(pid)
-                self.problems.extend(problems)
-        jobs = {}
+            else:
+                state, problems = inspect_object(self.stored, pid,
+                                                 self.catalog.inventory_digests(pid))
+                self.objects[pid] = state
+                if pid not in self.inspected:
+                    self.inspected.add(pid)
+                    self.problems.extend(problems)
+            states[pid] = state
+        jobs: dict[tuple[str, str], tuple[str, int]] = {}
         for c in copies:
             key = (c.package_id, c.content_path)
-            if key not in self.reads and key not in jobs:
-                jobs[key] = (f"{self.objects[c.package_id].base}/{c.content_path}", c.size)
+            if key not in jobs:
+                jobs[key] = (f"{states[c.package_id].base}/{c.content_path}", c.size)
         if self.progress is not None:
             self.planned += sum(size for _path, size in jobs.values())
             self.progress.start(self.planned)
-        timed_out = self._read_all(jobs, deadline)
+        futures = [self.pool.submit(_read_chunk, self.stored, chunk, self._on_bytes,
+                                    self.deadline, self.stop)
+                   for chunk in _chunks(jobs)]
+        return _Batch(copies, states, futures, {(c.file_id, c.location_id) for c in copies})
+
+    def _on_bytes(self, n: int) -> None:
+        if self.throttle is not None:
+            self.throttle.consume(n)
+        if self.progress is not None:
+            self.progress.advance(n)
+
+    def _record(self, batch: _Batch) -> tuple[int, bool]:
+        """Wait for the batch's reads, judge each copy, record the outcomes in one
+        transaction; (copies recorded, whether the time budget left some unread)."""
+        reads: dict[tuple[str, str], Read] = {}
+        timed_out = False
+        for future in batch.futures:
+            results, skipped = future.result()
+            timed_out |= skipped
+            for key, one in results:
+                reads[key] = one
+                self.bytes += one.size
         outcomes = []
         now = self.clock()
-        for c in copies:
-            read = self.reads.get((c.package_id, c.content_path))
+        for c in batch.copies:
+            read = reads.get((c.package_id, c.content_path))
             if read is None:  # not read: the time budget ran out first; it stays due
                 continue
-            outcomes.append(self._judge(c, read, now))
+            outcomes.append(self._judge(c, read, now, batch.states[c.package_id]))
         self.catalog.record_fixity(outcomes)
-        while len(self.objects) > OBJECT_CACHE:
-            _pid, state = self.objects.popitem(last=False)
-            self._report_missing(state)
+        # Objects of batches still in flight stay, whatever their age.
+        flying = {pid for b in self.pending for pid in b.states}
+        for pid in list(self.objects):
+            if len(self.objects) <= OBJECT_CACHE:
+                break
+            if pid not in flying:
+                self._report_missing(self.objects.pop(pid))
         return len(outcomes), timed_out
-
-    def _read_all(self, jobs: dict[tuple[str, str], tuple[str, int]],
-                  deadline: float | None) -> bool:
-        """Read every job once in the worker pool; stop submitting at the deadline."""
-        pending: set[Future[Any]] = set()
-        queue = _chunks(jobs)
-        timed_out = False
-
-        def on_bytes(n: int) -> None:
-            if self.throttle is not None:
-                self.throttle.consume(n)
-            if self.progress is not None:
-                self.progress.advance(n)
-
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="audit") as pool:
-            def submit() -> None:
-                nonlocal timed_out
-                if timed_out:
-                    return
-                if deadline is not None and time.monotonic() >= deadline:
-                    timed_out = True
-                    return
-                chunk = next(queue, None)
-                if chunk is not None:
-                    pending.add(pool.submit(_read_chunk, self.stored, chunk, on_bytes))
-
-            for _ in range(self.workers * 2):
-                submit()
-            while pending:
-                finished, pending_left = wait(pending, return_when=FIRST_COMPLETED)
-                pending.clear()
-                pending.update(pending_left)
-                for future in finished:
-                    for key, read in future.result():
-                        self.reads[key] = read
-                        self.bytes += read.size
-                    submit()
-        return timed_out
 
     # --- judging one copy -------------------------------------------------------------------
 
-    def _judge(self, c: AuditCopy, read: Read, now: dt.datetime) -> CopyOutcome:
+    def _judge(self, c: AuditCopy, read: Read, now: dt.datetime,
+               state: ObjectState) -> CopyOutcome:
         key = (c.package_id, c.content_path)
         counts = self.per_package.setdefault(c.package_id, [0, 0])
         counts[0] += 1
         self.checked += 1
-        state = self.objects[c.package_id]
         expected = Expected(
             size=c.size, sha512=c.sha512, sha256=c.sha256, inventory_readable=state.inventory_ok,
             inventory_sha512=state.manifest.get(c.content_path),
@@ -335,7 +396,8 @@ class _Audit:
         if verdict.code == "AUD-E006":
             self.missing_reported.add(key)
         if verdict.damaged:
-            fields["quarantine"] = self._quarantine(c, read, expected.inventory_sha512)
+            fields["quarantine"] = self._quarantine(c, read, expected.inventory_sha512,
+                                                    state.base)
         if verdict.code == "AUD-E001" and read.digests is not None:
             fields.update(size=read.size, found=read.digests["sha512"], expected_size=c.size,
                           expected=c.sha512)
@@ -348,7 +410,7 @@ class _Audit:
                                          c.content_path, str(fields.get("quarantine", ""))))
         return CopyOutcome(c.file_id, c.location_id, verdict.outcome, verdict.status, now)
 
-    def _quarantine(self, c: AuditCopy, read: Read, listed: str | None) -> str:
+    def _quarantine(self, c: AuditCopy, read: Read, listed: str | None, base: str) -> str:
         key = (c.package_id, c.content_path)
         if key in self.quarantined:
             return self.quarantined[key]
@@ -358,7 +420,7 @@ class _Audit:
             "inventory": {"sha512": listed},
             "found": {"size": read.size, **(read.digests or {})},
             "run_id": self.run_id, "time": self.clock().isoformat()}
-        stored = f"{self.objects[c.package_id].base}/{c.content_path}"
+        stored = f"{base}/{c.content_path}"
         try:
             # <repo>/quarantine/<run id>/<object path>/<content path>, the note beside it
             kept = str(keep_copy(self.stored, stored,
@@ -481,8 +543,13 @@ def _chunks(jobs: dict[tuple[str, str], tuple[str, int]]) -> Iterator[list[Any]]
 
 
 def _read_chunk(location: Location, chunk: list[tuple[tuple[str, str], str]],
-                on_bytes: Callable[[int], None]) -> list[tuple[tuple[str, str], Read]]:
-    return [(key, _read_one(location, path, on_bytes)) for key, path in chunk]
+                on_bytes: Callable[[int], None], deadline: float | None,
+                stop: threading.Event) -> tuple[list[tuple[tuple[str, str], Read]], bool]:
+    """Read a chunk in a pool thread: (reads, True if the time budget ended before it began).
+    Once the budget is spent or the run is over, no further file is started."""
+    if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
+        return [], not stop.is_set()
+    return [(key, _read_one(location, path, on_bytes)) for key, path in chunk], False
 
 
 def _read_one(location: Location, path: str, on_bytes: Callable[[int], None]) -> Read:

@@ -9,7 +9,7 @@ method is one transaction through `Catalog._transaction` and calls the queries o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 
 from sqlalchemy import select
@@ -66,11 +66,13 @@ class AuditCatalog:
                 .where(PackageVersionRecord.package_id == package_id)).all())
 
     def due_copies(self, *, location: str, checked_before: dt.datetime, limit: int,
-                   package_id: str | None = None) -> list[audits.AuditCopy]:
-        """Copies never checked or checked before `checked_before`, oldest first, at most `limit`."""
+                   package_id: str | None = None,
+                   exclude: Collection[int] = ()) -> list[audits.AuditCopy]:
+        """Copies never checked or checked before `checked_before`, oldest first, at most
+        `limit`, none of the files in `exclude`."""
         with self._transaction() as session:
             return audits.due_copies(session, location=location, checked_before=checked_before,
-                                     limit=limit, package_id=package_id)
+                                     limit=limit, package_id=package_id, exclude=exclude)
 
     def record_fixity(self, outcomes: Sequence[audits.CopyOutcome],
                       events: Sequence[Event] = ()) -> None:

@@ -56,7 +56,7 @@ def audit(
     """Re-read stored files due for a fixity check; record, quarantine and report damage."""
     # Imported here, not at the top: every command's module is loaded at start-up (see
     # preserve/cli/__init__.py), and only this command needs these.
-    from preserve.audit import Budgets, Selection, audit_lock, html_report, run_audit
+    from preserve.audit import Budgets, Selection, audit_lock, run_audit
     from preserve.storage import StorageRoot
     # The budgets in the units people write (500G, 6h, 200MB/s); a bad one is a usage error
     # (exit 2) before anything is opened.
@@ -123,6 +123,7 @@ def audit(
                 repaired = repair_copies(catalog, locations, home.quarantine,
                                          package_id=package_id, inventories_of=wanting)
     if report_file is not None and report is not None:
+        from preserve.audit.html import html_report  # only a run with --report renders one
         try:
             report_file.write_text(html_report(report, str(home.path)), encoding="utf-8")
         except OSError as exc:

@@ -148,6 +148,19 @@ def test_edited_inventory_fails_its_sidecar(cli, repo, tmp_path):
     assert last_fixity_event(repo, "pkg-1").outcome is EventOutcome.FAILURE
 
 
+def test_a_version_inventory_that_differs_from_the_root_is_read_for_its_verdict(
+        cli, repo, tmp_path):
+    # The head version's inventory is normally the root's very bytes and is not parsed
+    # twice; one that is not goes through the full reading and is reported on its own.
+    obj = ingest(cli, repo, tmp_path, "pkg-1")
+    inventory = obj / "v1" / "inventory.json"
+    inventory.write_bytes(inventory.read_bytes().replace(b'"v1"', b'"v1" ', 1))
+    result = audit(cli, repo, "--all")
+    assert result.code == 12
+    assert [(f["code"], f["path"]) for f in result.json()["findings"]] == [
+        ("AUD-E005", "v1/inventory.json")]
+
+
 def test_inventory_and_catalog_disagreements_say_which_side(cli, repo, tmp_path):
     obj = ingest(cli, repo, tmp_path, "pkg-1")
     ingest(cli, repo, tmp_path, "pkg-2", {"other.txt": b"other\n"})
@@ -302,6 +315,33 @@ def test_small_batches_and_object_cache_report_each_problem_once(cli, repo, tmp_
 
 
 # --- issue 11 item 2: known damage stays visible until it is repaired -------------------------
+
+
+def test_pipelined_batches_check_each_copy_once_and_keep_the_budgets(cli, repo, tmp_path,
+                                                                    monkeypatch):
+    # Batches of one copy, PIPELINE of them read ahead while the oldest is recorded: every
+    # due-copy query leaves out the copies in flight, so none is checked twice in a run.
+    import preserve.audit.run as audit_run
+    monkeypatch.setattr(audit_run, "BATCH", 1)
+    for n in range(3):
+        ingest(cli, repo, tmp_path, f"pkg-{n}", {f"f{i}.txt": f"{n}/{i}\n".encode()
+                                                 for i in range(3)})
+    with catalog(repo) as cat:
+        total = len(cat.due_copies(location="local", checked_before=cat_time(), limit=10_000))
+    first = audit(cli, repo, "--max-files", "4").json()
+    assert (first["checked"], first["stopped_by"]) == (4, "max-files")
+    rest = audit(cli, repo).json()
+    assert (rest["checked"], rest["stopped_by"]) == (total - 4, None)
+    every = audit(cli, repo, "--all").json()
+    assert every["checked"] == every["passed"] == total and every["status"] == "passed"
+    with catalog(repo) as cat:
+        assert cat.due_copies(location="local", checked_before=every_started(every),
+                              limit=10) == []
+
+
+def every_started(document: dict):
+    import datetime as dt
+    return dt.datetime.fromisoformat(document["started"])
 
 
 def test_known_damage_stays_visible_until_repaired(cli, repo, tmp_path):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from preserve.checksums import (
     copy_and_hash,
     hash_file,
     hash_many,
+    hash_stream,
     is_hex_digest,
     supported_algorithms,
 )
@@ -27,6 +29,28 @@ def test_copy_and_hash_matches_hashlib(tmp_path_factory, content):
     assert (tmp / "dst").read_bytes() == content
     for name in ("sha256", "sha512", "md5"):
         assert digests[name] == hashlib.new(name, content).hexdigest()
+
+
+class _ReadOnly:
+    """A stream with read() only, as an S3 body or a decompressor may be."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 20) - 1, (1 << 20) + 7, 3 << 20])
+def test_hash_stream_reads_any_stream_to_its_end(tmp_path, size):
+    content = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    (tmp_path / "f").write_bytes(content)
+    expected = {name: hashlib.new(name, content).hexdigest() for name in ("sha256", "sha512")}
+    seen: list[int] = []
+    with (tmp_path / "f").open("rb") as local:  # readinto: the thread's reused buffer
+        assert hash_stream(local, ["sha512", "sha256"], seen.append) == (size, expected)
+    assert sum(seen) == size
+    assert hash_stream(_ReadOnly(content), ["sha256", "sha512"]) == (size, expected)
 
 
 def test_copy_never_overwrites(tmp_path):
