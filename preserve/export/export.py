@@ -26,7 +26,7 @@ from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
-from preserve.checksums import HashingWriter, Progress
+from preserve.checksums import BLOCK_SIZE, HashingWriter, Progress
 from preserve.deposit.tagfiles import parse_tag_file
 from preserve.errors import (
     ExportFailed,
@@ -38,8 +38,9 @@ from preserve.errors import (
     UsageError,
 )
 from preserve.export import serialize
-from preserve.export.bag import ALGORITHMS, Entry, bag_entries, bag_info
+from preserve.export.bag import ALGORITHMS, Entry, bag_entries, bag_info, payload_entries
 from preserve.export.formats import ExportFormat
+from preserve.export.payload import DIR_MODE, ParallelCopy, copy_file, make_folders
 from preserve.export.source import METS_PATH, ExportSource, collect, organization_agent
 from preserve.export.verify import verify_archive, verify_directory
 from preserve.findings import finding
@@ -216,24 +217,51 @@ def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
                                problems="; ".join(f"{p.code} {p.path}: {p.message}"
                                                   for p in eark_problems[:10]))
         return eark.zip_package(folder, temp) if zipped else None
+    if options.format is ExportFormat.BAG:
+        _write_directory(source, options, temp, work_dir, findings, progress)
+        return None
     entries: list[Entry] = bag_entries(source, export_mets(source, options.schemas, findings,
                                                            work_dir))
     if progress:
         progress.start(sum(e.size for e in entries))
     advance = progress.advance if progress else None
     top = name.removesuffix(options.format.suffix) if options.format.suffix else name
-    if options.format is ExportFormat.BAG:
-        serialize.write_directory(entries, temp, advance)
-        problems = verify_directory(temp, entries, work_dir / "readback", options.workers)
-        digest = None
-    else:
-        writer = serialize.write_zip if options.format is ExportFormat.ZIP else serialize.write_tar
-        digest = writer(entries, temp, top, advance)
-        problems = verify_archive(temp, options.format.value, entries, top, digest)
+    writer = serialize.write_zip if options.format is ExportFormat.ZIP else serialize.write_tar
+    digest = writer(entries, temp, top, advance)
+    problems = verify_archive(temp, options.format.value, entries, top, digest)
     if problems:
         raise ExportFailed(package_id=source.package_id, target=temp,
                            problems="; ".join(problems[:10]))
     return digest
+
+
+def _write_directory(source: ExportSource, options: ExportOptions, temp: Path, work_dir: Path,
+                     findings: list[Finding], progress: Progress | None) -> None:
+    """The bag as the directory `temp`: the payload is copied (verified, read back) by
+    threads that start first, while this thread builds and checks the METS; then the tag
+    files, then the read-back check of the whole directory."""
+    payload = payload_entries(source)
+    if progress:
+        progress.start(source.payload_bytes)  # the tag files are small: not counted
+    os.mkdir(temp, DIR_MODE)
+    make_folders(temp, [e.path for e in payload] + [METS_PATH])
+    copying = ParallelCopy(payload, temp, options.workers or os.cpu_count() or 1,
+                           progress.advance if progress else None)
+    try:
+        mets = export_mets(source, options.schemas, findings, work_dir)
+        entries = bag_entries(source, mets)
+        # The METS is copied from the work directory like stored content: verified against
+        # the digests computed while it was written, and read back.
+        copied_mets = copy_file(mets, temp, (bytearray(BLOCK_SIZE), bytearray(BLOCK_SIZE)))
+    except BaseException:
+        copying.cancel()
+        raise
+    copied = copying.result() + [copied_mets]
+    serialize.write_tag_files([e for e in entries if e.data is not None], temp)
+    problems = verify_directory(temp, entries, work_dir / "readback", copied)
+    if problems:
+        raise ExportFailed(package_id=source.package_id, target=temp,
+                           problems="; ".join(problems[:10]))
 
 
 def export_target(dest: Path, package_id: str, version: int,

@@ -27,17 +27,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from preserve.checksums import MultiHasher, copy_stream_and_hash
+from preserve.checksums import MultiHasher
 from preserve.errors import FixityError, StorageError
 from preserve.export.bag import ALGORITHMS, Entry
+from preserve.export.payload import DIR_MODE, FILE_MODE, Copied, ParallelCopy, make_folders
+from preserve.export.payload import check_digests as _check_digests
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 TAR_EPOCH = 0
-FILE_MODE = 0o644
-DIR_MODE = 0o755
 _BLOCK = 1 << 20
 
 ByteProgress = Callable[[int], None]
@@ -102,39 +102,30 @@ class _VerifyingReader(io.RawIOBase):
         _check_digests(self._entry, self._hasher.hexdigests())
 
 
-def _check_digests(entry: Entry, got: dict[str, str]) -> None:
-    for algorithm in ALGORITHMS:
-        if got[algorithm] != entry.digests[algorithm]:
-            raise FixityError(detail=(
-                f"stored content {entry.content} of {entry.path} does not match its {algorithm} "
-                f"in the catalog; nothing was exported. Run `preserve audit` and restore the "
-                "package from a good copy"))
-
-
-def write_directory(entries: list[Entry], target: Path,
-                    progress: ByteProgress | None = None) -> None:
-    """The bag as a directory `target` (created; must not exist)."""
+def write_directory(entries: list[Entry], target: Path, progress: ByteProgress | None = None,
+                    workers: int = 1) -> list[Copied]:
+    """The bag as a directory `target` (created; must not exist): stored content copied by
+    `workers` threads, verified and read back (`preserve.export.payload`); what each content
+    file holds, for the directory's read-back check (`verify.verify_directory`)."""
     os.mkdir(target, DIR_MODE)
-    made = {target}
+    make_folders(target, [e.path for e in entries])
+    copied = ParallelCopy([e for e in entries if e.content is not None], target, workers,
+                          progress).result()
+    write_tag_files([e for e in entries if e.data is not None], target, progress)
+    return copied
+
+
+def write_tag_files(entries: list[Entry], target: Path,
+                    progress: ByteProgress | None = None) -> None:
+    """The entries held in memory (tag files) as new files under `target`, whose folders
+    exist."""
     for entry in entries:
-        path = target / entry.path
-        for parent in reversed(path.parents):
-            if parent not in made and target in parent.parents:
-                if not parent.exists():
-                    os.mkdir(parent, DIR_MODE)
-                made.add(parent)
-        if entry.data is not None:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            with open(fd, "wb") as out:
-                out.write(entry.data)
-            if progress:
-                progress(entry.size)
-        else:
-            assert entry.content is not None
-            with entry.content.open() as stored:
-                _size, digests = copy_stream_and_hash(stored, path, ALGORITHMS, progress,
-                                                      fsync=False)
-            _check_digests(entry, digests)
+        assert entry.data is not None
+        fd = os.open(target / entry.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with open(fd, "wb") as out:
+            out.write(entry.data)
+        if progress:
+            progress(entry.size)
 
 
 def write_zip(entries: list[Entry], target: Path, top: str,

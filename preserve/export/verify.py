@@ -2,8 +2,9 @@
 written, read back and checksummed").
 
 A directory bag is read with our own strict RFC 8493 reader (`preserve.deposit`): bagit.txt,
-bag-info.txt, Payload-Oxum, every manifest and tag manifest, and every payload byte hashed
-again (in parallel) and compared; no file may be missing or extra. A zip or tar is read
+bag-info.txt, Payload-Oxum, every manifest and tag manifest, and every payload file's size
+and digests compared, the digests those of the bytes read back from each file as it was
+written (`preserve.export.payload`); no file may be missing or extra. A zip or tar is read
 once from its first byte to its last: the sha256 of the whole file must be the one computed
 while writing, and every member's sha512 must be that of the bag's manifest,
 each expected member present exactly once under the one top-level directory, nothing else.
@@ -21,29 +22,33 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
-from preserve.checksums import HashJob, hash_many
 from preserve.deposit import check_payload, open_deposit
-from preserve.export.bag import ALGORITHMS, Entry
+from preserve.export.bag import Entry
+from preserve.export.payload import Copied
+from preserve.export.source import PAYLOAD_PREFIX
 from preserve.model import PayloadFile, Severity
 
 _BLOCK = 1 << 20
 
 
 def verify_directory(target: Path, entries: list[Entry], work_dir: Path,
-                     workers: int = 0) -> list[str]:
-    """Problems found reading the bag directory `target` back ([] when it is sound)."""
+                     copied: list[Copied]) -> list[str]:
+    """Problems found reading the bag directory `target` back ([] when it is sound).
+
+    `copied` is what `preserve.export.payload` read back of each content file as it wrote
+    it (its bytes compared with those written, so its digests are the file's): the payload
+    is not hashed a second time. Everything else is read here, as a receiving archive would.
+    """
     deposit = open_deposit(target, work_dir)
     problems = [f"{f.code} {f.path}: {f.message}" for f in deposit.findings
                 if f.severity is Severity.ERROR]
     if problems:
         return problems
-    jobs = [HashJob(key=e.path, source=e.source, expected_size=e.size) for e in deposit.payload]
-    computed: dict[str, PayloadFile] = {}
-    for result in hash_many(jobs, ALGORITHMS, workers or os.cpu_count() or 1, fsync=False):
-        if result.error is not None:
-            problems.append(f"{result.key}: cannot be read back: {result.error}")
-        else:
-            computed[result.key] = PayloadFile(result.key, result.size, result.digests)
+    problems += [c.problem for c in copied if c.problem is not None]
+    # The deposit names payload files below data/, the bag's entries from the bag's root.
+    computed = {c.path.removeprefix(PAYLOAD_PREFIX): PayloadFile(
+        c.path.removeprefix(PAYLOAD_PREFIX), c.size, c.digests) for c in copied
+        if c.path.startswith(PAYLOAD_PREFIX)}
     problems += [f"{f.code} {f.path}: {f.message}" for f in check_payload(deposit, computed)
                  if f.severity is Severity.ERROR]
     expected = {e.path for e in entries}

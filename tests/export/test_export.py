@@ -187,7 +187,7 @@ def test_damaged_storage_is_never_exported(cli, repo, stored, tmp_path, fmt):
 
 RUNNER = """
 import os, signal, sys
-from preserve.export import serialize
+from preserve.export import payload, serialize
 calls = []
 def killed(*args, **kwargs):
     calls.append(1)
@@ -195,8 +195,8 @@ def killed(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return original(*args, **kwargs)
 if sys.argv[1] == "bag":
-    original = serialize.copy_stream_and_hash
-    serialize.copy_stream_and_hash = killed
+    original = payload.copy_file
+    payload.copy_file = killed
 else:
     original = serialize._check_digests
     serialize._check_digests = killed
