@@ -227,8 +227,8 @@ def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
     advance = progress.advance if progress else None
     top = name.removesuffix(options.format.suffix) if options.format.suffix else name
     writer = serialize.write_zip if options.format is ExportFormat.ZIP else serialize.write_tar
-    digest = writer(entries, temp, top, advance)
-    problems = verify_archive(temp, options.format.value, entries, top, digest)
+    digest = writer(entries, temp, top, advance, options.workers or os.cpu_count() or 1)
+    problems = verify_archive(temp, options.format.value, entries, top)
     if problems:
         raise ExportFailed(package_id=source.package_id, target=temp,
                            problems="; ".join(problems[:10]))

@@ -24,8 +24,9 @@ definition of that hint), so the sync before the export is named waits for littl
 from __future__ import annotations
 
 import os
+import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,3 +206,102 @@ def _writing(function: Callable[..., int], path: Path, *args: object) -> int:
     except OSError as exc:
         raise StorageError(detail=f"cannot write {path}: {exc.strerror or exc}; nothing was "
                            "exported (check free space)") from exc
+
+
+class ReadAhead:
+    """Stored content read and verified ahead of a writer that must take it in order (one
+    zip or tar stream): `workers` threads each read one file at a time, in 1 MiB blocks,
+    hashing them (sha256 + sha512) while the writer writes the files before it, so hashing
+    and writing use two cores. `blocks(i)` yields entry i's blocks in order and returns once
+    its size and digests are the catalog's (else raises the FixityError, StoredFileMissing
+    or OSError its reader met).
+
+    Memory is bounded: a reader holds at most `_QUEUED` blocks of its file, and starts no
+    file more than `_AHEAD` entries beyond the one being written.
+    """
+
+    _QUEUED = 8
+    _AHEAD = 4
+
+    def __init__(self, entries: Sequence[Entry], workers: int,
+                 progress: ByteProgress | None = None) -> None:
+        self._entries, self._progress = entries, progress
+        self._queues: dict[int, queue.Queue[bytes | _Done]] = {}
+        self._next = iter(i for i, e in enumerate(entries) if e.content is not None)
+        self._writing = 0  # the entry the writer is at
+        self._turn = threading.Condition()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._work, name=f"export_read_{n}",
+                                          daemon=True) for n in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
+
+    def blocks(self, index: int) -> Iterator[bytes]:
+        with self._turn:
+            self._writing = index
+            self._turn.notify_all()
+            while index not in self._queues:
+                self._turn.wait()
+            blocks = self._queues.pop(index)
+        while not isinstance(item := blocks.get(), _Done):
+            yield item
+        if item.error is not None:
+            raise item.error
+
+    def close(self) -> None:
+        """Stop the readers (after the last file, or when the writer gave up)."""
+        self._stop.set()
+        with self._turn:
+            self._turn.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            with self._turn:
+                index = next(self._next, None)
+                if index is None:
+                    return
+                while index > self._writing + self._AHEAD and not self._stop.is_set():
+                    self._turn.wait()
+                blocks: queue.Queue[bytes | _Done] = queue.Queue(self._QUEUED)
+                self._queues[index] = blocks
+                self._turn.notify_all()
+            done = _Done()
+            try:
+                self._read(self._entries[index], blocks)
+            except BaseException as exc:  # raised in the writer's thread by blocks()
+                done = _Done(exc)
+            self._put(blocks, done)
+
+    def _read(self, entry: Entry, blocks: queue.Queue[bytes | _Done]) -> None:
+        assert entry.content is not None
+        hasher = MultiHasher(ALGORITHMS)
+        with entry.content.open() as stored:
+            while block := stored.read(BLOCK_SIZE):
+                hasher.update(block)
+                if not self._put(blocks, block):
+                    return
+                if self._progress:
+                    self._progress(len(block))
+        if hasher.size != entry.size:
+            raise FixityError(detail=f"stored content {entry.content} of {entry.path} has "
+                              f"{hasher.size} bytes, the catalog says {entry.size}; run "
+                              "`preserve audit`")
+        check_digests(entry, hasher.hexdigests())
+
+    def _put(self, blocks: queue.Queue[bytes | _Done], item: bytes | _Done) -> bool:
+        while not self._stop.is_set():
+            try:
+                blocks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """The end of one file's blocks: `error` if it could not be read or did not verify."""
+
+    error: BaseException | None = None

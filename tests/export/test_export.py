@@ -187,7 +187,7 @@ def test_damaged_storage_is_never_exported(cli, repo, stored, tmp_path, fmt):
 
 RUNNER = """
 import os, signal, sys
-from preserve.export import payload, serialize
+from preserve.export import payload
 calls = []
 def killed(*args, **kwargs):
     calls.append(1)
@@ -198,8 +198,8 @@ if sys.argv[1] == "bag":
     original = payload.copy_file
     payload.copy_file = killed
 else:
-    original = serialize._check_digests
-    serialize._check_digests = killed
+    original = payload.check_digests
+    payload.check_digests = killed
 from preserve.cli import main
 main(sys.argv[2:])
 """
