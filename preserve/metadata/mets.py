@@ -231,10 +231,10 @@ def write_mets(
     parts = _split(skeleton, (_TECH_MD_HERE, _FILES_HERE, _DIVS_HERE))
     out.write(parts[0])
     for mets_file in ordered:
-        out.write(_fragment(_tech_md(mets_file, ids), _TECH_MD_LEVEL))
+        out.write(_tech_md_xml(mets_file, ids))
     out.write(parts[1])
     for mets_file in ordered:
-        out.write(_fragment(_file_element(mets_file, ids), _FILE_LEVEL))
+        out.write(_file_xml(mets_file, ids))
     out.write(parts[2])
     _write_divs(out, tree, ids, _DIV_LEVEL)
     out.write(parts[3])
@@ -291,6 +291,50 @@ def _tech_md(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
         size=mets_file.size, digests=(("sha256", mets_file.sha256), ("sha512", mets_file.sha512)),
         file_format=mets_file.format, text=xml_safe))
     return md
+
+
+def _tech_md_xml(mets_file: MetsFile, ids: dict[str, str]) -> bytes:
+    """`_fragment(_tech_md(mets_file, ids), _TECH_MD_LEVEL)`, from a template (the same bytes,
+    tested; see `premis.file_object_lines`)."""
+    indent = (_INDENT * _TECH_MD_LEVEL).decode()
+    lines = [f'{indent}<mets:techMD ID="{_attribute(tech_id(ids[mets_file.path]))}">',
+             f'{indent}  <mets:mdWrap MDTYPE="PREMIS:OBJECT" '
+             f'MDTYPEVERSION="{premis.PREMIS_VERSION}">',
+             f"{indent}    <mets:xmlData>"]
+    lines += premis.file_object_lines(
+        path=mets_file.path, original_name=mets_file.original_name or mets_file.path,
+        size=mets_file.size, digests=(("sha256", mets_file.sha256), ("sha512", mets_file.sha512)),
+        file_format=mets_file.format, text=xml_safe, indent=indent + "      ")
+    lines += [f"{indent}    </mets:xmlData>", f"{indent}  </mets:mdWrap>",
+              f"{indent}</mets:techMD>", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def _file_xml(mets_file: MetsFile, ids: dict[str, str]) -> bytes:
+    """`_fragment(_file_element(mets_file, ids), _FILE_LEVEL)`, from a template (the same
+    bytes, tested)."""
+    indent = (_INDENT * _FILE_LEVEL).decode()
+    file_id = _attribute(ids[mets_file.path])
+    mime = ""
+    if mets_file.format is not None and mets_file.format.mime:
+        if _NOT_XML_CHAR.search(mets_file.format.mime):  # as lxml refuses it
+            raise ValueError(f"{mets_file.path!r}: MIME type {mets_file.format.mime!r} is not "
+                             "XML text")
+        mime = f' MIMETYPE="{_attribute(mets_file.format.mime)}"'
+    return (f'{indent}<mets:file ID="{file_id}" SIZE="{mets_file.size}" '
+            f'CHECKSUM="{_attribute(mets_file.sha512)}" CHECKSUMTYPE="SHA-512"{mime} '
+            f'ADMID="tech-{file_id}">\n'
+            f'{indent}  <mets:FLocat LOCTYPE="URL" xlink:type="simple" '
+            f'xlink:href="{_attribute(href_for(mets_file.path))}"/>\n'
+            f"{indent}</mets:file>\n").encode()
+
+
+def _attribute(value: str) -> str:
+    """An attribute value as lxml escapes it (XML 1.0 section 3.3.3: tab, LF and CR as
+    references, so they survive normalisation)."""
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+            .replace("\r", "&#13;"))
 
 
 # --- sections -----------------------------------------------------------------------------
