@@ -282,6 +282,9 @@ def _fragment(element: etree._Element, level: int) -> bytes:
     return _INDENT * level + start_tag + data[end:] + b"\n"
 
 
+# The element builders of the per-file parts: what the templates (`_tech_md_xml`,
+# `_file_xml`, the divs of `_write_divs`) must write, byte for byte; the tests hold
+# them to it (tests/unit/metadata/test_premis_template.py).
 def _tech_md(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
     md = etree.Element(_m("techMD"), nsmap=ns.NSMAP, ID=tech_id(ids[mets_file.path]))
     wrap = etree.SubElement(md, _m("mdWrap"), MDTYPE="PREMIS:OBJECT",
@@ -481,16 +484,16 @@ def _file_element(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
 
 def _write_divs(out: ByteSink, tree: _Tree, ids: dict[str, str], level: int) -> None:
     # One sorted listing per folder (files and folders interleaved by name), like `ls`.
+    indent = (_INDENT * level).decode()
     for name in sorted({*tree.files, *tree.folders}):
+        label = _attribute(xml_safe(name))
         if name in tree.files:
-            item = etree.Element(_m("div"), nsmap=ns.NSMAP, TYPE="Item", LABEL=xml_safe(name))
-            etree.SubElement(item, _m("fptr"), FILEID=ids[tree.files[name]])
-            out.write(_fragment(item, level))
+            # What `_fragment` makes of the div and its fptr, from a template (tested).
+            out.write(f'{indent}<mets:div TYPE="Item" LABEL="{label}">\n{indent}  <mets:fptr '
+                      f'FILEID="{_attribute(ids[tree.files[name]])}"/>\n{indent}</mets:div>\n'
+                      .encode())
         else:
-            folder = etree.Element(_m("div"), nsmap=ns.NSMAP, TYPE="Directory",
-                                   LABEL=xml_safe(name))
-            empty = _fragment(folder, level).rstrip()  # `<mets:div .../>`: open it instead
-            out.write(empty[:-2] + b">\n")
+            out.write(f'{indent}<mets:div TYPE="Directory" LABEL="{label}">\n'.encode())
             _write_divs(out, tree.folders[name], ids, level + 1)
             out.write(_INDENT * level + b"</mets:div>\n")
 

@@ -5,6 +5,7 @@ name (controls, `&<>"`, tabs, CR/LF, lone surrogates, any script) and any format
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
 from hypothesis import given, settings
@@ -35,3 +36,25 @@ def test_templates_write_what_lxml_writes(path, original, size, fmt):
             mets._file_xml(item, ids)
         return
     assert mets._file_xml(item, ids) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(min_size=1, max_size=20).map(lambda s: s.replace("/", "_")))
+def test_the_structmap_divs_are_what_lxml_writes(name):
+    from lxml import etree
+
+    from preserve.metadata import namespaces as ns
+    path = f"data/{name}/{name}"
+    ids = mets.file_ids([path])
+    got = io.BytesIO()
+    mets._write_divs(got, mets._Tree.build([path]), ids, 3)
+    folder = etree.Element(mets._m("div"), nsmap=ns.NSMAP, TYPE="Directory", LABEL="data")
+    item = etree.Element(mets._m("div"), nsmap=ns.NSMAP, TYPE="Item", LABEL=mets.xml_safe(name))
+    etree.SubElement(item, mets._m("fptr"), FILEID=ids[path])
+    inner = etree.Element(mets._m("div"), nsmap=ns.NSMAP, TYPE="Directory",
+                          LABEL=mets.xml_safe(name))
+    expected = b"".join(
+        [mets._fragment(folder, 3).rstrip()[:-2] + b">\n",
+         mets._fragment(inner, 4).rstrip()[:-2] + b">\n",
+         mets._fragment(item, 5), b"        </mets:div>\n", b"      </mets:div>\n"])
+    assert got.getvalue() == expected
