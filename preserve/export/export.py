@@ -206,7 +206,7 @@ def _start_mets(source: ExportSource, schemas: SchemaSet | None, findings: list[
 class _SchemaCheck:
     """The schema check of the export's METS in a thread of its own, beside the rest of the
     export: lxml releases the GIL while it parses and validates, so on a package of many
-    files it overlaps the copying and the read-back (docs/performance.md, "Export").
+    files it overlaps the copying and the read-back (docs/performance.md, "Export (issue 17)").
     `result()` waits and raises InvalidMetadata; `join()` only waits (before the work
     directory holding the METS is removed)."""
 

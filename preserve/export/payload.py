@@ -13,7 +13,7 @@ to the block byte for byte. When the file's digests then match the catalog's (RF
 section 2.1.3: the manifests list exactly those), the written file holds exactly the bytes
 whose digests were computed, so its digests are the manifests' without hashing it again.
 The read-back costs a copy out of the page cache and a memcmp instead of sha256 + sha512
-over every byte a second time (docs/performance.md, "Export").
+over every byte a second time (docs/performance.md, "Export (issue 17)").
 
 hashlib and the file I/O release the GIL, so the threads use every core, and the caller's
 thread is free meanwhile: the export builds its METS while the payload is being copied.

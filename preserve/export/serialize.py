@@ -2,10 +2,12 @@
 
 A serialized bag (RFC 8493 section 4.2) is one top-level directory named like the bag,
 holding the bag. Zip and tar are written as a stream: each payload file is read once from
-storage and passes straight into the archive, hashed on the way (sha256 and sha512 checked
-against the manifests: storage is verified, never trusted), and the archive itself is
-hashed as it is written, so its sha256 is known without reading it again. No temporary copy
-of the bag is made.
+storage, by threads reading ahead of the writer, hashed on the way (sha256 and sha512
+checked against the manifests: storage is verified, never trusted), and passes straight
+into the archive; the archive itself is hashed as it is written and every write is read
+back from the file and compared, so its sha256 is known and proven without reading it
+again. A directory's payload is copied by threads the same way (`preserve.export.payload`).
+No temporary copy of the bag is made.
 
 Identical entries always give identical bytes: entries in the order given (tag files, then
 payload sorted by path), fixed timestamps (1980-01-01 in zip, the earliest a zip can hold;
