@@ -62,8 +62,7 @@ def bag_entries(source: ExportSource, mets: Entry) -> list[Entry]:
         hasher.update(data)
         tags.append(Entry(path, len(data), hasher.hexdigests(), data=data))
 
-    payload = [Entry(f.path, f.size, {"sha256": f.sha256, "sha512": f.sha512},
-                     content=f.content) for f in sorted(source.files, key=lambda f: f.path)]
+    payload = payload_entries(source)
     tag("bagit.txt", BAGIT_TXT)
     tag("bag-info.txt", bag_info(source))
     for algorithm in ALGORITHMS:
@@ -73,6 +72,13 @@ def bag_entries(source: ExportSource, mets: Entry) -> list[Entry]:
     for algorithm in ALGORITHMS:
         tag(f"tagmanifest-{algorithm}.txt", _manifest(listed, algorithm))
     return tags + payload
+
+
+def payload_entries(source: ExportSource) -> list[Entry]:
+    """The payload entries of the bag, in path order: what `bag_entries` ends with, known
+    before the METS is written (so the payload can be copied meanwhile)."""
+    return [Entry(f.path, f.size, {"sha256": f.sha256, "sha512": f.sha512},
+                  content=f.content) for f in sorted(source.files, key=lambda f: f.path)]
 
 
 def bag_info(source: ExportSource) -> bytes:

@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import Any
 
 from preserve import SOFTWARE_NAME, __version__
 from preserve.catalog import Catalog
-from preserve.checksums import HashingWriter, Progress
+from preserve.checksums import BLOCK_SIZE, HashingWriter, Progress
 from preserve.deposit.tagfiles import parse_tag_file
 from preserve.errors import (
     ExportFailed,
@@ -38,8 +39,9 @@ from preserve.errors import (
     UsageError,
 )
 from preserve.export import serialize
-from preserve.export.bag import ALGORITHMS, Entry, bag_entries, bag_info
+from preserve.export.bag import ALGORITHMS, Entry, bag_entries, bag_info, payload_entries
 from preserve.export.formats import ExportFormat
+from preserve.export.payload import DIR_MODE, ParallelCopy, copy_file, make_folders
 from preserve.export.source import METS_PATH, ExportSource, collect, organization_agent
 from preserve.export.verify import verify_archive, verify_directory
 from preserve.findings import finding
@@ -173,6 +175,14 @@ def export_mets(source: ExportSource, schemas: SchemaSet | None, findings: list[
     """The METS of the export, written into `work_dir` as a stream and schema-checked from
     there (memory does not grow with the package): the stored descriptive record as it is,
     every event. Returns it as the bag entry `metadata/mets.xml`."""
+    mets, check = _start_mets(source, schemas, findings, work_dir)
+    check.result()
+    return mets
+
+
+def _start_mets(source: ExportSource, schemas: SchemaSet | None, findings: list[Finding],
+                work_dir: Path) -> tuple[Entry, _SchemaCheck]:
+    """`export_mets`, its schema check still running beside the caller (`_SchemaCheck`)."""
     files = [MetsFile(path=f.path, size=f.size, sha256=f.sha256, sha512=f.sha512,
                       format=f.format) for f in source.files]
     # The export's own bag-info names the sender: the METS header says the same.
@@ -187,13 +197,41 @@ def export_mets(source: ExportSource, schemas: SchemaSet | None, findings: list[
             mods=source.mods_xml, dublin_core=source.dc_values or None, rights=source.rights)
     if schemas is None:
         findings.append(finding("META-W004", METS_PATH))
-    else:
-        problems = schemas.validate_mets_file(path)
-        if problems:
-            raise InvalidMetadata(problems="; ".join(problems[:5]))
     # Read back into the bag like stored content: the work directory as a location of its own.
     scratch = LocalLocation("export-work", work_dir)
-    return Entry(METS_PATH, out.size, out.hexdigests(), content=StoredContent(scratch, path.name))
+    mets = Entry(METS_PATH, out.size, out.hexdigests(), content=StoredContent(scratch, path.name))
+    return mets, _SchemaCheck(schemas, path)
+
+
+class _SchemaCheck:
+    """The schema check of the export's METS in a thread of its own, beside the rest of the
+    export: lxml releases the GIL while it parses and validates, so on a package of many
+    files it overlaps the copying and the read-back (docs/performance.md, "Export (issue 17)").
+    `result()` waits and raises InvalidMetadata; `join()` only waits (before the work
+    directory holding the METS is removed)."""
+
+    def __init__(self, schemas: SchemaSet | None, path: Path) -> None:
+        self._problems: list[str] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(schemas, path),
+                                         name="export_mets_check", daemon=True)
+        self._thread.start()
+
+    def _run(self, schemas: SchemaSet | None, path: Path) -> None:
+        try:
+            self._problems = schemas.validate_mets_file(path) if schemas is not None else []
+        except BaseException as exc:  # raised in the export's thread by result()
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._problems:
+            raise InvalidMetadata(problems="; ".join(self._problems[:5]))
 
 
 def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
@@ -216,24 +254,58 @@ def _write(source: ExportSource, options: ExportOptions, temp: Path, name: str,
                                problems="; ".join(f"{p.code} {p.path}: {p.message}"
                                                   for p in eark_problems[:10]))
         return eark.zip_package(folder, temp) if zipped else None
-    entries: list[Entry] = bag_entries(source, export_mets(source, options.schemas, findings,
-                                                           work_dir))
-    if progress:
-        progress.start(sum(e.size for e in entries))
-    advance = progress.advance if progress else None
-    top = name.removesuffix(options.format.suffix) if options.format.suffix else name
     if options.format is ExportFormat.BAG:
-        serialize.write_directory(entries, temp, advance)
-        problems = verify_directory(temp, entries, work_dir / "readback", options.workers)
-        digest = None
-    else:
+        _write_directory(source, options, temp, work_dir, findings, progress)
+        return None
+    mets, check = _start_mets(source, options.schemas, findings, work_dir)
+    try:
+        entries: list[Entry] = bag_entries(source, mets)
+        if progress:
+            progress.start(sum(e.size for e in entries))
+        advance = progress.advance if progress else None
+        top = name.removesuffix(options.format.suffix) if options.format.suffix else name
         writer = serialize.write_zip if options.format is ExportFormat.ZIP else serialize.write_tar
-        digest = writer(entries, temp, top, advance)
-        problems = verify_archive(temp, options.format.value, entries, top, digest)
+        digest = writer(entries, temp, top, advance, options.workers or os.cpu_count() or 1)
+        problems = verify_archive(temp, options.format.value, entries, top)
+    finally:
+        check.join()
+    check.result()  # an invalid METS fails the export before any read-back problem
     if problems:
         raise ExportFailed(package_id=source.package_id, target=temp,
                            problems="; ".join(problems[:10]))
     return digest
+
+
+def _write_directory(source: ExportSource, options: ExportOptions, temp: Path, work_dir: Path,
+                     findings: list[Finding], progress: Progress | None) -> None:
+    """The bag as the directory `temp`: the payload is copied (verified, read back) by
+    threads that start first, while this thread builds and checks the METS; then the tag
+    files, then the read-back check of the whole directory."""
+    payload = payload_entries(source)
+    if progress:
+        progress.start(source.payload_bytes)  # the tag files are small: not counted
+    os.mkdir(temp, DIR_MODE)
+    make_folders(temp, [e.path for e in payload] + [METS_PATH])
+    copying = ParallelCopy(payload, temp, options.workers or os.cpu_count() or 1,
+                           progress.advance if progress else None)
+    check: _SchemaCheck | None = None
+    try:
+        mets, check = _start_mets(source, options.schemas, findings, work_dir)
+        entries = bag_entries(source, mets)
+        # The METS is copied from the work directory like stored content: verified against
+        # the digests computed while it was written, and read back.
+        copied_mets = copy_file(mets, temp, (bytearray(BLOCK_SIZE), bytearray(BLOCK_SIZE)))
+        copied = copying.result() + [copied_mets]
+        serialize.write_tag_files([e for e in entries if e.data is not None], temp)
+        problems = verify_directory(temp, entries, work_dir / "readback", copied)
+    finally:
+        copying.cancel()  # nothing left to do after result(); after a failure, stop them
+        if check is not None:
+            check.join()
+    check.result()  # an invalid METS fails the export before any read-back problem
+    if problems:
+        raise ExportFailed(package_id=source.package_id, target=temp,
+                           problems="; ".join(problems[:10]))
 
 
 def export_target(dest: Path, package_id: str, version: int,

@@ -26,7 +26,7 @@ from preserve.findings import finding
 from preserve.metadata import DcValue, FileFormat, PremisEvent
 from preserve.metadata.history import MetsRecord, UnreadableDocument, read_record
 from preserve.metadata.rights import RightsStatement
-from preserve.metadata.rights_import import read_rights
+from preserve.metadata.rights_import import own_rights
 from preserve.model import Agent, AgentType, vocabulary_value
 from preserve.storage import inventory as inv
 from preserve.storage.layout import object_path_for
@@ -169,7 +169,8 @@ def _stored_record(location: Location, inventory: inv.Inventory, number: int,
     if data is None:
         return MetsRecord(), []
     try:
-        return read_record(data), read_rights(data)
+        record = read_record(data)
+        return record, own_rights(record.rights)  # one parse of a METS that may be large
     except (UnreadableDocument, ValueError) as exc:
         raise StorageError(detail=f"the stored METS of {package_id} v{number} cannot be read "
                            f"({exc}); run `preserve audit`") from None

@@ -2,48 +2,49 @@
 written, read back and checksummed").
 
 A directory bag is read with our own strict RFC 8493 reader (`preserve.deposit`): bagit.txt,
-bag-info.txt, Payload-Oxum, every manifest and tag manifest, and every payload byte hashed
-again (in parallel) and compared; no file may be missing or extra. A zip or tar is read
-once from its first byte to its last: the sha256 of the whole file must be the one computed
-while writing, and every member's sha512 must be that of the bag's manifest,
-each expected member present exactly once under the one top-level directory, nothing else.
+bag-info.txt, Payload-Oxum, every manifest and tag manifest, and every payload file's size
+and digests compared, the digests those of the bytes read back from each file as it was
+written (`preserve.export.payload`); no file may be missing or extra. A zip or tar was read back
+write by write as it was written (`serialize._HashingSink`); here its structure is read
+back: each expected member present exactly once under the one top-level directory, of its
+size, nothing else, and every zip member's local header where the central directory says.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO
 
-from preserve.checksums import HashJob, hash_many
 from preserve.deposit import check_payload, open_deposit
-from preserve.export.bag import ALGORITHMS, Entry
+from preserve.export.bag import Entry
+from preserve.export.payload import Copied
+from preserve.export.source import PAYLOAD_PREFIX
 from preserve.model import PayloadFile, Severity
 
 _BLOCK = 1 << 20
 
 
 def verify_directory(target: Path, entries: list[Entry], work_dir: Path,
-                     workers: int = 0) -> list[str]:
-    """Problems found reading the bag directory `target` back ([] when it is sound)."""
+                     copied: list[Copied]) -> list[str]:
+    """Problems found reading the bag directory `target` back ([] when it is sound).
+
+    `copied` is what `preserve.export.payload` read back of each content file as it wrote
+    it (its bytes compared with those written, so its digests are the file's): the payload
+    is not hashed a second time. Everything else is read here, as a receiving archive would.
+    """
     deposit = open_deposit(target, work_dir)
     problems = [f"{f.code} {f.path}: {f.message}" for f in deposit.findings
                 if f.severity is Severity.ERROR]
     if problems:
         return problems
-    jobs = [HashJob(key=e.path, source=e.source, expected_size=e.size) for e in deposit.payload]
-    computed: dict[str, PayloadFile] = {}
-    for result in hash_many(jobs, ALGORITHMS, workers or os.cpu_count() or 1, fsync=False):
-        if result.error is not None:
-            problems.append(f"{result.key}: cannot be read back: {result.error}")
-        else:
-            computed[result.key] = PayloadFile(result.key, result.size, result.digests)
+    problems += [c.problem for c in copied if c.problem is not None]
+    # The deposit names payload files below data/, the bag's entries from the bag's root.
+    computed = {c.path.removeprefix(PAYLOAD_PREFIX): PayloadFile(
+        c.path.removeprefix(PAYLOAD_PREFIX), c.size, c.digests) for c in copied
+        if c.path.startswith(PAYLOAD_PREFIX)}
     problems += [f"{f.code} {f.path}: {f.message}" for f in check_payload(deposit, computed)
                  if f.severity is Severity.ERROR]
     expected = {e.path for e in entries}
@@ -53,84 +54,53 @@ def verify_directory(target: Path, entries: list[Entry], work_dir: Path,
     return problems
 
 
-def verify_archive(target: Path, kind: str, entries: list[Entry], top: str,
-                   sha256: str) -> list[str]:
-    """Problems found reading the zip or tar `target` back ([] when it is sound)."""
+def verify_archive(target: Path, kind: str, entries: list[Entry], top: str) -> list[str]:
+    """Problems found reading the structure of the zip or tar `target` back ([] when sound):
+    each expected member present exactly once under `top/`, nothing else, each a regular
+    file of the entry's size; for a zip, every local header where the central directory
+    says and naming the same member, the members' data in order, none overlapping.
+
+    Member bytes are not read again: the writer read every write back from the file and
+    compared it byte for byte (`serialize._HashingSink`), and fed it only bytes verified
+    against the catalog's sha256 and sha512 (`payload.ReadAhead`), so the file holds exactly
+    the stream whose sha256 it reported (issue 17: each byte read once).
+    """
     expected = {f"{top}/{e.path}": e for e in entries}
     problems: list[str] = []
-    with open(target, "rb") as raw, ThreadPoolExecutor(1) as pool:
-        whole = _WholeFileHash(raw)
-        # A tar is read once, front to back, for both checks. A zip's members are read
-        # through its central directory, so the whole file's hash runs beside that on the
-        # other core (hashlib releases the GIL) instead of after it.
-        finished = pool.submit(whole.finish) if kind == "zip" else None
-        try:
-            _check_members(target, kind, whole, expected, problems)
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
-            # A CRC or header that does not hold: the archive is not what was written.
-            problems.append(f"{target}: cannot be read back as {kind}: {exc}")
-        digest = finished.result() if finished is not None else whole.finish()
-        if digest != sha256:
-            problems.append(f"{target}: the file read back does not have the sha256 computed "
-                            "while writing it")
+    seen: set[str] = set()
+    try:
+        members = _zip_members(target, problems) if kind == "zip" else _tar_members(target)
+        for name, size, regular in members:
+            entry = expected.get(name)
+            if entry is None or name in seen:
+                problems.append(f"{name}: {'duplicate' if name in seen else 'unexpected'} "
+                                "member")
+                continue
+            seen.add(name)
+            if not regular or size != entry.size:
+                problems.append(f"{name}: not a file of {entry.size} bytes in the {kind}")
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+        problems.append(f"{target}: cannot be read back as {kind}: {exc}")
+    problems += [f"{name}: missing from the {kind}" for name in sorted(set(expected) - seen)]
     return problems
 
 
-def _check_members(target: Path, kind: str, whole: _WholeFileHash, expected: dict[str, Entry],
-                   problems: list[str]) -> None:
-    seen: set[str] = set()
-    members = _zip_members(target) if kind == "zip" else _tar_members(whole)
-    for name, stream in members:
-        entry = expected.get(name)
-        if entry is None or name in seen:
-            problems.append(f"{name}: {'duplicate' if name in seen else 'unexpected'} member")
-            continue
-        seen.add(name)
-        # One strong digest suffices here: the bytes were checked against both while they
-        # were copied in; this proves the file holds what was written.
-        hasher = hashlib.sha512()
-        size = 0
-        while block := stream.read(_BLOCK):
-            hasher.update(block)
-            size += len(block)
-        if size != entry.size or hasher.hexdigest() != entry.digests["sha512"]:
-            problems.append(f"{name}: its bytes in the {kind} do not match the manifests")
-    problems += [f"{name}: missing from the {kind}" for name in sorted(set(expected) - seen)]
-
-
-class _WholeFileHash:
-    """Reads through `raw` for tarfile, hashing everything; `finish` hashes the rest too."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw, self._hash = raw, hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self._hash.update(data)
-        return data
-
-    def finish(self) -> str:
-        while block := self._raw.read(_BLOCK):
-            self._hash.update(block)
-        return self._hash.hexdigest()
-
-
-def _tar_members(stream: _WholeFileHash) -> Iterator[tuple[str, IO[bytes]]]:
-    with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
-        for member in tar:
-            if not member.isfile():
-                yield member.name, io.BytesIO()
-                continue
-            extracted = tar.extractfile(member)
-            assert extracted is not None
-            yield member.name, extracted
-
-
-def _zip_members(target: Path) -> Iterator[tuple[str, IO[bytes]]]:
+def _zip_members(target: Path, problems: list[str]) -> Iterator[tuple[str, int, bool]]:
     with zipfile.ZipFile(target) as zf:
-        for info in zf.infolist():
-            with zf.open(info) as member:  # checks the CRC-32 too
-                yield info.filename, member
+        previous = -1
+        for info in sorted(zf.infolist(), key=lambda i: i.header_offset):
+            if info.header_offset == previous:
+                problems.append(f"{info.filename}: shares its local header with another member")
+            previous = info.header_offset
+            with zf.open(info):  # reads and checks its local header (name, flags), not its data
+                pass
+            yield info.filename, info.file_size, not info.is_dir()
+
+
+def _tar_members(target: Path) -> Iterator[tuple[str, int, bool]]:
+    with tarfile.open(target, mode="r:") as tar:  # headers only: member data is skipped
+        for member in tar:
+            yield member.name, member.size, member.isfile()
 
 
 def _files(root: Path) -> Iterator[Path]:

@@ -231,10 +231,10 @@ def write_mets(
     parts = _split(skeleton, (_TECH_MD_HERE, _FILES_HERE, _DIVS_HERE))
     out.write(parts[0])
     for mets_file in ordered:
-        out.write(_fragment(_tech_md(mets_file, ids), _TECH_MD_LEVEL))
+        out.write(_tech_md_xml(mets_file, ids))
     out.write(parts[1])
     for mets_file in ordered:
-        out.write(_fragment(_file_element(mets_file, ids), _FILE_LEVEL))
+        out.write(_file_xml(mets_file, ids))
     out.write(parts[2])
     _write_divs(out, tree, ids, _DIV_LEVEL)
     out.write(parts[3])
@@ -282,6 +282,9 @@ def _fragment(element: etree._Element, level: int) -> bytes:
     return _INDENT * level + start_tag + data[end:] + b"\n"
 
 
+# The element builders of the per-file parts: what the templates (`_tech_md_xml`,
+# `_file_xml`, the divs of `_write_divs`) must write, byte for byte; the tests hold
+# them to it (tests/unit/metadata/test_premis_template.py).
 def _tech_md(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
     md = etree.Element(_m("techMD"), nsmap=ns.NSMAP, ID=tech_id(ids[mets_file.path]))
     wrap = etree.SubElement(md, _m("mdWrap"), MDTYPE="PREMIS:OBJECT",
@@ -291,6 +294,50 @@ def _tech_md(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
         size=mets_file.size, digests=(("sha256", mets_file.sha256), ("sha512", mets_file.sha512)),
         file_format=mets_file.format, text=xml_safe))
     return md
+
+
+def _tech_md_xml(mets_file: MetsFile, ids: dict[str, str]) -> bytes:
+    """`_fragment(_tech_md(mets_file, ids), _TECH_MD_LEVEL)`, from a template (the same bytes,
+    tested; see `premis.file_object_lines`)."""
+    indent = (_INDENT * _TECH_MD_LEVEL).decode()
+    lines = [f'{indent}<mets:techMD ID="{_attribute(tech_id(ids[mets_file.path]))}">',
+             f'{indent}  <mets:mdWrap MDTYPE="PREMIS:OBJECT" '
+             f'MDTYPEVERSION="{premis.PREMIS_VERSION}">',
+             f"{indent}    <mets:xmlData>"]
+    lines += premis.file_object_lines(
+        path=mets_file.path, original_name=mets_file.original_name or mets_file.path,
+        size=mets_file.size, digests=(("sha256", mets_file.sha256), ("sha512", mets_file.sha512)),
+        file_format=mets_file.format, text=xml_safe, indent=indent + "      ")
+    lines += [f"{indent}    </mets:xmlData>", f"{indent}  </mets:mdWrap>",
+              f"{indent}</mets:techMD>", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def _file_xml(mets_file: MetsFile, ids: dict[str, str]) -> bytes:
+    """`_fragment(_file_element(mets_file, ids), _FILE_LEVEL)`, from a template (the same
+    bytes, tested)."""
+    indent = (_INDENT * _FILE_LEVEL).decode()
+    file_id = _attribute(ids[mets_file.path])
+    mime = ""
+    if mets_file.format is not None and mets_file.format.mime:
+        if _NOT_XML_CHAR.search(mets_file.format.mime):  # as lxml refuses it
+            raise ValueError(f"{mets_file.path!r}: MIME type {mets_file.format.mime!r} is not "
+                             "XML text")
+        mime = f' MIMETYPE="{_attribute(mets_file.format.mime)}"'
+    return (f'{indent}<mets:file ID="{file_id}" SIZE="{mets_file.size}" '
+            f'CHECKSUM="{_attribute(mets_file.sha512)}" CHECKSUMTYPE="SHA-512"{mime} '
+            f'ADMID="tech-{file_id}">\n'
+            f'{indent}  <mets:FLocat LOCTYPE="URL" xlink:type="simple" '
+            f'xlink:href="{_attribute(href_for(mets_file.path))}"/>\n'
+            f"{indent}</mets:file>\n").encode()
+
+
+def _attribute(value: str) -> str:
+    """An attribute value as lxml escapes it (XML 1.0 section 3.3.3: tab, LF and CR as
+    references, so they survive normalisation)."""
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+            .replace("\r", "&#13;"))
 
 
 # --- sections -----------------------------------------------------------------------------
@@ -437,16 +484,16 @@ def _file_element(mets_file: MetsFile, ids: dict[str, str]) -> etree._Element:
 
 def _write_divs(out: ByteSink, tree: _Tree, ids: dict[str, str], level: int) -> None:
     # One sorted listing per folder (files and folders interleaved by name), like `ls`.
+    indent = (_INDENT * level).decode()
     for name in sorted({*tree.files, *tree.folders}):
+        label = _attribute(xml_safe(name))
         if name in tree.files:
-            item = etree.Element(_m("div"), nsmap=ns.NSMAP, TYPE="Item", LABEL=xml_safe(name))
-            etree.SubElement(item, _m("fptr"), FILEID=ids[tree.files[name]])
-            out.write(_fragment(item, level))
+            # What `_fragment` makes of the div and its fptr, from a template (tested).
+            out.write(f'{indent}<mets:div TYPE="Item" LABEL="{label}">\n{indent}  <mets:fptr '
+                      f'FILEID="{_attribute(ids[tree.files[name]])}"/>\n{indent}</mets:div>\n'
+                      .encode())
         else:
-            folder = etree.Element(_m("div"), nsmap=ns.NSMAP, TYPE="Directory",
-                                   LABEL=xml_safe(name))
-            empty = _fragment(folder, level).rstrip()  # `<mets:div .../>`: open it instead
-            out.write(empty[:-2] + b">\n")
+            out.write(f'{indent}<mets:div TYPE="Directory" LABEL="{label}">\n'.encode())
             _write_divs(out, tree.folders[name], ids, level + 1)
             out.write(_INDENT * level + b"</mets:div>\n")
 

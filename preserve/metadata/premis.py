@@ -99,6 +99,63 @@ def file_object(*, path: str, original_name: str, size: int, digests: Sequence[t
     return obj
 
 
+def file_object_lines(*, path: str, original_name: str, size: int,
+                      digests: Sequence[tuple[str, str]], file_format: FileFormat | None,
+                      text: TextCleaner, indent: str) -> list[str]:
+    """`file_object` as the lines lxml serialises it to, indented by `indent` and two
+    spaces a level (`etree.indent`), written from a template: building and serialising the
+    elements costs about 50 µs a file, a fifth of writing a METS of many files, and this a
+    tenth of that. tests/unit/metadata/test_premis_template.py holds the two to the same
+    bytes for any name and format."""
+    i1, i2, i3, i4 = (indent + "  " * n for n in range(1, 5))
+    lines = [f'{indent}<premis:object version="{PREMIS_VERSION}" xsi:type="premis:file">',
+             f"{i1}<premis:objectIdentifier>",
+             f"{i2}<premis:objectIdentifierType>{PATH_ID_TYPE}</premis:objectIdentifierType>",
+             f"{i2}<premis:objectIdentifierValue>{_text(text(path))}"
+             "</premis:objectIdentifierValue>",
+             f"{i1}</premis:objectIdentifier>",
+             f"{i1}<premis:objectCharacteristics>",
+             f"{i2}<premis:compositionLevel>0</premis:compositionLevel>"]
+    for algorithm, digest in digests:
+        name = _PREMIS_DIGEST.get(algorithm, algorithm.upper())
+        lines += [f"{i2}<premis:fixity>",
+                  f"{i3}<premis:messageDigestAlgorithm>{_text(name)}"
+                  "</premis:messageDigestAlgorithm>",
+                  f"{i3}<premis:messageDigest>{_text(digest)}</premis:messageDigest>",
+                  f"{i3}<premis:messageDigestOriginator>preserve</premis:messageDigestOriginator>",
+                  f"{i2}</premis:fixity>"]
+    lines.append(f"{i2}<premis:size>{size}</premis:size>")
+    found = file_format or FileFormat(None, note="not identified")
+    known = found.puid is not None
+    name = _text(text(found.name or found.puid or "")) if known else "Unknown"
+    lines += [f"{i2}<premis:format>", f"{i3}<premis:formatDesignation>",
+              f"{i4}<premis:formatName>{name}</premis:formatName>"]
+    if known and found.version:
+        lines.append(f"{i4}<premis:formatVersion>{_text(text(found.version))}"
+                     "</premis:formatVersion>")
+    lines.append(f"{i3}</premis:formatDesignation>")
+    if known:
+        lines += [f"{i3}<premis:formatRegistry>",
+                  f"{i4}<premis:formatRegistryName>{PRONOM}</premis:formatRegistryName>",
+                  f"{i4}<premis:formatRegistryKey>{_text(text(found.puid or ''))}"
+                  "</premis:formatRegistryKey>",
+                  f"{i4}<premis:formatRegistryRole>specification</premis:formatRegistryRole>",
+                  f"{i3}</premis:formatRegistry>"]
+    if found.note:
+        lines.append(f"{i3}<premis:formatNote>{_text(text(found.note))}</premis:formatNote>")
+    lines += [f"{i2}</premis:format>", f"{i1}</premis:objectCharacteristics>",
+              f"{i1}<premis:originalName>{_text(text(original_name))}</premis:originalName>",
+              f"{indent}</premis:object>"]
+    return lines
+
+
+def _text(value: str) -> str:
+    """Character data as lxml escapes it (XML 1.0 section 2.4; CR as a reference, so a
+    parser does not turn it into LF)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        "\r", "&#13;")
+
+
 def package_objects(*, package_id: str, version: int, external_ids: Sequence[str],
                     file_paths: Sequence[str], event_ids: Sequence[tuple[str, str]],
                     text: TextCleaner) -> tuple[etree._Element, etree._Element]:

@@ -88,7 +88,14 @@ def statements_in(document: bytes) -> list[SenderStatement]:
 def read_rights(document: bytes) -> list[RightsStatement]:
     """The statements of a METS preserve wrote (linked by preserve's own link types), in
     order; ValueError if it is not XML. Links of other types are read as the package."""
-    found, _unmapped = resolve_statements(statements_in(document), _own_link)
+    return own_rights(statements_in(document))
+
+
+def own_rights(statements: Sequence[SenderStatement]) -> list[RightsStatement]:
+    """`read_rights` of statements already read from a METS preserve wrote (the `rights` of
+    `history.read_record`, which has them from the rightsMD where preserve writes them), so
+    a caller that reads the record does not parse the document a second time."""
+    found, _unmapped = resolve_statements(statements, _own_link)
     return found
 
 

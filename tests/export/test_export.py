@@ -185,9 +185,29 @@ def test_damaged_storage_is_never_exported(cli, repo, stored, tmp_path, fmt):
     assert (last.type, last.outcome) == ("transfer", "failure")
 
 
+@pytest.mark.parametrize("fmt", ["bag", "zip", "tar"])
+def test_a_mets_that_fails_its_schema_check_is_never_exported(cli, repo, stored, tmp_path,
+                                                              monkeypatch, fmt):
+    """The METS is checked in a thread beside the copying: its verdict still stops the
+    export (exit 3: a METS we built that is invalid is our bug), nothing at DEST, a failed
+    transfer in the log."""
+    from preserve.metadata.schemas import SchemaSet
+    monkeypatch.setattr(SchemaSet, "validate_mets_file",
+                        lambda self, path: ["line 1: made invalid by the test"])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    result = cli("--repo", repo, "export", stored, dest, "--format", fmt)
+    assert result.code == 3, result.err
+    assert "made invalid by the test" in result.err
+    assert os.listdir(dest) == []
+    with Catalog(f"sqlite:///{repo / 'catalog.sqlite'}") as catalog:
+        last = catalog.events(stored)[-1]
+    assert (last.type, last.outcome) == ("transfer", "failure")
+
+
 RUNNER = """
 import os, signal, sys
-from preserve.export import serialize
+from preserve.export import payload
 calls = []
 def killed(*args, **kwargs):
     calls.append(1)
@@ -195,11 +215,11 @@ def killed(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return original(*args, **kwargs)
 if sys.argv[1] == "bag":
-    original = serialize.copy_stream_and_hash
-    serialize.copy_stream_and_hash = killed
+    original = payload.copy_file
+    payload.copy_file = killed
 else:
-    original = serialize._check_digests
-    serialize._check_digests = killed
+    original = payload.check_digests
+    payload.check_digests = killed
 from preserve.cli import main
 main(sys.argv[2:])
 """
