@@ -229,6 +229,12 @@ class ShapeBench:
                  str(w / "export")],
                 prepare=lambda: _rm(w / "export"), cleanup=lambda: _rm(w / "export"),
                 needs="preserve ingest"))
+            measures.append(Measure(
+                "preserve export --format zip", "preserve",
+                [self.preserve, "--repo", str(self.repo), "-q", "export", self.package,
+                 str(w / "export.zip"), "--format", "zip"],
+                prepare=lambda: _rm(w / "export.zip"), cleanup=lambda: _rm(w / "export.zip"),
+                needs="preserve ingest"))
         # `python -m benchmarks.floor` must import this package wherever we were started.
         self._env = dict(os.environ, PYTHONPATH=env_path)
         if only is not None:
