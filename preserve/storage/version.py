@@ -25,7 +25,7 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ class VersionBuilder:
         self._dirs: set[str] = set()  # every directory prefix of a logical path in the state
         self._new: set[str] = set()  # content paths stored by this version
         self._done = False
-        self._prepared: bytes | None = None  # inventory bytes, once prepare() ran
+        self._prepared: str | None = None  # the inventory's sha512, once prepare() ran
         self._staged_object = staging_dir / "object"
         self._staged_version = self._staged_object / inv.version_name(self.version)
         self._staged_version.mkdir(parents=True)
@@ -260,22 +260,29 @@ class VersionBuilder:
         staged; returns the sha512 of the inventory. Nothing in the storage root changes.
 
         Split from `commit` so that a caller can record what it is about to move in (an
-        ingest's intent record, see preserve.ingest.recovery) between the two.
+        ingest's intent record, see preserve.ingest.recovery) between the two. The inventory
+        is written as a stream into both places and hashed on the way (OCFL 1.1 section
+        3.5.6): its text is never held whole, which for 200,000 files would be over 100 MB
+        (docs/performance.md, "Memory per file").
         """
         self._check_open()
         self._check_staged_content()
-        data = inv.serialize(self._inventory(created, message, user_name, user_address))
-        files = {
-            self._staged_version / inv.INVENTORY: data,
-            self._staged_version / inv.SIDECAR: inv.sidecar(data),
-            self._staged_object / inv.INVENTORY: data,
-            self._staged_object / inv.SIDECAR: inv.sidecar(data),
-        }
-        if self._previous is None:
-            files[self._staged_object / inv.OBJECT_NAMASTE] = inv.OBJECT_NAMASTE_CONTENT.encode("ascii")
+        inventory = self._inventory(created, message, user_name, user_address)
+        copies = (self._staged_version / inv.INVENTORY, self._staged_object / inv.INVENTORY)
         try:
-            for path, content in files.items():
+            for path in copies:
                 path.unlink(missing_ok=True)  # left by an earlier, failed prepare
+            digest = _write_copies(copies, inv.iter_serialized(inventory))
+            del inventory
+            files = {
+                self._staged_version / inv.SIDECAR: inv.sidecar_for(digest),
+                self._staged_object / inv.SIDECAR: inv.sidecar_for(digest),
+            }
+            if self._previous is None:
+                files[self._staged_object / inv.OBJECT_NAMASTE] = \
+                    inv.OBJECT_NAMASTE_CONTENT.encode("ascii")
+            for path, content in files.items():
+                path.unlink(missing_ok=True)
                 write_new(path, content)
             fsync_tree(self._staged_object)
         except OSError as exc:
@@ -283,8 +290,8 @@ class VersionBuilder:
                                f"of object {self.object_id!r} into staging failed: "
                                f"{exc.strerror or exc}; nothing was committed (check free space "
                                "and the disk)") from None
-        self._prepared = data
-        return hashlib.sha512(data).hexdigest()
+        self._prepared = digest
+        return digest
 
     def commit(self, *, created: dt.datetime | None = None, message: str = "",
                user_name: str = "", user_address: str | None = None) -> Path:
@@ -297,13 +304,13 @@ class VersionBuilder:
                                    "prepare() was called")
             self.prepare(created=created, message=message, user_name=user_name,
                          user_address=user_address)
-        data = self._prepared
-        assert data is not None
+        digest = self._prepared
+        assert digest is not None
         try:
             if self._previous is None:
                 self._move_new_object()
             else:
-                self._move_new_version(data)
+                self._move_new_version(digest)
         except OSError as exc:
             raise StorageError(detail=f"committing {inv.version_name(self.version)} of object "
                                f"{self.object_id!r} failed: {exc}. The version may be partly "
@@ -350,13 +357,13 @@ class VersionBuilder:
         fsync_dir(top.parent)
         fsync_dir(self._staging_dir)
 
-    def _move_new_version(self, data: bytes) -> None:
+    def _move_new_version(self, digest: str) -> None:
         target = self._object_path
         try:
-            _current, digest = inv.load(target)
+            _current, current_digest = inv.load(target)
         except StorageError as exc:
             raise StorageError(detail=f"object {self.object_id!r} cannot be updated: {exc.message}") from None
-        if digest != self._previous_digest:
+        if current_digest != self._previous_digest:
             raise StorageError(detail=f"object {self.object_id!r} changed while this version was "
                                "staged (another writer?); nothing was changed. Start the new "
                                "version again")
@@ -373,8 +380,13 @@ class VersionBuilder:
         fsync_dir(target)
         # The commit point: the root inventory names the new head. Its sidecar follows; the
         # head version's own inventory + sidecar (just moved in) are complete either way.
-        write_atomic(target / inv.INVENTORY, data, temp_dir=self._staging_dir)
-        write_atomic(target / inv.SIDECAR, inv.sidecar(data), temp_dir=self._staging_dir)
+        # The staged root inventory, flushed by prepare, is the temp file of an atomic
+        # replacement (fsync.write_atomic's pattern): renamed over the old one, then the
+        # object directory flushed.
+        os.replace(self._staged_object / inv.INVENTORY, target / inv.INVENTORY)
+        fsync_dir(target)
+        fsync_dir(self._staged_object)
+        write_atomic(target / inv.SIDECAR, inv.sidecar_for(digest), temp_dir=self._staging_dir)
         fsync_dir(target)
 
     def abort(self) -> None:
@@ -385,3 +397,19 @@ class VersionBuilder:
         shutil.rmtree(self._staged_object, ignore_errors=True)
         shutil.rmtree(self._staging_dir / "layout", ignore_errors=True)
         log.info("aborted %s of object %r", inv.version_name(self.version), self.object_id)
+
+
+def _write_copies(paths: Sequence[Path], pieces: Iterable[bytes]) -> str:
+    """Write `pieces` into each of the new files `paths` (not flushed: the caller syncs the
+    tree); return the sha512 hex of the bytes written."""
+    hasher = hashlib.sha512()
+    outs = [open(path, "xb") for path in paths]
+    try:
+        for piece in pieces:
+            hasher.update(piece)
+            for out in outs:
+                out.write(piece)
+    finally:
+        for out in outs:
+            out.close()
+    return hasher.hexdigest()
