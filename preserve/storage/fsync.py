@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,20 @@ def write_new(path: Path, data: bytes) -> None:
         view = memoryview(data)
         while view:  # os.write may write less than asked
             view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_new_pieces(path: Path, pieces: Iterable[bytes]) -> None:
+    """`write_new` of the concatenation of `pieces`, written as they come (a document too
+    large to be held whole)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        for piece in pieces:
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
