@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -338,10 +338,10 @@ class _Ingest:
 
         formats = self._identify(read.files, staged)
         created = opts.clock()
-        entries: dict[str, dict[str, str]] = {}
+        entries: dict[str, Mapping[str, str]] = {}
         sizes: dict[str, int] = {}
         for f in read.files:
-            entries["data/" + f.path] = dict(f.digests)
+            entries["data/" + f.path] = f.digests  # compact (checksums.Digests): not copied
             sizes["data/" + f.path] = f.size
         tag_paths = [tag.path for tag in deposit.tag_files]
         wanted = supplied_paths(tag_paths)
@@ -434,6 +434,7 @@ class _Ingest:
             tag_bytes[f"manifest-{algorithm}.txt"] = bagging.manifest(payload, algorithm)
         for name, data in tag_bytes.items():
             entries[name], sizes[name] = self._write(builder, name, data), len(data)
+        tag_bytes.clear()  # written: the payload manifests are not kept to the end
         tags_so_far = [(p, d) for p, d in entries.items() if not p.startswith("data/")]
         for algorithm in bagging.MANIFEST_ALGORITHMS:
             name = f"tagmanifest-{algorithm}.txt"
