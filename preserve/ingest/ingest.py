@@ -318,11 +318,8 @@ class _Ingest:
         # instead of copied a second time.
         unpacked = (deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
                     or self.work in deposit.root.parents)  # a zipped plain folder
-        staged: dict[str, Path] = {}
-
         def target_for(path: str) -> Path:
-            staged[path] = target = builder.content_target("data/" + path)
-            return target
+            return builder.content_target("data/" + path)
 
         read = read_payload(deposit, workers=opts.workers, progress=self.progress,
                             target_for=target_for, move=unpacked,
@@ -336,7 +333,7 @@ class _Ingest:
         if has_errors(self.findings):
             self._reject()
 
-        formats = self._identify(read.files, staged)
+        formats = self._identify(read.files, builder)
         created = opts.clock()
         entries: dict[str, Mapping[str, str]] = {}
         sizes: dict[str, int] = {}
@@ -549,14 +546,18 @@ class _Ingest:
                                                         self.options.allow_unchanged))
 
     def _identify(self, files: Sequence[PayloadFile],
-                  staged: dict[str, Path]) -> dict[str, FormatInfo]:
+                  builder: VersionBuilder) -> dict[str, FormatInfo]:
         """PRONOM formats of the staged payload (just written: the headers are in page cache)."""
         if not self.options.identify_formats or not files:
             return {}
         if self._identifier is None:
             self._identifier = FormatIdentifier(workers=self.options.workers)
-        found = self._identifier.identify_many([staged[f.path] for f in files])
-        formats = {f.path: found[staged[f.path]] for f in files}
+        # The staged paths are made for this step only, not kept from the read on (a Path
+        # per file is about 0.6 KiB: docs/performance.md, "Memory per file").
+        staged = [builder.staged_path("data/" + f.path) for f in files]
+        found = self._identifier.identify_many(staged)
+        formats = {f.path: found[path] for f, path in zip(files, staged, strict=True)}
+        del staged, found
         log.info("identified %d files (%d unknown) with %s", len(formats),
                  sum(1 for info in formats.values() if not info.known), self._identifier.tool)
         return formats
