@@ -338,8 +338,9 @@ class _Ingest:
         entries: dict[str, Mapping[str, str]] = {}
         sizes: dict[str, int] = {}
         for f in read.files:
-            entries["data/" + f.path] = f.digests  # compact (checksums.Digests): not copied
-            sizes["data/" + f.path] = f.size
+            logical = "data/" + f.path  # one string for both
+            entries[logical] = f.digests  # compact (checksums.Digests): not copied
+            sizes[logical] = f.size
         tag_paths = [tag.path for tag in deposit.tag_files]
         wanted = supplied_paths(tag_paths)
         supplied_files: dict[str, bytes] = {}
@@ -409,8 +410,9 @@ class _Ingest:
                 out, package_id=package_id, version=builder.version, created=created,
                 files=[MetsFile("data/" + f.path, f.size, f.digests["sha256"],
                                 f.digests["sha512"],
+                                # None: as its path (data/…), one string less per file
                                 original_name=_original_name(sender_files.get(f.path))
-                                or prefix + f.path,
+                                or (None if prefix else f.path),
                                 format=_with_sender_format(_file_format(formats.get(f.path)),
                                                            sender_files.get(f.path)))
                        for f in read.files],
@@ -426,12 +428,16 @@ class _Ingest:
                                              software=software, package_id=package_id,
                                              version=builder.version),
         }
-        for algorithm in bagging.MANIFEST_ALGORITHMS:
-            payload = [(p, d) for p, d in entries.items() if p.startswith("data/")]
-            tag_bytes[f"manifest-{algorithm}.txt"] = bagging.manifest(payload, algorithm)
         for name, data in tag_bytes.items():
             entries[name], sizes[name] = self._write(builder, name, data), len(data)
-        tag_bytes.clear()  # written: the payload manifests are not kept to the end
+        # The payload manifests are written as a stream, like the METS (one line per file).
+        payload = [(p, d) for p, d in entries.items() if p.startswith("data/")]
+        for algorithm in bagging.MANIFEST_ALGORITHMS:
+            name = f"manifest-{algorithm}.txt"
+            with self._staged_file(builder.content_target(name)) as out:
+                bagging.write_manifest(out, payload, algorithm)
+            entries[name], sizes[name] = out.hexdigests(), out.size
+        del payload
         tags_so_far = [(p, d) for p, d in entries.items() if not p.startswith("data/")]
         for algorithm in bagging.MANIFEST_ALGORITHMS:
             name = f"tagmanifest-{algorithm}.txt"
