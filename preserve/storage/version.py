@@ -60,20 +60,20 @@ class VersionBuilder:
         self._fixity: dict[str, dict[str, list[str]]] = (
             copy.deepcopy(previous.get("fixity") or {}) if previous else {}
         )
-        # (fixity name, content path) -> digest: the reverse of the fixity block, so adding a
-        # file is O(1) whatever the size of the object.
-        self._fixity_of: dict[tuple[str, str], str] = {
-            (name, path): digest
+        # fixity name -> {content path: digest}: the reverse of the fixity block, so adding a
+        # file is O(1) whatever the size of the object (no tuple per file: issue 17).
+        self._fixity_of: dict[str, dict[str, str]] = {
+            name: {path: digest for digest, paths in block.items() for path in paths}
             for name, block in self._fixity.items()
-            for digest, paths in block.items()
-            for path in paths
         }
         # Other writers may use uppercase hex; look digests up case-blind (OCFL 1.1 E096).
-        self._by_lower = {digest.lower(): digest for digest in self._manifest}
+        # Only digests not already lowercase are listed: ours are, and an entry per file
+        # would cost memory for nothing.
+        self._by_lower = {digest.lower(): digest for digest in self._manifest
+                          if digest != digest.lower()}
         self._state: dict[str, str] = {}  # logical path -> manifest digest
         self._content_of: dict[str, str] = {}  # logical path -> content path
         self._dirs: set[str] = set()  # every directory prefix of a logical path in the state
-        self._new: set[str] = set()  # content paths stored by this version
         self._done = False
         self._prepared: str | None = None  # the inventory's sha512, once prepare() ran
         self._staged_object = staging_dir / "object"
@@ -124,7 +124,8 @@ class VersionBuilder:
 
     def known_digest(self, sha512: str) -> bool:
         """True if the object (earlier versions or this one so far) already holds this content."""
-        return sha512.lower() in self._by_lower
+        lower = sha512.lower()
+        return lower in self._manifest or lower in self._by_lower
 
     def add(self, logical_path: str, digests: Mapping[str, str], *, written: bool = True) -> bool:
         """Declare `logical_path` with its digests; True if its content is new to the object."""
@@ -155,8 +156,6 @@ class VersionBuilder:
                                    f"but {target} is not a regular file")
             content_path = self._prefix + logical_path
             self._manifest[sha512] = [content_path]
-            self._by_lower[sha512] = sha512
-            self._new.add(content_path)
             stored = True
         self._record_fixity(content_path, clean)
         self._state[logical_path] = sha512
@@ -186,7 +185,7 @@ class VersionBuilder:
         """Digests given for content already held must agree with those recorded for it."""
         for alg, value in digests.items():
             name = inv.FIXITY_NAMES.get(alg)
-            other = self._fixity_of.get((name, content_path)) if name else None
+            other = self._fixity_of.get(name, {}).get(content_path) if name else None
             if other is not None and other.lower() != value:
                 raise StorageError(detail=f"{name} digest {value} given for {content_path!r} "
                                        f"differs from the {other} already recorded for the same "
@@ -199,10 +198,11 @@ class VersionBuilder:
                 if alg != inv.DIGEST_ALGORITHM:
                     log.debug("no OCFL fixity name for %s; not recorded in the inventory", alg)
                 continue
-            if (name, content_path) in self._fixity_of:
+            recorded = self._fixity_of.setdefault(name, {})
+            if content_path in recorded:
                 continue  # already recorded (checked to agree by _check_fixity)
             self._fixity.setdefault(name, {}).setdefault(value, []).append(content_path)
-            self._fixity_of[(name, content_path)] = value
+            recorded[content_path] = value
 
     # --- committing ------------------------------------------------------------------------
 
@@ -213,9 +213,9 @@ class VersionBuilder:
             return
         for dirpath, dirnames, filenames in os.walk(content_root, topdown=False):
             for name in filenames:
-                relative = Path(dirpath, name).relative_to(self._staged_version).as_posix()
-                path = f"{inv.version_name(self.version)}/{relative}"
-                if path not in self._new:
+                # Declared as new content: add() gave it this very content path.
+                logical = Path(dirpath, name).relative_to(content_root).as_posix()
+                if self._content_of.get(logical) != self._prefix + logical:
                     raise StorageError(detail=f"{Path(dirpath, name)} was written into the staged "
                                        "version but never declared with add(); nothing was committed")
             for name in dirnames:
