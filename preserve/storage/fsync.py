@@ -104,8 +104,10 @@ def write_new_pieces(path: Path, pieces: Iterable[bytes]) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, *, temp_dir: Path | None = None) -> None:
-    """Replace (or create) `path` with `data` so that readers see the old or the new bytes.
+def write_atomic(path: Path, data: bytes | Iterable[bytes], *,
+                 temp_dir: Path | None = None) -> None:
+    """Replace (or create) `path` with `data` (bytes, or pieces of them written as they come)
+    so that readers see the old or the new bytes.
 
     The temp file is written in `temp_dir` (default: the target's directory; it must be on the
     same filesystem), flushed, renamed over the target with `os.replace`, and the target's
@@ -116,7 +118,10 @@ def write_atomic(path: Path, data: bytes, *, temp_dir: Path | None = None) -> No
     where = Path(temp_dir) if temp_dir is not None else path.parent
     temp = where / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
-        write_new(temp, data)
+        if isinstance(data, bytes):
+            write_new(temp, data)
+        else:
+            write_new_pieces(temp, data)
         os.replace(temp, path)
     except BaseException:
         try:

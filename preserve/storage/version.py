@@ -25,14 +25,20 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from preserve.checksums import REQUIRED_ALGORITHMS, is_hex_digest
 from preserve.errors import StorageError
 from preserve.storage import inventory as inv
-from preserve.storage.fsync import fsync_dir, fsync_tree, write_atomic, write_new
+from preserve.storage.fsync import (
+    fsync_dir,
+    fsync_tree,
+    write_atomic,
+    write_new,
+    write_new_pieces,
+)
 
 log = logging.getLogger(__name__)
 
@@ -264,30 +270,30 @@ class VersionBuilder:
         staged; returns the sha512 of the inventory. Nothing in the storage root changes.
 
         Split from `commit` so that a caller can record what it is about to move in (an
-        ingest's intent record, see preserve.ingest.recovery) between the two. The inventory
-        is written as a stream into both places and hashed on the way (OCFL 1.1 section
-        3.5.6): its text is never held whole, which for 200,000 files would be over 100 MB
-        (docs/performance.md, "Memory per file").
+        ingest's intent record, see preserve.ingest.recovery) between the two. The version's
+        inventory is written as a stream and hashed on the way (OCFL 1.1 section 3.5.6), the
+        root copy copied from it: its text is never held whole, which for 200,000 files would
+        be over 100 MB (docs/performance.md, "Memory per file").
         """
         self._check_open()
         self._check_staged_content()
         inventory = self._inventory(created, message, user_name, user_address)
-        copies = (self._staged_version / inv.INVENTORY, self._staged_object / inv.INVENTORY)
+        version_inventory = self._staged_version / inv.INVENTORY
+        root_inventory = self._staged_object / inv.INVENTORY
         try:
-            for path in copies:
+            for path in (version_inventory, self._staged_version / inv.SIDECAR, root_inventory,
+                         self._staged_object / inv.SIDECAR, self._staged_object / inv.OBJECT_NAMASTE):
                 path.unlink(missing_ok=True)  # left by an earlier, failed prepare
-            digest = _write_copies(copies, inv.iter_serialized(inventory))
+            hasher = hashlib.sha512()
+            write_new_pieces(version_inventory, _hashed(inv.iter_serialized(inventory), hasher))
             del inventory
-            files = {
-                self._staged_version / inv.SIDECAR: inv.sidecar_for(digest),
-                self._staged_object / inv.SIDECAR: inv.sidecar_for(digest),
-            }
+            digest = hasher.hexdigest()
+            write_new(self._staged_version / inv.SIDECAR, inv.sidecar_for(digest))
+            write_new_pieces(root_inventory, _pieces_of(version_inventory))
+            write_new(self._staged_object / inv.SIDECAR, inv.sidecar_for(digest))
             if self._previous is None:
-                files[self._staged_object / inv.OBJECT_NAMASTE] = \
-                    inv.OBJECT_NAMASTE_CONTENT.encode("ascii")
-            for path, content in files.items():
-                path.unlink(missing_ok=True)
-                write_new(path, content)
+                write_new(self._staged_object / inv.OBJECT_NAMASTE,
+                          inv.OBJECT_NAMASTE_CONTENT.encode("ascii"))
             fsync_tree(self._staged_object)
         except OSError as exc:
             raise StorageError(detail=f"writing the inventory of {inv.version_name(self.version)} "
@@ -384,12 +390,9 @@ class VersionBuilder:
         fsync_dir(target)
         # The commit point: the root inventory names the new head. Its sidecar follows; the
         # head version's own inventory + sidecar (just moved in) are complete either way.
-        # The staged root inventory, flushed by prepare, is the temp file of an atomic
-        # replacement (fsync.write_atomic's pattern): renamed over the old one, then the
-        # object directory flushed.
-        os.replace(self._staged_object / inv.INVENTORY, target / inv.INVENTORY)
-        fsync_dir(target)
-        fsync_dir(self._staged_object)
+        # Copied from the staged one in pieces (the text of a large object is never held).
+        write_atomic(target / inv.INVENTORY, _pieces_of(self._staged_object / inv.INVENTORY),
+                     temp_dir=self._staging_dir)
         write_atomic(target / inv.SIDECAR, inv.sidecar_for(digest), temp_dir=self._staging_dir)
         fsync_dir(target)
 
@@ -403,17 +406,16 @@ class VersionBuilder:
         log.info("aborted %s of object %r", inv.version_name(self.version), self.object_id)
 
 
-def _write_copies(paths: Sequence[Path], pieces: Iterable[bytes]) -> str:
-    """Write `pieces` into each of the new files `paths` (not flushed: the caller syncs the
-    tree); return the sha512 hex of the bytes written."""
-    hasher = hashlib.sha512()
-    outs = [open(path, "xb") for path in paths]
-    try:
-        for piece in pieces:
-            hasher.update(piece)
-            for out in outs:
-                out.write(piece)
-    finally:
-        for out in outs:
-            out.close()
-    return hasher.hexdigest()
+
+def _hashed(pieces: Iterable[bytes], hasher: Any) -> Iterator[bytes]:
+    """`pieces`, fed to `hasher` as they pass."""
+    for piece in pieces:
+        hasher.update(piece)
+        yield piece
+
+
+def _pieces_of(path: Path) -> Iterator[bytes]:
+    """The bytes of the file `path`, 1 MiB at a time."""
+    with open(path, "rb") as source:
+        while piece := source.read(1 << 20):
+            yield piece
