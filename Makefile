@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 SCHEMAS ?= $(wildcard ../shared/schemas)
 DEMO := demo
 
-.PHONY: demo serve screenshots test bench bench-quick clean
+.PHONY: demo serve screenshots test bench bench-quick bench-s3 clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,14 +70,18 @@ $(SWIFT)/.installed: | $(BIN)/.installed
 test: $(BIN)/.installed $(EARK_VALIDATOR)/.installed $(SWIFT)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m pytest -q -p no:cacheprovider
 
-# docs/performance.md: every shape, the 200,000-file scaling run and the 1,000,000-copy catalog
-# query (22 minutes on 2 cores, 20 GB free in BENCH_WORK); bench-quick: a tenth, a laptop.
+# docs/performance.md: every shape, the 200,000-file scaling run, one 8 GiB file under a 1 GiB
+# memory cgroup (root) and the 1,000,000-copy catalog query (about 40 minutes on 2 cores, 40 GB
+# free in BENCH_WORK); bench-quick: a tenth, a laptop; bench-s3: replication to a local Swift.
 BENCH_WORK ?= /tmp/preserve-bench
 bench: $(BIN)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m benchmarks.run --shapes all --work $(BENCH_WORK)
 
 bench-quick: $(BIN)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m benchmarks.run --quick --work $(BENCH_WORK)
+
+bench-s3: $(BIN)/.installed $(SWIFT)/.installed
+	$(BIN)/python -m benchmarks.run --quick --scale 0.03 --runs 2 --warmup 1 --shapes s3 --work $(BENCH_WORK)
 
 clean:
 	rm -rf $(VENV) $(DEMO) build *.egg-info

@@ -6,7 +6,12 @@ Shapes (file counts and sizes at scale 1):
   and Uzbek Latin (the names archivists here actually use);
 - `images`: 200 files of 5–20 MiB;
 - `large`: 2 files of 1 GiB;
-- `scaling`: like `many-small`, 200,000 files (issue 7, item 3).
+- `many-small-real`: 20,000 files of 4–64 KiB as `many-small`, but each a real file of its
+  format (TIFF, JPEG/JFIF, PNG, PDF, XML, plain text in UTF-8, UTF-16, Windows-1251 and
+  Windows-1256), made by `benchmarks.realfiles` (issue 17: random bytes are siegfried's worst
+  case, and archives deposit real formats);
+- `scaling`: like `many-small`, 200,000 files (issue 7, item 3);
+- `memory-guard`: one file of 8 GiB (issue 17: an ingest under a 1 GiB memory limit).
 
 `scale` multiplies the file count (at least one file), except for `large`, whose two files
 shrink instead. Every byte comes from `random.Random` seeded with the seed, the shape and the
@@ -32,6 +37,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks import realfiles
+
 #: Bumped whenever the bytes or names a given set of arguments produces change.
 GENERATOR_VERSION = 1
 KIB = 1024
@@ -53,12 +60,16 @@ class Shape:
     nested: bool  # folders and multilingual names, as a digitised manuscript collection has
     extensions: tuple[str, ...]
     scale_sizes: bool = False  # `large`: scale shrinks the files, not their number
+    real: bool = False  # real files of their formats (benchmarks.realfiles), not random bytes
 
 
 SHAPES: dict[str, Shape] = {s.name: s for s in (
     Shape("many-small", 20_000, 4 * KIB, 64 * KIB, True, (".tif", ".jpg", ".xml", ".txt", ".pdf")),
     Shape("images", 200, 5 * MIB, 20 * MIB, False, (".tif",)),
     Shape("large", 2, GIB, GIB, False, (".mkv",), scale_sizes=True),
+    Shape("many-small-real", 20_000, 4 * KIB, 64 * KIB, True,
+          (".tif", ".jpg", ".png", ".pdf", ".xml", ".txt"), real=True),
+    Shape("memory-guard", 1, 8 * GIB, 8 * GIB, False, (".mkv",), scale_sizes=True),
     Shape("scaling", 200_000, 4 * KIB, 64 * KIB, True, (".tif", ".jpg", ".xml", ".txt", ".pdf")),
 )}
 
@@ -106,7 +117,7 @@ def plan(shape: Shape, scale: float, seed: int) -> Iterator[tuple[str, int]]:
 def _name(shape: Shape, i: int) -> str:
     ext = shape.extensions[i % len(shape.extensions)]
     if not shape.nested:
-        stem = "scan" if shape.name == "images" else "master"
+        stem = {"images": "scan"}.get(shape.name, "master")
         return f"{stem}-{i:05d}{ext}"
     leaf, _ = divmod(i, _PER_FOLDER)
     top, sub = divmod(leaf, _FOLDERS_PER_TOP)
@@ -160,7 +171,14 @@ def generate(shape_name: str, out: Path, *, scale: float = 1.0, seed: int = 1) -
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        digests = _write_file(target, size, random.Random(f"{seed}:{shape_name}:{i}"))
+        rng = random.Random(f"{seed}:{shape_name}:{i}")
+        if shape.real:
+            content = realfiles.make(target.suffix, size, rng)
+            target.write_bytes(content)
+            digests = {a: hashlib.new(a, content).hexdigest() for a in ALGORITHMS}
+            size = len(content)
+        else:
+            digests = _write_file(target, size, rng)
         for a in ALGORITHMS:
             lines[a].append(f"{digests[a]}  data/{_manifest_path(rel)}\n")
         files += 1

@@ -16,6 +16,7 @@ deleted right after it; the corpora stay in `--work` for the next run (`--clean`
     python -m benchmarks.run --quick              # scale 0.1, 1 warm-up + 2 runs (a laptop)
     python -m benchmarks.run --shapes identify,scaling,due-copies
     python -m benchmarks.run --quick --shapes s3     # replication to the local Swift (S3)
+    python -m benchmarks.run --shapes memory-guard   # one 8 GiB file under a 1 GiB cgroup
 """
 
 from __future__ import annotations
@@ -39,8 +40,14 @@ from benchmarks import report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-MAIN_SHAPES = ("many-small", "images", "large")
-ALL_SHAPES = (*MAIN_SHAPES, "identify", "scaling", "due-copies", "s3")
+MAIN_SHAPES = ("many-small", "many-small-real", "images", "large")
+#: `--shapes all` (`make bench`); replication to S3 is its own run (`--shapes s3`, `make
+#: bench-s3`): at full scale it alone would take longer than all of these.
+FULL_RUN = (*MAIN_SHAPES, "identify", "scaling", "memory-guard", "due-copies")
+ALL_SHAPES = (*FULL_RUN, "s3")
+#: Shapes where `preserve ingest --move` is measured against bagit-python making a bag in
+#: place (issue 17): the deposit is copied afresh, untimed, before each run.
+MOVE_SHAPES = ("images", "large")
 #: Exit codes that mean "done": preserve's 1 is "finished with warnings".
 OK_EXIT = {"preserve": (0, 1), "yardstick": (0,)}
 
@@ -198,6 +205,23 @@ class ShapeBench:
                     [f"cp -r {q(data)} {q(str(w / 'cp-copy'))} && sync"], shell=True,
                     cleanup=lambda: _rm(w / "cp-copy")),
         ]
+        if self.c.shape in MOVE_SHAPES:
+            move_bag, move_repo = w / "move-bag", w / "move-repo"
+
+            def fresh_deposit() -> None:  # untimed: --move consumes the deposit
+                _rm(move_bag)
+                _copy_tree(self.c.bag, move_bag)
+                self._init_repo(move_repo)
+
+            def drop_move() -> None:
+                _rm(move_bag)
+                _rm(move_repo)
+
+            measures.insert(5, Measure(
+                "preserve ingest --move", "preserve",
+                [self.preserve, "--repo", str(move_repo), "-q", "ingest", "--move",
+                 str(move_bag), "--id", self.package],
+                prepare=fresh_deposit, cleanup=drop_move))
         if export:
             measures.append(Measure(
                 "preserve export", "preserve",
@@ -323,7 +347,7 @@ def bench_shape(session: Session, shape: str, runs: int, warmup: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", default=",".join(MAIN_SHAPES),
-                        help=f"comma-separated, from {', '.join(ALL_SHAPES)}, or 'all'")
+                        help=f"comma-separated, from {', '.join(ALL_SHAPES)}, or 'all' (all but s3)")
     parser.add_argument("--quick", action="store_true",
                         help="laptop scale: --scale 0.1 and 2 runs unless given")
     parser.add_argument("--scale", type=float, help="multiplies file counts (default 1)")
@@ -349,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                              "benchmarks/analysis.md)")
     args = parser.parse_args(argv)
 
-    shapes = ALL_SHAPES if args.shapes == "all" else tuple(args.shapes.split(","))
+    shapes = FULL_RUN if args.shapes == "all" else tuple(args.shapes.split(","))
     unknown = [s for s in shapes if s not in ALL_SHAPES]
     if unknown:
         parser.error(f"unknown shape(s): {', '.join(unknown)}")
@@ -386,6 +410,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks import s3_bench
 
             s3_bench.run(session, runs, args.warmup)
+        elif shape == "memory-guard":
+            from benchmarks import memory_guard
+
+            memory_guard.run(session)
         elif shape == "identify":
             from benchmarks import identify_bench
 

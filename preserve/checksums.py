@@ -351,12 +351,14 @@ def hash_many(
     workers: int,
     progress: ProgressCallback | None = None,
     fsync: bool = True,
+    done: Callable[[HashJob, HashResult], None] | None = None,
 ) -> list[HashResult]:
     """Read every job's file once in a pool of threads, in input order.
 
     hashlib and file I/O release the GIL, so `workers` threads keep that many disks/cores busy.
     The progress callback is called from worker threads with byte counts; it must be thread-safe
-    (a rich Progress is).
+    (a rich Progress is). So is `done`, called with each job read without error, once its file
+    is in place (copied or renamed to its target).
     """
     algorithms = tuple(sorted(set(algorithms)))
 
@@ -373,7 +375,10 @@ def hash_many(
                                               fsync=fsync)
         except OSError as exc:  # reading the deposit failed; writing raises StorageError
             return HashResult(job.key, 0, {}, job.expected_size, exc.strerror or str(exc))
-        return HashResult(job.key, size, Digests(digests), job.expected_size)
+        result = HashResult(job.key, size, Digests(digests), job.expected_size)
+        if done is not None:
+            done(job, result)
+        return result
 
     job_list = list(jobs)
     if workers <= 1 or len(job_list) <= 1:

@@ -337,6 +337,19 @@ class Catalog(AuditCatalog, JobCatalog, DeaccessionCatalog, AccountCatalog):
                 .limit(1)
             )
 
+    def held_formats(self, package_id: str) -> dict[str, tuple[str, str, str, int, str]]:
+        """PRONOM formats the package's files were identified as, by content: sha512 ->
+        (PUID, name, version, version number, path) of the newest identified file with that
+        content. Files never identified (or not identified as anything) are left out."""
+        with self._transaction() as session:
+            rows = session.execute(
+                select(FileRecord.sha512, FileRecord.format, FileRecord.format_name,
+                       FileRecord.format_version, FileRecord.version, FileRecord.path)
+                .where(FileRecord.package_id == package_id, FileRecord.format.is_not(None))
+                .order_by(FileRecord.version, FileRecord.id))
+            return {sha512: (str(puid), name, version, number, path)
+                    for sha512, puid, name, version, number, path in rows}
+
     # --- ingest ---------------------------------------------------------------------------
 
     def record_ingest(self, ingest: IngestRecord, events: Sequence[Event]) -> None:

@@ -52,6 +52,12 @@ def ingest(
         None, "--profile", metavar="FILE", callback=existing_path,
         help="Check the bag against this BagIt profile (JSON) instead of the one "
              "profiles.dir finds for it (docs/profiles.md)."),
+    move: bool = typer.Option(
+        False, "--move", help="Consume the deposit: its payload files are renamed into the "
+        "new version instead of copied (the deposit must be on the repository's filesystem, "
+        "its files owned by this user, one link each). It is removed only after the version "
+        "is stored and recorded; on any failure it is put back as it was. A zip or tar is "
+        "deleted after success (docs/move.md)."),
     defer: str = typer.Option(None, "--defer", metavar="identify,replicate",
                               help="Leave work to `preserve worker` (PostgreSQL catalogs): "
                                    "identify = store without PRONOM identification (the "
@@ -83,7 +89,7 @@ def ingest(
                             workers=app.workers(), limits=app.limits(),
                             schemas=app.schemas(),
                             schemas_required=app.settings()["schemas.required"],
-                            identify_formats="identify" not in deferred,
+                            identify_formats="identify" not in deferred, move=move,
                             metadata=metadata, profiles=app.profiles(profile))
     if batch:
         if deferred:

@@ -33,7 +33,10 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from preserve.formats.stream import IdentifyStream
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,21 @@ class FormatIdentifier:
             return f"siegfried {self._version}"
         return f"siegfried {self._version} ({self._signature})"
 
+    def adopt_answer(self, infos: Sequence[FormatInfo], version: str | None,
+                     signature: str | None) -> list[FormatInfo]:
+        """A helper's answers, one object per distinct answer (shared with this identifier's
+        own), its siegfried version and signature set kept for `tool`."""
+        self._version = self._version or version
+        self._signature = self._signature or signature
+        return [self._answers.setdefault(info, info) for info in infos]
+
+    def stream(self, helpers: int) -> IdentifyStream:
+        """Identification of files submitted one by one, in `helpers` helper processes
+        (`preserve.formats.stream`)."""
+        from preserve.formats.stream import IdentifyStream
+
+        return IdentifyStream(self, helpers)
+
     def identify(self, path: Path) -> FormatInfo:
         """The format of one file."""
         return self.identify_many([path])[Path(path)]
@@ -133,10 +151,7 @@ class FormatIdentifier:
                 if answer is None:  # the helper could not help: do its share here
                     infos += self.identify_names(part)
                     continue
-                found, version, signature = answer
-                self._version = self._version or version
-                self._signature = self._signature or signature
-                infos += [self._answers.setdefault(info, info) for info in found]
+                infos += self.adopt_answer(*answer)
         return {Path(given): info for given, info in zip(paths, infos, strict=True)}
 
     def identify_names(self, names: Sequence[str]) -> list[FormatInfo]:
@@ -228,6 +243,23 @@ def _format_of(entry: dict[str, Any]) -> FormatInfo:
     )
 
 
+def worker_command(*args: str) -> list[str]:
+    """The command line of a helper process (`preserve.formats.worker`) with `args`."""
+    # -I: no PYTHON* variables or user site; the package is found where this one lives.
+    here = os.fspath(Path(__file__).resolve().parents[2])
+    code = (f"import sys; sys.path.insert(0, {here!r}); "
+            "from preserve.formats.worker import main; sys.exit(main())")
+    return [sys.executable, "-I", "-c", code, *args]
+
+
+def from_answer(answer: dict[str, Any]) -> tuple[list[FormatInfo], str | None, str | None]:
+    """A helper's answer (`as_answer`) read back: the FormatInfo of each file in order, and
+    siegfried's version and signature set. Raises ValueError, KeyError, TypeError or
+    IndexError on nonsense."""
+    distinct = [FormatInfo(*row) for row in answer["rows"]]
+    return [distinct[i] for i in answer["index"]], answer.get("version"), answer.get("signature")
+
+
 class _Helper:
     """A helper process identifying one share of a batch (see `preserve.formats.worker`)."""
 
@@ -237,14 +269,9 @@ class _Helper:
 
     @classmethod
     def start(cls, names: Sequence[str]) -> _Helper | None:
-        # -I: no PYTHON* variables or user site; the package is found where this one lives.
-        here = os.fspath(Path(__file__).resolve().parents[2])
-        code = (f"import sys; sys.path.insert(0, {here!r}); "
-                "from preserve.formats.worker import main; sys.exit(main())")
         try:
-            process = subprocess.Popen([sys.executable, "-I", "-c", code],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE)
+            process = subprocess.Popen(worker_command(), stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as exc:
             log.info("no helper process for format identification: %s", exc)
             return None
@@ -273,10 +300,7 @@ class _Helper:
                         self._process.returncode, err.decode(errors="replace").strip()[-500:])
             return None
         try:
-            answer = json.loads(out)
-            distinct = [FormatInfo(*row) for row in answer["rows"]]
-            infos = [distinct[i] for i in answer["index"]]
-            version, signature = answer.get("version"), answer.get("signature")
+            infos, version, signature = from_answer(json.loads(out))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             log.warning("format identification helper answered nonsense: %s", exc)
             return None

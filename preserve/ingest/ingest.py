@@ -16,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -46,10 +48,13 @@ from preserve.errors import (
 )
 from preserve.findings import finding, has_errors
 from preserve.formats import FormatIdentifier, FormatInfo
+from preserve.formats.identify import PARALLEL_MIN
+from preserve.formats.stream import IdentifyStream
 from preserve.home import DEFAULT_LOCATION, Home
 from preserve.ingest import bagging, decisions, recovery
 from preserve.ingest.history import SenderHistory, read_sender_history
-from preserve.ingest.reading import read_payload
+from preserve.ingest.moving import Moves, check_same_filesystem, remove_consumed
+from preserve.ingest.reading import OnRead, read_payload
 from preserve.ingest.rights import RIGHTS_SOURCES, deposit_rights
 from preserve.ingest.stored import stored_description, stored_rights
 from preserve.ingest.supplied import (
@@ -82,7 +87,7 @@ from preserve.model import (
     utc_now,
     vocabulary_value,
 )
-from preserve.names import portable_name
+from preserve.names import escape_name, portable_name
 from preserve.safeio import read_regular
 from preserve.storage import StorageRoot, VersionBuilder
 from preserve.storage.staging import COMMIT_LOCK, WorkDir, commit_lock
@@ -121,12 +126,22 @@ class IngestOptions:
     schemas: SchemaSet | None = None
     schemas_required: bool = False  # no schemas: a ConfigurationError instead of META-W004
     identify_formats: bool = True
+    # `ingest --move`: the payload files are renamed into the version instead of copied, and
+    # the deposit is removed after success only (preserve.ingest.moving).
+    move: bool = False
     # A descriptive metadata file given beside the deposit (`ingest --metadata FILE`): it
     # describes the package instead of the deposit's own (issue 16 §3).
     metadata: Path | None = None
     # Which BagIt profile the deposit must meet (issue 16 §4); None: no profile checks.
     profiles: ProfileChoice | None = None
     clock: Callable[[], dt.datetime] = utc_now
+
+
+#: A deposit of at least this many files, or bytes, is identified while it is read, in helper
+#: processes (preserve.formats.stream); a smaller one after the read, in this process (starting
+#: a helper costs about 0.1 s, the time of a hundred small files).
+STREAM_MIN_FILES = 100
+STREAM_MIN_BYTES = 64 << 20
 
 
 def payload_fingerprint(files: Sequence[PayloadFile]) -> str:
@@ -161,6 +176,8 @@ def ingest_deposit(
                          "package's id. Give only --as-version-of to add a version, or only "
                          "--id to make a new package")
     source = source.absolute()
+    if options.move:  # refused before anything is recorded: the option's, not the deposit's
+        check_same_filesystem(source, home.staging)
     started = options.clock()
     deposit_id = catalog.begin_deposit(source=str(source), kind=deposit_kind_of(source),
                                        started=started)
@@ -189,9 +206,10 @@ def ingest_deposit(
             log.debug("recording the failed attempt", exc_info=True)
         raise
     finally:
-        if attempt.stored_unrecorded:
+        if attempt.stored_unrecorded or attempt.keep_work:
             # The version is in the storage root, its catalog transaction failed: keep the
             # intent record so that running the same ingest again records it (recovery.py).
+            # Or moved deposit files could not all be put back: they stay here.
             work_dir.release()
         else:
             work_dir.remove()
@@ -227,6 +245,11 @@ class _Ingest:
         self.sender: SenderHistory | None = None  # the history a transferred package brings
         self.stored_unrecorded = False  # moved into storage, catalog transaction not done
         self.given: GivenMetadata | None = None  # --metadata FILE, read
+        self.moves: Moves | None = None  # `--move`: the deposit files renamed into the version
+        self.keep_work = False  # moved files that could not be put back are in the work dir
+        self.identified = (0, 0, 0)  # files scanned, carried from earlier versions, duplicates
+        self._held: dict[str, tuple[str, str, str, int, str]] = {}  # formats earlier versions hold
+        self._stream: IdentifyStream | None = None  # identification while the payload is read
 
     def run(self) -> IngestResult:
         opts = self.options
@@ -274,7 +297,13 @@ class _Ingest:
         try:
             return self._store(deposit, package_id, version_of, builder)
         except BaseException:
-            builder.abort()
+            if self._stream is not None:
+                self._stream.cancel()
+            if self.moves is not None and not self.stored_unrecorded:
+                # Before the staged version is removed: it holds the deposit's files.
+                self.keep_work = bool(self.moves.restore())
+            if not self.keep_work:
+                builder.abort()
             raise
 
     # -- decisions --------------------------------------------------------------------------
@@ -318,12 +347,26 @@ class _Ingest:
         # instead of copied a second time.
         unpacked = (deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
                     or self.work in deposit.root.parents)  # a zipped plain folder
-        def target_for(path: str) -> Path:
-            return builder.content_target("data/" + path)
+        staged: dict[str, Path] = {}
 
-        read = read_payload(deposit, workers=opts.workers, progress=self.progress,
-                            target_for=target_for, move=unpacked,
-                            algorithms=self.sender.algorithms if self.sender else ())
+        def target_for(path: str) -> Path:
+            staged[path] = target = builder.content_target("data/" + path)
+            return target
+
+        to_read = deposit
+        if opts.move and not unpacked:
+            # Renamed first, then hashed where they now are (preserve.ingest.moving).
+            for entry in deposit.payload:
+                target_for(entry.path)
+            self.moves = Moves.make(self.work, deposit.payload, staged)
+            to_read = dataclasses.replace(deposit, payload=tuple(
+                dataclasses.replace(entry, os_path=os.fspath(staged[entry.path]))
+                for entry in deposit.payload))
+        on_read = self._start_identification(deposit, version_of)
+        read = read_payload(to_read, workers=opts.workers, progress=self.progress,
+                            target_for=None if self.moves is not None else target_for,
+                            move=unpacked, algorithms=self.sender.algorithms if self.sender else (),
+                            on_read=on_read)
         self.findings.extend(read.findings)
         if self.sender is not None:  # the fixity the sender's METS declares (E-ARK: the only)
             self.findings.extend(self.sender.check_payload(read.files))
@@ -333,7 +376,7 @@ class _Ingest:
         if has_errors(self.findings):
             self._reject()
 
-        formats = self._identify(read.files, builder)
+        formats = self._identify(read.files, staged)
         created = opts.clock()
         entries: dict[str, Mapping[str, str]] = {}
         sizes: dict[str, int] = {}
@@ -445,7 +488,13 @@ class _Ingest:
             entries[name], sizes[name] = self._write(builder, name, data), len(data)
 
         for logical, digests in entries.items():
-            builder.add(logical, digests)
+            if (self.moves is not None and builder.known_digest(digests["sha512"])
+                    and self.moves.park(logical)):
+                # Content the object holds is stored once; the deposit's file waits in the
+                # work directory, to be put back should the ingest fail.
+                builder.add(logical, digests, written=False)
+            else:
+                builder.add(logical, digests)
         inventory_sha512 = builder.prepare(created=created, message=f"ingest of {self.source.name}",
                                            user_name=software)
         stored = tuple(
@@ -491,8 +540,27 @@ class _Ingest:
                 self.stored_unrecorded = False
             finally:
                 recovery.release(pending)
+        if opts.move:
+            self._consume(deposit)
         return IngestResult(package_id, builder.version, len(read.files), read.bytes,
                             tuple(self.findings))
+
+    def _consume(self, deposit: Deposit) -> None:
+        """`--move`, after success: what is left of the deposit goes (its payload is stored)."""
+        if self.moves is None:  # a zip or tar: we unpacked (and moved) our own copy of it
+            if self.source.is_dir():
+                return
+            try:
+                os.unlink(self.source)
+            except OSError as exc:
+                log.warning("%s is stored, but the deposit could not be removed: %s",
+                            escape_name(str(self.source)), exc.strerror or exc)
+            return
+        left = remove_consumed(deposit.root, [tag.source for tag in deposit.tag_files])
+        if left:
+            log.warning("%s is stored; %d file(s) the ingest did not take are left in the "
+                        "deposit folder (first: %s)", escape_name(str(self.source)), len(left),
+                        escape_name(left[0]))
 
     def _commit_checks(self, deposit: Deposit, intent: Intent,
                        pending: list[recovery.Pending],
@@ -551,22 +619,88 @@ class _Ingest:
         self.findings.extend(decisions.payload_findings(self.catalog, fingerprint, version_of,
                                                         self.options.allow_unchanged))
 
-    def _identify(self, files: Sequence[PayloadFile],
-                  builder: VersionBuilder) -> dict[str, FormatInfo]:
-        """PRONOM formats of the staged payload (just written: the headers are in page cache)."""
-        if not self.options.identify_formats or not files:
-            return {}
+    def _start_identification(self, deposit: Deposit, version_of: str | None) -> OnRead | None:
+        """For a deposit of many files or bytes: identification in helper processes while the
+        payload is read, each file once it is staged (preserve.formats.stream); the callback
+        for `read_payload`. None: identified after the read, in `_identify`."""
+        self._held = self.catalog.held_formats(version_of) if version_of is not None else {}
+        count, size = len(deposit.payload), sum(e.size for e in deposit.payload)
+        if not self.options.identify_formats or (count < STREAM_MIN_FILES
+                                                 and size < STREAM_MIN_BYTES):
+            return None
+        identifier = self._format_identifier()
+        stream = self._stream = identifier.stream(
+            min(identifier.workers, max(1, count // PARALLEL_MIN)))
+        submitted: set[str] = set()
+        lock = threading.Lock()
+        held = self._held
+
+        def identify_when_read(path: str, where: Path, digests: Mapping[str, str]) -> None:
+            digest = digests["sha512"]
+            with lock:  # each content once, none the package holds identified already
+                if digest in submitted or digest in held:
+                    return
+                submitted.add(digest)
+            stream.submit(digest, where)
+
+        return identify_when_read
+
+    def _format_identifier(self) -> FormatIdentifier:
         if self._identifier is None:
             self._identifier = FormatIdentifier(workers=self.options.workers)
-        # The staged paths are made for this step only, not kept from the read on (a Path
-        # per file is about 0.6 KiB: docs/performance.md, "Memory per file").
-        staged = [builder.staged_path("data/" + f.path) for f in files]
-        found = self._identifier.identify_many(staged)
-        formats = {f.path: found[path] for f, path in zip(files, staged, strict=True)}
-        del staged, found
-        log.info("identified %d files (%d unknown) with %s", len(formats),
-                 sum(1 for info in formats.values() if not info.known), self._identifier.tool)
+        return self._identifier
+
+    def _identify(self, files: Sequence[PayloadFile],
+                  staged: dict[str, Path]) -> dict[str, FormatInfo]:
+        """PRONOM formats of the staged payload (just written: the headers are in page cache).
+
+        siegfried costs about 1 ms of CPU per small file (docs/performance.md), so content is
+        identified once: one file per sha512 in the deposit, and none whose content an
+        earlier version of the package holds with a format already identified (the answer
+        is carried, its basis says from where)."""
+        if not self.options.identify_formats or not files:
+            return {}
+        first: dict[str, PayloadFile] = {}
+        for f in files:
+            first.setdefault(f.digests["sha512"], f)
+        by_digest: dict[str, FormatInfo] = {}
+        for digest in first.keys() & self._held.keys():
+            puid, name, version, number, path = self._held[digest]
+            by_digest[digest] = FormatInfo(
+                puid, name, version, "",
+                f"identified in v{number} as {path} (same sha512); not scanned again", "")
+        todo = [f for digest, f in first.items() if digest not in by_digest]
+        if self._stream is not None:  # identified while read
+            stream, self._stream = self._stream, None
+            by_digest.update((str(k), info) for k, info in stream.results().items())
+            todo_left = [f for f in todo if f.digests["sha512"] not in by_digest]
+            if todo_left:  # not expected: every file read was submitted
+                log.warning("%d files were not identified while read; identifying them now",
+                            len(todo_left))
+                found = self._format_identifier().identify_many(
+                    [staged[f.path] for f in todo_left])
+                by_digest.update((f.digests["sha512"], found[staged[f.path]])
+                                 for f in todo_left)
+        elif todo:
+            found = self._format_identifier().identify_many([staged[f.path] for f in todo])
+            by_digest.update((f.digests["sha512"], found[staged[f.path]]) for f in todo)
+        formats = {f.path: by_digest[f.digests["sha512"]] for f in files}
+        self.identified = (len(todo), len(first) - len(todo), len(files) - len(first))
+        log.info("identified %d files (%d unknown): %d scanned with %s, %d as in earlier "
+                 "versions, %d duplicates of others", len(formats),
+                 sum(1 for info in formats.values() if not info.known), len(todo),
+                 self.tool_name(), len(first) - len(todo), len(files) - len(first))
         return formats
+
+    def _identified_detail(self) -> str:
+        scanned, carried, duplicates = self.identified
+        if not carried and not duplicates:
+            return ""
+        return (f": {scanned} scanned, {carried} as identified in earlier versions (same "
+                f"sha512), {duplicates} with the same content as another file of the deposit")
+
+    def tool_name(self) -> str:
+        return self._identifier.tool if self._identifier is not None else "siegfried"
 
     def _write(self, builder: VersionBuilder, logical: str, data: bytes) -> dict[str, str]:
         return write_staged(builder, logical, data)
@@ -615,12 +749,12 @@ class _Ingest:
         if formats:
             unknown = sum(1 for info in formats.values() if not info.known)
             puids = len({info.puid for info in formats.values() if info.known})
-            tool = self._identifier.tool if self._identifier is not None else "siegfried"
+            tool = self.tool_name()
             events.append(_event(
                 EventType.FORMAT_IDENTIFICATION,
                 EventOutcome.WARNING if unknown else EventOutcome.SUCCESS, created,
                 detail=f"PRONOM identification of {len(formats)} payload files with "
-                       f"{tool}",
+                       f"{tool}" + self._identified_detail(),
                 outcome_detail=f"{len(formats) - unknown} identified ({puids} formats), "
                                f"{unknown} not identified", **common))
         events += [

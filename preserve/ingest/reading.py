@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from preserve.checksums import HashJob, Progress, hash_many
+from preserve.checksums import HashJob, HashResult, Progress, hash_many
 from preserve.deposit import Deposit, check_payload, required_algorithms
 from preserve.findings import finding
 from preserve.model import Finding, PayloadFile
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 #: Maps a payload path (relative to data/) to the file its bytes are copied into, or None to
 #: only hash it.
 TargetFor = Callable[[str], Path | None]
+#: Told of each payload file read: its path (relative to data/), where it is, its digests.
+OnRead = Callable[[str, Path, Mapping[str, str]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ def read_payload(
     progress: Progress | None = None,
     move: bool = False,
     algorithms: Collection[str] = (),
+    on_read: OnRead | None = None,
 ) -> PayloadRead:
     """Read (and optionally copy) every payload file once, then check it against the deposit.
 
@@ -51,7 +54,9 @@ def read_payload(
     deposits we unpacked ourselves into staging, whose files are already ours. Files are not
     fsynced one by one: the storage adapter makes the whole staged version durable before
     it moves it into the storage root (one syncfs on Linux). `algorithms` are computed in the
-    same read besides ours and the manifests' (those a sender's METS declares).
+    same read besides ours and the manifests' (those a sender's METS declares). `on_read` is
+    called (from the reading threads) with each file read: its payload path, where the file is
+    now (its target, if it has one) and its digests.
     """
     jobs = [
         HashJob(
@@ -65,10 +70,15 @@ def read_payload(
     ]
     if progress is not None:
         progress.start(sum(entry.size for entry in deposit.payload))
+    def done(job: HashJob, result: HashResult) -> None:
+        if on_read is not None:
+            on_read(job.key, job.target if job.target is not None else job.source,
+                    result.digests)
+
     results = hash_many(jobs, required_algorithms(deposit) | frozenset(algorithms),
                         workers or os.cpu_count() or 1,
                         progress=progress.advance if progress else None,
-                        fsync=False)
+                        fsync=False, done=done if on_read is not None else None)
     findings: list[Finding] = []
     files: dict[str, PayloadFile] = {}
     for result in results:

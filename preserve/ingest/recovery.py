@@ -40,6 +40,7 @@ from preserve import checksums
 from preserve.catalog import Catalog, IngestRecord
 from preserve.catalog.intent import Intent, iter_intent_bytes, parse_intent
 from preserve.errors import StorageError
+from preserve.ingest.moving import read_moves, restore_moves
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
@@ -99,7 +100,7 @@ def tidy(storage: StorageRoot, catalog: Catalog, staging: Path) -> list[Pending]
         if intent is None:
             log.info("removing %s, left by an ingest that stopped before storing anything",
                      work.path)
-            work.remove()
+            _remove_after_restoring(work)
             continue
         stored = _stored_head(storage, intent)
         if stored is None or stored < intent.version:
@@ -124,9 +125,27 @@ def tidy(storage: StorageRoot, catalog: Catalog, staging: Path) -> list[Pending]
         else:
             close_interrupted(catalog, intent, "killed before its version reached storage; "
                               "nothing was stored")
-            work.remove()  # it never moved anything into the root
+            _remove_after_restoring(work)  # it never moved anything into the root
     tidy_lock_files(staging)
     return pending
+
+
+def _remove_after_restoring(work: WorkDir) -> None:
+    """Remove a dead ingest's work directory whose version never reached storage; an
+    `ingest --move` first gets the deposit's files back (preserve.ingest.moving). A file that
+    cannot go back keeps the directory, logged as an error."""
+    moves = read_moves(work.path)
+    if moves is not None:
+        failed = restore_moves(moves)
+        if failed:
+            log.error("%s keeps %d file(s) of a deposit moved by `ingest --move` that could not "
+                      "be put back (first: %s); move them back by hand, then remove it",
+                      work.path, len(failed), failed[0])
+            work.release()
+            return
+        log.warning("put back the %d deposit file(s) an interrupted `ingest --move` had moved",
+                    len(moves))
+    work.remove()
 
 
 def release(pending: list[Pending]) -> None:
