@@ -124,6 +124,10 @@ class VersionBuilder:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
+    def staged_path(self, logical_path: str) -> Path:
+        """Where `content_target` put (or puts) the new file for `logical_path`."""
+        return self._staged_version / self._content_dir / logical_path
+
     def known_digest(self, sha512: str) -> bool:
         """True if the object (earlier versions or this one so far) already holds this content."""
         lower = sha512.lower()
