@@ -14,7 +14,7 @@ import io
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeVar
@@ -91,6 +91,50 @@ class MultiHasher:
 
     def hexdigests(self) -> dict[str, str]:
         return {name: h.hexdigest() for name, h in self._hashers.items()}
+
+
+class Digests(Mapping[str, str]):
+    """{algorithm: lowercase hex digest} of one file, held as its raw digest bytes.
+
+    What `hash_many` gives for each file: the same mapping as `MultiHasher.hexdigests`, at
+    about a third of the memory (one bytes object instead of a dict and a hex string per
+    algorithm), because ingest keeps the digests of every payload file from the read to the
+    catalog transaction (docs/performance.md, "Memory per file"). Hex strings are made when
+    asked for.
+    """
+
+    __slots__ = ("_layout", "_raw")
+
+    def __init__(self, hexdigests: Mapping[str, str]) -> None:
+        raws = [bytes.fromhex(value) for value in hexdigests.values()]
+        self._layout = _layout(tuple((name, len(raw)) for name, raw in
+                                     zip(hexdigests, raws, strict=True)))
+        self._raw = b"".join(raws)
+
+    def __getitem__(self, algorithm: str) -> str:
+        start, end = self._layout[algorithm]
+        return self._raw[start:end].hex()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layout)
+
+    def __len__(self) -> int:
+        return len(self._layout)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+@functools.cache
+def _layout(sizes: tuple[tuple[str, int], ...]) -> dict[str, tuple[int, int]]:
+    """{algorithm: (start, end)} in the raw bytes of a `Digests`; one shared dict for every
+    file hashed with the same algorithms."""
+    layout: dict[str, tuple[int, int]] = {}
+    start = 0
+    for name, size in sizes:
+        layout[name] = (start, start + size)
+        start += size
+    return layout
 
 
 class ByteSource(Protocol):
@@ -319,7 +363,7 @@ class HashJob:
 class HashResult:
     key: str
     size: int
-    digests: dict[str, str]
+    digests: Mapping[str, str]  # a Digests once read
     expected_size: int | None
     error: str | None = None  # why the file could not be read (vanished, not regular, EIO)
 
@@ -359,7 +403,7 @@ def hash_many(
                                               fsync=fsync)
         except OSError as exc:  # reading the deposit failed; writing raises StorageError
             return HashResult(job.key, 0, {}, job.expected_size, exc.strerror or str(exc))
-        result = HashResult(job.key, size, digests, job.expected_size)
+        result = HashResult(job.key, size, Digests(digests), job.expected_size)
         if done is not None:
             done(job, result)
         return result

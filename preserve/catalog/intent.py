@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,37 @@ class Intent:
 
 def intent_bytes(intent: Intent) -> bytes:
     """The intent as UTF-8 JSON."""
-    return json.dumps(_intent_json(intent), ensure_ascii=False).encode("utf-8")
+    return b"".join(iter_intent_bytes(intent))
+
+
+#: Where the files go in the JSON text of the rest of an intent (its only `files` key: the
+#: quotes of a key cannot occur unescaped inside a JSON string).
+_FILES = '"files": []'
+#: `iter_intent_bytes` hands out the text in pieces of about this many characters.
+_PIECE = 1 << 16
+
+
+def iter_intent_bytes(intent: Intent) -> Iterator[bytes]:
+    """`intent_bytes(intent)` in pieces: the rows of the files one at a time, so that the
+    record of 200,000 files is never held as one JSON document (docs/performance.md,
+    "Memory per file"). The text is the same as `json.dumps` of the whole would give."""
+    document = _intent_json(intent, with_files=False)
+    head, found, tail = json.dumps(document, ensure_ascii=False).partition(_FILES)
+    if not found or _FILES in tail:  # a bug: the one `files` key is the record's
+        raise AssertionError("the intent's JSON lost its place for the files")
+    pending = [head, '"files": [']
+    size = 0
+    names = [f.name for f in dataclasses.fields(StoredFile)]
+    for n, stored in enumerate(intent.record.files):
+        text = json.dumps({name: getattr(stored, name) for name in names}, ensure_ascii=False)
+        pending.append(", " + text if n else text)
+        size += len(text)
+        if size >= _PIECE:
+            yield "".join(pending).encode("utf-8")
+            pending.clear()
+            size = 0
+    pending += ["]", tail]
+    yield "".join(pending).encode("utf-8")
 
 
 def parse_intent(data: bytes | str) -> Intent | None:
@@ -76,7 +107,7 @@ def _time(value: dt.datetime) -> str:
     return value.isoformat()
 
 
-def _intent_json(intent: Intent) -> dict[str, Any]:
+def _intent_json(intent: Intent, *, with_files: bool = True) -> dict[str, Any]:
     r = intent.record
     return {
         "format": INTENT_FORMAT,
@@ -90,7 +121,7 @@ def _intent_json(intent: Intent) -> dict[str, Any]:
             "title": r.title, "external_identifiers": list(r.external_identifiers),
             "payload_fingerprint": r.payload_fingerprint, "location": r.location,
             "deposit_id": r.deposit_id, "message": r.message,
-            "files": [dataclasses.asdict(f) for f in r.files],
+            "files": [dataclasses.asdict(f) for f in r.files] if with_files else [],
             "findings": [f.as_dict() for f in r.findings],
         },
         "events": [_event_json(e) for e in intent.events],

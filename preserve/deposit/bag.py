@@ -153,6 +153,15 @@ def read_bag(root: Path, source: Path, kind: DepositKind, limits: Limits,
 
     found.extend(_check_oxum(bag_info, payload))
     prefix = len(PAYLOAD_DIR) + 1
+    # One string per payload path, shared by every manifest and the payload listing: a
+    # deposit of 200,000 files would otherwise hold each path three times for the whole
+    # ingest (docs/performance.md, "Memory per file").
+    shared: dict[str, str] = {}
+
+    def short(path: str) -> str:
+        name = path[prefix:]
+        return shared.setdefault(name, name)
+
     return Deposit(
         kind=kind,
         source=source,
@@ -160,10 +169,10 @@ def read_bag(root: Path, source: Path, kind: DepositKind, limits: Limits,
         bagit_version=version,
         encoding=encoding,
         bag_info=tuple(bag_info),
-        manifests=_freeze({a: {p[prefix:]: d for p, d in e.items()} for a, e in manifests.items()}),
+        manifests=_freeze({a: {short(p): d for p, d in e.items()} for a, e in manifests.items()}),
         tag_manifests=_freeze(tag_manifests),
         fetch=tuple(fetch),
-        payload=tuple(PayloadEntry(f.path[prefix:], f.source, f.size) for f in payload),
+        payload=tuple(PayloadEntry(short(f.path), f.os_path, f.size) for f in payload),
         tag_files=tuple(TagEntry(f.path, f.source, f.size) for f in sorted(tags.values(),
                                                                           key=lambda t: t.path)),
         findings=tuple(found),

@@ -80,7 +80,7 @@ def read_eark(root: Path, source: Path, limits: Limits,
         else:
             name, below = parts
             payload.append(PayloadEntry(below if single else f"{name}/{below}",
-                                        entry.source, entry.size))
+                                        entry.os_path, entry.size))
     if not payload:
         findings.append(make("PAY-W001", f"{REPRESENTATIONS}/"))
     mets = root_mets(root)

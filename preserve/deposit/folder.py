@@ -30,7 +30,7 @@ def read_folder(root: Path, source: Path, limits: Limits) -> Deposit:
         manifests=MappingProxyType({}),
         tag_manifests=MappingProxyType({}),
         fetch=(),
-        payload=tuple(PayloadEntry(f.path, f.source, f.size) for f in tree.files),
+        payload=tuple(PayloadEntry(f.path, f.os_path, f.size) for f in tree.files),
         tag_files=(),
         findings=tuple(findings),
     )

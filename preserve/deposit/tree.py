@@ -47,8 +47,12 @@ def special_kind(mode: int) -> str:
 @dataclass(frozen=True, slots=True)
 class FileEntry:
     path: str  # relative to the walked root, POSIX
-    source: Path
+    os_path: str  # as the OS names it (a string: see PayloadEntry)
     size: int
+
+    @property
+    def source(self) -> Path:
+        return Path(self.os_path)
 
 
 @dataclass(slots=True)
@@ -96,7 +100,7 @@ def walk(root: Path, limits: Limits) -> Tree:
                 pending.append((rel, depth + 1))
             elif stat.S_ISREG(info.st_mode):
                 log.debug("file %r (%d bytes)", rel, info.st_size)
-                tree.files.append(FileEntry(rel, Path(entry.path), info.st_size))
+                tree.files.append(FileEntry(rel, entry.path, info.st_size))
                 if info.st_nlink > 1:
                     links.setdefault((info.st_dev, info.st_ino), (info.st_nlink, []))[1].append(rel)
             else:

@@ -45,8 +45,15 @@ class PayloadEntry:
     """A payload file: `path` relative to data/ (bags) or to the folder, POSIX, as on disk."""
 
     path: str
-    source: Path
+    # The file's path as a string, not a Path: a Path holds its parts as well, and a deposit
+    # of 200,000 files keeps every entry for the whole ingest (docs/performance.md, "Memory
+    # per file"). `source` makes the Path when asked.
+    os_path: str
     size: int
+
+    @property
+    def source(self) -> Path:
+        return Path(self.os_path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,10 @@ These are pure functions from file lists to bytes; the ingest workflow writes th
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterable, Mapping, Sequence
 
+from preserve.checksums import ByteSink
 from preserve.deposit import format_manifest_line, format_tag_file
 from preserve.model import PayloadFile
 
@@ -51,5 +53,27 @@ def bag_info(
 
 def manifest(entries: Iterable[tuple[str, Mapping[str, str]]], algorithm: str) -> bytes:
     """A (tag)manifest: one `digest path` line per file, paths encoded per RFC 8493 2.1.3."""
-    lines = [format_manifest_line(digests[algorithm], path) for path, digests in sorted(entries)]
-    return "".join(lines).encode("utf-8")
+    out = io.BytesIO()
+    write_manifest(out, entries, algorithm)
+    return out.getvalue()
+
+
+#: `write_manifest` writes in pieces of about this many characters.
+_PIECE = 1 << 16
+
+
+def write_manifest(out: ByteSink, entries: Iterable[tuple[str, Mapping[str, str]]],
+                   algorithm: str) -> None:
+    """Write `manifest(entries, algorithm)` to `out` in pieces: the payload manifest of
+    200,000 files is never one string (docs/performance.md, "Memory per file")."""
+    pending: list[str] = []
+    size = 0
+    for path, digests in sorted(entries):
+        line = format_manifest_line(digests[algorithm], path)
+        pending.append(line)
+        size += len(line)
+        if size >= _PIECE:
+            out.write("".join(pending).encode("utf-8"))
+            pending.clear()
+            size = 0
+    out.write("".join(pending).encode("utf-8"))

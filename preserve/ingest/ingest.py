@@ -347,20 +347,19 @@ class _Ingest:
         # instead of copied a second time.
         unpacked = (deposit.kind in (DepositKind.ZIP, DepositKind.TAR)
                     or self.work in deposit.root.parents)  # a zipped plain folder
-        staged: dict[str, Path] = {}
+        staged = _Staged(builder)
 
         def target_for(path: str) -> Path:
-            staged[path] = target = builder.content_target("data/" + path)
-            return target
+            return builder.content_target("data/" + path)
 
         to_read = deposit
         if opts.move and not unpacked:
             # Renamed first, then hashed where they now are (preserve.ingest.moving).
             for entry in deposit.payload:
-                target_for(entry.path)
+                staged[entry.path] = target_for(entry.path)
             self.moves = Moves.make(self.work, deposit.payload, staged)
             to_read = dataclasses.replace(deposit, payload=tuple(
-                dataclasses.replace(entry, source=staged[entry.path])
+                dataclasses.replace(entry, os_path=os.fspath(staged[entry.path]))
                 for entry in deposit.payload))
         on_read = self._start_identification(deposit, version_of)
         read = read_payload(to_read, workers=opts.workers, progress=self.progress,
@@ -378,11 +377,12 @@ class _Ingest:
 
         formats = self._identify(read.files, staged)
         created = opts.clock()
-        entries: dict[str, dict[str, str]] = {}
+        entries: dict[str, Mapping[str, str]] = {}
         sizes: dict[str, int] = {}
         for f in read.files:
-            entries["data/" + f.path] = dict(f.digests)
-            sizes["data/" + f.path] = f.size
+            logical = "data/" + f.path  # one string for both
+            entries[logical] = f.digests  # compact (checksums.Digests): not copied
+            sizes[logical] = f.size
         tag_paths = [tag.path for tag in deposit.tag_files]
         wanted = supplied_paths(tag_paths)
         supplied_files: dict[str, bytes] = {}
@@ -452,8 +452,9 @@ class _Ingest:
                 out, package_id=package_id, version=builder.version, created=created,
                 files=[MetsFile("data/" + f.path, f.size, f.digests["sha256"],
                                 f.digests["sha512"],
+                                # None: as its path (data/…), one string less per file
                                 original_name=_original_name(sender_files.get(f.path))
-                                or prefix + f.path,
+                                or (None if prefix else f.path),
                                 format=_with_sender_format(_file_format(formats.get(f.path)),
                                                            sender_files.get(f.path)))
                        for f in read.files],
@@ -469,11 +470,16 @@ class _Ingest:
                                              software=software, package_id=package_id,
                                              version=builder.version),
         }
-        for algorithm in bagging.MANIFEST_ALGORITHMS:
-            payload = [(p, d) for p, d in entries.items() if p.startswith("data/")]
-            tag_bytes[f"manifest-{algorithm}.txt"] = bagging.manifest(payload, algorithm)
         for name, data in tag_bytes.items():
             entries[name], sizes[name] = self._write(builder, name, data), len(data)
+        # The payload manifests are written as a stream, like the METS (one line per file).
+        payload = [(p, d) for p, d in entries.items() if p.startswith("data/")]
+        for algorithm in bagging.MANIFEST_ALGORITHMS:
+            name = f"manifest-{algorithm}.txt"
+            with self._staged_file(builder.content_target(name)) as out:
+                bagging.write_manifest(out, payload, algorithm)
+            entries[name], sizes[name] = out.hexdigests(), out.size
+        del payload
         tags_so_far = [(p, d) for p, d in entries.items() if not p.startswith("data/")]
         for algorithm in bagging.MANIFEST_ALGORITHMS:
             name = f"tagmanifest-{algorithm}.txt"
@@ -757,6 +763,19 @@ class _Ingest:
                    **common),
         ]
         return events
+
+
+class _Staged(dict[str, Path]):
+    """Payload path -> the file it is staged as. Only the targets of --move are kept; any
+    other is made when looked up: a Path per file, kept from the read on, is about 0.6 KiB
+    (docs/performance.md, "Memory per file")."""
+
+    def __init__(self, builder: VersionBuilder) -> None:
+        super().__init__()
+        self._builder = builder
+
+    def __missing__(self, path: str) -> Path:
+        return self._builder.staged_path("data/" + path)
 
 
 def write_staged(builder: VersionBuilder, logical: str, data: bytes) -> dict[str, str]:

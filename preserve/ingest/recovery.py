@@ -38,13 +38,13 @@ from pathlib import Path
 
 from preserve import checksums
 from preserve.catalog import Catalog, IngestRecord
-from preserve.catalog.intent import Intent, intent_bytes, parse_intent
+from preserve.catalog.intent import Intent, iter_intent_bytes, parse_intent
 from preserve.errors import StorageError
 from preserve.ingest.moving import read_moves, restore_moves
 from preserve.model import Event, EventOutcome, EventType, software_agent, utc_now
 from preserve.storage import StorageRoot, object_path_for
 from preserve.storage import inventory as inv
-from preserve.storage.fsync import fsync_dir, write_new
+from preserve.storage.fsync import fsync_dir, write_new_pieces
 from preserve.storage.local import LocalLocation
 from preserve.storage.staging import (
     INTENT_FILE,
@@ -57,11 +57,11 @@ log = logging.getLogger(__name__)
 
 def write_intent(work: Path, intent: Intent) -> None:
     """Write `intent.json` into the work directory, durably, before the storage move."""
-    data = intent_bytes(intent)
     path = work / INTENT_FILE
     path.unlink(missing_ok=True)
     try:
-        write_new(path, data)
+        # In pieces: the rows of every file are never one document in memory.
+        write_new_pieces(path, iter_intent_bytes(intent))
         fsync_dir(work)
     except OSError as exc:
         raise StorageError(detail=f"cannot write {path}: {exc.strerror or exc}; nothing was "

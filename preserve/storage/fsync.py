@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,24 @@ def write_new(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, *, temp_dir: Path | None = None) -> None:
-    """Replace (or create) `path` with `data` so that readers see the old or the new bytes.
+def write_new_pieces(path: Path, pieces: Iterable[bytes]) -> None:
+    """`write_new` of the concatenation of `pieces`, written as they come (a document too
+    large to be held whole)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        for piece in pieces:
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes | Iterable[bytes], *,
+                 temp_dir: Path | None = None) -> None:
+    """Replace (or create) `path` with `data` (bytes, or pieces of them written as they come)
+    so that readers see the old or the new bytes.
 
     The temp file is written in `temp_dir` (default: the target's directory; it must be on the
     same filesystem), flushed, renamed over the target with `os.replace`, and the target's
@@ -101,7 +118,10 @@ def write_atomic(path: Path, data: bytes, *, temp_dir: Path | None = None) -> No
     where = Path(temp_dir) if temp_dir is not None else path.parent
     temp = where / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
-        write_new(temp, data)
+        if isinstance(data, bytes):
+            write_new(temp, data)
+        else:
+            write_new_pieces(temp, data)
         os.replace(temp, path)
     except BaseException:
         try:

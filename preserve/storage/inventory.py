@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,12 +122,106 @@ def canonical(inventory: dict[str, Any]) -> dict[str, Any]:
 
 def serialize(inventory: dict[str, Any]) -> bytes:
     """UTF-8 JSON, indented, non-ASCII kept as is (JSON escapes control characters)."""
-    return (json.dumps(canonical(inventory), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return b"".join(iter_serialized(inventory))
+
+
+#: `iter_serialized` hands out the text in pieces of about this many characters.
+_PIECE = 1 << 16
+
+
+def iter_serialized(inventory: dict[str, Any]) -> Iterator[bytes]:
+    """The bytes of `serialize(inventory)` in pieces, for a writer that streams them.
+
+    The same text as `json.dumps(canonical(inventory), indent=2, ensure_ascii=False)` plus a
+    newline, produced without the sorted copy `canonical` makes of every digest map and
+    without the whole document in memory: the manifest, fixity and state blocks of an object
+    of 200,000 files would otherwise be held three times over (copy, chunks, text) while an
+    inventory is written (docs/performance.md, "Memory per file").
+    """
+    pending: list[str] = []
+    size = 0
+    for chunk in _encode(_ordered(inventory), 0):
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= _PIECE:
+            yield "".join(pending).encode("utf-8")
+            pending.clear()
+            size = 0
+    pending.append("\n")
+    yield "".join(pending).encode("utf-8")
+
+
+class _SortedMap:
+    """A digest map (digest -> paths) to be written with its keys and path lists sorted, as
+    `canonical` orders it, without being copied."""
+
+    __slots__ = ("block",)
+
+    def __init__(self, block: Mapping[str, Any]) -> None:
+        self.block = block
+
+
+def _ordered(inventory: dict[str, Any]) -> dict[str, Any]:
+    """`canonical(inventory)`, with each digest map wrapped rather than copied sorted."""
+    out: dict[str, Any] = {key: inventory[key] for key in ("id", "type", "digestAlgorithm",
+                                                            "head")}
+    if "contentDirectory" in inventory:
+        out["contentDirectory"] = inventory["contentDirectory"]
+    if inventory.get("fixity"):
+        out["fixity"] = {alg: _SortedMap(inventory["fixity"][alg])
+                         for alg in sorted(inventory["fixity"])}
+    out["manifest"] = _SortedMap(inventory["manifest"])
+    versions = {}
+    for name in sorted(inventory["versions"], key=version_number):
+        version = inventory["versions"][name]
+        versions[name] = {key: (_SortedMap(version[key]) if key == "state" else version[key])
+                          for key in ("created", "message", "user", "state") if key in version}
+    out["versions"] = versions
+    return out
+
+
+def _encode(value: Any, level: int) -> Iterator[str]:
+    """JSON text of `value` as `json.dumps(..., indent=2, ensure_ascii=False)` writes it."""
+    if isinstance(value, _SortedMap):
+        block = value.block
+        items: Iterable[tuple[str, Any]] = ((key, sorted(block[key])) for key in sorted(block))
+        empty = not block
+    elif isinstance(value, dict):
+        items, empty = value.items(), not value
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            yield "[]"
+            return
+        inner = "\n" + "  " * (level + 1)
+        yield "[" + inner
+        for n, item in enumerate(value):
+            if n:
+                yield "," + inner
+            yield from _encode(item, level + 1)
+        yield "\n" + "  " * level + "]"
+        return
+    else:
+        yield json.dumps(value, ensure_ascii=False)
+        return
+    if empty:
+        yield "{}"
+        return
+    inner = "\n" + "  " * (level + 1)
+    yield "{" + inner
+    for n, (key, item) in enumerate(items):
+        yield ("," + inner if n else "") + json.dumps(key, ensure_ascii=False) + ": "
+        yield from _encode(item, level + 1)
+    yield "\n" + "  " * level + "}"
 
 
 def sidecar(data: bytes) -> bytes:
     """The sidecar for inventory bytes `data` (OCFL 1.1 section 3.5.6)."""
-    return f"{hashlib.sha512(data).hexdigest()} {INVENTORY}\n".encode("ascii")
+    return sidecar_for(hashlib.sha512(data).hexdigest())
+
+
+def sidecar_for(digest: str) -> bytes:
+    """The sidecar naming an inventory whose sha512 is `digest` (OCFL 1.1 section 3.5.6)."""
+    return f"{digest} {INVENTORY}\n".encode("ascii")
 
 
 def load(directory: Path) -> tuple[dict[str, Any], str]:

@@ -25,14 +25,20 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from preserve.checksums import REQUIRED_ALGORITHMS, is_hex_digest
 from preserve.errors import StorageError
 from preserve.storage import inventory as inv
-from preserve.storage.fsync import fsync_dir, fsync_tree, write_atomic, write_new
+from preserve.storage.fsync import (
+    fsync_dir,
+    fsync_tree,
+    write_atomic,
+    write_new,
+    write_new_pieces,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +66,22 @@ class VersionBuilder:
         self._fixity: dict[str, dict[str, list[str]]] = (
             copy.deepcopy(previous.get("fixity") or {}) if previous else {}
         )
-        # (fixity name, content path) -> digest: the reverse of the fixity block, so adding a
-        # file is O(1) whatever the size of the object.
-        self._fixity_of: dict[tuple[str, str], str] = {
-            (name, path): digest
+        # fixity name -> {content path: digest}: the reverse of the fixity block, so adding a
+        # file is O(1) whatever the size of the object (no tuple per file: issue 17).
+        self._fixity_of: dict[str, dict[str, str]] = {
+            name: {path: digest for digest, paths in block.items() for path in paths}
             for name, block in self._fixity.items()
-            for digest, paths in block.items()
-            for path in paths
         }
         # Other writers may use uppercase hex; look digests up case-blind (OCFL 1.1 E096).
-        self._by_lower = {digest.lower(): digest for digest in self._manifest}
+        # Only digests not already lowercase are listed: ours are, and an entry per file
+        # would cost memory for nothing.
+        self._by_lower = {digest.lower(): digest for digest in self._manifest
+                          if digest != digest.lower()}
         self._state: dict[str, str] = {}  # logical path -> manifest digest
         self._content_of: dict[str, str] = {}  # logical path -> content path
         self._dirs: set[str] = set()  # every directory prefix of a logical path in the state
-        self._new: set[str] = set()  # content paths stored by this version
         self._done = False
-        self._prepared: bytes | None = None  # inventory bytes, once prepare() ran
+        self._prepared: str | None = None  # the inventory's sha512, once prepare() ran
         self._staged_object = staging_dir / "object"
         self._staged_version = self._staged_object / inv.version_name(self.version)
         self._staged_version.mkdir(parents=True)
@@ -118,9 +124,14 @@ class VersionBuilder:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
+    def staged_path(self, logical_path: str) -> Path:
+        """Where `content_target` put (or puts) the new file for `logical_path`."""
+        return self._staged_version / self._content_dir / logical_path
+
     def known_digest(self, sha512: str) -> bool:
         """True if the object (earlier versions or this one so far) already holds this content."""
-        return sha512.lower() in self._by_lower
+        lower = sha512.lower()
+        return lower in self._manifest or lower in self._by_lower
 
     def add(self, logical_path: str, digests: Mapping[str, str], *, written: bool = True) -> bool:
         """Declare `logical_path` with its digests; True if its content is new to the object."""
@@ -151,8 +162,6 @@ class VersionBuilder:
                                    f"but {target} is not a regular file")
             content_path = self._prefix + logical_path
             self._manifest[sha512] = [content_path]
-            self._by_lower[sha512] = sha512
-            self._new.add(content_path)
             stored = True
         self._record_fixity(content_path, clean)
         self._state[logical_path] = sha512
@@ -182,7 +191,7 @@ class VersionBuilder:
         """Digests given for content already held must agree with those recorded for it."""
         for alg, value in digests.items():
             name = inv.FIXITY_NAMES.get(alg)
-            other = self._fixity_of.get((name, content_path)) if name else None
+            other = self._fixity_of.get(name, {}).get(content_path) if name else None
             if other is not None and other.lower() != value:
                 raise StorageError(detail=f"{name} digest {value} given for {content_path!r} "
                                        f"differs from the {other} already recorded for the same "
@@ -195,10 +204,11 @@ class VersionBuilder:
                 if alg != inv.DIGEST_ALGORITHM:
                     log.debug("no OCFL fixity name for %s; not recorded in the inventory", alg)
                 continue
-            if (name, content_path) in self._fixity_of:
+            recorded = self._fixity_of.setdefault(name, {})
+            if content_path in recorded:
                 continue  # already recorded (checked to agree by _check_fixity)
             self._fixity.setdefault(name, {}).setdefault(value, []).append(content_path)
-            self._fixity_of[(name, content_path)] = value
+            recorded[content_path] = value
 
     # --- committing ------------------------------------------------------------------------
 
@@ -209,9 +219,9 @@ class VersionBuilder:
             return
         for dirpath, dirnames, filenames in os.walk(content_root, topdown=False):
             for name in filenames:
-                relative = Path(dirpath, name).relative_to(self._staged_version).as_posix()
-                path = f"{inv.version_name(self.version)}/{relative}"
-                if path not in self._new:
+                # Declared as new content: add() gave it this very content path.
+                logical = Path(dirpath, name).relative_to(content_root).as_posix()
+                if self._content_of.get(logical) != self._prefix + logical:
                     raise StorageError(detail=f"{Path(dirpath, name)} was written into the staged "
                                        "version but never declared with add(); nothing was committed")
             for name in dirnames:
@@ -260,31 +270,38 @@ class VersionBuilder:
         staged; returns the sha512 of the inventory. Nothing in the storage root changes.
 
         Split from `commit` so that a caller can record what it is about to move in (an
-        ingest's intent record, see preserve.ingest.recovery) between the two.
+        ingest's intent record, see preserve.ingest.recovery) between the two. The version's
+        inventory is written as a stream and hashed on the way (OCFL 1.1 section 3.5.6), the
+        root copy copied from it: its text is never held whole, which for 200,000 files would
+        be over 100 MB (docs/performance.md, "Memory per file").
         """
         self._check_open()
         self._check_staged_content()
-        data = inv.serialize(self._inventory(created, message, user_name, user_address))
-        files = {
-            self._staged_version / inv.INVENTORY: data,
-            self._staged_version / inv.SIDECAR: inv.sidecar(data),
-            self._staged_object / inv.INVENTORY: data,
-            self._staged_object / inv.SIDECAR: inv.sidecar(data),
-        }
-        if self._previous is None:
-            files[self._staged_object / inv.OBJECT_NAMASTE] = inv.OBJECT_NAMASTE_CONTENT.encode("ascii")
+        inventory = self._inventory(created, message, user_name, user_address)
+        version_inventory = self._staged_version / inv.INVENTORY
+        root_inventory = self._staged_object / inv.INVENTORY
         try:
-            for path, content in files.items():
+            for path in (version_inventory, self._staged_version / inv.SIDECAR, root_inventory,
+                         self._staged_object / inv.SIDECAR, self._staged_object / inv.OBJECT_NAMASTE):
                 path.unlink(missing_ok=True)  # left by an earlier, failed prepare
-                write_new(path, content)
+            hasher = hashlib.sha512()
+            write_new_pieces(version_inventory, _hashed(inv.iter_serialized(inventory), hasher))
+            del inventory
+            digest = hasher.hexdigest()
+            write_new(self._staged_version / inv.SIDECAR, inv.sidecar_for(digest))
+            write_new_pieces(root_inventory, _pieces_of(version_inventory))
+            write_new(self._staged_object / inv.SIDECAR, inv.sidecar_for(digest))
+            if self._previous is None:
+                write_new(self._staged_object / inv.OBJECT_NAMASTE,
+                          inv.OBJECT_NAMASTE_CONTENT.encode("ascii"))
             fsync_tree(self._staged_object)
         except OSError as exc:
             raise StorageError(detail=f"writing the inventory of {inv.version_name(self.version)} "
                                f"of object {self.object_id!r} into staging failed: "
                                f"{exc.strerror or exc}; nothing was committed (check free space "
                                "and the disk)") from None
-        self._prepared = data
-        return hashlib.sha512(data).hexdigest()
+        self._prepared = digest
+        return digest
 
     def commit(self, *, created: dt.datetime | None = None, message: str = "",
                user_name: str = "", user_address: str | None = None) -> Path:
@@ -297,13 +314,13 @@ class VersionBuilder:
                                    "prepare() was called")
             self.prepare(created=created, message=message, user_name=user_name,
                          user_address=user_address)
-        data = self._prepared
-        assert data is not None
+        digest = self._prepared
+        assert digest is not None
         try:
             if self._previous is None:
                 self._move_new_object()
             else:
-                self._move_new_version(data)
+                self._move_new_version(digest)
         except OSError as exc:
             raise StorageError(detail=f"committing {inv.version_name(self.version)} of object "
                                f"{self.object_id!r} failed: {exc}. The version may be partly "
@@ -350,13 +367,13 @@ class VersionBuilder:
         fsync_dir(top.parent)
         fsync_dir(self._staging_dir)
 
-    def _move_new_version(self, data: bytes) -> None:
+    def _move_new_version(self, digest: str) -> None:
         target = self._object_path
         try:
-            _current, digest = inv.load(target)
+            _current, current_digest = inv.load(target)
         except StorageError as exc:
             raise StorageError(detail=f"object {self.object_id!r} cannot be updated: {exc.message}") from None
-        if digest != self._previous_digest:
+        if current_digest != self._previous_digest:
             raise StorageError(detail=f"object {self.object_id!r} changed while this version was "
                                "staged (another writer?); nothing was changed. Start the new "
                                "version again")
@@ -373,8 +390,10 @@ class VersionBuilder:
         fsync_dir(target)
         # The commit point: the root inventory names the new head. Its sidecar follows; the
         # head version's own inventory + sidecar (just moved in) are complete either way.
-        write_atomic(target / inv.INVENTORY, data, temp_dir=self._staging_dir)
-        write_atomic(target / inv.SIDECAR, inv.sidecar(data), temp_dir=self._staging_dir)
+        # Copied from the staged one in pieces (the text of a large object is never held).
+        write_atomic(target / inv.INVENTORY, _pieces_of(self._staged_object / inv.INVENTORY),
+                     temp_dir=self._staging_dir)
+        write_atomic(target / inv.SIDECAR, inv.sidecar_for(digest), temp_dir=self._staging_dir)
         fsync_dir(target)
 
     def abort(self) -> None:
@@ -385,3 +404,18 @@ class VersionBuilder:
         shutil.rmtree(self._staged_object, ignore_errors=True)
         shutil.rmtree(self._staging_dir / "layout", ignore_errors=True)
         log.info("aborted %s of object %r", inv.version_name(self.version), self.object_id)
+
+
+
+def _hashed(pieces: Iterable[bytes], hasher: Any) -> Iterator[bytes]:
+    """`pieces`, fed to `hasher` as they pass."""
+    for piece in pieces:
+        hasher.update(piece)
+        yield piece
+
+
+def _pieces_of(path: Path) -> Iterator[bytes]:
+    """The bytes of the file `path`, 1 MiB at a time."""
+    with open(path, "rb") as source:
+        while piece := source.read(1 << 20):
+            yield piece

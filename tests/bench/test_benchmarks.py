@@ -113,3 +113,14 @@ def test_s3_situation_runs_on_the_local_swift(tmp_path: Path, swift_server) -> N
     assert all(r["ratio"] > 0 for r in rows)
     assert "## S3: replication to the local Swift" in out.read_text(encoding="utf-8")
     assert not (tmp_path / "work" / "scratch" / "s3-many-small").exists()
+
+
+def test_ingest_memory_reports_the_peak_and_the_phases(tmp_path: Path) -> None:
+    from benchmarks import ingest_memory
+
+    corpus = corpora.generate("scaling", tmp_path / "corpus", scale=0.0001)
+    result = ingest_memory.measure(corpus.bag, tmp_path / "repo", None)
+    assert result["exit"] in (0, 1)  # 1: finished with warnings (no schemas here)
+    assert isinstance(result["peak_rss_mib"], int) and result["peak_rss_mib"] > 0
+    assert set(result["rss_at_phase_end_mib"]) <= {"read", "identified", "committed"}
+    assert "committed" in result["rss_at_phase_end_mib"]

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from preserve.checksums import (
+    Digests,
     HashJob,
+    MultiHasher,
     copy_and_hash,
     hash_file,
     hash_many,
@@ -137,3 +140,23 @@ def test_the_payload_fingerprint_is_order_free_and_name_exact():
     nfd = "b/ж.txt".replace("ж", "ж")  # same code point: same name
     assert payload_fingerprint([(nfd, "1" * 128), ("a.tif", "2" * 128)]) == expected
     assert payload_fingerprint([("B/ж.txt", "1" * 128), ("a.tif", "2" * 128)]) != expected
+
+
+def test_digests_is_the_hex_mapping_it_holds() -> None:
+    hexdigests = MultiHasher(("sha256", "sha512", "md5")).hexdigests()
+    digests = Digests(hexdigests)
+    assert digests == hexdigests and hexdigests == digests and dict(digests) == hexdigests
+    assert list(digests) == list(hexdigests) and len(digests) == 3
+    assert digests["sha512"] == hexdigests["sha512"] and digests.get("sha1") is None
+    assert repr(digests) == repr(hexdigests)
+    with pytest.raises(KeyError):
+        digests["sha1"]
+
+
+def test_hash_many_gives_compact_digests(tmp_path: Path) -> None:
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"abc")
+    [result] = hash_many([HashJob("a.bin", source)], ("sha256", "sha512"), workers=1)
+    assert isinstance(result.digests, Digests)
+    assert result.digests == {"sha256": hashlib.sha256(b"abc").hexdigest(),
+                              "sha512": hashlib.sha512(b"abc").hexdigest()}

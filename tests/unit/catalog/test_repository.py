@@ -14,6 +14,7 @@ from preserve.catalog import (
     IngestRecord,
     PackageDetail,
     StoredFile,
+    repository,
 )
 from preserve.errors import CatalogError, PackageNotFound
 from preserve.model import EventOutcome, EventType, Finding, Severity
@@ -134,6 +135,18 @@ def test_record_ingest_and_read_back(catalog: Catalog):
     assert detail.events[0].object_paths == (CYRILLIC, ARABIC)
     [deposit] = catalog.deposits()
     assert (deposit.status, deposit.package_id, deposit.version) == ("accepted", "pkg-1", 1)
+    assert catalog.verify_chain().ok
+
+
+def test_record_ingest_in_batches(catalog: Catalog, monkeypatch: pytest.MonkeyPatch):
+    # More files than one batch holds, the last batch short: every file keeps its own copy.
+    monkeypatch.setattr(repository, "FILE_BATCH", 4)
+    ingest(catalog)
+    detail = catalog.get_package("pkg-1")
+    assert sorted(f.path for f in detail.files) == sorted(f.path for f in FILES)
+    for got in detail.files:
+        assert [(c.location, c.content_path) for c in got.copies] == [
+            ("local", got.content_path)]
     assert catalog.verify_chain().ok
 
 
