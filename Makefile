@@ -71,7 +71,7 @@ test: $(BIN)/.installed $(EARK_VALIDATOR)/.installed $(SWIFT)/.installed
 	PRESERVE_SCHEMAS=$(if $(SCHEMAS),$(abspath $(SCHEMAS))) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 # docs/performance.md: every shape, the 200,000-file scaling run, one 8 GiB file under a 1 GiB
-# memory cgroup (root) and the 1,000,000-copy catalog query (about 40 minutes on 2 cores, 40 GB
+# memory cgroup (root) and the 1,000,000-copy catalog query (34 minutes on 2 cores, 40 GB
 # free in BENCH_WORK); bench-quick: a tenth, a laptop; bench-s3: replication to a local Swift.
 BENCH_WORK ?= /tmp/preserve-bench
 bench: $(BIN)/.installed

@@ -174,7 +174,7 @@ def write(results: Path, out: Path, *, scale: float) -> None:
     lines = ["# Performance", "",
              "<!-- Written by benchmarks/run.py from benchmarks/results.jsonl; edit "
              "benchmarks/analysis.md or the harness, not this file. -->", "",
-             "`make bench` runs the full benchmark (22 minutes on this machine); "
+             "`make bench` runs the full benchmark (34 minutes on this machine); "
              "`make bench-quick` a tenth of it. See `benchmarks/run.py` for the method: "
              "every command is a subprocess timed start to exit, with a warm page cache, "
              "alternating `preserve` with the yardsticks in each round; medians of the "
