@@ -274,7 +274,7 @@ def copy_stream_and_hash(
     buffer, view = _thread_buffer()
     fd = _storage_call(os.open, target, target, _CREATE_FLAGS, 0o644)
     try:
-        flushed = 0
+        writeback = Writeback(fd)
         while n := src.readinto(buffer):
             chunk = view[:n]
             hasher.update(chunk)
@@ -282,11 +282,8 @@ def copy_stream_and_hash(
                 chunk = chunk[_storage_call(os.write, target, fd, chunk):]
             if progress:
                 progress(n)
-            if hasher.size - flushed >= WRITEBACK_STEP:
-                _start_writeback(fd, flushed, hasher.size - flushed)
-                flushed = hasher.size
-        if hasher.size - flushed >= WRITEBACK_MIN:
-            _start_writeback(fd, flushed, hasher.size - flushed)
+            writeback.wrote(hasher.size)
+        writeback.finish(hasher.size)
         if fsync:
             _storage_call(os.fsync, target, fd)
     finally:
@@ -299,6 +296,26 @@ def copy_stream_and_hash(
 WRITEBACK_STEP = 32 << 20
 WRITEBACK_MIN = 1 << 20
 _sync_file_range: Callable[[int, int, int, int], int] | None | bool = False  # False: unknown yet
+
+
+class Writeback:
+    """Hands the bytes written to `fd` to the disk as a copy goes: every WRITEBACK_STEP,
+    then the rest at the end if at least WRITEBACK_MIN (ingest's and export's copies)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.flushed = 0
+
+    def wrote(self, size: int) -> None:
+        """`size` bytes are written so far."""
+        if size - self.flushed >= WRITEBACK_STEP:
+            _start_writeback(self.fd, self.flushed, size - self.flushed)
+            self.flushed = size
+
+    def finish(self, size: int) -> None:
+        """The copy is complete at `size` bytes."""
+        if size - self.flushed >= WRITEBACK_MIN:
+            _start_writeback(self.fd, self.flushed, size - self.flushed)
 
 
 def _start_writeback(fd: int, offset: int, length: int) -> None:

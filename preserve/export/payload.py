@@ -17,8 +17,8 @@ over every byte a second time (docs/performance.md, "Export (issue 17)").
 
 hashlib and the file I/O release the GIL, so the threads use every core, and the caller's
 thread is free meanwhile: the export builds its METS while the payload is being copied.
-Bytes are handed to the disk as they are written (`checksums._start_writeback`, the one
-definition of that hint), so the sync before the export is named waits for little.
+Bytes are handed to the disk as they are written (`checksums.Writeback`, as ingest's
+copies are), so the sync before the export is named waits for little.
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ from pathlib import Path
 
 from preserve.checksums import (
     BLOCK_SIZE,
-    WRITEBACK_MIN,
-    WRITEBACK_STEP,
     MultiHasher,
-    _start_writeback,
+    Writeback,
 )
 from preserve.errors import FixityError, StorageError
 from preserve.export.bag import ALGORITHMS, Entry
@@ -156,7 +154,7 @@ def copy_file(entry: Entry, target: Path, buffers: tuple[bytearray, bytearray],
     with entry.content.open() as stored:
         fd = _writing(os.open, path, path, _CREATE, FILE_MODE)
         try:
-            flushed = 0
+            writeback = Writeback(fd)
             while n := stored.readinto(block):
                 chunk = view[:n]
                 hasher.update(chunk)
@@ -169,11 +167,8 @@ def copy_file(entry: Entry, target: Path, buffers: tuple[bytearray, bytearray],
                                f"from those written at offset {offset}")
                 if progress:
                     progress(n)
-                if hasher.size - flushed >= WRITEBACK_STEP:
-                    _start_writeback(fd, flushed, hasher.size - flushed)
-                    flushed = hasher.size
-            if hasher.size - flushed >= WRITEBACK_MIN:
-                _start_writeback(fd, flushed, hasher.size - flushed)
+                writeback.wrote(hasher.size)
+            writeback.finish(hasher.size)
             # Nothing may follow the last block (a file that grew or was written past its end).
             if problem is None and os.pread(fd, 1, hasher.size):
                 problem = f"{entry.path}: the export holds more bytes than were written"
