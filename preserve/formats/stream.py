@@ -106,7 +106,6 @@ class IdentifyStream:
                          if h is not None]
         self._next = 0
         self._local: list[tuple[list[Hashable], list[str]]] = []  # no helper could start
-        self._closed = False
 
     def submit(self, key: Hashable, path: Path | str) -> None:
         with self._lock:
@@ -130,7 +129,6 @@ class IdentifyStream:
         """Every submitted key's format, once all helpers have answered."""
         with self._lock:
             self._flush()
-            self._closed = True
         found: dict[Hashable, FormatInfo] = {}
         leftover = list(self._local)
         for helper in self._helpers:
@@ -154,7 +152,5 @@ class IdentifyStream:
 
     def cancel(self) -> None:
         """Stop every helper now (the ingest failed or was rejected)."""
-        with self._lock:
-            self._closed = True
         for helper in self._helpers:
             helper.kill()

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from preserve.deposit import PayloadEntry
-from preserve.errors import UsageError
+from preserve.errors import StorageError, UsageError
 from preserve.names import escape_name
 from preserve.storage.fsync import fsync_dir, write_new
 
@@ -112,7 +112,11 @@ class Moves:
         move = self.by_logical.get(logical)
         if move is None:
             return False
-        os.rename(move.staged, move.parked)
+        try:
+            os.rename(move.staged, move.parked)
+        except OSError as exc:  # within our own work directory: ours to fix, not the deposit's
+            raise StorageError(detail=f"cannot set aside {move.staged}: {exc.strerror or exc}; "
+                               "nothing was committed and the deposit is put back") from None
         return True
 
     def restore(self) -> list[str]:
